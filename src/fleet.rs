@@ -1,0 +1,267 @@
+//! The fleet: the server-side configuration of every previewed service and the defaults.
+//!
+//! Owns the validated, resolved model ([`Fleet`], [`Service`], [`Policy`]) that the planner reads,
+//! and its parsing and validation from YAML ([`Fleet::from_yaml`], in `fleet/parse.rs`). Every
+//! per-service override is already merged into the service's [`Policy`], so nothing downstream
+//! looks at defaults again. Pure: no I/O; the caller reads the file.
+
+mod parse;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{NaiveTime, Weekday};
+use serde::Serialize;
+use url::Url;
+
+use crate::pull_request::RepoName;
+
+pub use parse::FleetError;
+
+/// The validated fleet.
+#[derive(Clone, Debug)]
+pub struct Fleet {
+    /// Domain under which every preview host lives (e.g. `preview.example.com`).
+    pub base_domain: String,
+    /// Prefix of every preview's namespace and Application name (a DNS label, e.g. `preview`).
+    pub namespace_prefix: String,
+    /// Path of the repo config file in each app repo (default `.preview.yaml`).
+    pub repo_config_path: String,
+    /// How often each repo is listed again (default 60 s).
+    pub refresh_interval: Duration,
+    /// How spot and on-demand capacity are told apart on the cluster's nodes.
+    pub scheduling: Scheduling,
+    /// The services, in file order; names are unique.
+    pub services: Vec<Service>,
+}
+
+impl Fleet {
+    /// The service called `name`, if any.
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name.as_str() == name)
+    }
+
+    /// The distinct repositories of the fleet, in file order.
+    pub fn repos(&self) -> Vec<&RepoName> {
+        let mut seen = BTreeSet::new();
+        self.services
+            .iter()
+            .map(|s| &s.repo)
+            .filter(|r| seen.insert(*r))
+            .collect()
+    }
+}
+
+/// A service name: a DNS label short enough that every name derived from it fits
+/// (see [`crate::naming`]).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct ServiceName(String);
+
+impl ServiceName {
+    /// Longest service name: leaves room for `<prefix>-<name>-pr-<10 digits>` in 63 characters
+    /// with the default prefix `preview`.
+    pub const MAX_LEN: usize = 40;
+
+    /// Wraps `name` when it is a DNS label of at most [`Self::MAX_LEN`] characters.
+    pub fn new(name: &str) -> Option<Self> {
+        (name.len() <= Self::MAX_LEN && crate::naming::is_dns_label(name))
+            .then(|| Self(name.to_owned()))
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ServiceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether a service is a browser-side app or a server-side one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceKind {
+    /// A single-page app (Vue) served as static files.
+    Frontend,
+    /// An API server (Django) with its own databases.
+    Backend,
+}
+
+impl ServiceKind {
+    /// The name used in the parameters and in the fleet file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Frontend => "frontend",
+            Self::Backend => "backend",
+        }
+    }
+}
+
+/// A database a backend preview runs in its own namespace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Database {
+    /// PostgreSQL, started from the seed image when the service has one.
+    Postgres,
+    /// Redis.
+    Redis,
+    /// MongoDB.
+    Mongodb,
+}
+
+impl Database {
+    /// The name used in the parameters and in the fleet file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres",
+            Self::Redis => "redis",
+            Self::Mongodb => "mongodb",
+        }
+    }
+}
+
+/// One previewed service.
+#[derive(Clone, Debug)]
+pub struct Service {
+    /// The service's name, unique in the fleet.
+    pub name: ServiceName,
+    /// The GitHub repository whose pull requests are previewed.
+    pub repo: RepoName,
+    /// Frontend or backend.
+    pub kind: ServiceKind,
+    /// Image repository without tag (the tag is the head SHA), e.g.
+    /// `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web`.
+    pub image: String,
+    /// Path of the preview overlay inside the service's repo (relative, no `..`).
+    pub overlay_path: String,
+    /// Public URL of the service's staging environment.
+    pub staging_url: Url,
+    /// In-cluster URL of staging, for server-to-server calls; defaults to `staging_url`.
+    pub staging_internal_url: Url,
+    /// Port of the preview's in-cluster Service (default 80).
+    pub port: u16,
+    /// Services this one calls, by name; acyclic, each known to the fleet.
+    pub dependencies: Vec<ServiceName>,
+    /// The seed-data database image, when the service has one.
+    pub seed: Option<Seed>,
+    /// Databases the preview runs.
+    pub databases: BTreeSet<Database>,
+    /// Defaults merged with this service's overrides.
+    pub policy: Policy,
+}
+
+/// Where a service's seed data lives and how its image is named.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seed {
+    /// Image repository without tag; the tag is the seed path's tree SHA at the head commit.
+    pub image: String,
+    /// Path in the repo whose content versions the seed data (relative, no `..`).
+    pub path: String,
+}
+
+/// The preview policy of one service: the fleet defaults with the service's overrides applied.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    /// The label that opts a PR in (default `preview`).
+    pub label: String,
+    /// How the preview's host is built.
+    pub host_pattern: HostPattern,
+    /// Whether draft PRs are previewed (default no).
+    pub drafts: bool,
+    /// Whether PRs from forks are previewed (default no).
+    pub forks: bool,
+    /// Whether previews run on spot capacity (default yes); a PR may opt out.
+    pub spot: bool,
+    /// Replicas of each workload when awake (default 1).
+    pub replicas: u32,
+    /// Idle time after which a preview is deleted (default 72 h).
+    pub ttl: Duration,
+    /// The longest TTL a PR may ask for (default 14 days); at least `ttl`.
+    pub max_ttl: Duration,
+    /// Sleeping outside working hours.
+    pub sleep: SleepPolicy,
+}
+
+/// A host template with the placeholders `{service}`, `{number}` and `{base_domain}`.
+/// Validated to contain `{service}` and `{number}` so that hosts are unique per service × PR,
+/// and to give a valid DNS name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostPattern(String);
+
+impl HostPattern {
+    /// The default: `{service}-pr-{number}.{base_domain}`.
+    pub const DEFAULT: &'static str = "{service}-pr-{number}.{base_domain}";
+
+    /// Wraps an already validated template (see `fleet/parse.rs`).
+    pub(crate) fn new_unchecked(template: String) -> Self {
+        Self(template)
+    }
+
+    /// The template text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The host of `service`'s preview of PR `number`.
+    pub fn render(&self, service: &ServiceName, number: u64, base_domain: &str) -> String {
+        self.0
+            .replace("{service}", service.as_str())
+            .replace("{number}", &number.to_string())
+            .replace("{base_domain}", base_domain)
+    }
+}
+
+/// When previews sleep (scaled to zero). Applied by a later issue; parsed and validated now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SleepPolicy {
+    /// Whether previews sleep outside working hours at all (default yes).
+    pub enabled: bool,
+    /// The hours during which previews are awake.
+    pub working_hours: WorkingHours,
+}
+
+/// Working hours in one time zone: awake on `days` from `start` to `end` local time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkingHours {
+    /// The days previews are awake (default Monday to Friday).
+    pub days: Vec<Weekday>,
+    /// Local start time (default 08:00).
+    pub start: NaiveTime,
+    /// Local end time, after `start` (default 20:00).
+    pub end: NaiveTime,
+    /// IANA time zone (default `UTC`).
+    pub time_zone: chrono_tz::Tz,
+}
+
+/// How nodes are told apart by capacity type, for spot placement with an on-demand fallback.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scheduling {
+    /// Node label carrying the capacity type (default `karpenter.sh/capacity-type`; EKS managed
+    /// node groups use `eks.amazonaws.com/capacityType`).
+    pub capacity_type_label: String,
+    /// Label value of spot nodes (default `spot`; EKS managed node groups: `SPOT`).
+    pub spot_value: String,
+    /// Label value of on-demand nodes (default `on-demand`; EKS managed node groups:
+    /// `ON_DEMAND`).
+    pub on_demand_value: String,
+    /// Taint that spot nodes carry, tolerated by spot previews; `None` when spot nodes are not
+    /// tainted.
+    pub spot_toleration: Option<Toleration>,
+}
+
+/// A Kubernetes toleration for the spot taint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Toleration {
+    /// Taint key.
+    pub key: String,
+    /// Taint value; `None` tolerates any value (`operator: Exists`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
+    pub effect: String,
+}

@@ -1,0 +1,93 @@
+//! Where pull-request facts come from: the [`PullRequestSource`] trait and its errors.
+//!
+//! The trait speaks domain types ([`PullRequest`], [`ConfigFile`]) so that the sync loop and the
+//! tests never see octocrab models. Two implementations: `octocrab::GitHubSource` against
+//! GitHub's REST API (github.com or Enterprise), and `crate::demo::DemoSource` for the embedded
+//! demo. This module must not cache or retry: that is [`crate::sync`]'s job.
+
+pub mod auth;
+pub mod octocrab;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::pull_request::{ConfigFile, PullRequest, RepoName};
+
+/// Reads what the planner needs from a code host.
+#[async_trait]
+pub trait PullRequestSource: Send + Sync {
+    /// Every open pull request of `repo`, all pages. Fails as a whole if any page fails: a
+    /// partial list must never be mistaken for "the other PRs were closed".
+    async fn open_pull_requests(&self, repo: &RepoName) -> Result<Vec<PullRequest>, SourceError>;
+
+    /// The file at `path` in `repo` at commit `sha`: [`ConfigFile::Missing`] on 404.
+    async fn file_at(&self, repo: &RepoName, sha: &str, path: &str)
+    -> Result<ConfigFile, SourceError>;
+
+    /// The git object SHA of `path` at commit `sha` (what `git rev-parse <sha>:<path>` prints),
+    /// or `None` when the path does not exist at that commit.
+    async fn object_sha_at(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+        path: &str,
+    ) -> Result<Option<String>, SourceError>;
+}
+
+/// Why a read from the code host failed. None of these is evidence about any pull request.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// Primary or secondary rate limit (403 or 429 with rate-limit headers).
+    #[error("rate limited by GitHub{}", retry_after.map(|d| format!(", retry after {}s", d.as_secs())).unwrap_or_default())]
+    RateLimited {
+        /// When GitHub said to come back, from `Retry-After` or `x-ratelimit-reset`.
+        retry_after: Option<Duration>,
+    },
+    /// Bad or missing credentials, or no access to the repository (401, 403, 404 on the repo).
+    #[error("not authorized: {0}")]
+    Unauthorized(String),
+    /// The request took longer than the configured timeout.
+    #[error("GitHub did not answer in time")]
+    Timeout,
+    /// GitHub answered with an unexpected status.
+    #[error("GitHub answered {status}: {message}")]
+    Upstream {
+        /// HTTP status code.
+        status: u16,
+        /// GitHub's `message`, or a summary of the body.
+        message: String,
+    },
+    /// GitHub answered 2xx with a body we could not read.
+    #[error("malformed answer from GitHub: {0}")]
+    Malformed(String),
+    /// Connection refused, DNS, TLS or other transport failure.
+    #[error("cannot reach GitHub: {0}")]
+    Transport(String),
+    /// Authentication setup failed (GitHub App installation lookup, token exchange).
+    #[error("GitHub authentication failed: {0}")]
+    Auth(String),
+}
+
+impl SourceError {
+    /// A short, bounded label for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Timeout => "timeout",
+            Self::Upstream { .. } => "upstream",
+            Self::Malformed(_) => "malformed",
+            Self::Transport(_) => "transport",
+            Self::Auth(_) => "auth",
+        }
+    }
+
+    /// How long to wait before trying again, when GitHub said so.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after } => *retry_after,
+            _ => None,
+        }
+    }
+}

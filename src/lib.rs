@@ -1,0 +1,28 @@
+//! preview-tower: Heroku-style review apps on Kubernetes with Argo CD.
+//!
+//! The crate is a pure core wrapped in a thin I/O shell. Data flows one way:
+//!
+//! ```text
+//! fleet (YAML) ─┐
+//! GitHub ─ sync ┴─▶ facts ─▶ plan (pure) ─▶ params (pure) ─▶ snapshot ─▶ http (plugin)
+//! ```
+//!
+//! Pure modules (no I/O, no async runtime): [`fleet`], [`repo_config`], [`pull_request`],
+//! [`naming`], [`plan`], [`params`]. The shell: [`github`] (octocrab adapter, demo source),
+//! [`sync`] (refresh loop, caches, last known good), [`snapshot`], [`http`] (plugin and admin
+//! routers), [`metrics`], [`telemetry`], [`cli`].
+
+pub mod cli;
+pub mod demo;
+pub mod fleet;
+pub mod github;
+pub mod http;
+pub mod metrics;
+pub mod naming;
+pub mod params;
+pub mod plan;
+pub mod pull_request;
+pub mod repo_config;
+pub mod snapshot;
+pub mod sync;
+pub mod telemetry;

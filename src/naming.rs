@@ -1,0 +1,118 @@
+//! Names derived from pull requests: slugs, DNS labels, namespaces, Application names.
+//!
+//! Every name that reaches Kubernetes or DNS is built here from validated parts (the fleet's
+//! prefix and service name, the PR number), never from the branch name or the title, so it stays
+//! valid and stable for the PR's whole life whatever the untrusted text holds. The slugs of
+//! untrusted text are for display and for templates that want them; they are always valid DNS
+//! labels too. Pure.
+
+use crate::fleet::ServiceName;
+
+/// Longest DNS label (RFC 1123), also the longest namespace name.
+pub const MAX_LABEL_LEN: usize = 63;
+/// Longest DNS name, also the longest Application name.
+pub const MAX_NAME_LEN: usize = 253;
+/// Longest branch slug, as Argo CD's pullRequest generator makes them.
+pub const MAX_SLUG_LEN: usize = 50;
+
+/// Whether `s` is an RFC 1123 label: 1 to 63 of `[a-z0-9-]`, starting and ending alphanumeric.
+pub fn is_dns_label(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= MAX_LABEL_LEN
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes[0] != b'-'
+        && bytes[bytes.len() - 1] != b'-'
+}
+
+/// Whether `s` is an RFC 1123 subdomain: dot-separated labels, 253 characters at most.
+pub fn is_dns_name(s: &str) -> bool {
+    s.len() <= MAX_NAME_LEN && s.split('.').all(is_dns_label)
+}
+
+/// A slug of untrusted text: lowercase ASCII letters and digits, every other run of characters
+/// turned into one `-`, no `-` at either end, at most `max_len` characters (cut at the last `-`
+/// before the limit when there is one, like Argo CD's `branch_slug`). Empty when the text has no
+/// ASCII letter or digit.
+pub fn slug(text: &str, max_len: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_len));
+    let mut pending_dash = false;
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            if pending_dash && !out.is_empty() {
+                out.push('-');
+            }
+            pending_dash = false;
+            out.push(c.to_ascii_lowercase());
+        } else {
+            pending_dash = true;
+        }
+    }
+    if out.len() <= max_len {
+        return out;
+    }
+    let cut = &out[..max_len];
+    let cut = match cut.rfind('-') {
+        Some(at) if at > 0 => &cut[..at],
+        _ => cut,
+    };
+    cut.trim_end_matches('-').to_owned()
+}
+
+/// The name shared by a preview's namespace and its Argo CD Application:
+/// `<prefix>-<service>-pr-<number>`. Valid and unique per service × PR by construction, given a
+/// prefix and service name the fleet validated.
+pub fn preview_name(prefix: &str, service: &ServiceName, number: u64) -> String {
+    format!("{prefix}-{service}-pr-{number}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn slugs_follow_argo_cd_conventions() {
+        assert_eq!(slug("feature/Add_Login", MAX_SLUG_LEN), "feature-add-login");
+        assert_eq!(slug("--weird__name--", MAX_SLUG_LEN), "weird-name");
+        assert_eq!(slug("ünïcödé", MAX_SLUG_LEN), "n-c-d");
+        assert_eq!(slug("🚀", MAX_SLUG_LEN), "");
+        let long = "a-".repeat(40);
+        let s = slug(&long, MAX_SLUG_LEN);
+        assert!(s.len() <= MAX_SLUG_LEN && !s.ends_with('-'), "{s}");
+    }
+
+    #[test]
+    fn dns_labels_are_checked() {
+        assert!(is_dns_label("preview-web-pr-42"));
+        for bad in ["", "-a", "a-", "A", "a_b", "a.b", &"a".repeat(64)] {
+            assert!(!is_dns_label(bad), "{bad}");
+        }
+        assert!(is_dns_name("web-pr-1.preview.example.com"));
+        assert!(!is_dns_name("web..example.com"));
+    }
+
+    #[test]
+    fn preview_names_fit_a_label_for_the_longest_service_and_number() {
+        let service = ServiceName::new(&"s".repeat(ServiceName::MAX_LEN)).expect("valid");
+        let name = preview_name("preview", &service, u64::from(u32::MAX));
+        assert!(is_dns_label(&name), "{name}");
+    }
+
+    proptest! {
+        #[test]
+        fn slugs_of_any_text_are_dns_labels_or_empty(text in any::<String>(), max in 1usize..80) {
+            let s = slug(&text, max);
+            prop_assert!(s.len() <= max);
+            prop_assert!(s.is_empty() || is_dns_label(&s), "{s:?}");
+        }
+
+        #[test]
+        fn branch_like_text_keeps_its_words(words in proptest::collection::vec("[a-z0-9]{1,8}", 1..5)) {
+            let branch = words.join("/");
+            prop_assert_eq!(slug(&branch, 200), words.join("-"));
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Pull-request facts as plain data: what the planner consumes.
+//!
+//! These types are what the GitHub adapter (or the demo) produces and what [`crate::plan`] reads.
+//! They hold no octocrab types and do no I/O. Every string in here except `head_sha` and the
+//! repository name is written by whoever opened the pull request: treat it as untrusted text,
+//! never as a name, a path or a template.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// `owner/name` of a GitHub repository, validated to GitHub's character set.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RepoName {
+    owner: String,
+    name: String,
+}
+
+/// Why a string is not a valid `owner/name`.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("`{0}` is not a GitHub repository: expected `owner/name` with letters, digits, `-`, `_` or `.`")]
+pub struct InvalidRepoName(pub String);
+
+impl RepoName {
+    /// The owner (user or organisation).
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// The repository name without its owner.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl TryFrom<String> for RepoName {
+    type Error = InvalidRepoName;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl std::str::FromStr for RepoName {
+    type Err = InvalidRepoName;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        let valid_part = |part: &str| {
+            !part.is_empty()
+                && part.len() <= 100
+                && part != "."
+                && part != ".."
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        match value.split_once('/') {
+            Some((owner, name)) if valid_part(owner) && valid_part(name) => Ok(Self {
+                owner: owner.to_owned(),
+                name: name.to_owned(),
+            }),
+            _ => Err(InvalidRepoName(value.to_owned())),
+        }
+    }
+}
+
+impl From<RepoName> for String {
+    fn from(repo: RepoName) -> Self {
+        repo.to_string()
+    }
+}
+
+impl fmt::Display for RepoName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.owner, self.name)
+    }
+}
+
+/// An open pull request as GitHub lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequest {
+    /// The PR number, unique within its repository.
+    pub number: u64,
+    /// Untrusted: the PR title.
+    pub title: String,
+    /// Untrusted: the head branch name (in a fork, the fork's branch).
+    pub branch: String,
+    /// The base branch the PR merges into.
+    pub target_branch: String,
+    /// The head commit: 40 lowercase hex characters (checked by the adapter).
+    pub head_sha: String,
+    /// Login of the PR's author.
+    pub author: String,
+    /// Untrusted: label names, as set on the PR.
+    pub labels: Vec<String>,
+    /// Whether the PR is a draft.
+    pub draft: bool,
+    /// Whether the head branch lives in another repository (a fork).
+    pub from_fork: bool,
+    /// Last update on GitHub's side: activity evidence for the TTL.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PullRequest {
+    /// Whether the PR carries `label` (GitHub label names are case-insensitive).
+    pub fn has_label(&self, label: &str) -> bool {
+        self.labels.iter().any(|l| l.eq_ignore_ascii_case(label))
+    }
+}
+
+/// The in-repo config file as read at a head commit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", content = "text", rename_all = "snake_case")]
+pub enum ConfigFile {
+    /// No file at that path: the fleet's defaults apply.
+    Missing,
+    /// The file's text (untrusted).
+    Present(String),
+    /// Something is at that path but it is not a readable text file (directory, symlink,
+    /// submodule, binary, too large). The message says which.
+    Unreadable(String),
+}
+
+/// What is known about one head commit of a repository. Keyed by SHA, so it never changes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeadFacts {
+    /// The repo config file at this commit.
+    pub config: ConfigFile,
+    /// The git object SHA of the seed path at this commit (`git rev-parse <sha>:<path>`), or
+    /// `None` when the path does not exist there. Absent when the service has no seed path.
+    pub seed_tree_sha: Option<String>,
+}
+
+/// Whether `sha` looks like a full git object id (40 lowercase hex characters).
+pub fn is_full_sha(sha: &str) -> bool {
+    sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repo_names_parse_and_reject_paths() {
+        let repo: RepoName = "acme/web.app".parse().expect("valid");
+        assert_eq!(repo.owner(), "acme");
+        assert_eq!(repo.to_string(), "acme/web.app");
+        for bad in ["acme", "acme/", "/web", "acme/../x", "a/b/c", "acme/w b", "acme/.."] {
+            assert!(bad.parse::<RepoName>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn labels_match_case_insensitively() {
+        let pr = PullRequest {
+            number: 1,
+            title: String::new(),
+            branch: "b".into(),
+            target_branch: "main".into(),
+            head_sha: "0".repeat(40),
+            author: "a".into(),
+            labels: vec!["Preview".into()],
+            draft: false,
+            from_fork: false,
+            updated_at: DateTime::<Utc>::UNIX_EPOCH,
+        };
+        assert!(pr.has_label("preview"));
+        assert!(!pr.has_label("preview-keep"));
+    }
+
+    #[test]
+    fn full_shas_are_forty_lowercase_hex() {
+        assert!(is_full_sha(&"a1".repeat(20)));
+        assert!(!is_full_sha(&"A1".repeat(20)));
+        assert!(!is_full_sha("abc"));
+    }
+}
