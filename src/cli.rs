@@ -1,1 +1,264 @@
-//! cli
+//! The command line: `serve`, `plan` and `check-config`.
+//!
+//! Every flag has an environment twin (`PREVIEW_TOWER_*`). Secrets come from files or the
+//! environment, never from flags that `ps` would show. Everything is validated before anything
+//! starts; a bad value exits non-zero with one message naming the flag.
+
+mod check;
+mod plan;
+mod serve;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use secrecy::SecretString;
+use url::Url;
+
+use crate::fleet::Fleet;
+use crate::github::PullRequestSource;
+use crate::github::auth::Credentials;
+use crate::github::octocrab::GitHubSource;
+use crate::telemetry::LogFormat;
+
+/// preview-tower: Heroku-style review apps on Kubernetes, as an Argo CD ApplicationSet plugin.
+#[derive(Debug, Parser)]
+#[command(name = "preview-tower", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the plugin generator service.
+    Serve(ServeArgs),
+    /// Compute the parameter sets once and print them, with the reasons behind them.
+    Plan(PlanArgs),
+    /// Validate a repo config file (`.preview.yaml`); exit 1 on error. For app repos' CI.
+    CheckConfig(CheckConfigArgs),
+}
+
+/// Where the fleet comes from.
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    /// The fleet file (YAML).
+    #[arg(
+        long,
+        env = "PREVIEW_TOWER_CONFIG",
+        value_name = "FLEET.yaml",
+        required_unless_present = "demo"
+    )]
+    pub config: Option<PathBuf>,
+    /// Use the embedded demo fleet and pull requests: no network, no credentials.
+    #[arg(long, env = "PREVIEW_TOWER_DEMO", conflicts_with = "config")]
+    pub demo: bool,
+}
+
+/// How to reach GitHub.
+#[derive(Debug, Args)]
+pub struct GitHubArgs {
+    /// GitHub REST API base URL (GitHub Enterprise: `https://HOST/api/v3`).
+    #[arg(
+        long,
+        env = "PREVIEW_TOWER_GITHUB_API_URL",
+        default_value = "https://api.github.com"
+    )]
+    pub github_api_url: Url,
+    /// File holding a GitHub token (personal access token or fine-grained token).
+    #[arg(long, env = "PREVIEW_TOWER_GITHUB_TOKEN_FILE", value_name = "PATH")]
+    pub github_token_file: Option<PathBuf>,
+    /// A GitHub token, from the environment only.
+    #[arg(
+        long = "github-token",
+        env = "PREVIEW_TOWER_GITHUB_TOKEN",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub github_token: Option<String>,
+    /// GitHub App id (with --github-app-key-file), instead of a token.
+    #[arg(
+        long,
+        env = "PREVIEW_TOWER_GITHUB_APP_ID",
+        requires = "github_app_key_file"
+    )]
+    pub github_app_id: Option<u64>,
+    /// File holding the GitHub App's private key (PEM).
+    #[arg(
+        long,
+        env = "PREVIEW_TOWER_GITHUB_APP_KEY_FILE",
+        value_name = "PATH",
+        requires = "github_app_id"
+    )]
+    pub github_app_key_file: Option<PathBuf>,
+    /// Timeout of each GitHub request.
+    #[arg(long, env = "PREVIEW_TOWER_GITHUB_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub github_timeout: Duration,
+}
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
+    pub github: GitHubArgs,
+    /// Address of the plugin endpoint (and, later, the webhook receiver).
+    #[arg(long, env = "PREVIEW_TOWER_LISTEN", default_value = "0.0.0.0:8080")]
+    pub listen: SocketAddr,
+    /// Address of `/healthz`, `/readyz` and `/metrics`.
+    #[arg(
+        long,
+        env = "PREVIEW_TOWER_ADMIN_LISTEN",
+        default_value = "0.0.0.0:9090"
+    )]
+    pub admin_listen: SocketAddr,
+    /// File holding the bearer token Argo CD sends (the plugin token Secret, mounted).
+    #[arg(long, env = "PREVIEW_TOWER_PLUGIN_TOKEN_FILE", value_name = "PATH")]
+    pub plugin_token_file: Option<PathBuf>,
+    /// The plugin token, from the environment only.
+    #[arg(
+        long = "plugin-token",
+        env = "PREVIEW_TOWER_PLUGIN_TOKEN",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub plugin_token: Option<String>,
+    /// Log format.
+    #[arg(
+        long,
+        env = "PREVIEW_TOWER_LOG_FORMAT",
+        value_enum,
+        default_value = "plain"
+    )]
+    pub log_format: LogFormat,
+}
+
+/// `plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
+    pub github: GitHubArgs,
+    /// Only this service's parameter sets.
+    #[arg(long, env = "PREVIEW_TOWER_SERVICE")]
+    pub service: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "json")]
+    pub output: OutputFormat,
+    /// Log format (logs go to stderr).
+    #[arg(
+        long,
+        env = "PREVIEW_TOWER_LOG_FORMAT",
+        value_enum,
+        default_value = "plain"
+    )]
+    pub log_format: LogFormat,
+}
+
+/// How `plan` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// What Argo CD receives (`output.parameters`), plus `diagnostics` and `excluded`.
+    Json,
+    /// A readable table with the diagnostics.
+    Table,
+}
+
+/// `check-config`.
+#[derive(Debug, Args)]
+pub struct CheckConfigArgs {
+    /// The repo config file to check.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+    /// The fleet file, to check the fleet's bounds too (known dependencies, maximum TTL).
+    #[arg(long, env = "PREVIEW_TOWER_CONFIG", value_name = "FLEET.yaml")]
+    pub config: Option<PathBuf>,
+    /// The service the repo config belongs to (needed with --config when the fleet has more
+    /// than one service).
+    #[arg(long, env = "PREVIEW_TOWER_SERVICE")]
+    pub service: Option<String>,
+}
+
+/// Runs the command line.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    crate::github::octocrab::install_crypto_provider();
+    match cli.command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::Plan(args) => plan::run(args).await,
+        Command::CheckConfig(args) => check::run(&args),
+    }
+}
+
+/// Loads and validates the fleet named by `args`.
+pub(crate) fn load_fleet(args: &FleetArgs) -> anyhow::Result<Fleet> {
+    let (origin, result) = match &args.config {
+        _ if args.demo => ("the demo fleet".to_owned(), crate::demo::fleet()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("--config: cannot read {}", path.display()))?;
+            (path.display().to_string(), Fleet::from_yaml(&text))
+        }
+        None => bail!("--config FLEET.yaml or --demo is required"),
+    };
+    result.map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
+        anyhow::anyhow!("invalid fleet in {origin}:\n{}", lines.join("\n"))
+    })
+}
+
+/// The pull-request source: the demo's, or GitHub with the given credentials.
+pub(crate) fn source(demo: bool, args: &GitHubArgs) -> anyhow::Result<Arc<dyn PullRequestSource>> {
+    if demo {
+        return Ok(Arc::new(crate::demo::DemoSource::new()?));
+    }
+    let credentials = credentials(args)?;
+    let source = GitHubSource::new(
+        args.github_api_url.clone(),
+        credentials,
+        args.github_timeout,
+    )
+    .context("cannot set up the GitHub client")?;
+    Ok(Arc::new(source))
+}
+
+fn credentials(args: &GitHubArgs) -> anyhow::Result<Credentials> {
+    if let (Some(app_id), Some(key_file)) = (args.github_app_id, &args.github_app_key_file) {
+        let key = read_secret(key_file, "--github-app-key-file")?;
+        return Ok(Credentials::App {
+            app_id,
+            private_key: key,
+        });
+    }
+    match (&args.github_token_file, &args.github_token) {
+        (Some(path), _) => Ok(Credentials::Token(read_secret(
+            path,
+            "--github-token-file",
+        )?)),
+        (None, Some(token)) if !token.trim().is_empty() => Ok(Credentials::Token(
+            SecretString::from(token.trim().to_owned()),
+        )),
+        _ => bail!(
+            "no GitHub credentials: set --github-token-file (or PREVIEW_TOWER_GITHUB_TOKEN), \
+             or --github-app-id with --github-app-key-file; or use --demo"
+        ),
+    }
+}
+
+/// Reads a secret from a file, trimmed; an empty file is an error.
+pub(crate) fn read_secret(path: &std::path::Path, flag: &str) -> anyhow::Result<SecretString> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{flag}: cannot read {}", path.display()))?;
+    let text = text.trim();
+    if text.is_empty() {
+        bail!("{flag}: {} is empty", path.display());
+    }
+    Ok(SecretString::from(text.to_owned()))
+}

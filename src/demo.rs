@@ -1,1 +1,139 @@
-//! demo
+//! The embedded default: a bundled fleet and bundled pull requests, no network, no credentials.
+//!
+//! [`DemoSource`] implements [`PullRequestSource`] from `demo/pulls.yaml`, so the demo runs the
+//! same sync, plan, snapshot and plugin code as production; only the source differs. The PRs
+//! show every case worth seeing: a frontend pointing at a backend PR's preview, a request for a
+//! PR preview that does not exist, an invalid repo config, an unlabelled PR, a draft and a fork.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::fleet::{Fleet, FleetError};
+use crate::github::{PullRequestSource, SourceError};
+use crate::pull_request::{ConfigFile, PullRequest, RepoName};
+
+/// The demo fleet file.
+pub const FLEET_YAML: &str = include_str!("demo/fleet.yaml");
+const PULLS_YAML: &str = include_str!("demo/pulls.yaml");
+
+/// The demo's plugin token when none is given.
+pub const DEMO_TOKEN: &str = "demo-token";
+
+/// The demo fleet, parsed.
+pub fn fleet() -> Result<Fleet, Vec<FleetError>> {
+    Fleet::from_yaml(FLEET_YAML)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoPull {
+    repo: RepoName,
+    number: u64,
+    title: String,
+    branch: String,
+    author: String,
+    labels: Vec<String>,
+    #[serde(default)]
+    draft: bool,
+    #[serde(default)]
+    from_fork: bool,
+    head_sha: String,
+    updated_at: DateTime<Utc>,
+    #[serde(default)]
+    files: HashMap<String, String>,
+    #[serde(default)]
+    objects: HashMap<String, String>,
+}
+
+/// A code host answering from the bundled demo pull requests.
+#[derive(Debug)]
+pub struct DemoSource {
+    pulls: Vec<DemoPull>,
+}
+
+impl DemoSource {
+    /// Loads the bundled pull requests.
+    pub fn new() -> Result<Self, SourceError> {
+        let pulls: Vec<DemoPull> = serde_saphyr::from_str(PULLS_YAML)
+            .map_err(|e| SourceError::Malformed(format!("demo pull requests: {e}")))?;
+        Ok(Self { pulls })
+    }
+
+    fn at(&self, repo: &RepoName, sha: &str) -> Option<&DemoPull> {
+        self.pulls
+            .iter()
+            .find(|p| &p.repo == repo && p.head_sha == sha)
+    }
+}
+
+#[async_trait]
+impl PullRequestSource for DemoSource {
+    async fn open_pull_requests(&self, repo: &RepoName) -> Result<Vec<PullRequest>, SourceError> {
+        Ok(self
+            .pulls
+            .iter()
+            .filter(|p| &p.repo == repo)
+            .map(|p| PullRequest {
+                number: p.number,
+                title: p.title.clone(),
+                branch: p.branch.clone(),
+                target_branch: "main".into(),
+                head_sha: p.head_sha.clone(),
+                author: p.author.clone(),
+                labels: p.labels.clone(),
+                draft: p.draft,
+                from_fork: p.from_fork,
+                updated_at: p.updated_at,
+            })
+            .collect())
+    }
+
+    async fn file_at(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+        path: &str,
+    ) -> Result<ConfigFile, SourceError> {
+        Ok(self
+            .at(repo, sha)
+            .and_then(|p| p.files.get(path))
+            .map_or(ConfigFile::Missing, |text| {
+                ConfigFile::Present(text.clone())
+            }))
+    }
+
+    async fn object_sha_at(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+        path: &str,
+    ) -> Result<Option<String>, SourceError> {
+        Ok(self
+            .at(repo, sha)
+            .and_then(|p| p.objects.get(path))
+            .cloned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pull_request::is_full_sha;
+
+    #[test]
+    fn the_demo_data_loads_and_is_consistent() {
+        let source = DemoSource::new().expect("demo pulls parse");
+        let fleet = fleet().expect("demo fleet parses");
+        for pull in &source.pulls {
+            assert!(is_full_sha(&pull.head_sha), "{}", pull.number);
+            assert!(
+                fleet.services.iter().any(|s| s.repo == pull.repo),
+                "{} is not a fleet repo",
+                pull.repo
+            );
+        }
+    }
+}

@@ -22,8 +22,12 @@ pub trait PullRequestSource: Send + Sync {
     async fn open_pull_requests(&self, repo: &RepoName) -> Result<Vec<PullRequest>, SourceError>;
 
     /// The file at `path` in `repo` at commit `sha`: [`ConfigFile::Missing`] on 404.
-    async fn file_at(&self, repo: &RepoName, sha: &str, path: &str)
-    -> Result<ConfigFile, SourceError>;
+    async fn file_at(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+        path: &str,
+    ) -> Result<ConfigFile, SourceError>;
 
     /// The git object SHA of `path` at commit `sha` (what `git rev-parse <sha>:<path>` prints),
     /// or `None` when the path does not exist at that commit.

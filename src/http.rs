@@ -1,1 +1,93 @@
-//! http
+//! The HTTP shell: the plugin router (main port) and the admin router (health and metrics).
+//!
+//! [`router`] and [`admin_router`] build complete routers with every layer, so that tests call
+//! exactly what production serves (`tower::ServiceExt::oneshot`). `main` only binds and serves
+//! them with [`serve`]. Handlers read the current [`crate::snapshot::Snapshot`] and never wait on
+//! GitHub.
+
+mod admin;
+mod error;
+mod plugin;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::registry::Registry;
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::metrics::Metrics;
+use crate::snapshot::SnapshotStore;
+
+pub use error::ApiError;
+pub use plugin::{MAX_BODY_BYTES, PLUGIN_PATH};
+
+/// Longest time any request may take before it is answered 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the plugin handlers share.
+#[derive(Clone)]
+pub struct PluginState {
+    /// The current snapshot.
+    pub store: Arc<SnapshotStore>,
+    /// The bearer token Argo CD sends (from the plugin token Secret).
+    pub token: Arc<SecretString>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+}
+
+/// What the admin handlers share.
+#[derive(Clone)]
+pub struct AdminState {
+    /// The current snapshot (ready once complete).
+    pub store: Arc<SnapshotStore>,
+    /// Every metric, for `/metrics`.
+    pub registry: Arc<Registry>,
+}
+
+/// The main-port router: the plugin generator endpoint.
+pub fn router(state: PluginState) -> Router {
+    with_layers(plugin::routes(state))
+}
+
+/// The admin-port router: `/healthz`, `/readyz`, `/metrics`.
+pub fn admin_router(state: AdminState) -> Router {
+    with_layers(admin::routes(state))
+}
+
+/// Timeout innermost, then a panic turned into a JSON 500, then tracing around everything.
+fn with_layers(router: Router) -> Router {
+    router
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send>) -> Response {
+    ApiError::Internal("handler panicked".into()).into_response()
+}
+
+/// Serves `router` on `listener` until `cancel` fires, then drains in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    cancel: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { cancel.cancelled().await })
+    .await
+}

@@ -26,3 +26,6 @@ pub mod repo_config;
 pub mod snapshot;
 pub mod sync;
 pub mod telemetry;
+
+#[cfg(test)]
+mod testing;

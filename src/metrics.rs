@@ -1,1 +1,147 @@
-//! metrics
+//! Prometheus metrics: one struct per component, registered in one [`Registry`].
+//!
+//! Labels are bounded: modes, outcomes, operations, services and repos of the fleet. Never a PR
+//! number, a SHA or anything a PR author writes.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::{Family, MetricConstructor};
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// Labels of a plugin request.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PluginLabels {
+    /// `all`, `service`, `matrix` or `invalid`.
+    pub mode: &'static str,
+    /// HTTP status code.
+    pub status: u16,
+}
+
+/// Labels of a sync outcome.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RepoLabels {
+    /// `owner/name`.
+    pub repo: String,
+    /// `ok` or an error kind.
+    pub outcome: &'static str,
+}
+
+/// Labels of a call to the code host.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CallLabels {
+    /// `list_pulls`, `file` or `object_sha`.
+    pub operation: &'static str,
+    /// `ok`, `cache_hit` or an error kind.
+    pub outcome: &'static str,
+}
+
+/// Labels naming one repo.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RepoLabel {
+    /// `owner/name`.
+    pub repo: String,
+}
+
+/// Labels naming one service.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ServiceLabel {
+    /// The fleet service.
+    pub service: String,
+}
+
+/// Builds the request-duration histograms.
+#[derive(Clone, Copy, Debug)]
+pub struct LatencyBuckets;
+
+impl MetricConstructor<Histogram> for LatencyBuckets {
+    fn new_metric(&self) -> Histogram {
+        // 10 µs to ~10 s.
+        Histogram::new(exponential_buckets(0.000_01, 4.0, 11))
+    }
+}
+
+/// Every metric of the service.
+#[derive(Debug)]
+pub struct Metrics {
+    /// Plugin requests by mode and status.
+    pub plugin_requests: Family<PluginLabels, Counter>,
+    /// Time to answer a plugin request, seconds.
+    pub plugin_duration: Family<PluginLabels, Histogram, LatencyBuckets>,
+    /// Repo refreshes by outcome.
+    pub sync_refreshes: Family<RepoLabels, Counter>,
+    /// Unix time of each repo's last successful refresh.
+    pub sync_last_success: Family<RepoLabel, Gauge>,
+    /// Consecutive failed refreshes of each repo (0 when healthy).
+    pub sync_consecutive_failures: Family<RepoLabel, Gauge>,
+    /// Calls to the code host by operation and outcome (cache hits included).
+    pub github_calls: Family<CallLabels, Counter>,
+    /// Previews in the current snapshot, per service.
+    pub previews: Family<ServiceLabel, Gauge>,
+    /// Generation of the current snapshot.
+    pub snapshot_generation: Gauge,
+}
+
+impl Metrics {
+    /// Creates the metrics and registers them in `registry`.
+    pub fn new(registry: &mut Registry) -> Self {
+        let metrics = Self {
+            plugin_requests: Family::default(),
+            plugin_duration: Family::new_with_constructor(LatencyBuckets),
+            sync_refreshes: Family::default(),
+            sync_last_success: Family::default(),
+            sync_consecutive_failures: Family::default(),
+            github_calls: Family::default(),
+            previews: Family::default(),
+            snapshot_generation: Gauge::default(),
+        };
+        let r = registry.sub_registry_with_prefix("preview_tower");
+        r.register(
+            "plugin_requests",
+            "Plugin generator requests, by mode and HTTP status",
+            metrics.plugin_requests.clone(),
+        );
+        r.register(
+            "plugin_request_duration_seconds",
+            "Time to answer a plugin generator request",
+            metrics.plugin_duration.clone(),
+        );
+        r.register(
+            "sync_refreshes",
+            "Refreshes of a repo's pull requests, by outcome (ok or the error kind)",
+            metrics.sync_refreshes.clone(),
+        );
+        r.register(
+            "sync_last_success_timestamp_seconds",
+            "Unix time of the last successful refresh of a repo",
+            metrics.sync_last_success.clone(),
+        );
+        r.register(
+            "sync_consecutive_failures",
+            "Failed refreshes of a repo since its last success; its last good state is served meanwhile",
+            metrics.sync_consecutive_failures.clone(),
+        );
+        r.register(
+            "github_calls",
+            "Reads from the code host by operation and outcome, cache hits included",
+            metrics.github_calls.clone(),
+        );
+        r.register(
+            "previews",
+            "Previews in the current snapshot, per service",
+            metrics.previews.clone(),
+        );
+        r.register(
+            "snapshot_generation",
+            "Generation of the snapshot the plugin answers from",
+            metrics.snapshot_generation.clone(),
+        );
+        metrics
+    }
+
+    /// A registry and metrics for tests and one-shot commands.
+    pub fn unregistered() -> Self {
+        Self::new(&mut Registry::default())
+    }
+}

@@ -1,1 +1,414 @@
-//! params
+//! The contract with Argo CD: one parameter set per preview.
+//!
+//! [`KEYS`] is the contract: every key, its type and meaning. [`render`] turns a planned
+//! [`Preview`] into a [`ParamSet`] carrying exactly those keys, so that `missingkey=error`
+//! templates never fail; `docs/parameters.md` is generated from [`KEYS`] and a test keeps it in
+//! step. Values are strings except the few maps and lists marked so, for `goTemplate` users.
+//! Untrusted text (branch, title, labels) only ever appears as a JSON string value, never spliced
+//! into another value's syntax. Pure.
+
+mod scheduling;
+
+use serde_json::{Map, Value, json};
+
+use crate::fleet::{Fleet, Service};
+use crate::naming;
+use crate::plan::Preview;
+
+pub use scheduling::scheduling_patch;
+
+/// One parameter set, as sent to Argo CD.
+pub type ParamSet = Map<String, Value>;
+
+/// How a set is rendered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The plugin alone generates the Applications: every key.
+    Full,
+    /// The plugin is the second child of a matrix after Argo CD's pullRequest generator: the keys
+    /// that generator already emits are left out, so that fasttemplate AppSets do not fail on
+    /// duplicate keys and goTemplate ones keep the generator's values.
+    Matrix,
+}
+
+/// The JSON type of a parameter's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueKind {
+    /// A string.
+    String,
+    /// A list of strings.
+    List,
+    /// An object.
+    Map,
+}
+
+impl ValueKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::String => "string",
+            Self::List => "list of strings",
+            Self::Map => "map",
+        }
+    }
+}
+
+/// One key of the contract.
+#[derive(Clone, Copy, Debug)]
+pub struct ParamKey {
+    /// The key.
+    pub name: &'static str,
+    /// The value's JSON type.
+    pub kind: ValueKind,
+    /// Whether Argo CD's pullRequest generator emits the same key (left out in matrix mode).
+    pub pull_request_generator: bool,
+    /// What it holds, with an example.
+    pub description: &'static str,
+}
+
+const fn key(name: &'static str, description: &'static str) -> ParamKey {
+    ParamKey {
+        name,
+        kind: ValueKind::String,
+        pull_request_generator: false,
+        description,
+    }
+}
+
+const fn pr_key(name: &'static str, kind: ValueKind, description: &'static str) -> ParamKey {
+    ParamKey {
+        name,
+        kind,
+        pull_request_generator: true,
+        description,
+    }
+}
+
+const fn map_key(name: &'static str, description: &'static str) -> ParamKey {
+    ParamKey {
+        name,
+        kind: ValueKind::Map,
+        pull_request_generator: false,
+        description,
+    }
+}
+
+/// The contract: every key of every parameter set, in documentation order.
+pub const KEYS: &[ParamKey] = &[
+    pr_key("number", ValueKind::String, "PR number, decimal: `42`."),
+    pr_key(
+        "branch",
+        ValueKind::String,
+        "Head branch name as written by the PR author (untrusted text).",
+    ),
+    pr_key(
+        "branch_slug",
+        ValueKind::String,
+        "`branch` as a DNS label of at most 50 characters: `feature-login`.",
+    ),
+    pr_key("target_branch", ValueKind::String, "Base branch: `main`."),
+    pr_key(
+        "target_branch_slug",
+        ValueKind::String,
+        "`target_branch` as a DNS label.",
+    ),
+    pr_key(
+        "head_sha",
+        ValueKind::String,
+        "Full head commit SHA of the PR.",
+    ),
+    pr_key(
+        "head_short_sha",
+        ValueKind::String,
+        "First 8 characters of `head_sha`.",
+    ),
+    pr_key(
+        "head_short_sha_7",
+        ValueKind::String,
+        "First 7 characters of `head_sha`.",
+    ),
+    pr_key(
+        "author",
+        ValueKind::String,
+        "GitHub login of the PR author.",
+    ),
+    pr_key("title", ValueKind::String, "PR title (untrusted text)."),
+    pr_key(
+        "labels",
+        ValueKind::List,
+        "PR labels (untrusted text). A list, as in Argo CD's pullRequest generator.",
+    ),
+    key(
+        "revision",
+        "The commit to deploy: overlay `targetRevision` and image tag. Use this rather than `head_sha`, also in matrix mode.",
+    ),
+    key("service", "Fleet service name: `web`."),
+    key("repo", "GitHub repository: `acme/web`."),
+    key(
+        "repo_url",
+        "Git URL of the repository, for the Application source: `https://github.com/acme/web.git`.",
+    ),
+    key("pr_url", "Web URL of the pull request."),
+    key("kind", "`frontend` or `backend`."),
+    key(
+        "overlay_path",
+        "Path of the preview overlay in the repository: `deploy/preview`.",
+    ),
+    key(
+        "name",
+        "Application name, also the namespace: `preview-web-pr-42`. A DNS label, unique per service and PR, stable for the PR's life.",
+    ),
+    key("namespace", "Namespace of the preview (same as `name`)."),
+    key("host", "Public host: `web-pr-42.preview.example.com`."),
+    key(
+        "url",
+        "Public URL: `https://web-pr-42.preview.example.com`.",
+    ),
+    key(
+        "internal_url",
+        "In-cluster URL of the preview's Service (named after the service, in `namespace`): `http://web.preview-web-pr-42.svc.cluster.local`.",
+    ),
+    key("image", "Image with tag: `<image repository>:<revision>`."),
+    key(
+        "image_repository",
+        "Image repository without tag, from the fleet.",
+    ),
+    key("image_tag", "Image tag: the full `revision` SHA."),
+    key(
+        "seed_image",
+        "Seed-data database image `<seed repository>:<seed_tag>`, or empty when the service has no seed.",
+    ),
+    key(
+        "seed_tag",
+        "Tree SHA of the seed path at `revision` (`git rev-parse <revision>:<path>`), or empty.",
+    ),
+    key(
+        "databases",
+        "Comma-separated databases the preview runs: `postgres,redis,mongodb`, or empty.",
+    ),
+    key("capacity_type", "`spot` or `on-demand`."),
+    key(
+        "capacity_type_label",
+        "Node label that tells capacity types apart: `karpenter.sh/capacity-type`.",
+    ),
+    key(
+        "capacity_type_value",
+        "Value of that label for the preferred capacity: `spot` (or `on-demand`).",
+    ),
+    key(
+        "scheduling_patch",
+        "A Kustomize strategic-merge patch (JSON) for pod templates: spot preferred with on-demand fallback and the spot toleration, or spot avoided.",
+    ),
+    key(
+        "replicas",
+        "Replicas of each workload: `1`; `0` while the preview sleeps.",
+    ),
+    key(
+        "ttl",
+        "Idle time after which the preview is deleted: `3days`.",
+    ),
+    key(
+        "expires_at",
+        "RFC 3339 time the preview will be deleted for idleness; empty until idle expiry is enabled.",
+    ),
+    key(
+        "config_source",
+        "Where the repo config in force came from: `file`, `missing`, `last_valid` or `defaults`.",
+    ),
+    map_key(
+        "dependencies",
+        "Per dependency: `{url, internal_url, route}`, `route` being `staging` or `pr-<N>`.",
+    ),
+    map_key(
+        "env",
+        "Environment variables for the workloads: `PREVIEW_*` and, per dependency, `<NAME>_URL` and `<NAME>_INTERNAL_URL`.",
+    ),
+    key(
+        "env_patch",
+        "A Kustomize strategic-merge patch (JSON) setting `env` as the data of the ConfigMap `preview-env`, which the overlays load with `envFrom`.",
+    ),
+];
+
+/// Renders `preview` of `fleet` as a parameter set.
+pub fn render(preview: &Preview, fleet: &Fleet, mode: Mode) -> ParamSet {
+    let Some(service) = fleet.service(preview.service.as_str()) else {
+        return ParamSet::new();
+    };
+    let mut set = ParamSet::new();
+    let mut put = |key: &str, value: Value| {
+        set.insert(key.to_owned(), value);
+    };
+    if mode == Mode::Full {
+        pull_request_params(preview, &mut put);
+    }
+    let env = env(preview);
+    let seed_tag = preview
+        .seed_image
+        .as_deref()
+        .and_then(|image| image.rsplit_once(':'))
+        .map_or("", |(_, tag)| tag);
+    let repo_url = format!("https://github.com/{}", service.repo);
+    put("revision", json!(preview.revision));
+    put("service", json!(preview.service));
+    put("repo", json!(service.repo.to_string()));
+    put(
+        "pr_url",
+        json!(format!("{repo_url}/pull/{}", preview.pr.number)),
+    );
+    put("repo_url", json!(format!("{repo_url}.git")));
+    put("kind", json!(service.kind.as_str()));
+    put("overlay_path", json!(service.overlay_path));
+    put("name", json!(preview.name));
+    put("namespace", json!(preview.name));
+    put("host", json!(preview.host));
+    put("url", json!(preview.url));
+    put("internal_url", json!(preview.internal_url));
+    put(
+        "image",
+        json!(format!("{}:{}", service.image, preview.revision)),
+    );
+    put("image_repository", json!(service.image));
+    put("image_tag", json!(preview.revision));
+    put(
+        "seed_image",
+        json!(preview.seed_image.as_deref().unwrap_or("")),
+    );
+    put("seed_tag", json!(seed_tag));
+    put("databases", json!(databases(service)));
+    put("capacity_type", json!(preview.capacity.as_str()));
+    put(
+        "capacity_type_label",
+        json!(fleet.scheduling.capacity_type_label),
+    );
+    put("capacity_type_value", json!(capacity_value(fleet, preview)));
+    put(
+        "scheduling_patch",
+        json!(scheduling_patch(&fleet.scheduling, preview.capacity)),
+    );
+    put("replicas", json!(preview.replicas.to_string()));
+    put(
+        "ttl",
+        json!(humantime::format_duration(preview.ttl).to_string()),
+    );
+    put(
+        "expires_at",
+        json!(
+            preview
+                .expires_at
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default()
+        ),
+    );
+    put("config_source", json!(preview.config.source));
+    put("dependencies", dependencies(preview));
+    put("env_patch", json!(env_patch(&env)));
+    put("env", Value::Object(env));
+    set
+}
+
+fn pull_request_params(preview: &Preview, put: &mut impl FnMut(&str, Value)) {
+    let pr = &preview.pr;
+    let sha = pr.head_sha.as_str();
+    put("number", json!(pr.number.to_string()));
+    put("branch", json!(pr.branch));
+    put(
+        "branch_slug",
+        json!(naming::slug(&pr.branch, naming::MAX_SLUG_LEN)),
+    );
+    put("target_branch", json!(pr.target_branch));
+    put(
+        "target_branch_slug",
+        json!(naming::slug(&pr.target_branch, naming::MAX_SLUG_LEN)),
+    );
+    put("head_sha", json!(sha));
+    put("head_short_sha", json!(sha.get(..8).unwrap_or(sha)));
+    put("head_short_sha_7", json!(sha.get(..7).unwrap_or(sha)));
+    put("author", json!(pr.author));
+    put("title", json!(pr.title));
+    put("labels", json!(pr.labels));
+}
+
+fn databases(service: &Service) -> String {
+    let names: Vec<&str> = service.databases.iter().map(|d| d.as_str()).collect();
+    names.join(",")
+}
+
+fn capacity_value<'a>(fleet: &'a Fleet, preview: &Preview) -> &'a str {
+    match preview.capacity {
+        crate::plan::CapacityType::Spot => &fleet.scheduling.spot_value,
+        crate::plan::CapacityType::OnDemand => &fleet.scheduling.on_demand_value,
+    }
+}
+
+fn dependencies(preview: &Preview) -> Value {
+    let deps: Map<String, Value> = preview
+        .dependencies
+        .iter()
+        .map(|d| {
+            let value = json!({
+                "url": d.url,
+                "internal_url": d.internal_url,
+                "route": d.route_label(),
+            });
+            (d.service.to_string(), value)
+        })
+        .collect();
+    Value::Object(deps)
+}
+
+/// The environment variable name of a dependency's URL: `billing-api` → `BILLING_API`.
+pub fn env_prefix(service: &str) -> String {
+    service.to_ascii_uppercase().replace('-', "_")
+}
+
+fn env(preview: &Preview) -> Map<String, Value> {
+    let mut env = Map::new();
+    env.insert("PREVIEW_SERVICE".into(), json!(preview.service));
+    env.insert(
+        "PREVIEW_PR_NUMBER".into(),
+        json!(preview.pr.number.to_string()),
+    );
+    env.insert("PREVIEW_HOST".into(), json!(preview.host));
+    env.insert("PREVIEW_URL".into(), json!(preview.url));
+    env.insert("PREVIEW_REVISION".into(), json!(preview.revision));
+    for dep in &preview.dependencies {
+        let prefix = env_prefix(dep.service.as_str());
+        env.insert(format!("{prefix}_URL"), json!(dep.url));
+        env.insert(format!("{prefix}_INTERNAL_URL"), json!(dep.internal_url));
+        env.insert(format!("{prefix}_ROUTE"), json!(dep.route_label()));
+    }
+    env
+}
+
+fn env_patch(env: &Map<String, Value>) -> String {
+    json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "preview-env"},
+        "data": env,
+    })
+    .to_string()
+}
+
+/// The contract as a Markdown table, for `docs/parameters.md`.
+pub fn contract_table() -> String {
+    let mut out =
+        String::from("| key | type | in matrix mode | meaning |\n| --- | --- | --- | --- |\n");
+    for key in KEYS {
+        let matrix = if key.pull_request_generator {
+            "from the pullRequest generator"
+        } else {
+            "yes"
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            key.name,
+            key.kind.as_str(),
+            matrix,
+            key.description
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

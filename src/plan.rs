@@ -1,1 +1,316 @@
-//! plan
+//! Planning: from the fleet and the facts about pull requests to the desired previews.
+//!
+//! [`plan`] is a pure function of its [`PlanInput`]: which PRs get a preview (label, draft and
+//! fork policy), each preview's names, URLs, images, capacity, replicas and effective repo
+//! config, and where each dependency points (staging, or another service's PR preview when it is
+//! in this same plan). Everything a human should know about a decision is kept as a
+//! [`Diagnostic`] for `preview-tower plan` and the PR comment. No I/O, no clock: `now` is an
+//! input.
+
+mod config;
+mod dependencies;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::fleet::{Fleet, Policy, Service, ServiceName};
+use crate::naming;
+use crate::pull_request::{HeadFacts, PullRequest};
+use crate::repo_config::RepoConfig;
+
+pub use config::{ConfigOutcome, ConfigSource, resolve_config};
+pub use dependencies::{DependencyRoute, ResolvedDependency};
+
+/// What the planner is given.
+#[derive(Clone, Debug)]
+pub struct PlanInput<'a> {
+    /// The validated fleet.
+    pub fleet: &'a Fleet,
+    /// Facts per service, only for services whose repo has been listed at least once. A service
+    /// missing here is not planned at all (its previews are neither kept nor removed: the caller
+    /// must not answer for it).
+    pub services: BTreeMap<ServiceName, &'a [PullFacts]>,
+    /// The time of planning.
+    pub now: DateTime<Utc>,
+}
+
+/// What is known about one open pull request of a service's repo.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PullFacts {
+    /// The PR as listed.
+    pub pr: PullRequest,
+    /// Facts at the head commit; `None` when they were not fetched because the PR is not
+    /// eligible (see [`eligibility`]).
+    pub head: Option<HeadFacts>,
+    /// The last valid repo config seen for this PR, kept for when the file turns invalid.
+    pub last_valid_config: Option<RepoConfig>,
+}
+
+/// The desired state: every preview, and every open PR left out with the reason.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Plan {
+    /// When the plan was made.
+    pub planned_at: Option<DateTime<Utc>>,
+    /// The previews, in fleet service order then PR number.
+    pub previews: Vec<Preview>,
+    /// Open PRs that get no preview, in the same order.
+    pub excluded: Vec<Exclusion>,
+}
+
+/// One preview: one service × one pull request.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Preview {
+    /// The service previewed.
+    pub service: ServiceName,
+    /// The pull request previewed.
+    pub pr: PullRequest,
+    /// Name of the namespace and of the Argo CD Application.
+    pub name: String,
+    /// Public host of the preview.
+    pub host: String,
+    /// `https://<host>`.
+    pub url: String,
+    /// In-cluster URL of the preview's Service, for server-to-server calls.
+    pub internal_url: String,
+    /// The commit deployed: the image tag and the overlay's revision.
+    pub revision: String,
+    /// The seed image with its tag (the seed path's tree SHA), when the service has one and the
+    /// path exists at the revision.
+    pub seed_image: Option<String>,
+    /// Where the preview's pods prefer to run.
+    pub capacity: CapacityType,
+    /// Replicas of each workload.
+    pub replicas: u32,
+    /// The idle TTL in force for this preview.
+    #[serde(with = "humantime_serde_compat")]
+    pub ttl: Duration,
+    /// When the preview will be deleted for idleness; `None` until idle expiry is enabled.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Where each dependency points.
+    pub dependencies: Vec<ResolvedDependency>,
+    /// The repo config in force and where it came from.
+    pub config: ConfigOutcome,
+    /// Everything worth telling the PR's author about this preview.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Spot or on-demand placement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum CapacityType {
+    /// Prefer spot nodes, fall back to on-demand.
+    #[serde(rename = "spot")]
+    Spot,
+    /// Stay off spot nodes.
+    #[serde(rename = "on-demand")]
+    OnDemand,
+}
+
+impl CapacityType {
+    /// The parameter value: `spot` or `on-demand`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Spot => "spot",
+            Self::OnDemand => "on-demand",
+        }
+    }
+}
+
+/// An open PR of a planned service that gets no preview.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Exclusion {
+    /// The service.
+    pub service: ServiceName,
+    /// The PR number.
+    pub number: u64,
+    /// Why.
+    pub reason: ExclusionReason,
+}
+
+/// Why an open PR gets no preview. Each is positive evidence from GitHub.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExclusionReason {
+    /// The PR does not carry the opt-in label.
+    NotLabelled,
+    /// The PR is a draft and the policy leaves drafts out.
+    Draft,
+    /// The PR comes from a fork and the policy leaves forks out.
+    Fork,
+    /// The head facts could not be read yet (never happens for a PR that had a preview: the sync
+    /// keeps the last good facts).
+    Pending,
+}
+
+/// Something a human should know about a preview.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Diagnostic {
+    /// The repo config file is invalid; `fallback` says what is used instead.
+    ConfigInvalid {
+        /// The errors, with lines.
+        errors: Vec<crate::repo_config::ConfigError>,
+        /// What is used instead.
+        fallback: ConfigSource,
+    },
+    /// Something is at the config path but it is not a readable file.
+    ConfigUnreadable {
+        /// Why.
+        message: String,
+        /// What is used instead.
+        fallback: ConfigSource,
+    },
+    /// A dependency asked for a PR preview that is not in the plan; staging is used.
+    DependencyPreviewMissing {
+        /// The dependency.
+        dependency: ServiceName,
+        /// The PR number asked for.
+        number: u64,
+    },
+    /// The service declares a seed path that does not exist at the revision.
+    SeedPathMissing {
+        /// The seed path.
+        path: String,
+    },
+}
+
+impl Diagnostic {
+    /// A one-line human message.
+    pub fn message(&self) -> String {
+        match self {
+            Self::ConfigInvalid { errors, fallback } => format!(
+                "repo config invalid ({} error{}); using {}",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" },
+                fallback.describe()
+            ),
+            Self::ConfigUnreadable { message, fallback } => {
+                format!(
+                    "repo config unreadable: {message}; using {}",
+                    fallback.describe()
+                )
+            }
+            Self::DependencyPreviewMissing { dependency, number } => format!(
+                "{dependency}: no preview of PR {number} exists; using {dependency}'s staging"
+            ),
+            Self::SeedPathMissing { path } => {
+                format!("seed path `{path}` does not exist at this commit; no seed image")
+            }
+        }
+    }
+}
+
+/// Whether `pr` may get a preview under `policy`, and if not, why.
+pub fn eligibility(pr: &PullRequest, policy: &Policy) -> Result<(), ExclusionReason> {
+    if !pr.has_label(&policy.label) {
+        Err(ExclusionReason::NotLabelled)
+    } else if pr.draft && !policy.drafts {
+        Err(ExclusionReason::Draft)
+    } else if pr.from_fork && !policy.forks {
+        Err(ExclusionReason::Fork)
+    } else {
+        Ok(())
+    }
+}
+
+/// Computes the desired previews. Pure and deterministic.
+pub fn plan(input: &PlanInput<'_>) -> Plan {
+    let fleet = input.fleet;
+    let mut previews = Vec::new();
+    let mut excluded = Vec::new();
+    for service in &fleet.services {
+        let Some(pulls) = input.services.get(&service.name) else {
+            continue;
+        };
+        let mut pulls: Vec<&PullFacts> = pulls.iter().collect();
+        pulls.sort_by_key(|p| p.pr.number);
+        for facts in pulls {
+            let decision = eligibility(&facts.pr, &service.policy)
+                .and_then(|()| facts.head.as_ref().ok_or(ExclusionReason::Pending));
+            match decision {
+                Ok(head) => previews.push(preview(fleet, service, facts, head)),
+                Err(reason) => excluded.push(Exclusion {
+                    service: service.name.clone(),
+                    number: facts.pr.number,
+                    reason,
+                }),
+            }
+        }
+    }
+    dependencies::resolve(fleet, &mut previews);
+    Plan {
+        planned_at: Some(input.now),
+        previews,
+        excluded,
+    }
+}
+
+/// Everything about one preview but its dependencies, which need the whole plan.
+fn preview(fleet: &Fleet, service: &Service, facts: &PullFacts, head: &HeadFacts) -> Preview {
+    let pr = &facts.pr;
+    let policy = &service.policy;
+    let name = naming::preview_name(&fleet.namespace_prefix, &service.name, pr.number);
+    let host = policy
+        .host_pattern
+        .render(&service.name, pr.number, &fleet.base_domain);
+    let config = resolve_config(service, &head.config, facts.last_valid_config.as_ref());
+    let mut diagnostics: Vec<Diagnostic> = config.diagnostic().into_iter().collect();
+    let seed_image = service
+        .seed
+        .as_ref()
+        .and_then(|seed| match &head.seed_tree_sha {
+            Some(tree) => Some(format!("{}:{tree}", seed.image)),
+            None => {
+                diagnostics.push(Diagnostic::SeedPathMissing {
+                    path: seed.path.clone(),
+                });
+                None
+            }
+        });
+    let capacity = if policy.spot && config.effective.spot != Some(false) {
+        CapacityType::Spot
+    } else {
+        CapacityType::OnDemand
+    };
+    Preview {
+        service: service.name.clone(),
+        internal_url: internal_url(&service.name, &name, service.port),
+        url: format!("https://{host}"),
+        host,
+        name,
+        revision: pr.head_sha.clone(),
+        seed_image,
+        capacity,
+        replicas: policy.replicas,
+        ttl: config.effective.ttl.unwrap_or(policy.ttl),
+        expires_at: None,
+        dependencies: Vec::new(),
+        config,
+        diagnostics,
+        pr: pr.clone(),
+    }
+}
+
+/// The in-cluster URL of a preview: its Service is named after the fleet service, in the
+/// preview's namespace.
+fn internal_url(service: &ServiceName, namespace: &str, port: u16) -> String {
+    if port == 80 {
+        format!("http://{service}.{namespace}.svc.cluster.local")
+    } else {
+        format!("http://{service}.{namespace}.svc.cluster.local:{port}")
+    }
+}
+
+/// Serializes a [`Duration`] as humantime text (`3days`), for `plan` output.
+mod humantime_serde_compat {
+    use std::time::Duration;
+
+    pub(super) fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests;

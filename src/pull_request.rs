@@ -20,7 +20,9 @@ pub struct RepoName {
 
 /// Why a string is not a valid `owner/name`.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("`{0}` is not a GitHub repository: expected `owner/name` with letters, digits, `-`, `_` or `.`")]
+#[error(
+    "`{0}` is not a GitHub repository: expected `owner/name` with letters, digits, `-`, `_` or `.`"
+)]
 pub struct InvalidRepoName(pub String);
 
 impl RepoName {
@@ -135,7 +137,10 @@ pub struct HeadFacts {
 
 /// Whether `sha` looks like a full git object id (40 lowercase hex characters).
 pub fn is_full_sha(sha: &str) -> bool {
-    sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    sha.len() == 40
+        && sha
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 #[cfg(test)]
@@ -147,7 +152,15 @@ mod tests {
         let repo: RepoName = "acme/web.app".parse().expect("valid");
         assert_eq!(repo.owner(), "acme");
         assert_eq!(repo.to_string(), "acme/web.app");
-        for bad in ["acme", "acme/", "/web", "acme/../x", "a/b/c", "acme/w b", "acme/.."] {
+        for bad in [
+            "acme",
+            "acme/",
+            "/web",
+            "acme/../x",
+            "a/b/c",
+            "acme/w b",
+            "acme/..",
+        ] {
             assert!(bad.parse::<RepoName>().is_err(), "{bad}");
         }
     }

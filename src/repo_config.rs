@@ -68,3 +68,11 @@ pub fn parse(text: &str, bounds: Option<&Bounds<'_>>) -> Result<RepoConfig, Vec<
         hint: None,
     }])
 }
+
+/// Compiler-style rendering of `errors` in the file at `path`.
+pub fn render_errors(path: &str, errors: &[ConfigError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{path}: error: {}\n", e.message))
+        .collect()
+}

@@ -1,1 +1,286 @@
-//! sync
+//! Keeping the snapshot fresh: a refresh loop per repo, caches keyed by SHA, last known good.
+//!
+//! Each repo is refreshed on its own schedule; a refresh lists the open PRs (all pages), reads
+//! what the planner needs at each eligible head SHA that is not cached yet, then commits the new
+//! list, replans and publishes a new [`Snapshot`]. A refresh that fails at any step commits
+//! nothing: the repo keeps its last good list, so no preview ever leaves the set because of a
+//! fault, and the other repos are not affected. Failures back off (honouring GitHub's
+//! `Retry-After`) and are counted and logged.
+
+mod state;
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::{StreamExt, TryStreamExt, stream};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::fleet::Fleet;
+use crate::github::{PullRequestSource, SourceError};
+use crate::metrics::{CallLabels, Metrics, RepoLabel, RepoLabels, ServiceLabel};
+use crate::plan;
+use crate::pull_request::{PullRequest, RepoName};
+use crate::snapshot::{Snapshot, SnapshotStore};
+
+use state::{ObjectKey, SyncState};
+
+/// Reads at most this many files at once per repo.
+const FETCH_CONCURRENCY: usize = 4;
+/// First wait after a failure; doubles per failure.
+const BACKOFF_START: Duration = Duration::from_secs(5);
+/// Longest wait after failures (unless GitHub asks for longer).
+const BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// Longest `Retry-After` honoured, so a bogus header cannot stop refreshes for days.
+const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
+
+/// Refreshes repos and publishes snapshots.
+pub struct Syncer {
+    fleet: Arc<Fleet>,
+    source: Arc<dyn PullRequestSource>,
+    store: Arc<SnapshotStore>,
+    metrics: Arc<Metrics>,
+    state: Mutex<SyncState>,
+}
+
+impl Syncer {
+    /// A syncer publishing into `store` (which should start as [`Snapshot::unsynced`]).
+    pub fn new(
+        fleet: Arc<Fleet>,
+        source: Arc<dyn PullRequestSource>,
+        store: Arc<SnapshotStore>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            fleet,
+            source,
+            store,
+            metrics,
+            state: Mutex::new(SyncState::default()),
+        }
+    }
+
+    /// Refreshes one repo now. On success the new snapshot is published; on failure nothing
+    /// changes and the error says why.
+    #[tracing::instrument(skip(self), fields(repo = %repo))]
+    pub async fn refresh(&self, repo: &RepoName) -> Result<(), SourceError> {
+        let result = self.fetch_and_commit(repo).await;
+        let outcome = match &result {
+            Ok(()) => "ok",
+            Err(error) => error.kind(),
+        };
+        self.metrics
+            .sync_refreshes
+            .get_or_create(&RepoLabels {
+                repo: repo.to_string(),
+                outcome,
+            })
+            .inc();
+        let label = RepoLabel {
+            repo: repo.to_string(),
+        };
+        match &result {
+            Ok(()) => {
+                self.metrics
+                    .sync_last_success
+                    .get_or_create(&label)
+                    .set(Utc::now().timestamp());
+                self.metrics
+                    .sync_consecutive_failures
+                    .get_or_create(&label)
+                    .set(0);
+            }
+            Err(_) => {
+                self.metrics
+                    .sync_consecutive_failures
+                    .get_or_create(&label)
+                    .inc();
+            }
+        }
+        result
+    }
+
+    /// Refreshes every repo once, concurrently; the first error is returned after all ran.
+    pub async fn refresh_all(&self) -> Result<(), SourceError> {
+        let repos: Vec<RepoName> = self.fleet.repos().into_iter().cloned().collect();
+        let results = futures::future::join_all(repos.iter().map(|r| self.refresh(r))).await;
+        results.into_iter().collect()
+    }
+
+    /// Runs one refresh loop per repo until `cancel` fires.
+    pub async fn run(self: Arc<Self>, cancel: CancellationToken) {
+        let repos: Vec<RepoName> = self.fleet.repos().into_iter().cloned().collect();
+        let loops = repos.into_iter().map(|repo| {
+            let syncer = Arc::clone(&self);
+            let cancel = cancel.clone();
+            async move { syncer.repo_loop(repo, cancel).await }
+        });
+        futures::future::join_all(loops).await;
+    }
+
+    async fn repo_loop(&self, repo: RepoName, cancel: CancellationToken) {
+        let mut failures: u32 = 0;
+        loop {
+            let delay = match self.refresh(&repo).await {
+                Ok(()) => {
+                    if failures > 0 {
+                        info!(repo = %repo, failures, "refresh recovered");
+                    }
+                    failures = 0;
+                    self.fleet.refresh_interval
+                }
+                Err(error) => {
+                    failures = failures.saturating_add(1);
+                    let delay = backoff(failures, error.retry_after());
+                    warn!(repo = %repo, error = %error, kind = error.kind(), failures,
+                        retry_in_s = delay.as_secs(), "refresh failed; serving the last good state");
+                    delay
+                }
+            };
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(delay) => {}
+            }
+        }
+    }
+
+    async fn fetch_and_commit(&self, repo: &RepoName) -> Result<(), SourceError> {
+        let pulls = self
+            .call("list_pulls", self.source.open_pull_requests(repo))
+            .await?;
+        self.fetch_heads(repo, &pulls).await?;
+        // Plan and publish under the lock, so that snapshots are published in the order their
+        // facts were committed.
+        let mut state = self.lock();
+        state.pulls.insert(repo.clone(), pulls);
+        state.prune(repo);
+        let plan = state.plan(&self.fleet, Utc::now());
+        let synced = state.synced_services(&self.fleet);
+        let generation = self.store.load().generation() + 1;
+        self.publish(Snapshot::build(
+            Arc::clone(&self.fleet),
+            plan,
+            synced,
+            generation,
+        ));
+        Ok(())
+    }
+
+    /// Reads, for every eligible PR of `repo`, what is not cached yet. What was read is cached
+    /// even if a later read fails, so a retry does not read it again.
+    async fn fetch_heads(&self, repo: &RepoName, pulls: &[PullRequest]) -> Result<(), SourceError> {
+        let mut wanted: Vec<(ObjectKey, bool)> = Vec::new();
+        for service in self.fleet.services.iter().filter(|s| &s.repo == repo) {
+            for pr in pulls
+                .iter()
+                .filter(|pr| plan::eligibility(pr, &service.policy).is_ok())
+            {
+                let key = |path: &str| (repo.clone(), pr.head_sha.clone(), path.to_owned());
+                wanted.push((key(&self.fleet.repo_config_path), true));
+                if let Some(seed) = &service.seed {
+                    wanted.push((key(&seed.path), false));
+                }
+            }
+        }
+        wanted.sort();
+        wanted.dedup();
+        let missing: Vec<(ObjectKey, bool)> = {
+            let state = self.lock();
+            wanted
+                .into_iter()
+                .filter(|(key, is_file)| {
+                    let cached = if *is_file {
+                        state.files.contains_key(key)
+                    } else {
+                        state.objects.contains_key(key)
+                    };
+                    if cached {
+                        self.count(if *is_file { "file" } else { "object_sha" }, "cache_hit");
+                    }
+                    !cached
+                })
+                .collect()
+        };
+        stream::iter(missing)
+            .map(|(key, is_file)| self.fetch_one(key, is_file))
+            .buffer_unordered(FETCH_CONCURRENCY)
+            .try_collect::<()>()
+            .await
+    }
+
+    async fn fetch_one(&self, key: ObjectKey, is_file: bool) -> Result<(), SourceError> {
+        let (repo, sha, path) = &key;
+        if is_file {
+            let file = self
+                .call("file", self.source.file_at(repo, sha, path))
+                .await?;
+            self.lock().files.insert(key, file);
+        } else {
+            let object = self
+                .call("object_sha", self.source.object_sha_at(repo, sha, path))
+                .await?;
+            self.lock().objects.insert(key, object);
+        }
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SyncState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    async fn call<T>(
+        &self,
+        operation: &'static str,
+        call: impl Future<Output = Result<T, SourceError>>,
+    ) -> Result<T, SourceError> {
+        let result = call.await;
+        self.count(
+            operation,
+            result.as_ref().map_or_else(SourceError::kind, |_| "ok"),
+        );
+        result
+    }
+
+    fn count(&self, operation: &'static str, outcome: &'static str) {
+        self.metrics
+            .github_calls
+            .get_or_create(&CallLabels { operation, outcome })
+            .inc();
+    }
+
+    fn publish(&self, snapshot: Snapshot) {
+        for service in &self.fleet.services {
+            let count = snapshot
+                .plan()
+                .previews
+                .iter()
+                .filter(|p| p.service == service.name)
+                .count();
+            self.metrics
+                .previews
+                .get_or_create(&ServiceLabel {
+                    service: service.name.to_string(),
+                })
+                .set(i64::try_from(count).unwrap_or(i64::MAX));
+        }
+        self.metrics
+            .snapshot_generation
+            .set(i64::try_from(snapshot.generation()).unwrap_or(i64::MAX));
+        self.store.store(Arc::new(snapshot));
+    }
+}
+
+/// The wait before the next try after `failures` consecutive failures.
+fn backoff(failures: u32, retry_after: Option<Duration>) -> Duration {
+    let exponential = BACKOFF_START
+        .saturating_mul(2u32.saturating_pow(failures.saturating_sub(1)))
+        .min(BACKOFF_MAX);
+    match retry_after {
+        Some(wait) => wait.min(RETRY_AFTER_MAX).max(exponential),
+        None => exponential,
+    }
+}
+
+#[cfg(test)]
+mod tests;

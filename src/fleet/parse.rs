@@ -16,6 +16,9 @@ impl Fleet {
     /// Parses and validates a fleet file.
     pub fn from_yaml(text: &str) -> Result<Fleet, Vec<FleetError>> {
         let _ = text;
-        Err(vec![FleetError { field: String::new(), message: "not built yet".into() }])
+        Err(vec![FleetError {
+            field: String::new(),
+            message: "not built yet".into(),
+        }])
     }
 }

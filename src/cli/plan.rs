@@ -1,0 +1,162 @@
+//! `preview-tower plan`: sync once, plan, and print what Argo CD would get, and why.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+use super::{OutputFormat, PlanArgs};
+use crate::metrics::Metrics;
+use crate::params::{self, Mode};
+use crate::plan::Plan;
+use crate::snapshot::{Snapshot, SnapshotStore};
+use crate::sync::Syncer;
+
+pub(super) async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
+    crate::telemetry::init(args.log_format);
+    let fleet = Arc::new(super::load_fleet(&args.fleet)?);
+    if let Some(name) = &args.service {
+        if fleet.service(name).is_none() {
+            let known: Vec<String> = fleet.services.iter().map(|s| s.name.to_string()).collect();
+            bail!(
+                "--service: unknown service `{name}`; known: {}",
+                known.join(", ")
+            );
+        }
+    }
+    let source = super::source(args.fleet.demo, &args.github)?;
+    let store = Arc::new(SnapshotStore::from_pointee(Snapshot::unsynced(Arc::clone(
+        &fleet,
+    ))));
+    let syncer = Syncer::new(
+        Arc::clone(&fleet),
+        source,
+        Arc::clone(&store),
+        Arc::new(Metrics::unregistered()),
+    );
+    syncer
+        .refresh_all()
+        .await
+        .context("cannot read pull requests from GitHub")?;
+    let snapshot = store.load();
+    let plan = snapshot.plan();
+    let wanted = |service: &str| args.service.as_deref().is_none_or(|s| s == service);
+    let text = match args.output {
+        OutputFormat::Json => {
+            let value = plan_json(snapshot.fleet(), plan, &wanted);
+            serde_json::to_string_pretty(&value)?
+        }
+        OutputFormat::Table => plan_table(plan, &wanted),
+    };
+    println!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `{"output": {"parameters": [...]}, "diagnostics": [...], "excluded": [...]}`.
+fn plan_json(fleet: &crate::fleet::Fleet, plan: &Plan, wanted: &dyn Fn(&str) -> bool) -> Value {
+    let previews = plan.previews.iter().filter(|p| wanted(p.service.as_str()));
+    let sets: Vec<_> = previews
+        .clone()
+        .map(|p| params::render(p, fleet, Mode::Full))
+        .collect();
+    let diagnostics: Vec<Value> = previews
+        .flat_map(|p| {
+            p.diagnostics.iter().map(move |d| {
+                let mut value =
+                    json!({"service": p.service, "number": p.pr.number, "message": d.message()});
+                if let (Some(obj), Ok(Value::Object(detail))) =
+                    (value.as_object_mut(), serde_json::to_value(d))
+                {
+                    obj.extend(detail);
+                }
+                value
+            })
+        })
+        .collect();
+    let excluded: Vec<_> = plan
+        .excluded
+        .iter()
+        .filter(|e| wanted(e.service.as_str()))
+        .collect();
+    json!({"output": {"parameters": sets}, "diagnostics": diagnostics, "excluded": excluded})
+}
+
+fn plan_table(plan: &Plan, wanted: &dyn Fn(&str) -> bool) -> String {
+    let mut rows = vec![
+        [
+            "SERVICE",
+            "PR",
+            "NAME",
+            "URL",
+            "REVISION",
+            "CAPACITY",
+            "CONFIG",
+            "DEPENDENCIES",
+        ]
+        .map(String::from),
+    ];
+    let mut notes = Vec::new();
+    for p in plan.previews.iter().filter(|p| wanted(p.service.as_str())) {
+        let deps: Vec<String> = p
+            .dependencies
+            .iter()
+            .map(|d| format!("{}={}", d.service, d.route_label()))
+            .collect();
+        rows.push([
+            p.service.to_string(),
+            p.pr.number.to_string(),
+            p.name.clone(),
+            p.url.clone(),
+            p.revision.chars().take(8).collect(),
+            p.capacity.as_str().to_owned(),
+            serde_json::to_value(p.config.source)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            deps.join(" "),
+        ]);
+        for d in &p.diagnostics {
+            notes.push(format!("{} #{}: {}", p.service, p.pr.number, d.message()));
+            if let crate::plan::Diagnostic::ConfigInvalid { errors, .. } = d {
+                for e in errors {
+                    let line = e.line.map(|l| format!("line {l}: ")).unwrap_or_default();
+                    notes.push(format!("    {line}{}", e.message));
+                }
+            }
+        }
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in &rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
+    }
+    let excluded: BTreeSet<String> = plan
+        .excluded
+        .iter()
+        .filter(|e| wanted(e.service.as_str()))
+        .map(|e| format!("{} #{}: {:?}", e.service, e.number, e.reason))
+        .collect();
+    if !notes.is_empty() {
+        let _ = writeln!(out, "\nDiagnostics:");
+        notes.iter().for_each(|n| {
+            let _ = writeln!(out, "  {n}");
+        });
+    }
+    if !excluded.is_empty() {
+        let _ = writeln!(out, "\nNo preview:");
+        excluded.iter().for_each(|n| {
+            let _ = writeln!(out, "  {n}");
+        });
+    }
+    out
+}

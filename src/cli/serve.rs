@@ -1,0 +1,121 @@
+//! `preview-tower serve`: the plugin and admin servers, fed by the sync loops.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use prometheus_client::registry::Registry;
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+use super::ServeArgs;
+use crate::http::{self, AdminState, PluginState};
+use crate::metrics::Metrics;
+use crate::snapshot::{Snapshot, SnapshotStore};
+use crate::sync::Syncer;
+
+pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    crate::telemetry::init(args.log_format);
+    let fleet = Arc::new(super::load_fleet(&args.fleet)?);
+    let token = plugin_token(&args)?;
+    let source = super::source(args.fleet.demo, &args.github)?;
+
+    let mut registry = Registry::default();
+    let metrics = Arc::new(Metrics::new(&mut registry));
+    let store = Arc::new(SnapshotStore::from_pointee(Snapshot::unsynced(Arc::clone(
+        &fleet,
+    ))));
+    let syncer = Arc::new(Syncer::new(
+        Arc::clone(&fleet),
+        source,
+        Arc::clone(&store),
+        Arc::clone(&metrics),
+    ));
+
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("--listen: cannot bind {}", args.listen))?;
+    let admin_listener = TcpListener::bind(args.admin_listen)
+        .await
+        .with_context(|| format!("--admin-listen: cannot bind {}", args.admin_listen))?;
+    let plugin = http::router(PluginState {
+        store: Arc::clone(&store),
+        token: Arc::new(token),
+        metrics,
+    });
+    let admin = http::admin_router(AdminState {
+        store,
+        registry: Arc::new(registry),
+    });
+
+    let cancel = CancellationToken::new();
+    tokio::spawn(shutdown_on_signal(cancel.clone()));
+    let sync = tokio::spawn(Arc::clone(&syncer).run(cancel.clone()));
+    info!(listen = %args.listen, admin = %args.admin_listen, services = fleet.services.len(),
+        demo = args.fleet.demo, "preview-tower serving");
+    let (plugin_result, admin_result) = tokio::join!(
+        http::serve(listener, plugin, cancel.clone()),
+        http::serve(admin_listener, admin, cancel.clone()),
+    );
+    cancel.cancel();
+    let _ = sync.await;
+    plugin_result.context("plugin server")?;
+    admin_result.context("admin server")?;
+    info!("preview-tower stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The plugin token from the file or the environment; the demo's when neither is given in demo
+/// mode (printed, since it protects nothing real).
+fn plugin_token(args: &ServeArgs) -> anyhow::Result<SecretString> {
+    if let Some(path) = &args.plugin_token_file {
+        return super::read_secret(path, "--plugin-token-file");
+    }
+    match &args.plugin_token {
+        Some(token) if !token.trim().is_empty() => Ok(SecretString::from(token.trim().to_owned())),
+        Some(_) => bail!("PREVIEW_TOWER_PLUGIN_TOKEN is empty"),
+        None if args.fleet.demo => {
+            let token = crate::demo::DEMO_TOKEN;
+            let port = args.listen.port();
+            println!(
+                "preview-tower demo: plugin token `{token}` (set PREVIEW_TOWER_PLUGIN_TOKEN to choose one)"
+            );
+            println!(
+                "try: curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \
+                 -d '{{\"applicationSetName\":\"previews\",\"input\":{{\"parameters\":{{}}}}}}' \
+                 http://127.0.0.1:{port}{}",
+                http::PLUGIN_PATH
+            );
+            Ok(SecretString::from(token.to_owned()))
+        }
+        None => bail!(
+            "no plugin token: set --plugin-token-file or PREVIEW_TOWER_PLUGIN_TOKEN \
+             (the value Argo CD sends, from the plugin's token Secret)"
+        ),
+    }
+}
+
+async fn shutdown_on_signal(cancel: CancellationToken) {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    info!("shutting down");
+    cancel.cancel();
+}

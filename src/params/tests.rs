@@ -1,0 +1,153 @@
+use std::collections::{BTreeMap, BTreeSet};
+
+use proptest::prelude::*;
+use serde_json::Value;
+
+use super::*;
+use crate::plan::{PlanInput, PullFacts, plan};
+use crate::testing::{facts, fleet, name, now, pr};
+
+fn render_all(services: &[(&str, Vec<PullFacts>)], mode: Mode) -> Vec<ParamSet> {
+    let fleet = fleet();
+    let input = PlanInput {
+        fleet: &fleet,
+        services: services
+            .iter()
+            .map(|(s, f)| (name(s), f.as_slice()))
+            .collect::<BTreeMap<_, _>>(),
+        now: now(),
+    };
+    plan(&input)
+        .previews
+        .iter()
+        .map(|p| render(p, &fleet, mode))
+        .collect()
+}
+
+fn keys(set: &ParamSet) -> BTreeSet<&str> {
+    set.keys().map(String::as_str).collect()
+}
+
+#[test]
+fn every_set_carries_every_documented_key() {
+    let sets = render_all(
+        &[
+            ("web", vec![facts(pr(1), None)]),
+            ("api", vec![facts(pr(2), None)]),
+            ("billing", vec![facts(pr(3), None)]),
+        ],
+        Mode::Full,
+    );
+    let documented: BTreeSet<&str> = KEYS.iter().map(|k| k.name).collect();
+    assert_eq!(sets.len(), 3);
+    for set in &sets {
+        assert_eq!(keys(set), documented);
+    }
+}
+
+#[test]
+fn matrix_sets_leave_the_pull_request_generator_keys_to_it() {
+    let sets = render_all(&[("web", vec![facts(pr(1), None)])], Mode::Matrix);
+    let expected: BTreeSet<&str> = KEYS
+        .iter()
+        .filter(|k| !k.pull_request_generator)
+        .map(|k| k.name)
+        .collect();
+    assert_eq!(keys(&sets[0]), expected);
+}
+
+#[test]
+fn values_have_their_documented_types() {
+    let sets = render_all(&[("web", vec![facts(pr(1), None)])], Mode::Full);
+    for key in KEYS {
+        let value = &sets[0][key.name];
+        let ok = match key.kind {
+            ValueKind::String => value.is_string(),
+            ValueKind::List => value
+                .as_array()
+                .is_some_and(|items| items.iter().all(Value::is_string)),
+            ValueKind::Map => value.is_object(),
+        };
+        assert!(ok, "{}: {value}", key.name);
+    }
+}
+
+#[test]
+fn a_frontend_set_matches_its_snapshot() {
+    let sets = render_all(
+        &[
+            (
+                "web",
+                vec![facts(pr(101), Some("dependencies:\n  api: pr-42\n"))],
+            ),
+            ("api", vec![facts(pr(42), None)]),
+        ],
+        Mode::Full,
+    );
+    insta::assert_json_snapshot!("frontend_set", sets[1]);
+}
+
+#[test]
+fn a_backend_set_on_demand_matches_its_snapshot() {
+    let sets = render_all(
+        &[("api", vec![facts(pr(42), Some("spot: false\n"))])],
+        Mode::Full,
+    );
+    insta::assert_json_snapshot!("backend_set_on_demand", sets[0]);
+}
+
+#[test]
+fn the_patches_are_json_objects_carrying_the_env() {
+    let sets = render_all(&[("web", vec![facts(pr(1), None)])], Mode::Full);
+    let patch: Value = serde_json::from_str(sets[0]["env_patch"].as_str().expect("string"))
+        .expect("env_patch is JSON");
+    assert_eq!(patch["data"], sets[0]["env"]);
+    assert_eq!(patch["data"]["API_URL"], "https://api.staging.example.com");
+    let scheduling: Value =
+        serde_json::from_str(sets[0]["scheduling_patch"].as_str().expect("string"))
+            .expect("scheduling_patch is JSON");
+    assert!(scheduling["spec"]["template"]["spec"]["affinity"].is_object());
+}
+
+#[test]
+fn docs_parameters_md_holds_the_generated_contract() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/parameters.md");
+    let doc = std::fs::read_to_string(path).expect("docs/parameters.md exists");
+    let begin = "<!-- BEGIN GENERATED: params::contract_table -->\n";
+    let end = "<!-- END GENERATED -->";
+    let table = contract_table();
+    let (before, rest) = doc.split_once(begin).expect("begin marker");
+    let (current, after) = rest.split_once(end).expect("end marker");
+    if current != table {
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(path, format!("{before}{begin}{table}{end}{after}")).expect("write");
+        } else {
+            panic!(
+                "docs/parameters.md is out of date: run `UPDATE_DOCS=1 cargo test --lib params`"
+            );
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn untrusted_text_stays_in_its_own_field(
+        branch in any::<String>(),
+        title in any::<String>(),
+        label in any::<String>(),
+    ) {
+        let mut p = pr(9);
+        p.branch = branch.clone();
+        p.title = title.clone();
+        p.labels.push(label);
+        let sets = render_all(&[("web", vec![facts(p, None)])], Mode::Full);
+        let set = &sets[0];
+        prop_assert_eq!(set["branch"].as_str(), Some(branch.as_str()));
+        prop_assert_eq!(set["title"].as_str(), Some(title.as_str()));
+        prop_assert_eq!(set["name"].as_str(), Some("preview-web-pr-9"));
+        let slug = set["branch_slug"].as_str().unwrap_or("?");
+        prop_assert!(slug.is_empty() || crate::naming::is_dns_label(slug));
+        let patch: Value = serde_json::from_str(set["env_patch"].as_str().unwrap_or("")).expect("json");
+        prop_assert_eq!(patch["metadata"]["name"].as_str(), Some("preview-env"));
+    }
+}

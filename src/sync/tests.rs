@@ -1,0 +1,252 @@
+//! The sync's fault semantics, against a scripted in-memory source. (The real adapter against a
+//! fake GitHub over HTTP is exercised in `tests/`.)
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use super::*;
+use crate::pull_request::ConfigFile;
+use crate::snapshot::Query;
+use crate::testing::{fleet, pr, sha};
+
+#[derive(Default)]
+struct Script {
+    pulls: HashMap<String, Vec<PullRequest>>,
+    files: HashMap<String, String>,
+    failing_repos: Vec<String>,
+    failing_files: bool,
+    calls: Vec<String>,
+}
+
+#[derive(Default)]
+struct ScriptedSource(Mutex<Script>);
+
+impl ScriptedSource {
+    fn with(&self, f: impl FnOnce(&mut Script)) {
+        f(&mut self.0.lock().expect("lock"));
+    }
+
+    fn calls(&self, prefix: &str) -> usize {
+        let script = self.0.lock().expect("lock");
+        script
+            .calls
+            .iter()
+            .filter(|c| c.starts_with(prefix))
+            .count()
+    }
+}
+
+fn boom() -> SourceError {
+    SourceError::Upstream {
+        status: 500,
+        message: "boom".into(),
+    }
+}
+
+#[async_trait]
+impl PullRequestSource for ScriptedSource {
+    async fn open_pull_requests(&self, repo: &RepoName) -> Result<Vec<PullRequest>, SourceError> {
+        let mut s = self.0.lock().expect("lock");
+        s.calls.push(format!("list {repo}"));
+        if s.failing_repos.contains(&repo.to_string()) {
+            return Err(boom());
+        }
+        Ok(s.pulls.get(&repo.to_string()).cloned().unwrap_or_default())
+    }
+
+    async fn file_at(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+        path: &str,
+    ) -> Result<ConfigFile, SourceError> {
+        let mut s = self.0.lock().expect("lock");
+        s.calls.push(format!("file {repo} {sha} {path}"));
+        if s.failing_files {
+            return Err(boom());
+        }
+        Ok(s.files
+            .get(sha)
+            .map_or(ConfigFile::Missing, |t| ConfigFile::Present(t.clone())))
+    }
+
+    async fn object_sha_at(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+        path: &str,
+    ) -> Result<Option<String>, SourceError> {
+        let mut s = self.0.lock().expect("lock");
+        s.calls.push(format!("object {repo} {sha} {path}"));
+        Ok(Some(format!("{:040x}", sha.len() + path.len())))
+    }
+}
+
+struct Harness {
+    source: Arc<ScriptedSource>,
+    store: Arc<SnapshotStore>,
+    syncer: Syncer,
+}
+
+fn harness() -> Harness {
+    let fleet = Arc::new(fleet());
+    let source = Arc::new(ScriptedSource::default());
+    source.with(|s| {
+        s.pulls.insert("acme/web".into(), vec![pr(1), pr(2)]);
+        s.pulls.insert("acme/api".into(), vec![pr(42)]);
+        s.pulls.insert("acme/billing".into(), vec![]);
+    });
+    let store = Arc::new(SnapshotStore::from_pointee(Snapshot::unsynced(Arc::clone(
+        &fleet,
+    ))));
+    let syncer = Syncer::new(
+        fleet,
+        Arc::clone(&source) as Arc<dyn PullRequestSource>,
+        Arc::clone(&store),
+        Arc::new(Metrics::unregistered()),
+    );
+    Harness {
+        source,
+        store,
+        syncer,
+    }
+}
+
+fn numbers(store: &SnapshotStore, service: &str) -> Vec<u64> {
+    store
+        .load()
+        .plan()
+        .previews
+        .iter()
+        .filter(|p| p.service.as_str() == service)
+        .map(|p| p.pr.number)
+        .collect()
+}
+
+fn repo(name: &str) -> RepoName {
+    name.parse().expect("repo")
+}
+
+#[tokio::test]
+async fn a_failed_refresh_keeps_every_preview() {
+    let h = harness();
+    h.syncer.refresh_all().await.expect("first sync");
+    let before = h.store.load().answer(&Query::All).expect("complete");
+    h.source.with(|s| s.failing_repos.push("acme/web".into()));
+    assert!(h.syncer.refresh(&repo("acme/web")).await.is_err());
+    assert_eq!(
+        h.store.load().answer(&Query::All).expect("still complete"),
+        before
+    );
+    assert_eq!(numbers(&h.store, "web"), [1, 2]);
+}
+
+#[tokio::test]
+async fn a_failing_repo_does_not_hold_back_the_others() {
+    let h = harness();
+    h.source.with(|s| s.failing_repos.push("acme/web".into()));
+    assert!(h.syncer.refresh_all().await.is_err());
+    let snapshot = h.store.load();
+    assert!(snapshot.answer(&Query::Service("api".into())).is_ok());
+    assert!(matches!(
+        snapshot.answer(&Query::Service("web".into())),
+        Err(crate::snapshot::AnswerError::NotSynced { .. })
+    ));
+    assert!(snapshot.answer(&Query::All).is_err());
+}
+
+#[tokio::test]
+async fn closing_a_pr_removes_exactly_its_preview() {
+    let h = harness();
+    h.syncer.refresh_all().await.expect("sync");
+    h.source.with(|s| {
+        s.pulls.insert("acme/web".into(), vec![pr(2)]);
+    });
+    h.syncer.refresh(&repo("acme/web")).await.expect("refresh");
+    assert_eq!(numbers(&h.store, "web"), [2]);
+    assert_eq!(numbers(&h.store, "api"), [42]);
+}
+
+#[tokio::test]
+async fn lookups_by_sha_are_read_once() {
+    let h = harness();
+    h.syncer.refresh_all().await.expect("sync");
+    h.syncer.refresh_all().await.expect("sync again");
+    assert_eq!(h.source.calls("list acme/web"), 2);
+    assert_eq!(h.source.calls(&format!("file acme/web {}", sha(1))), 1);
+    assert_eq!(h.source.calls(&format!("object acme/api {}", sha(42))), 1);
+    // A push: only the new SHA is read.
+    let mut pushed = pr(1);
+    pushed.head_sha = sha(1001);
+    h.source.with(|s| {
+        s.pulls.insert("acme/web".into(), vec![pushed, pr(2)]);
+    });
+    h.syncer.refresh(&repo("acme/web")).await.expect("refresh");
+    assert_eq!(h.source.calls("file acme/web"), 3);
+}
+
+#[tokio::test]
+async fn a_failed_file_read_commits_nothing() {
+    let h = harness();
+    h.syncer.refresh_all().await.expect("sync");
+    let mut pushed = pr(2);
+    pushed.head_sha = sha(2002);
+    h.source.with(|s| {
+        s.pulls.insert("acme/web".into(), vec![pr(1), pushed]);
+        s.failing_files = true;
+    });
+    assert!(h.syncer.refresh(&repo("acme/web")).await.is_err());
+    let snapshot = h.store.load();
+    let revisions: Vec<&str> = snapshot
+        .plan()
+        .previews
+        .iter()
+        .filter(|p| p.service.as_str() == "web")
+        .map(|p| p.revision.as_str())
+        .collect();
+    assert_eq!(revisions, [sha(1), sha(2)]);
+}
+
+#[tokio::test]
+async fn an_invalid_config_push_keeps_the_last_valid_config() {
+    let h = harness();
+    h.source.with(|s| {
+        s.files.insert(sha(1), "spot: false\n".into());
+    });
+    h.syncer.refresh_all().await.expect("sync");
+    let mut pushed = pr(1);
+    pushed.head_sha = sha(1001);
+    h.source.with(|s| {
+        s.pulls.insert("acme/web".into(), vec![pushed, pr(2)]);
+        s.files.insert(sha(1001), "spot: nope\n".into());
+    });
+    h.syncer.refresh(&repo("acme/web")).await.expect("refresh");
+    let snapshot = h.store.load();
+    let preview = &snapshot.plan().previews[0];
+    assert_eq!(preview.revision, sha(1001));
+    assert_eq!(preview.config.source, crate::plan::ConfigSource::LastValid);
+    assert_eq!(preview.capacity, crate::plan::CapacityType::OnDemand);
+}
+
+#[test]
+fn backoff_doubles_to_a_cap_and_honours_retry_after() {
+    let cases = [
+        (1, None, 5),
+        (2, None, 10),
+        (3, None, 20),
+        (10, None, 300),
+        (40, None, 300),
+        (1, Some(60), 60),
+        (3, Some(1), 20),
+        (1, Some(86_400), 3600),
+    ];
+    for (failures, retry_after, expected) in cases {
+        assert_eq!(
+            backoff(failures, retry_after.map(Duration::from_secs)),
+            Duration::from_secs(expected),
+            "{failures} {retry_after:?}"
+        );
+    }
+}
