@@ -144,6 +144,18 @@ pub enum ExclusionReason {
     Pending,
 }
 
+impl ExclusionReason {
+    /// A few words for humans.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::NotLabelled => "not labelled for preview",
+            Self::Draft => "draft (drafts are not previewed)",
+            Self::Fork => "from a fork (forks are not previewed)",
+            Self::Pending => "waiting for the head commit's files",
+        }
+    }
+}
+
 /// Something a human should know about a preview.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "code", rename_all = "snake_case")]

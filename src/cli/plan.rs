@@ -144,7 +144,7 @@ fn plan_table(plan: &Plan, wanted: &dyn Fn(&str) -> bool) -> String {
         .excluded
         .iter()
         .filter(|e| wanted(e.service.as_str()))
-        .map(|e| format!("{} #{}: {:?}", e.service, e.number, e.reason))
+        .map(|e| format!("{} #{}: {}", e.service, e.number, e.reason.describe()))
         .collect();
     if !notes.is_empty() {
         let _ = writeln!(out, "\nDiagnostics:");

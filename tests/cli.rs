@@ -1,0 +1,252 @@
+//! The binary as an operator and an app repo's CI run it: `plan --demo`, `check-config`, and
+//! `serve --demo` answered over real HTTP.
+
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_preview-tower");
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("PREVIEW_TOWER_CONFIG")
+        .env_remove("PREVIEW_TOWER_SERVICE")
+        .output()
+        .expect("run preview-tower")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn temp_file(text: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    file.write_all(text.as_bytes()).expect("write");
+    file
+}
+
+#[test]
+fn plan_demo_prints_the_sets_and_the_reasons() {
+    let output = run(&["plan", "--demo"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let value: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        value["output"]["parameters"].as_array().map(Vec::len),
+        Some(5)
+    );
+    let codes: Vec<(String, u64)> = value["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or("").to_owned(),
+                d["number"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert!(
+        codes.contains(&("dependency_preview_missing".into(), 102)),
+        "{codes:?}"
+    );
+    assert!(codes.contains(&("config_invalid".into(), 43)), "{codes:?}");
+    let excluded: Vec<(u64, &str)> = value["excluded"]
+        .as_array()
+        .expect("excluded")
+        .iter()
+        .map(|e| {
+            (
+                e["number"].as_u64().unwrap_or(0),
+                e["reason"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        excluded,
+        [(103, "fork"), (44, "not_labelled"), (7, "draft")]
+    );
+}
+
+#[test]
+fn plan_demo_table_for_one_service() {
+    let output = run(&["plan", "--demo", "--service", "web", "--output", "table"]);
+    assert!(output.status.success());
+    let text = stdout(&output);
+    assert!(text.contains("preview-web-pr-101"), "{text}");
+    assert!(!text.contains("preview-api-pr-42 "), "{text}");
+    assert!(text.contains("api=pr-42"), "{text}");
+    assert!(
+        text.contains("web #102: api: no preview of PR 77 exists"),
+        "{text}"
+    );
+    assert!(text.contains("web #103: from a fork"), "{text}");
+}
+
+#[test]
+fn plan_refuses_an_unknown_service() {
+    let output = run(&["plan", "--demo", "--service", "nope"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("known: web, api, billing"));
+}
+
+#[test]
+fn check_config_points_at_the_line_of_each_error() {
+    let file = temp_file("# preview config\ndependancies:\n  api: pr-1\nttl: 3d\nspot: maybe\n");
+    let path = file.path().to_str().expect("utf-8 path");
+    let output = run(&["check-config", path]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(text.contains(&format!("{path}:2:")), "{text}");
+    assert!(text.contains("dependencies"), "did you mean: {text}");
+    assert!(text.contains(&format!("{path}:5:")), "{text}");
+    assert!(text.contains("2 errors"), "{text}");
+}
+
+#[test]
+fn check_config_checks_the_fleet_bounds_for_a_service() {
+    let fleet = temp_file(preview_tower::demo::FLEET_YAML);
+    let fleet_path = fleet.path().to_str().expect("utf-8 path");
+    let good = temp_file("dependencies:\n  api: pr-42\nttl: 5d\n");
+    let good_path = good.path().to_str().expect("utf-8 path");
+    let output = run(&[
+        "check-config",
+        good_path,
+        "--config",
+        fleet_path,
+        "--service",
+        "web",
+    ]);
+    assert!(output.status.success(), "{}", stdout(&output));
+    // billing does not depend on api, and 30 days is past the maximum.
+    let bad = temp_file("dependencies:\n  api: pr-42\nttl: 30d\n");
+    let bad_path = bad.path().to_str().expect("utf-8 path");
+    let output = run(&[
+        "check-config",
+        bad_path,
+        "--config",
+        fleet_path,
+        "--service",
+        "billing",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(text.contains(&format!("{bad_path}:2:")), "{text}");
+    assert!(text.contains(&format!("{bad_path}:3:")), "{text}");
+    let output = run(&["check-config", good_path, "--config", fleet_path]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a multi-service fleet needs --service"
+    );
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+#[tokio::test]
+async fn serve_demo_answers_argo_cd_over_http() {
+    let (port, admin) = (free_port(), free_port());
+    let _server = Server(
+        Command::new(BIN)
+            .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--admin-listen", &format!("127.0.0.1:{admin}")])
+            .env_remove("PREVIEW_TOWER_PLUGIN_TOKEN")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn serve --demo"),
+    );
+    let client = reqwest::Client::new();
+    let ready = format!("http://127.0.0.1:{admin}/readyz");
+    let mut up = false;
+    for _ in 0..200 {
+        if client
+            .get(&ready)
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "serve --demo never became ready");
+    let url = format!("http://127.0.0.1:{port}/api/v1/getparams.execute");
+    let post = |token: Option<&str>, body: Vec<u8>| {
+        let mut request = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    let answer = post(
+        Some("demo-token"),
+        br#"{"applicationSetName":"previews","input":{"parameters":{}}}"#.to_vec(),
+    )
+    .await
+    .expect("answer");
+    assert_eq!(answer.status(), 200);
+    let value: Value = answer.json().await.expect("JSON");
+    assert_eq!(
+        value["output"]["parameters"].as_array().map(Vec::len),
+        Some(5)
+    );
+    let cases: [(Option<&str>, Vec<u8>, u16); 5] = [
+        (None, b"{}".to_vec(), 401),
+        (Some("wrong"), b"{}".to_vec(), 403),
+        (Some("demo-token"), b"{oops".to_vec(), 400),
+        (Some("demo-token"), vec![b' '; 2 * 1024 * 1024], 413),
+        (
+            Some("demo-token"),
+            br#"{"input":{"parameters":{"service":"nope"}}}"#.to_vec(),
+            400,
+        ),
+    ];
+    for (token, body, expected) in cases {
+        let response = post(token, body).await.expect("answer");
+        assert_eq!(response.status(), expected);
+        let value: Value = response.json().await.expect("JSON error body");
+        assert!(value["message"].is_string());
+    }
+    let metrics = client
+        .get(format!("http://127.0.0.1:{admin}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains("preview_tower_plugin_requests_total"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("preview_tower_previews{service=\"web\"} 2"),
+        "{metrics}"
+    );
+}
