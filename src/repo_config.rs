@@ -1,8 +1,18 @@
 //! The in-repo config file (`.preview.yaml`): how a developer changes a preview from the PR.
 //!
-//! PLACEHOLDER: the types are final; parsing lands with the config work.
+//! The file is read at the PR's head commit, so whoever opens the PR writes it: it is untrusted
+//! input. [`parse`] never panics, bounds the work it does (file size, nesting, aliases), and
+//! reports every problem with its line, column and a hint. The file can only pick among what
+//! the fleet allows: where each declared dependency points (`staging` or another PR's preview),
+//! a TTL within the fleet's maximum, and opting out of spot capacity or sleeping. It cannot
+//! express URLs, namespaces, images or anything else that would let a PR reach beyond its own
+//! preview. Pure: the caller reads the file.
+
+mod check;
+pub(crate) mod yaml;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -11,6 +21,9 @@ use crate::fleet::ServiceName;
 
 /// Largest config file read, in bytes.
 pub const MAX_FILE_BYTES: usize = 16 * 1024;
+
+/// Shortest TTL a PR may ask for.
+pub const MIN_TTL: Duration = Duration::from_secs(60 * 60);
 
 /// A valid repo config. Every field is optional: absent means "the fleet's default".
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -57,22 +70,88 @@ pub struct ConfigError {
     pub hint: Option<String>,
 }
 
+/// Limits for loading an untrusted repo config: a real one has a handful of keys.
+const LIMITS: yaml::Limits = yaml::Limits {
+    max_depth: 16,
+    max_nodes: 2_048,
+    max_aliases: 64,
+    max_replayed_events: 1_024,
+    merge_keys: false,
+};
+
 /// Parses and validates a repo config file. `bounds` is `None` when no fleet is known
 /// (`check-config` without `--config`): only the file's shape is checked then.
+///
+/// Returns every problem found, in file order. Never panics, whatever `text` holds; files over
+/// [`MAX_FILE_BYTES`] are rejected before parsing.
 pub fn parse(text: &str, bounds: Option<&Bounds<'_>>) -> Result<RepoConfig, Vec<ConfigError>> {
-    let _ = (text, bounds);
-    Err(vec![ConfigError {
-        line: None,
-        column: None,
-        message: "repo config parsing is not built yet".into(),
-        hint: None,
-    }])
+    if text.len() > MAX_FILE_BYTES {
+        return Err(vec![ConfigError {
+            line: None,
+            column: None,
+            message: format!(
+                "the file is {} bytes, over the limit of {MAX_FILE_BYTES} bytes",
+                text.len()
+            ),
+            hint: Some("keep only the keys `dependencies`, `ttl`, `spot` and `sleep`".into()),
+        }]);
+    }
+    let root = match yaml::load(text, LIMITS) {
+        Ok(Some(root)) => root,
+        Ok(None) => return Ok(RepoConfig::default()),
+        Err(err) => return Err(vec![load_error(err)]),
+    };
+    let (config, mut errors) = check::config(&root, bounds);
+    if errors.is_empty() {
+        return Ok(config);
+    }
+    errors.sort_by_key(|e| (e.line, e.column));
+    Err(errors)
 }
 
-/// Compiler-style rendering of `errors` in the file at `path`.
-pub fn render_errors(path: &str, errors: &[ConfigError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("{path}: error: {}\n", e.message))
-        .collect()
+fn load_error(err: yaml::LoadError) -> ConfigError {
+    let hint = if err.limit {
+        "the file needs only a few plain keys: remove anchors, aliases and deep nesting"
+    } else {
+        "fix the YAML syntax: check indentation and quoting around this place"
+    };
+    ConfigError {
+        line: err.line,
+        column: err.column,
+        message: err.message,
+        hint: Some(hint.to_owned()),
+    }
 }
+
+/// Renders `errors` in compiler style, one block per error:
+///
+/// ```text
+/// .preview.yaml:3:8: error: `pr12` is not a dependency target
+///   = hint: did you mean `pr-12`?
+/// ```
+///
+/// `:LINE:COL` (or just `:COL`) is left out when unknown. Blocks are separated by a blank line.
+/// This is what `preview-tower check-config` prints.
+pub fn render_errors(path: &str, errors: &[ConfigError]) -> String {
+    let mut out = String::new();
+    for (i, error) in errors.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(path);
+        if let Some(line) = error.line {
+            let _ = write!(out, ":{line}");
+            if let Some(column) = error.column {
+                let _ = write!(out, ":{column}");
+            }
+        }
+        let _ = writeln!(out, ": error: {}", error.message);
+        if let Some(hint) = &error.hint {
+            let _ = writeln!(out, "  = hint: {hint}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
