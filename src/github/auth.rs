@@ -105,12 +105,17 @@ impl Credentials {
 
     /// Checks credentials built directly from the enum variants.
     pub fn validate(&self) -> Result<(), CredentialsError> {
+        self.normalized().map(drop)
+    }
+
+    /// The same credentials as the constructors would build them: checked, token trimmed.
+    pub fn normalized(&self) -> Result<Self, CredentialsError> {
         match self {
-            Self::Token(token) => Self::token(token.expose_secret()).map(drop),
+            Self::Token(token) => Self::token(token.expose_secret()),
             Self::App {
                 app_id,
                 private_key,
-            } => Self::app(*app_id, private_key.expose_secret()).map(drop),
+            } => Self::app(*app_id, private_key.expose_secret()),
         }
     }
 

@@ -97,8 +97,9 @@ impl GitHubSource {
         let build_error = |e: ::octocrab::Error| {
             SourceError::Transport(format!("cannot build the GitHub client: {e}"))
         };
-        credentials
-            .validate()
+        // Normalised, not only checked: octocrab panics on a token that is no header value.
+        let credentials = credentials
+            .normalized()
             .map_err(|e| SourceError::Auth(e.to_string()))?;
         let auth = match credentials {
             Credentials::Token(token) => Auth::Token(Arc::new(

@@ -143,3 +143,22 @@ fn building_outside_a_runtime_is_an_error_not_a_panic() {
     );
     assert!(matches!(result, Err(SourceError::Transport(_))));
 }
+
+#[tokio::test]
+async fn tokens_built_by_hand_are_trimmed_and_bad_keys_refused_up_front() {
+    let github = fake().await;
+    github.open_pull(REPO, FakePull::new(1));
+    let padded = Credentials::Token(format!("  {TOKEN}\n").into());
+    let source = GitHubSource::new(github.url(), padded, Duration::from_secs(5)).unwrap();
+    assert_eq!(source.open_pull_requests(&repo()).await.unwrap().len(), 1);
+
+    let bad_key = Credentials::App {
+        app_id: 1,
+        private_key: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".into(),
+    };
+    let error = GitHubSource::new(github.url(), bad_key, Duration::from_secs(5)).unwrap_err();
+    assert!(
+        matches!(&error, SourceError::Auth(m) if m.contains("PEM")),
+        "{error:?}"
+    );
+}
