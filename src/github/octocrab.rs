@@ -11,7 +11,7 @@
 mod transport;
 mod wire;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -183,6 +183,9 @@ impl GitHubSource {
         }
     }
 
+    /// Every page of the open pull requests of `repo`. Pages whose `ETag` still matches cost
+    /// no rate limit. GitHub lists newest first: a PR opened while paging shifts the list
+    /// (seen twice, kept once); a PR closed while paging can hide another until the next call.
     async fn list_pulls(&self, repo: &RepoName) -> Result<Vec<PullRequest>, SourceError> {
         let client = self.client(repo).await?;
         let previous = lock(&self.list_pages)
@@ -190,6 +193,7 @@ impl GitHubSource {
             .cloned()
             .unwrap_or_default();
         let mut pages: HashMap<String, CachedPage> = HashMap::new();
+        let mut seen = HashSet::new();
         let mut pulls: Vec<PullRequest> = Vec::new();
         let mut route = Some(wire::pulls_route(repo));
         while let Some(current) = route.take() {
@@ -199,28 +203,11 @@ impl GitHubSource {
                     pages.len()
                 )));
             }
-            let cached = previous.get(&current);
-            let etag = cached.map(|page| page.etag.as_str());
-            let answer = transport::get(&client, &current, etag, self.timeout).await?;
-            let page = match (answer.status, cached) {
-                (StatusCode::NOT_MODIFIED, Some(page)) => page.clone(),
-                (status, _) if status.is_success() && status != StatusCode::NOT_MODIFIED => {
-                    CachedPage {
-                        etag: answer.header("etag").unwrap_or_default().to_owned(),
-                        next: wire::next_route(&answer.headers, &self.api_url)?,
-                        body: answer.body,
-                    }
-                }
-                (StatusCode::NOT_FOUND, _) => {
-                    return Err(SourceError::Unauthorized(format!(
-                        "{repo} does not exist or these credentials cannot see it"
-                    )));
-                }
-                _ => return Err(transport::status_error(&answer)),
-            };
+            let page = self
+                .list_page(&client, repo, &current, previous.get(&current))
+                .await?;
             for pull in wire::decode_pulls(&page.body)? {
-                // A PR opened while paging shifts the list: keep the first sighting.
-                if !pulls.iter().any(|p| p.number == pull.number) {
+                if seen.insert(pull.number) {
                     pulls.push(pull);
                 }
             }
@@ -230,6 +217,32 @@ impl GitHubSource {
         pages.retain(|_, page| !page.etag.is_empty());
         lock(&self.list_pages).insert(repo.clone(), pages);
         Ok(pulls)
+    }
+
+    /// One page of a pull-request list, revalidated with its `ETag` when `cached`.
+    async fn list_page(
+        &self,
+        client: &Octocrab,
+        repo: &RepoName,
+        route: &str,
+        cached: Option<&CachedPage>,
+    ) -> Result<CachedPage, SourceError> {
+        let etag = cached.map(|page| page.etag.as_str());
+        let answer = transport::get(client, route, etag, self.timeout).await?;
+        match (answer.status, cached) {
+            (StatusCode::NOT_MODIFIED, Some(page)) => Ok(page.clone()),
+            (status, _) if status.is_success() && status != StatusCode::NOT_MODIFIED => {
+                Ok(CachedPage {
+                    etag: answer.header("etag").unwrap_or_default().to_owned(),
+                    next: wire::next_route(&answer.headers, &self.api_url)?,
+                    body: answer.body,
+                })
+            }
+            (StatusCode::NOT_FOUND, _) => Err(SourceError::Unauthorized(format!(
+                "{repo} does not exist or these credentials cannot see it"
+            ))),
+            _ => Err(transport::status_error(&answer)),
+        }
     }
 
     async fn read_file(
