@@ -1,46 +1,351 @@
-//! PLACEHOLDER until the GitHub adapter lands.
+//! [`GitHubSource`]: the [`PullRequestSource`] backed by GitHub's REST API through octocrab,
+//! for github.com and GitHub Enterprise Server alike (the base URL is injectable).
+//!
+//! It owns the HTTP clients, GitHub App installation lookup, and the `ETag`s of pull-request
+//! list pages (a `304 Not Modified` costs no rate limit). It must not retry, back off or
+//! cache answers beyond those `ETag`s: [`crate::sync`] decides when to call again.
+//! octocrab is built without its `retry` feature for that reason: one request, one attempt.
+//! The one exception is octocrab's own: with an App, a `401` clears the installation token
+//! and the request is sent once more with a fresh one.
 
-use std::time::Duration;
+mod transport;
+mod wire;
 
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use ::octocrab::Octocrab;
+use ::octocrab::models::{AppId, InstallationId};
 use async_trait::async_trait;
+use http::StatusCode;
+use url::Url;
 
-use super::auth::Credentials;
-use crate::github::{PullRequestSource, SourceError};
+use super::auth::{self, Credentials};
+use super::{PullRequestSource, SourceError};
 use crate::pull_request::{ConfigFile, PullRequest, RepoName};
 
-/// Installs the process-wide rustls crypto provider.
+/// Most pages read for one pull-request list (100 per page): a guard against link loops.
+const MAX_PAGES: usize = 100;
+
+/// Installs aws-lc-rs as the process's rustls crypto provider, if no provider is installed
+/// yet. Call before building any TLS client; calling again is harmless.
 pub fn install_crypto_provider() {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    // An error means a provider is already installed, which is all we need.
+    let _already = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
-/// GitHub over octocrab.
-pub struct GitHubSource;
+/// Reads pull requests and files from GitHub over REST.
+///
+/// Cheap to share behind an `Arc`; concurrent calls are fine. Every request has the timeout
+/// given to [`GitHubSource::new`] as its connect timeout, its read timeout and its deadline.
+pub struct GitHubSource {
+    api_url: Url,
+    timeout: Duration,
+    auth: Auth,
+    /// Per repository, the last pages of its pull-request list by route, with their `ETag`s.
+    list_pages: Mutex<HashMap<RepoName, HashMap<String, CachedPage>>>,
+}
+
+enum Auth {
+    Token(Arc<Octocrab>),
+    /// `installations` is keyed by lower-cased owner. Clients are shared through `Arc`
+    /// because cloning an `Octocrab` copies its token cache instead of sharing it.
+    App {
+        app: Box<Octocrab>,
+        installations: Mutex<HashMap<String, Arc<Octocrab>>>,
+    },
+}
+
+#[derive(Clone)]
+struct CachedPage {
+    etag: String,
+    body: bytes::Bytes,
+    next: Option<String>,
+}
 
 impl GitHubSource {
-    /// Builds a client.
+    /// A source talking to the REST API at `api_url` (`https://api.github.com`, or
+    /// `https://HOST/api/v3` for Enterprise Server). Must be called inside a Tokio runtime.
+    ///
+    /// Fails with [`SourceError::Auth`] on invalid credentials and [`SourceError::Transport`]
+    /// on an unusable URL.
     pub fn new(
-        _api_url: url::Url,
-        _credentials: Credentials,
-        _timeout: Duration,
+        api_url: Url,
+        credentials: Credentials,
+        timeout: Duration,
     ) -> Result<Self, SourceError> {
-        Err(SourceError::Auth("not built yet".into()))
+        install_crypto_provider();
+        if !matches!(api_url.scheme(), "http" | "https") || api_url.host().is_none() {
+            return Err(SourceError::Transport(format!(
+                "the GitHub API URL {api_url} is not an http(s) URL"
+            )));
+        }
+        // octocrab spawns its request buffer on the current runtime, and panics without one.
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(SourceError::Transport(
+                "the GitHub client must be built inside a Tokio runtime".to_owned(),
+            ));
+        }
+        let builder = Octocrab::builder()
+            .base_uri(api_url.as_str())
+            .map_err(|e| SourceError::Transport(format!("invalid GitHub API URL {api_url}: {e}")))?
+            .set_connect_timeout(Some(timeout))
+            .set_read_timeout(Some(timeout))
+            .set_write_timeout(Some(timeout));
+        let build_error = |e: ::octocrab::Error| {
+            SourceError::Transport(format!("cannot build the GitHub client: {e}"))
+        };
+        // Normalised, not only checked: octocrab panics on a token that is no header value.
+        let credentials = credentials
+            .normalized()
+            .map_err(|e| SourceError::Auth(e.to_string()))?;
+        let auth = match credentials {
+            Credentials::Token(token) => Auth::Token(Arc::new(
+                builder.personal_token(token).build().map_err(build_error)?,
+            )),
+            Credentials::App {
+                app_id,
+                private_key,
+            } => {
+                let key = auth::encoding_key(&private_key)
+                    .map_err(|e| SourceError::Auth(e.to_string()))?;
+                Auth::App {
+                    app: Box::new(
+                        builder
+                            .app(AppId(app_id), key)
+                            .build()
+                            .map_err(build_error)?,
+                    ),
+                    installations: Mutex::new(HashMap::new()),
+                }
+            }
+        };
+        Ok(Self {
+            api_url,
+            timeout,
+            auth,
+            list_pages: Mutex::new(HashMap::new()),
+        })
     }
+
+    /// The client that may read `repo`: the token client, or the App's installation client
+    /// for the repository's owner (looked up once, then kept).
+    async fn client(&self, repo: &RepoName) -> Result<Arc<Octocrab>, SourceError> {
+        let (app, installations) = match &self.auth {
+            Auth::Token(client) => return Ok(Arc::clone(client)),
+            Auth::App { app, installations } => (app, installations),
+        };
+        let owner = repo.owner().to_ascii_lowercase();
+        if let Some(client) = lock(installations).get(&owner) {
+            return Ok(Arc::clone(client));
+        }
+        let route = wire::installation_route(repo);
+        let answer = transport::get(app, &route, None, self.timeout).await?;
+        if !answer.status.is_success() {
+            return Err(installation_error(repo, &answer));
+        }
+        #[derive(serde::Deserialize)]
+        struct Installation {
+            id: u64,
+        }
+        let installation: Installation = serde_json::from_slice(&answer.body).map_err(|e| {
+            SourceError::Auth(format!("unreadable GitHub App installation of {repo}: {e}"))
+        })?;
+        let client = app
+            .installation(InstallationId(installation.id))
+            .map_err(|e| SourceError::Auth(format!("cannot use installation: {e}")))?;
+        let client = Arc::new(client);
+        lock(installations).insert(owner, Arc::clone(&client));
+        Ok(client)
+    }
+
+    /// Logs the outcome of one operation, and forgets the installation of `repo` when its
+    /// token could not be had (it may have been removed and installed again).
+    fn finish<T>(
+        &self,
+        repo: &RepoName,
+        operation: &str,
+        started: Instant,
+        result: &Result<T, SourceError>,
+    ) {
+        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match result {
+            Ok(_) => tracing::debug!(%repo, operation, outcome = "ok", duration_ms, "GitHub call"),
+            Err(error) => {
+                tracing::debug!(%repo, operation, outcome = error.kind(), %error, duration_ms, "GitHub call failed");
+                if let (SourceError::Auth(_), Auth::App { installations, .. }) = (error, &self.auth)
+                {
+                    lock(installations).remove(&repo.owner().to_ascii_lowercase());
+                }
+            }
+        }
+    }
+
+    /// Every page of the open pull requests of `repo`. Pages whose `ETag` still matches cost
+    /// no rate limit. GitHub lists newest first: a PR opened while paging shifts the list
+    /// (seen twice, kept once); a PR closed while paging can hide another until the next call.
+    async fn list_pulls(&self, repo: &RepoName) -> Result<Vec<PullRequest>, SourceError> {
+        let client = self.client(repo).await?;
+        let previous = lock(&self.list_pages)
+            .get(repo)
+            .cloned()
+            .unwrap_or_default();
+        let mut pages: HashMap<String, CachedPage> = HashMap::new();
+        let mut seen = HashSet::new();
+        let mut pulls: Vec<PullRequest> = Vec::new();
+        let mut route = Some(wire::pulls_route(repo));
+        while let Some(current) = route.take() {
+            if pages.len() >= MAX_PAGES || pages.contains_key(&current) {
+                return Err(SourceError::Malformed(format!(
+                    "the pull request list of {repo} does not end after {} pages",
+                    pages.len()
+                )));
+            }
+            let page = self
+                .list_page(&client, repo, &current, previous.get(&current))
+                .await?;
+            for pull in wire::decode_pulls(&page.body)? {
+                if seen.insert(pull.number) {
+                    pulls.push(pull);
+                }
+            }
+            route = page.next.clone();
+            pages.insert(current, page);
+        }
+        pages.retain(|_, page| !page.etag.is_empty());
+        lock(&self.list_pages).insert(repo.clone(), pages);
+        Ok(pulls)
+    }
+
+    /// One page of a pull-request list, revalidated with its `ETag` when `cached`.
+    async fn list_page(
+        &self,
+        client: &Octocrab,
+        repo: &RepoName,
+        route: &str,
+        cached: Option<&CachedPage>,
+    ) -> Result<CachedPage, SourceError> {
+        let etag = cached.map(|page| page.etag.as_str());
+        let answer = transport::get(client, route, etag, self.timeout).await?;
+        match (answer.status, cached) {
+            (StatusCode::NOT_MODIFIED, Some(page)) => Ok(page.clone()),
+            (status, _) if status.is_success() && status != StatusCode::NOT_MODIFIED => {
+                Ok(CachedPage {
+                    etag: answer.header("etag").unwrap_or_default().to_owned(),
+                    next: wire::next_route(&answer.headers, &self.api_url)?,
+                    body: answer.body,
+                })
+            }
+            (StatusCode::NOT_FOUND, _) => Err(SourceError::Unauthorized(format!(
+                "{repo} does not exist or these credentials cannot see it"
+            ))),
+            _ => Err(transport::status_error(&answer)),
+        }
+    }
+
+    async fn read_file(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+        path: &str,
+    ) -> Result<ConfigFile, SourceError> {
+        let client = self.client(repo).await?;
+        let route = wire::contents_route(repo, path, sha);
+        let answer = transport::get(&client, &route, None, self.timeout).await?;
+        match answer.status {
+            StatusCode::NOT_FOUND => Ok(ConfigFile::Missing),
+            status if status.is_success() => wire::decode_file(&answer.body, path),
+            _ => Err(transport::status_error(&answer)),
+        }
+    }
+
+    async fn read_object_sha(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+        path: &str,
+    ) -> Result<Option<String>, SourceError> {
+        let path = path.trim_matches('/');
+        let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
+        if name.is_empty() {
+            return Ok(None);
+        }
+        let client = self.client(repo).await?;
+        let route = wire::contents_route(repo, parent, sha);
+        let answer = transport::get(&client, &route, None, self.timeout).await?;
+        match answer.status {
+            StatusCode::NOT_FOUND => Ok(None),
+            status if status.is_success() => wire::entry_sha(&answer.body, name),
+            _ => Err(transport::status_error(&answer)),
+        }
+    }
+}
+
+/// A failed installation lookup: rate limits and server errors keep their meaning, anything
+/// else means the App cannot act on this repository.
+fn installation_error(repo: &RepoName, answer: &transport::Answer) -> SourceError {
+    match transport::status_error(answer) {
+        SourceError::Unauthorized(message) => {
+            SourceError::Auth(format!("GitHub rejected the App's JWT: {message}"))
+        }
+        SourceError::Upstream { status, message } if status < 500 => SourceError::Auth(format!(
+            "the GitHub App is not installed on {repo} ({status}: {message})"
+        )),
+        other => other,
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The maps hold caches only: a panic elsewhere cannot leave them inconsistent.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[async_trait]
 impl PullRequestSource for GitHubSource {
-    async fn open_pull_requests(&self, _repo: &RepoName) -> Result<Vec<PullRequest>, SourceError> {
-        Err(SourceError::Auth("not built yet".into()))
+    async fn open_pull_requests(&self, repo: &RepoName) -> Result<Vec<PullRequest>, SourceError> {
+        let started = Instant::now();
+        let result = self.list_pulls(repo).await;
+        self.finish(repo, "open_pull_requests", started, &result);
+        result
     }
-    async fn file_at(&self, _r: &RepoName, _s: &str, _p: &str) -> Result<ConfigFile, SourceError> {
-        Err(SourceError::Auth("not built yet".into()))
+
+    async fn file_at(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+        path: &str,
+    ) -> Result<ConfigFile, SourceError> {
+        let started = Instant::now();
+        let result = self.read_file(repo, sha, path).await;
+        self.finish(repo, "file_at", started, &result);
+        result
     }
+
     async fn object_sha_at(
         &self,
-        _r: &RepoName,
-        _s: &str,
-        _p: &str,
+        repo: &RepoName,
+        sha: &str,
+        path: &str,
     ) -> Result<Option<String>, SourceError> {
-        Err(SourceError::Auth("not built yet".into()))
+        let started = Instant::now();
+        let result = self.read_object_sha(repo, sha, path).await;
+        self.finish(repo, "object_sha_at", started, &result);
+        result
+    }
+}
+
+impl fmt::Debug for GitHubSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let auth = match self.auth {
+            Auth::Token(_) => "token",
+            Auth::App { .. } => "app",
+        };
+        f.debug_struct("GitHubSource")
+            .field("api_url", &self.api_url.as_str())
+            .field("auth", &auth)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
     }
 }

@@ -1,0 +1,281 @@
+//! One GET to GitHub through octocrab, and how its failures become [`SourceError`]s.
+//!
+//! octocrab's raw `_get_with_headers` is used on purpose: it hands back the status, the headers
+//! (rate limits, `ETag`, `Link`) and the bytes, so this module decides what each answer means.
+//! It must not retry: octocrab is built without its `retry` feature and [`crate::sync`] backs off.
+
+use std::error::Error as _;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ::octocrab::Octocrab;
+use http::header::{ACCEPT, IF_NONE_MATCH};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use http_body_util::BodyExt;
+
+use crate::github::SourceError;
+
+/// GitHub's answer to one request, body read in full.
+pub(super) struct Answer {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The whole body.
+    pub body: bytes::Bytes,
+}
+
+impl Answer {
+    /// The value of header `name` as text, when present and readable.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header(&self.headers, name)
+    }
+}
+
+/// GETs `route` (a path with query, relative to the API base URL) within `timeout`, sending
+/// `If-None-Match: etag` when given. Non-2xx answers come back as `Ok`: the caller knows
+/// what a 404 means for its operation.
+pub(super) async fn get(
+    crab: &Octocrab,
+    route: &str,
+    etag: Option<&str>,
+    timeout: Duration,
+) -> Result<Answer, SourceError> {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        ACCEPT,
+        HeaderValue::from_static("application/vnd.github+json"),
+    );
+    if let Some(value) = etag.and_then(|etag| HeaderValue::from_str(etag).ok()) {
+        headers.insert(IF_NONE_MATCH, value);
+    }
+    // One deadline for the whole exchange, body included: octocrab's connect and read timeouts
+    // apply per socket operation, so a server that trickles bytes would never trip them.
+    let exchange = async {
+        let response = crab._get_with_headers(route, Some(headers)).await?;
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await?.to_bytes();
+        Ok::<_, octocrab::Error>(Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
+    };
+    match tokio::time::timeout(timeout, exchange).await {
+        Err(_elapsed) => Err(SourceError::Timeout),
+        Ok(Err(error)) => Err(from_octocrab(&error)),
+        Ok(Ok(answer)) => Ok(answer),
+    }
+}
+
+/// Maps an octocrab error from a raw request. The raw calls never map HTTP statuses, so a
+/// `GitHub` error here can only come from the installation-token exchange octocrab does
+/// before the request itself.
+pub(super) fn from_octocrab(error: &octocrab::Error) -> SourceError {
+    match error {
+        octocrab::Error::GitHub { source, .. } => {
+            let status = source.status_code;
+            match rate_limited(status, source.headers.as_ref(), &source.message) {
+                Some(limited) => limited,
+                None => SourceError::Auth(format!(
+                    "GitHub refused to issue an installation token ({status}): {}",
+                    clean(&source.message)
+                )),
+            }
+        }
+        octocrab::Error::JWT { source, .. } => {
+            SourceError::Auth(format!("cannot sign the GitHub App JWT: {source}"))
+        }
+        octocrab::Error::Json { .. } | octocrab::Error::Serde { .. } => {
+            SourceError::Auth(format!("unreadable installation token answer: {error}"))
+        }
+        _ if timed_out(error) => SourceError::Timeout,
+        _ => SourceError::Transport(chain(error)),
+    }
+}
+
+/// Maps a non-2xx answer whose meaning does not depend on the operation.
+pub(super) fn status_error(answer: &Answer) -> SourceError {
+    let message = message(answer);
+    if let Some(limited) = rate_limited(answer.status, Some(&answer.headers), &message) {
+        return limited;
+    }
+    match answer.status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => SourceError::Unauthorized(message),
+        status => SourceError::Upstream {
+            status: status.as_u16(),
+            message,
+        },
+    }
+}
+
+/// GitHub's `message` from an error body, or a short, printable summary of the body.
+pub(super) fn message(answer: &Answer) -> String {
+    #[derive(serde::Deserialize)]
+    struct ErrorBody {
+        message: String,
+    }
+    let text = match serde_json::from_slice::<ErrorBody>(&answer.body) {
+        Ok(body) => body.message,
+        Err(_) => String::from_utf8_lossy(&answer.body).into_owned(),
+    };
+    let text = clean(&text);
+    if text.is_empty() {
+        answer
+            .status
+            .canonical_reason()
+            .unwrap_or("no message")
+            .to_owned()
+    } else {
+        text
+    }
+}
+
+/// Primary limit: 403/429 with `x-ratelimit-remaining: 0`, come back at `x-ratelimit-reset`.
+/// Secondary limit: 403/429 with `retry-after`, or a message that says so; any 429.
+fn rate_limited(
+    status: StatusCode,
+    headers: Option<&HeaderMap>,
+    message: &str,
+) -> Option<SourceError> {
+    if status != StatusCode::FORBIDDEN && status != StatusCode::TOO_MANY_REQUESTS {
+        return None;
+    }
+    let seconds = |name| headers.and_then(|h| header(h, name)?.trim().parse::<u64>().ok());
+    let retry_after = seconds("retry-after").map(Duration::from_secs);
+    let exhausted = headers.and_then(|h| header(h, "x-ratelimit-remaining")) == Some("0");
+    let until_reset = seconds("x-ratelimit-reset").map(|reset| {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Duration::from_secs(reset.saturating_sub(now))
+    });
+    let says_so = message.to_ascii_lowercase().contains("rate limit");
+    if retry_after.is_some() || exhausted || says_so || status == StatusCode::TOO_MANY_REQUESTS {
+        let retry_after = retry_after.or(if exhausted { until_reset } else { None });
+        Some(SourceError::RateLimited { retry_after })
+    } else {
+        None
+    }
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name)?.to_str().ok()
+}
+
+/// Whether any error in the chain is an I/O timeout (hyper-timeout's connect or read timeout).
+fn timed_out(error: &octocrab::Error) -> bool {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = error.source();
+    while let Some(cause) = current {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::TimedOut {
+                return true;
+            }
+        }
+        current = cause.source();
+    }
+    false
+}
+
+/// The error and its causes on one line, skipping causes already quoted by their parent.
+fn chain(error: &octocrab::Error) -> String {
+    let mut parts: Vec<String> = vec![error.to_string()];
+    let mut current = error.source();
+    while let Some(cause) = current {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = cause.source();
+    }
+    clean(&parts.join(": "))
+}
+
+/// At most 300 printable characters on one line.
+fn clean(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(300)
+        .collect();
+    if text.chars().count() > 300 {
+        out.push('…');
+    }
+    out.trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, headers: &[(&'static str, &str)], body: &str) -> Answer {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, HeaderValue::from_str(value).expect("header"));
+        }
+        Answer {
+            status: StatusCode::from_u16(status).expect("status"),
+            headers: map,
+            body: bytes::Bytes::from(body.to_owned()),
+        }
+    }
+
+    #[test]
+    fn forbidden_without_rate_limit_signs_is_unauthorized() {
+        let a = answer(
+            403,
+            &[("x-ratelimit-remaining", "4999")],
+            r#"{"message":"Nope"}"#,
+        );
+        assert!(matches!(status_error(&a), SourceError::Unauthorized(m) if m == "Nope"));
+    }
+
+    #[test]
+    fn exhausted_primary_limit_waits_for_the_reset() {
+        let reset = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("clock")
+            .as_secs()
+            + 120;
+        let a = answer(
+            403,
+            &[
+                ("x-ratelimit-remaining", "0"),
+                ("x-ratelimit-reset", &reset.to_string()),
+            ],
+            r#"{"message":"API rate limit exceeded"}"#,
+        );
+        let wait = status_error(&a).retry_after().expect("retry after");
+        assert!(
+            wait <= Duration::from_secs(120) && wait >= Duration::from_secs(100),
+            "{wait:?}"
+        );
+    }
+
+    #[test]
+    fn retry_after_wins_and_any_429_is_a_limit() {
+        let a = answer(429, &[("retry-after", "7")], "");
+        assert_eq!(status_error(&a).retry_after(), Some(Duration::from_secs(7)));
+        let bare = answer(429, &[], "");
+        assert!(matches!(
+            status_error(&bare),
+            SourceError::RateLimited { retry_after: None }
+        ));
+    }
+
+    #[test]
+    fn other_statuses_keep_their_code_and_a_short_message() {
+        let long = "x".repeat(1000);
+        let a = answer(502, &[], &long);
+        match status_error(&a) {
+            SourceError::Upstream { status, message } => {
+                assert_eq!(status, 502);
+                assert!(message.chars().count() <= 301);
+            }
+            other => panic!("{other:?}"),
+        }
+        let empty = answer(500, &[], "");
+        assert!(
+            matches!(status_error(&empty), SourceError::Upstream { message, .. } if message == "Internal Server Error")
+        );
+    }
+}

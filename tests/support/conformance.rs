@@ -1,0 +1,128 @@
+//! Vendor JSON Schemas from the shared conformance directory, for checking what fakes serve
+//! and what clients send.
+//!
+//! The directory is `$PREVIEW_TOWER_CONFORMANCE_DIR`, else `../shared/conformance` beside the
+//! crate. When it is missing, validation is skipped after a loud warning, and the test panics
+//! if `CI` is set: CI must never pass without the vendor's word.
+//!
+//! ```ignore
+//! let violations = conformance::validate("github/schemas/pulls.list.response-200.schema.json", &body);
+//! assert!(violations.is_empty(), "{violations:#?}");
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use serde_json::Value;
+
+/// One way an instance breaks its schema.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The schema file, relative to the conformance directory.
+    pub schema: String,
+    /// JSON pointer into the instance (`/0/head/repo`).
+    pub instance_path: String,
+    /// The validator's message.
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at `{}`: {}",
+            self.schema, self.instance_path, self.message
+        )
+    }
+}
+
+/// The conformance directory, or `None` (after warning, or panicking under `CI`) if missing.
+pub fn dir() -> Option<PathBuf> {
+    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::var_os("PREVIEW_TOWER_CONFORMANCE_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance")
+            });
+        if dir.is_dir() {
+            return Some(dir);
+        }
+        let banner = "!".repeat(78);
+        eprintln!(
+            "{banner}\n!! conformance directory {} is missing: vendor schemas NOT checked.\n\
+             !! Set PREVIEW_TOWER_CONFORMANCE_DIR to the shared `conformance` folder.\n{banner}",
+            dir.display()
+        );
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "conformance directory {} is missing and CI is set",
+                dir.display()
+            );
+        }
+        None
+    })
+    .clone()
+}
+
+/// Checks `instance` against the schema at `schema` (relative to the conformance directory,
+/// e.g. `github/schemas/common.basic-error.schema.json`). Empty when valid, or when the
+/// directory is missing outside CI. A missing or broken schema file panics: that is a bug in
+/// the test, not in the instance.
+pub fn validate(schema: &str, instance: &Value) -> Vec<Violation> {
+    let Some(validator) = validator(schema) else {
+        return Vec::new();
+    };
+    validator
+        .iter_errors(instance)
+        .map(|error| Violation {
+            schema: schema.to_owned(),
+            instance_path: error.instance_path().to_string(),
+            message: error.to_string(),
+        })
+        .collect()
+}
+
+/// Panics with every violation listed when `instance` breaks `schema`.
+pub fn assert_valid(schema: &str, instance: &Value) {
+    let violations = validate(schema, instance);
+    assert!(
+        violations.is_empty(),
+        "{} schema violation(s):\n{}",
+        violations.len(),
+        violations
+            .iter()
+            .map(|v| format!("  - {v}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// The compiled validator for `schema`, compiled once per test binary.
+fn validator(schema: &str) -> Option<Arc<jsonschema::Validator>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<jsonschema::Validator>>>> = OnceLock::new();
+    let dir = dir()?;
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(found) = cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(schema)
+    {
+        return Some(Arc::clone(found));
+    }
+    let path = dir.join(schema);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read schema {}: {e}", path.display()));
+    let document: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("schema {} is not JSON: {e}", path.display()));
+    let compiled = jsonschema::draft202012::new(&document)
+        .unwrap_or_else(|e| panic!("schema {} does not compile: {e}", path.display()));
+    let compiled = Arc::new(compiled);
+    cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(schema.to_owned(), Arc::clone(&compiled));
+    Some(compiled)
+}

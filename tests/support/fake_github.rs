@@ -1,0 +1,296 @@
+//! A stateful fake of GitHub's REST API that speaks real HTTP on `127.0.0.1:0`.
+//!
+//! It answers as GitHub does for what preview-tower reads: pull-request lists (paginated at
+//! `per_page` with a `Link` header pointing at `/repositories/{id}/pulls`, as GitHub's do),
+//! the contents API, and the GitHub App flow (installation lookup with a JWT whose signature
+//! is checked, installation tokens). Every answer carries `x-ratelimit-*` headers; `GET` 200s
+//! carry an `ETag` and `If-None-Match` gets `304` without using rate limit. Errors are
+//! GitHub-shaped JSON. Every JSON body served (and the token request body received) is
+//! validated against the vendor schemas; a violation fails the test when the fake drops.
+//!
+//! ```ignore
+//! let github = FakeGitHub::start().await;
+//! github.add_repo("acme/web");
+//! github.open_pull("acme/web", FakePull::new(7).labels(&["preview"]).draft());
+//! github.put_file("acme/web", &sha, ".preview.yaml", "ttl: 2d\n");
+//! github.fail(FaultRule::new(Fault::Status(500)).endpoint(Endpoint::Pulls).times(1));
+//! let source = GitHubSource::new(github.url(), credentials, timeout)?;
+//! ```
+//!
+//! Authentication: repository endpoints need a bearer token. Any token is accepted (see
+//! [`FakeGitHub::accept_only_tokens`]) except a JWT, an unknown `ghs_` token, or an
+//! installation token used outside its owner. Without credentials the (private) repositories
+//! answer 404, as GitHub's do.
+
+mod endpoints;
+mod model;
+mod render;
+mod serve;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::Utc;
+use url::Url;
+
+use model::State;
+pub use model::{AuthSeen, Endpoint, FakePull, Fault, FaultRule, Node, RequestRecord, sha1_hex};
+
+/// The fake server. Dropping it stops the server, and panics if any served body broke its
+/// vendor schema.
+pub struct FakeGitHub {
+    state: Arc<Mutex<State>>,
+    url: Url,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl FakeGitHub {
+    /// Starts a server on a free local port, in the current Tokio runtime.
+    pub async fn start() -> Self {
+        Self::start_at("").await
+    }
+
+    /// Like [`FakeGitHub::start`], with the API under `/api/v3` as on GitHub Enterprise Server.
+    pub async fn start_enterprise() -> Self {
+        Self::start_at("/api/v3").await
+    }
+
+    async fn start_at(prefix: &str) -> Self {
+        super::conformance::dir();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local address");
+        let base_url = format!("http://{addr}{prefix}");
+        let state = Arc::new(Mutex::new(State {
+            base_url: base_url.clone(),
+            prefix: prefix.to_owned(),
+            reset_at: Utc::now().timestamp() + 3600,
+            ..State::default()
+        }));
+        let router = axum::Router::new()
+            .fallback(serve::handle)
+            .with_state(Arc::clone(&state));
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        let url = Url::parse(&base_url).expect("base URL");
+        Self { state, url, server }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The API base URL (`http://127.0.0.1:PORT`, plus `/api/v3` for Enterprise).
+    pub fn url(&self) -> Url {
+        self.url.clone()
+    }
+
+    /// Adds an empty repository `owner/name`.
+    pub fn add_repo(&self, full_name: &str) {
+        let (owner, name) = full_name.split_once('/').expect("owner/name");
+        self.with(|s| {
+            let id = 1_000 + s.repos.len() as u64;
+            let repo = model::Repo {
+                id,
+                owner: owner.to_owned(),
+                name: name.to_owned(),
+                pulls: Default::default(),
+                trees: Default::default(),
+            };
+            s.repos.insert(full_name.to_ascii_lowercase(), repo);
+        });
+    }
+
+    /// Renames `old` to `new` (`owner/name`): requests naming `old` get a `301` to `new`.
+    pub fn rename_repo(&self, old: &str, new: &str) {
+        self.with(|s| {
+            let mut repo = s
+                .repos
+                .remove(&old.to_ascii_lowercase())
+                .expect("add_repo first");
+            let (owner, name) = new.split_once('/').expect("owner/name");
+            (repo.owner, repo.name) = (owner.to_owned(), name.to_owned());
+            s.repos.insert(new.to_ascii_lowercase(), repo);
+            s.renamed.insert(old.to_ascii_lowercase(), new.to_owned());
+        });
+    }
+
+    /// Opens (or replaces) a pull request.
+    pub fn open_pull(&self, repo: &str, pull: FakePull) {
+        self.with(|s| s.repo_mut(repo).pulls.insert(pull.number, pull));
+    }
+
+    /// Changes pull request `number` in place; `updated_at` becomes now.
+    pub fn edit_pull(&self, repo: &str, number: u64, edit: impl FnOnce(&mut FakePull)) {
+        self.with(|s| {
+            let pull = s
+                .repo_mut(repo)
+                .pulls
+                .get_mut(&number)
+                .unwrap_or_else(|| panic!("fake GitHub: no pull request #{number} in {repo}"));
+            edit(pull);
+            pull.updated_at = Utc::now();
+        });
+    }
+
+    /// New commits on the head branch: the head SHA becomes `new_sha`.
+    pub fn push(&self, repo: &str, number: u64, new_sha: &str) {
+        self.edit_pull(repo, number, |p| p.head_sha = new_sha.to_owned());
+    }
+
+    /// Replaces the labels.
+    pub fn set_labels(&self, repo: &str, number: u64, labels: &[&str]) {
+        self.edit_pull(repo, number, |p| {
+            p.labels = labels.iter().map(|l| (*l).to_owned()).collect()
+        });
+    }
+
+    /// Closes the pull request (it leaves `state=open` lists).
+    pub fn close_pull(&self, repo: &str, number: u64) {
+        self.edit_pull(repo, number, |p| p.closed_at = Some(Utc::now()));
+    }
+
+    /// A text file at `path` in commit `sha` (parents become directories).
+    pub fn put_file(&self, repo: &str, sha: &str, path: &str, text: &str) {
+        self.put_bytes(repo, sha, path, text.as_bytes());
+    }
+
+    /// A file of arbitrary bytes; its SHA is git's blob id.
+    pub fn put_bytes(&self, repo: &str, sha: &str, path: &str, bytes: &[u8]) {
+        let mut blob = format!("blob {}\0", bytes.len()).into_bytes();
+        blob.extend_from_slice(bytes);
+        let node = Node::File {
+            bytes: bytes.to_vec(),
+            sha: sha1_hex(&blob),
+        };
+        self.with(|s| s.repo_mut(repo).put(sha, path, node));
+    }
+
+    /// A directory at `path` with object id `object_sha` (`git rev-parse sha:path`). Files
+    /// already under it stay.
+    pub fn put_dir_entry(&self, repo: &str, sha: &str, path: &str, object_sha: &str) {
+        self.with(|s| {
+            s.repo_mut(repo).put(
+                sha,
+                path,
+                Node::Dir {
+                    sha: object_sha.to_owned(),
+                },
+            )
+        });
+    }
+
+    /// A symbolic link at `path` pointing at `target`.
+    pub fn put_symlink(&self, repo: &str, sha: &str, path: &str, target: &str) {
+        let node = Node::Symlink {
+            target: target.to_owned(),
+            sha: sha1_hex(target.as_bytes()),
+        };
+        self.with(|s| s.repo_mut(repo).put(sha, path, node));
+    }
+
+    /// A submodule at `path` cloned from `url`.
+    pub fn put_submodule(&self, repo: &str, sha: &str, path: &str, url: &str) {
+        let node = Node::Submodule {
+            url: url.to_owned(),
+            sha: sha1_hex(url.as_bytes()),
+        };
+        self.with(|s| s.repo_mut(repo).put(sha, path, node));
+    }
+
+    /// `fault` on every request until cleared; [`Fault::None`] clears every rule.
+    pub fn fail_with(&self, fault: Fault) {
+        if fault == Fault::None {
+            self.clear_faults();
+        } else {
+            self.fail(FaultRule::new(fault));
+        }
+    }
+
+    /// `fault` on every request about `repo` until cleared.
+    pub fn fail_repo_with(&self, repo: &str, fault: Fault) {
+        self.fail(FaultRule::new(fault).repo(repo));
+    }
+
+    /// Adds a fault rule; the first matching rule wins.
+    pub fn fail(&self, rule: FaultRule) {
+        self.with(|s| s.faults.push(rule));
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        self.with(|s| s.faults.clear());
+    }
+
+    /// Every request answered so far, in order.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.with(|s| s.log.clone())
+    }
+
+    /// How many requests were answered for `endpoint`.
+    pub fn count(&self, endpoint: Endpoint) -> usize {
+        self.with(|s| s.log.iter().filter(|r| r.endpoint == endpoint).count())
+    }
+
+    /// Forgets the request log.
+    pub fn clear_requests(&self) {
+        self.with(|s| s.log.clear());
+    }
+
+    /// Requests counted against the rate limit so far (a `304` is not).
+    pub fn rate_limit_used(&self) -> u64 {
+        self.with(|s| s.used)
+    }
+
+    /// Only these tokens (and issued installation tokens) are accepted from now on.
+    pub fn accept_only_tokens(&self, tokens: &[&str]) {
+        let set: HashSet<String> = tokens.iter().map(|t| (*t).to_owned()).collect();
+        self.with(|s| s.accepted_tokens = Some(set));
+    }
+
+    /// Registers the GitHub App `app_id` whose JWTs must verify with `public_der` (PKCS#1
+    /// `RSAPublicKey` DER, see `TestAppKey`).
+    pub fn register_app(&self, app_id: u64, public_der: &[u8]) {
+        self.with(|s| s.app = Some((app_id, public_der.to_vec())));
+    }
+
+    /// The App is installed on every repository of `owner`, as installation `id`.
+    pub fn app_installation(&self, owner: &str, id: u64) {
+        self.with(|s| s.installations.insert(owner.to_ascii_lowercase(), id));
+    }
+
+    /// Every issued installation token stops working (answers 401, as an expired one does).
+    pub fn revoke_installation_tokens(&self) {
+        self.with(|s| s.tokens.clear());
+    }
+
+    /// Installation tokens issued and still valid.
+    pub fn installation_tokens(&self) -> Vec<String> {
+        self.with(|s| s.tokens.keys().cloned().collect())
+    }
+
+    /// Schema violations seen so far (also printed as they happen).
+    pub fn violations(&self) -> Vec<String> {
+        self.with(|s| s.violations.clone())
+    }
+
+    /// Panics when any served body broke its vendor schema.
+    pub fn assert_conformant(&self) {
+        let violations = self.violations();
+        assert!(
+            violations.is_empty(),
+            "fake GitHub served non-conformant bodies:\n{violations:#?}"
+        );
+    }
+}
+
+impl Drop for FakeGitHub {
+    fn drop(&mut self) {
+        self.server.abort();
+        if !std::thread::panicking() {
+            self.assert_conformant();
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! What the fake GitHub knows: repositories, pull requests, trees per commit, App
+//! installations, injected faults and the request log. Plain data behind one mutex.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+
+use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
+use chrono::{DateTime, Utc};
+
+/// 40 lowercase hex characters: the SHA-1 of `data`.
+pub fn sha1_hex(data: &[u8]) -> String {
+    digest(&SHA1_FOR_LEGACY_USE_ONLY, data)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A pull request as the fake holds it. Build with [`FakePull::new`] and the builder methods;
+/// every field is public for tests that want to poke directly.
+#[derive(Clone, Debug)]
+pub struct FakePull {
+    /// PR number.
+    pub number: u64,
+    /// Title.
+    pub title: String,
+    /// Body (`None` is GitHub's null).
+    pub body: Option<String>,
+    /// Head branch (`head.ref`).
+    pub branch: String,
+    /// Base branch (`base.ref`).
+    pub base: String,
+    /// Head commit.
+    pub head_sha: String,
+    /// Base commit.
+    pub base_sha: String,
+    /// Label names.
+    pub labels: Vec<String>,
+    /// Draft flag.
+    pub draft: bool,
+    /// Head lives in the author's fork.
+    pub from_fork: bool,
+    /// The fork was deleted: `head.repo` is null.
+    pub fork_deleted: bool,
+    /// Author login.
+    pub author: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last update.
+    pub updated_at: DateTime<Utc>,
+    /// Set when closed.
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl FakePull {
+    /// PR `number` by `octocat` from branch `feature-{number}` into `main`, head SHA derived
+    /// from the number, open, not a draft, no labels, same repository.
+    pub fn new(number: u64) -> Self {
+        let at = DateTime::<Utc>::from_timestamp(1_700_000_000 + number as i64 * 60, 0)
+            .unwrap_or_default();
+        Self {
+            number,
+            title: format!("Pull request #{number}"),
+            body: Some(format!("Body of #{number}")),
+            branch: format!("feature-{number}"),
+            base: "main".to_owned(),
+            head_sha: sha1_hex(format!("head of #{number}").as_bytes()),
+            base_sha: sha1_hex(b"main"),
+            labels: Vec::new(),
+            draft: false,
+            from_fork: false,
+            fork_deleted: false,
+            author: "octocat".to_owned(),
+            created_at: at,
+            updated_at: at,
+            closed_at: None,
+        }
+    }
+
+    /// Sets the title.
+    pub fn title(mut self, title: &str) -> Self {
+        self.title = title.to_owned();
+        self
+    }
+
+    /// Sets the head branch.
+    pub fn branch(mut self, branch: &str) -> Self {
+        self.branch = branch.to_owned();
+        self
+    }
+
+    /// Sets the base branch.
+    pub fn base(mut self, base: &str) -> Self {
+        self.base = base.to_owned();
+        self
+    }
+
+    /// Sets the head SHA (not checked: tests may serve broken ones).
+    pub fn head_sha(mut self, sha: &str) -> Self {
+        self.head_sha = sha.to_owned();
+        self
+    }
+
+    /// Sets the labels.
+    pub fn labels(mut self, labels: &[&str]) -> Self {
+        self.labels = labels.iter().map(|l| (*l).to_owned()).collect();
+        self
+    }
+
+    /// Marks as draft.
+    pub fn draft(mut self) -> Self {
+        self.draft = true;
+        self
+    }
+
+    /// Head in the author's fork.
+    pub fn fork(mut self) -> Self {
+        self.from_fork = true;
+        self
+    }
+
+    /// Head in a fork that was since deleted (`head.repo: null`).
+    pub fn deleted_fork(mut self) -> Self {
+        self.from_fork = true;
+        self.fork_deleted = true;
+        self
+    }
+
+    /// Sets the author login.
+    pub fn author(mut self, login: &str) -> Self {
+        self.author = login.to_owned();
+        self
+    }
+
+    /// Sets `updated_at`.
+    pub fn updated_at(mut self, at: DateTime<Utc>) -> Self {
+        self.updated_at = at;
+        self
+    }
+}
+
+/// A failure the fake can inject instead of (or before) its normal answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// No fault: `fail_with(Fault::None)` clears every rule.
+    None,
+    /// Answer this status with a GitHub-shaped error body.
+    Status(u16),
+    /// Sleep this long, then answer normally (set it above the client's timeout).
+    Timeout(Duration),
+    /// Primary rate limit: 403, `x-ratelimit-remaining: 0`, reset in 60 s.
+    RateLimited,
+    /// Secondary rate limit: 429 with `retry-after` seconds.
+    TooManyRequests {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
+    /// 200 with a body that is not valid JSON.
+    Malformed,
+}
+
+/// Which API operation a request is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// `GET /repos/{o}/{r}/pulls` (and `/repositories/{id}/pulls` from `Link` headers).
+    Pulls,
+    /// `GET /repos/{o}/{r}/contents/{path}`.
+    Contents,
+    /// `GET /repos/{o}/{r}/installation`.
+    Installation,
+    /// `POST /app/installations/{id}/access_tokens`.
+    AccessToken,
+    /// Anything else (answered 404).
+    Other,
+}
+
+/// When a [`Fault`] applies. Unset filters match everything.
+#[derive(Clone, Debug)]
+pub struct FaultRule {
+    pub(super) fault: Fault,
+    pub(super) repo: Option<String>,
+    pub(super) endpoint: Option<Endpoint>,
+    pub(super) page: Option<u32>,
+    pub(super) times: Option<usize>,
+}
+
+impl FaultRule {
+    /// `fault` on every request, until cleared.
+    pub fn new(fault: Fault) -> Self {
+        Self {
+            fault,
+            repo: None,
+            endpoint: None,
+            page: None,
+            times: None,
+        }
+    }
+
+    /// Only for requests about `repo` (`owner/name`).
+    pub fn repo(mut self, repo: &str) -> Self {
+        self.repo = Some(repo.to_ascii_lowercase());
+        self
+    }
+
+    /// Only for this operation.
+    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.endpoint = Some(endpoint);
+        self
+    }
+
+    /// Only for this page of a list (`page` query, 1 when absent).
+    pub fn page(mut self, page: u32) -> Self {
+        self.page = Some(page);
+        self
+    }
+
+    /// Only the next `n` matching requests.
+    pub fn times(mut self, n: usize) -> Self {
+        self.times = Some(n);
+        self
+    }
+}
+
+/// How a request authenticated, as the fake understood it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthSeen {
+    /// No `Authorization` header.
+    None,
+    /// A bearer token that is neither a JWT nor an installation token (a PAT).
+    Token,
+    /// A JWT signed by the registered App.
+    AppJwt,
+    /// A token issued for this installation.
+    Installation(u64),
+    /// A credential the fake refused.
+    Rejected,
+}
+
+/// One request the fake answered.
+#[derive(Clone, Debug)]
+pub struct RequestRecord {
+    /// `GET`, `POST`...
+    pub method: String,
+    /// Path and query as received.
+    pub path: String,
+    /// Status answered.
+    pub status: u16,
+    /// Which operation.
+    pub endpoint: Endpoint,
+    /// `owner/name`, lower-cased, when the request is about a repository.
+    pub repo: Option<String>,
+    /// How it authenticated.
+    pub auth: AuthSeen,
+}
+
+/// An object in a commit's tree.
+#[derive(Clone, Debug)]
+pub enum Node {
+    /// A blob.
+    File { bytes: Vec<u8>, sha: String },
+    /// A tree.
+    Dir { sha: String },
+    /// A symbolic link.
+    Symlink { target: String, sha: String },
+    /// A gitlink.
+    Submodule { url: String, sha: String },
+}
+
+impl Node {
+    /// The object id.
+    pub fn sha(&self) -> &str {
+        match self {
+            Self::File { sha, .. }
+            | Self::Dir { sha }
+            | Self::Symlink { sha, .. }
+            | Self::Submodule { sha, .. } => sha,
+        }
+    }
+}
+
+/// A repository.
+#[derive(Debug)]
+pub struct Repo {
+    pub id: u64,
+    pub owner: String,
+    pub name: String,
+    pub pulls: BTreeMap<u64, FakePull>,
+    /// Commit (or branch name) → path → object. The root is `""`.
+    pub trees: HashMap<String, BTreeMap<String, Node>>,
+}
+
+impl Repo {
+    /// `owner/name`.
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.owner, self.name)
+    }
+
+    /// Puts `node` at `path` in `commit`, creating parent directories.
+    pub fn put(&mut self, commit: &str, path: &str, node: Node) {
+        let tree = self.trees.entry(commit.to_owned()).or_default();
+        let path = path.trim_matches('/');
+        let mut parent = String::new();
+        for segment in path
+            .split('/')
+            .collect::<Vec<_>>()
+            .split_last()
+            .map_or(&[][..], |(_, p)| p)
+        {
+            parent = if parent.is_empty() {
+                (*segment).to_owned()
+            } else {
+                format!("{parent}/{segment}")
+            };
+            tree.entry(parent.clone()).or_insert_with(|| Node::Dir {
+                sha: sha1_hex(format!("tree {commit}:{parent}").as_bytes()),
+            });
+        }
+        tree.entry(String::new()).or_insert_with(|| Node::Dir {
+            sha: sha1_hex(format!("tree {commit}:").as_bytes()),
+        });
+        tree.insert(path.to_owned(), node);
+    }
+}
+
+/// Everything, behind the fake's mutex.
+#[derive(Default)]
+pub struct State {
+    /// API root as clients see it, prefix included (`http://127.0.0.1:PORT/api/v3`).
+    pub base_url: String,
+    /// Path prefix of the API (`""`, or `/api/v3` like GitHub Enterprise Server).
+    pub prefix: String,
+    pub repos: BTreeMap<String, Repo>,
+    pub faults: Vec<FaultRule>,
+    pub log: Vec<RequestRecord>,
+    pub used: u64,
+    pub reset_at: i64,
+    pub app: Option<(u64, Vec<u8>)>,
+    pub installations: HashMap<String, u64>,
+    pub tokens: HashMap<String, u64>,
+    pub accepted_tokens: Option<HashSet<String>>,
+    pub violations: Vec<String>,
+    /// Old `owner/name` (lower-cased) → new `owner/name`.
+    pub renamed: HashMap<String, String>,
+}
+
+impl State {
+    /// The repository `owner/name` (case-insensitive).
+    pub fn repo_mut(&mut self, full_name: &str) -> &mut Repo {
+        self.repos
+            .get_mut(&full_name.to_ascii_lowercase())
+            .unwrap_or_else(|| panic!("fake GitHub: add_repo({full_name:?}) first"))
+    }
+
+    /// The first fault rule matching this request, used up once.
+    pub fn take_fault(
+        &mut self,
+        endpoint: Endpoint,
+        repo: Option<&str>,
+        page: u32,
+    ) -> Option<Fault> {
+        let index = self.faults.iter().position(|rule| {
+            rule.endpoint.is_none_or(|e| e == endpoint)
+                && rule.repo.as_deref().is_none_or(|r| Some(r) == repo)
+                && rule.page.is_none_or(|p| p == page)
+        })?;
+        let rule = &mut self.faults[index];
+        let fault = rule.fault.clone();
+        if let Some(times) = rule.times.as_mut() {
+            *times = times.saturating_sub(1);
+            if *times == 0 {
+                self.faults.remove(index);
+            }
+        }
+        Some(fault)
+    }
+}

@@ -1,0 +1,10 @@
+//! Support shared by integration tests: a fake GitHub that speaks HTTP, vendor-schema
+//! conformance checks, and GitHub App keys made at test time.
+//!
+//! Use it from a test file with `mod support;` at the crate root (the fake refers to
+//! `crate::support::conformance`). Each test binary uses a different part, hence the allow.
+#![allow(dead_code, unused_imports)]
+
+pub mod app_key;
+pub mod conformance;
+pub mod fake_github;
