@@ -48,6 +48,23 @@ struct DemoPull {
     objects: HashMap<String, String>,
 }
 
+impl DemoPull {
+    fn to_pull_request(&self) -> PullRequest {
+        PullRequest {
+            number: self.number,
+            title: self.title.clone(),
+            branch: self.branch.clone(),
+            target_branch: "main".into(),
+            head_sha: self.head_sha.clone(),
+            author: self.author.clone(),
+            labels: self.labels.clone(),
+            draft: self.draft,
+            from_fork: self.from_fork,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
 /// A code host answering from the bundled demo pull requests.
 #[derive(Debug)]
 pub struct DemoSource {
@@ -76,20 +93,22 @@ impl PullRequestSource for DemoSource {
             .pulls
             .iter()
             .filter(|p| &p.repo == repo)
-            .map(|p| PullRequest {
-                number: p.number,
-                title: p.title.clone(),
-                branch: p.branch.clone(),
-                target_branch: "main".into(),
-                head_sha: p.head_sha.clone(),
-                author: p.author.clone(),
-                labels: p.labels.clone(),
-                draft: p.draft,
-                from_fork: p.from_fork,
-                updated_at: p.updated_at,
-            })
+            .map(DemoPull::to_pull_request)
             .collect())
     }
+
+    async fn open_pull_request(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<Option<PullRequest>, SourceError> {
+        Ok(self
+            .pulls
+            .iter()
+            .find(|p| &p.repo == repo && p.number == number)
+            .map(DemoPull::to_pull_request))
+    }
+
 
     async fn file_at(
         &self,

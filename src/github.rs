@@ -21,6 +21,15 @@ pub trait PullRequestSource: Send + Sync {
     /// partial list must never be mistaken for "the other PRs were closed".
     async fn open_pull_requests(&self, repo: &RepoName) -> Result<Vec<PullRequest>, SourceError>;
 
+    /// Pull request `number` of `repo` when it is still open, `None` when it is closed or
+    /// merged. Asked only for a PR that vanished from a listing: a PR closed while a long list
+    /// is paged shifts the pages and can hide another PR, whose absence is no evidence.
+    async fn open_pull_request(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<Option<PullRequest>, SourceError>;
+
     /// The file at `path` in `repo` at commit `sha`: [`ConfigFile::Missing`] on 404.
     async fn file_at(
         &self,

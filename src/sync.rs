@@ -146,9 +146,10 @@ impl Syncer {
     }
 
     async fn fetch_and_commit(&self, repo: &RepoName) -> Result<(), SourceError> {
-        let pulls = self
+        let mut pulls = self
             .call("list_pulls", self.source.open_pull_requests(repo))
             .await?;
+        self.confirm_vanished(repo, &mut pulls).await?;
         self.fetch_heads(repo, &pulls).await?;
         // Plan and publish under the lock, so that snapshots are published in the order their
         // facts were committed.
@@ -164,6 +165,40 @@ impl Syncer {
             synced,
             generation,
         ));
+        Ok(())
+    }
+
+    /// Asks again about every PR that had a preview and is missing from the new listing: only
+    /// a closed or merged answer is evidence. (Paging a long list while a PR closes shifts the
+    /// pages and can hide an open PR for one listing.) A PR still open is put back.
+    async fn confirm_vanished(
+        &self,
+        repo: &RepoName,
+        pulls: &mut Vec<PullRequest>,
+    ) -> Result<(), SourceError> {
+        let listed: std::collections::HashSet<u64> = pulls.iter().map(|p| p.number).collect();
+        let vanished: Vec<u64> = {
+            let state = self.lock();
+            let services: Vec<_> = self.fleet.services.iter().filter(|s| &s.repo == repo).collect();
+            state
+                .pulls
+                .get(repo)
+                .into_iter()
+                .flatten()
+                .filter(|pr| !listed.contains(&pr.number))
+                .filter(|pr| services.iter().any(|s| plan::eligibility(pr, &s.policy).is_ok()))
+                .map(|pr| pr.number)
+                .collect()
+        };
+        for number in vanished {
+            let still_open = self
+                .call("get_pull", self.source.open_pull_request(repo, number))
+                .await?;
+            if let Some(pr) = still_open {
+                warn!(repo = %repo, number, "open PR missing from the listing; kept");
+                pulls.push(pr);
+            }
+        }
         Ok(())
     }
 

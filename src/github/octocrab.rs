@@ -245,6 +245,22 @@ impl GitHubSource {
         }
     }
 
+    async fn read_pull(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<Option<PullRequest>, SourceError> {
+        let client = self.client(repo).await?;
+        let route = wire::pull_route(repo, number);
+        let answer = transport::get(&client, &route, None, self.timeout).await?;
+        match answer.status {
+            // PRs cannot be deleted: a 404 on one of a repo we just listed is no open PR.
+            StatusCode::NOT_FOUND => Ok(None),
+            status if status.is_success() => wire::decode_pull(&answer.body),
+            _ => Err(transport::status_error(&answer)),
+        }
+    }
+
     async fn read_file(
         &self,
         repo: &RepoName,
@@ -308,6 +324,17 @@ impl PullRequestSource for GitHubSource {
         let started = Instant::now();
         let result = self.list_pulls(repo).await;
         self.finish(repo, "open_pull_requests", started, &result);
+        result
+    }
+
+    async fn open_pull_request(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<Option<PullRequest>, SourceError> {
+        let started = Instant::now();
+        let result = self.read_pull(repo, number).await;
+        self.finish(repo, "open_pull_request", started, &result);
         result
     }
 

@@ -17,6 +17,8 @@ struct Script {
     files: HashMap<String, String>,
     failing_repos: Vec<String>,
     failing_files: bool,
+    /// Open PRs missing from listings (as when pages shift).
+    hidden: Vec<PullRequest>,
     calls: Vec<String>,
 }
 
@@ -54,6 +56,16 @@ impl PullRequestSource for ScriptedSource {
             return Err(boom());
         }
         Ok(s.pulls.get(&repo.to_string()).cloned().unwrap_or_default())
+    }
+
+    async fn open_pull_request(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<Option<PullRequest>, SourceError> {
+        let mut s = self.0.lock().expect("lock");
+        s.calls.push(format!("get {repo} {number}"));
+        Ok(s.hidden.iter().find(|p| p.number == number).cloned())
     }
 
     async fn file_at(
@@ -167,6 +179,26 @@ async fn closing_a_pr_removes_exactly_its_preview() {
     h.syncer.refresh(&repo("acme/web")).await.expect("refresh");
     assert_eq!(numbers(&h.store, "web"), [2]);
     assert_eq!(numbers(&h.store, "api"), [42]);
+}
+
+#[tokio::test]
+async fn a_pr_missing_from_a_listing_but_still_open_keeps_its_preview() {
+    let h = harness();
+    h.syncer.refresh_all().await.expect("sync");
+    h.source.with(|s| {
+        s.pulls.insert("acme/web".into(), vec![pr(2)]);
+        s.hidden.push(pr(1));
+    });
+    h.syncer.refresh(&repo("acme/web")).await.expect("refresh");
+    assert_eq!(numbers(&h.store, "web"), [1, 2]);
+    assert_eq!(h.source.calls("get acme/web 1"), 1);
+    // Closed for real: GitHub says so, and the preview goes.
+    h.source.with(|s| s.hidden.clear());
+    h.syncer.refresh(&repo("acme/web")).await.expect("refresh");
+    assert_eq!(numbers(&h.store, "web"), [2]);
+    // No longer listed before: not asked again.
+    h.syncer.refresh(&repo("acme/web")).await.expect("refresh");
+    assert_eq!(h.source.calls("get acme/web 1"), 2);
 }
 
 #[tokio::test]

@@ -32,6 +32,11 @@ pub(super) fn pulls_route(repo: &RepoName) -> String {
     )
 }
 
+/// One pull request of `repo`.
+pub(super) fn pull_route(repo: &RepoName, number: u64) -> String {
+    format!("/repos/{}/{}/pulls/{number}", repo.owner(), repo.name())
+}
+
 /// `GET /repos/{o}/{r}/installation`: which installation of the App covers `repo`.
 pub(super) fn installation_route(repo: &RepoName) -> String {
     format!("/repos/{}/{}/installation", repo.owner(), repo.name())
@@ -134,6 +139,16 @@ pub(super) fn decode_pulls(body: &[u8]) -> Result<Vec<PullRequest>, SourceError>
         .filter(|pull| pull.state == "open")
         .map(into_pull_request)
         .collect()
+}
+
+/// `GET /repos/{o}/{r}/pulls/{n}`: the PR when open, `None` when closed or merged.
+pub(super) fn decode_pull(body: &[u8]) -> Result<Option<PullRequest>, SourceError> {
+    let pull: WirePull = serde_json::from_slice(body)
+        .map_err(|e| SourceError::Malformed(format!("unreadable pull request: {e}")))?;
+    match pull.state.as_str() {
+        "open" => into_pull_request(pull).map(Some),
+        _ => Ok(None),
+    }
 }
 
 fn into_pull_request(pull: WirePull) -> Result<PullRequest, SourceError> {

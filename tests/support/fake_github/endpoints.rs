@@ -37,7 +37,7 @@ pub(super) fn authenticate(
         return match route.endpoint {
             Endpoint::Other => Ok(AuthSeen::None),
             // Private repositories look absent without credentials.
-            Endpoint::Pulls | Endpoint::Contents => Err(Reply::error(404, "Not Found")),
+            Endpoint::Pulls | Endpoint::Pull | Endpoint::Contents => Err(Reply::error(404, "Not Found")),
             _ => Err(Reply::error(401, "Requires authentication")),
         };
     };
@@ -113,10 +113,33 @@ pub(super) fn answer(
 ) -> Reply {
     match route.endpoint {
         Endpoint::Pulls => list_pulls(state, route, query),
+        Endpoint::Pull => one_pull(state, route),
         Endpoint::Contents => contents(state, route, query),
         Endpoint::Installation => installation(state, route),
         Endpoint::AccessToken => access_token(state, route, body),
         Endpoint::Other => Reply::error(404, "Not Found"),
+    }
+}
+
+/// `GET /repos/{o}/{r}/pulls/{n}`, open or closed. GitHub answers the full `pull-request`
+/// object; the conformance data has only the `pull-request-simple` schema of list items, a
+/// subset of it, which is what this answer is checked against.
+fn one_pull(state: &mut State, route: &Route) -> Reply {
+    let Some(repo) = route.repo.as_ref().and_then(|r| state.repos.get(r)) else {
+        return Reply::error(404, "Not Found");
+    };
+    let pull = route
+        .path
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| repo.pulls.get(&n));
+    match pull {
+        Some(pull) => Reply::json(
+            StatusCode::OK,
+            render::pull(&state.base_url, repo, pull),
+            "pulls.list.response-200-item.schema.json",
+        ),
+        None => Reply::error(404, "Not Found"),
     }
 }
 

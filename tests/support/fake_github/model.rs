@@ -164,6 +164,8 @@ pub enum Fault {
 pub enum Endpoint {
     /// `GET /repos/{o}/{r}/pulls` (and `/repositories/{id}/pulls` from `Link` headers).
     Pulls,
+    /// `GET /repos/{o}/{r}/pulls/{number}`.
+    Pull,
     /// `GET /repos/{o}/{r}/contents/{path}`.
     Contents,
     /// `GET /repos/{o}/{r}/installation`.

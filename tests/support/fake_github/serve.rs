@@ -144,6 +144,9 @@ fn route(state: &State, method: &Method, path: &str) -> Route {
     };
     let (endpoint, repo, rest, installation) = match (method.as_str(), segs.as_slice()) {
         ("GET", ["repos", o, r, "pulls"]) => (Endpoint::Pulls, repo_of(o, r), String::new(), None),
+        ("GET", ["repos", o, r, "pulls", number]) => {
+            (Endpoint::Pull, repo_of(o, r), (*number).to_owned(), None)
+        }
         ("GET", ["repositories", id, "pulls"]) => (Endpoint::Pulls, by_id(id), String::new(), None),
         ("GET", ["repos", o, r, "contents", rest @ ..]) => {
             let rest: Vec<&str> = rest.iter().copied().filter(|s| !s.is_empty()).collect();
