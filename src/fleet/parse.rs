@@ -105,6 +105,8 @@ impl Fleet {
         let fleet = fleet(&mut cx, &fields);
         match fleet {
             Some(fleet) if cx.errors.is_empty() => Ok(fleet),
+            // Every rejected value records an error; this guards the guarantee of a non-empty list.
+            _ if cx.errors.is_empty() => Err(vec![whole_file(None, "the fleet file is invalid")]),
             _ => Err(cx.errors),
         }
     }
@@ -131,8 +133,10 @@ fn fleet(cx: &mut Cx, fields: &Fields<'_>) -> Option<Fleet> {
     };
     let services = fields.read_required(cx, "services", "[{name: web, ...}]", |cx, _, node| {
         service::services(cx, node, &context)
-    })?;
-    check_defaults(cx, &defaults, &services, base_domain.as_deref());
+    });
+    let valid_services = services.as_deref().unwrap_or_default();
+    check_defaults(cx, &defaults, valid_services, base_domain.as_deref());
+    let services = services?;
     let namespace_prefix = namespace_prefix?.unwrap_or_else(|| "preview".to_owned());
     let prefix_node = fields.get("namespace_prefix");
     check_prefix_room(cx, prefix_node, &namespace_prefix, &services);

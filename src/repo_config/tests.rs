@@ -106,6 +106,23 @@ fn valid_values_are_accepted() {
 }
 
 #[test]
+fn unknown_keys_suggest_the_closest_one() {
+    #[rustfmt::skip]
+    let cases = [
+        ("dependancies:\n  api: pr-1\n", (1, 1), "did you mean `dependencies`?"),
+        ("tll: 5d\n", (1, 1), "did you mean `ttl`?"),
+        ("TTL: 5d\n", (1, 1), "did you mean `ttl`?"),
+        ("spots: false\n", (1, 1), "did you mean `spot`?"),
+        ("image: evil/image\n", (1, 1), "images, URLs, hosts and namespaces come from the fleet"),
+        ("colour: blue\n", (1, 1), "the settings are `dependencies`, `ttl`, `spot` or `sleep`"),
+        ("ttl: 5d\nnamespace: kube-system\n", (2, 1), "the settings are"),
+    ];
+    for (text, at, hint) in cases {
+        assert_one_error(text, None, at, ("unknown setting", hint));
+    }
+}
+
+#[test]
 fn ttls_are_durations_within_bounds() {
     #[rustfmt::skip]
     let cases = [

@@ -112,7 +112,7 @@ impl Cx {
 
     /// The entries of a mapping at `path` whose keys are among `known`; reports a value that is
     /// not a mapping, unknown keys (with a suggestion) and repeated keys. `None` (the key is
-    /// absent) and null give no fields.
+    /// absent) gives no fields; null gives an empty mapping.
     pub(super) fn fields<'a>(
         &mut self,
         path: &str,
@@ -128,7 +128,11 @@ impl Cx {
         let Some(node) = node else { return fields };
         let entries = match &node.value {
             Node::Map(entries) => entries,
-            Node::Null => return fields,
+            // A key with nothing after it is an empty mapping: its required keys are missing.
+            Node::Null => {
+                fields.is_map = true;
+                return fields;
+            }
             other => {
                 self.error(
                     path,

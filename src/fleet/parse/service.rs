@@ -45,7 +45,17 @@ pub(super) fn services(cx: &mut Cx, node: &Located, context: &Context<'_>) -> Op
         .enumerate()
         .map(|(i, item)| {
             let path = index("services", i);
-            let fields = cx.fields(&path, Some(item), &SERVICE_KEYS);
+            let item = if item.value == Node::Null {
+                cx.error(
+                    &path,
+                    Some(item),
+                    "is empty: write the service's keys, `name` first",
+                );
+                None
+            } else {
+                Some(item)
+            };
+            let fields = cx.fields(&path, item, &SERVICE_KEYS);
             (path, fields)
         })
         .collect();

@@ -280,6 +280,32 @@ fn anchors_and_merge_keys_share_settings() {
 }
 
 #[test]
+fn empty_values_are_errors_not_silent_failures() {
+    let toleration = fleet_yaml("scheduling: {spot_toleration: ~}", "", "");
+    let base_domain = BASE.replace("base_domain: preview.example.com", "base_domain: ~");
+    let cases = [
+        (
+            "base_domain: a.b\nservices: [~]\n",
+            "services[0]",
+            "is empty",
+        ),
+        (
+            toleration.as_str(),
+            "scheduling.spot_toleration.key",
+            "is required",
+        ),
+        (
+            base_domain.as_str(),
+            "base_domain",
+            "must be text, found nothing",
+        ),
+    ];
+    for (text, field, words) in cases {
+        assert_error(text, field, &[words]);
+    }
+}
+
+#[test]
 fn errors_display_the_field_and_line() {
     let error = FleetError {
         field: "defaults.ttl".into(),
@@ -298,7 +324,9 @@ fn errors_display_the_field_and_line() {
 proptest! {
     #[test]
     fn from_yaml_never_panics_on_any_text(text in any::<String>()) {
-        let _ = Fleet::from_yaml(&text);
+        if let Err(errors) = Fleet::from_yaml(&text) {
+            prop_assert!(!errors.is_empty());
+        }
     }
 
     #[test]
@@ -306,7 +334,10 @@ proptest! {
         edits in proptest::collection::vec(("[a-z_]{1,12}", "[-a-z0-9{}:./\\[\\] ]{0,20}"), 0..6)
     ) {
         let web: String = edits.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
-        let _ = Fleet::from_yaml(&fleet_yaml("", &web, ""));
-        let _ = Fleet::from_yaml(&fleet_yaml(&web, "", ""));
+        for text in [fleet_yaml("", &web, ""), fleet_yaml(&web, "", "")] {
+            if let Err(errors) = Fleet::from_yaml(&text) {
+                prop_assert!(!errors.is_empty() && errors.iter().all(|e| !e.message.is_empty()));
+            }
+        }
     }
 }

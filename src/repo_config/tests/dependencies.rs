@@ -26,22 +26,6 @@ fn without_bounds_any_service_name_is_a_dependency() {
 }
 
 #[test]
-fn unknown_keys_suggest_the_closest_one() {
-    #[rustfmt::skip]
-    let cases = [
-        ("dependancies:\n  api: pr-1\n", (1, 1), "did you mean `dependencies`?"),
-        ("tll: 5d\n", (1, 1), "did you mean `ttl`?"),
-        ("TTL: 5d\n", (1, 1), "did you mean `ttl`?"),
-        ("spots: false\n", (1, 1), "did you mean `spot`?"),
-        ("image: evil/image\n", (1, 1), "the settings are `dependencies`, `ttl`, `spot` or `sleep`"),
-        ("ttl: 5d\nnamespace: kube-system\n", (2, 1), "the settings are"),
-    ];
-    for (text, at, hint) in cases {
-        assert_one_error(text, None, at, ("unknown setting", hint));
-    }
-}
-
-#[test]
 fn pr_references_written_loosely_suggest_the_canonical_form() {
     for target in [
         "12", "'12'", "'#12'", "pr12", "PR-12", "Pr-12", "pr_12", "pr-012", "'pr #12'",

@@ -81,7 +81,9 @@ proptest! {
 
     #[test]
     fn parse_never_panics_on_any_text(text in any::<String>()) {
-        let _ = parse(&text, None);
+        if let Err(errors) = parse(&text, None) {
+            prop_assert!(!errors.is_empty());
+        }
     }
 
     #[test]
@@ -90,8 +92,11 @@ proptest! {
     ) {
         let dependencies = names(&["api", "web"]);
         let bounds = Bounds { dependencies: &dependencies, max_ttl: 14 * DAY };
-        let _ = parse(&text, Some(&bounds));
-        let _ = parse(&text, None);
+        for result in [parse(&text, Some(&bounds)), parse(&text, None)] {
+            if let Err(errors) = result {
+                prop_assert!(!errors.is_empty() && errors.iter().all(|e| !e.message.is_empty()));
+            }
+        }
     }
 
     #[test]
