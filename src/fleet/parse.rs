@@ -76,7 +76,7 @@ const LIMITS: yaml::Limits = yaml::Limits {
 };
 
 impl Fleet {
-    /// Parses and validates a fleet file, returning every error found.
+    /// Parses and validates a fleet file, returning every error found, in file order.
     pub fn from_yaml(text: &str) -> Result<Fleet, Vec<FleetError>> {
         let root = match yaml::load(text, LIMITS) {
             Ok(Some(root)) => root,
@@ -107,7 +107,12 @@ impl Fleet {
             Some(fleet) if cx.errors.is_empty() => Ok(fleet),
             // Every rejected value records an error; this guards the guarantee of a non-empty list.
             _ if cx.errors.is_empty() => Err(vec![whole_file(None, "the fleet file is invalid")]),
-            _ => Err(cx.errors),
+            _ => {
+                // Stable: errors on the same line keep the order of the checks.
+                let mut errors = cx.errors;
+                errors.sort_by_key(|e| e.line.unwrap_or(u32::MAX));
+                Err(errors)
+            }
         }
     }
 }

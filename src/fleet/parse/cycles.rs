@@ -6,18 +6,19 @@ use super::cx::{Cx, Fields, join};
 use crate::fleet::Service;
 
 /// Reports each dependency cycle once, as `a -> b -> a`, at the dependencies of its first
-/// service in file order.
-pub(super) fn report(cx: &mut Cx, services: &[Service], all: &[(String, Fields<'_>)]) {
+/// service in file order. `services` holds `None` where a service is invalid: cycles among the
+/// valid ones are still reported.
+pub(super) fn report(cx: &mut Cx, services: &[Option<Service>], all: &[(String, Fields<'_>)]) {
     let position: BTreeMap<&str, usize> = services
         .iter()
         .enumerate()
-        .map(|(i, s)| (s.name.as_str(), i))
+        .filter_map(|(i, s)| Some((s.as_ref()?.name.as_str(), i)))
         .collect();
     let edges: Vec<Vec<usize>> = services
         .iter()
         .map(|s| {
-            s.dependencies
-                .iter()
+            s.iter()
+                .flat_map(|s| &s.dependencies)
                 .filter_map(|d| position.get(d.as_str()).copied())
                 .collect()
         })
@@ -29,7 +30,7 @@ pub(super) fn report(cx: &mut Cx, services: &[Service], all: &[(String, Fields<'
         cycle.push(first);
         let names: Vec<&str> = cycle
             .iter()
-            .filter_map(|i| services.get(*i))
+            .filter_map(|i| services.get(*i)?.as_ref())
             .map(|s| s.name.as_str())
             .collect();
         if let Some((path, fields)) = all.get(first) {

@@ -65,11 +65,8 @@ pub(super) fn services(cx: &mut Cx, node: &Located, context: &Context<'_>) -> Op
     for ((path, fields), name) in all.iter().zip(&names) {
         services.push(service(cx, path, fields, name.as_ref(), &known, context));
     }
-    let services: Option<Vec<Service>> = services.into_iter().collect();
-    if let Some(services) = &services {
-        cycles::report(cx, services, &all);
-    }
-    services
+    cycles::report(cx, &services, &all);
+    services.into_iter().collect()
 }
 
 /// The name of each service, `None` where invalid; repeated names are reported.

@@ -161,3 +161,38 @@ fn a_longer_cycle_is_reported_once_from_its_first_service() {
         "{errors:#?}"
     );
 }
+
+#[test]
+fn cycles_are_reported_even_when_another_service_is_invalid() {
+    let text = fleet_yaml("", "", "dependencies: [web]").replace("repo: acme/web", "repo: acme");
+    let errors = parse_err(&text);
+    assert!(
+        errors.iter().any(|e| e.field == "services[0].repo"),
+        "{errors:#?}"
+    );
+    assert!(
+        !errors.iter().any(|e| e.message.contains("cycle")),
+        "web is invalid: {errors:#?}"
+    );
+    let billing = "  - {name: billing, repo: acme/b, kind: backend, image: r.io/b, overlay_path: d, staging_url: 'http://b', dependencies: [api]}\n";
+    let text = format!(
+        "{}{billing}",
+        fleet_yaml("", "", "dependencies: [billing]").replace("repo: acme/web", "repo: acme")
+    );
+    assert_error(
+        &text,
+        "services[1].dependencies",
+        &["cycle: api -> billing -> api"],
+    );
+}
+
+#[test]
+fn errors_come_in_file_order() {
+    let text = BASE
+        .replace("repo: acme/api", "repo: acme")
+        .replace("kind: frontend", "kind: front");
+    let lines: Vec<_> = parse_err(&text).iter().map(|e| e.line).collect();
+    let mut sorted = lines.clone();
+    sorted.sort();
+    assert_eq!(lines, sorted);
+}
