@@ -1,24 +1,297 @@
-//! PLACEHOLDER: fleet parsing lands with the config work.
+//! Parsing and validation of the fleet file ([`Fleet::from_yaml`]).
+//!
+//! The text is loaded into a located YAML tree (see `repo_config/yaml.rs`), then every key is
+//! read by hand against the schema of `docs/configuration.md`: unknown keys are errors (with a
+//! "did you mean"), values are checked one by one, and the rules that span keys (unique names,
+//! acyclic dependencies, TTL bounds, host and namespace lengths) are checked on the result. Every
+//! error found is returned, each naming its field as a path (`services[1].dependencies[0]`) with
+//! its line, and saying how to fix it. Never panics, whatever the text.
 
-use super::Fleet;
+mod cx;
+mod cycles;
+mod hours;
+mod policy;
+mod rules;
+mod service;
+
+use std::fmt;
+use std::time::Duration;
+
+use self::cx::{Cx, Fields, quote};
+use self::policy::{HostCheck, MAX_PR_NUMBER};
+use super::{Fleet, Scheduling, Service, ServiceName, Toleration};
+use crate::naming::{MAX_LABEL_LEN, is_dns_label, is_dns_name};
+use crate::repo_config::yaml::{self, Located, did_you_mean};
 
 /// Why the fleet file is invalid.
-#[derive(Debug, thiserror::Error)]
-#[error("{field}: {message}")]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub struct FleetError {
-    /// The field at fault, as a path (`services[1].dependencies`).
+    /// The field at fault, as a path (`services[1].dependencies`); empty for the whole file.
     pub field: String,
     /// What is wrong and how to fix it.
     pub message: String,
+    /// 1-based line of the field (or of the mapping missing it), when known.
+    pub line: Option<u32>,
 }
 
-impl Fleet {
-    /// Parses and validates a fleet file.
-    pub fn from_yaml(text: &str) -> Result<Fleet, Vec<FleetError>> {
-        let _ = text;
-        Err(vec![FleetError {
-            field: String::new(),
-            message: "not built yet".into(),
-        }])
+impl fmt::Display for FleetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.field.is_empty(), self.line) {
+            (true, Some(line)) => write!(f, "line {line}: {}", self.message),
+            (true, None) => f.write_str(&self.message),
+            (false, Some(line)) => write!(f, "{} (line {line}): {}", self.field, self.message),
+            (false, None) => write!(f, "{}: {}", self.field, self.message),
+        }
     }
 }
+
+const ROOT_KEYS: [&str; 7] = [
+    "base_domain",
+    "namespace_prefix",
+    "repo_config_path",
+    "refresh_interval",
+    "scheduling",
+    "defaults",
+    "services",
+];
+const SCHEDULING_KEYS: [&str; 4] = [
+    "capacity_type_label",
+    "spot_value",
+    "on_demand_value",
+    "spot_toleration",
+];
+const TOLERATION_KEYS: [&str; 3] = ["key", "value", "effect"];
+const EFFECTS: [&str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
+
+/// Shortest refresh interval: listing every repo more often would burn the GitHub rate limit.
+const MIN_REFRESH: Duration = Duration::from_secs(10);
+
+/// Limits for loading the fleet file: operator-written, but still bounded.
+const LIMITS: yaml::Limits = yaml::Limits {
+    max_depth: 32,
+    max_nodes: 100_000,
+    max_aliases: 10_000,
+    max_replayed_events: 100_000,
+    merge_keys: true,
+};
+
+impl Fleet {
+    /// Parses and validates a fleet file, returning every error found, in file order.
+    pub fn from_yaml(text: &str) -> Result<Fleet, Vec<FleetError>> {
+        let root = match yaml::load(text, LIMITS) {
+            Ok(Some(root)) => root,
+            Ok(None) => {
+                return Err(vec![whole_file(
+                    None,
+                    "the fleet file is empty: see docs/configuration.md",
+                )]);
+            }
+            Err(err) => {
+                return Err(vec![whole_file(
+                    err.line,
+                    &format!("invalid YAML: {}", err.message),
+                )]);
+            }
+        };
+        let mut cx = Cx::default();
+        if !matches!(root.value, yaml::Node::Map(_)) {
+            let message = format!(
+                "the fleet file must be a mapping, found {}",
+                root.value.kind()
+            );
+            return Err(vec![whole_file(yaml::position(&root).0, &message)]);
+        }
+        let fields = cx.fields("", Some(&root), &ROOT_KEYS);
+        let fleet = fleet(&mut cx, &fields);
+        match fleet {
+            Some(fleet) if cx.errors.is_empty() => Ok(fleet),
+            // Every rejected value records an error; this guards the guarantee of a non-empty list.
+            _ if cx.errors.is_empty() => Err(vec![whole_file(None, "the fleet file is invalid")]),
+            _ => {
+                // Stable: errors on the same line keep the order of the checks.
+                let mut errors = cx.errors;
+                errors.sort_by_key(|e| e.line.unwrap_or(u32::MAX));
+                Err(errors)
+            }
+        }
+    }
+}
+
+fn whole_file(line: Option<u32>, message: &str) -> FleetError {
+    FleetError {
+        field: String::new(),
+        message: message.to_owned(),
+        line,
+    }
+}
+
+fn fleet(cx: &mut Cx, fields: &Fields<'_>) -> Option<Fleet> {
+    let base_domain = fields.read_required(cx, "base_domain", "preview.example.com", base_domain);
+    let namespace_prefix = fields.read_optional(cx, "namespace_prefix", namespace_prefix);
+    let repo_config_path = fields.read_optional(cx, "repo_config_path", repo_config_path);
+    let refresh_interval = fields.read_optional(cx, "refresh_interval", refresh_interval);
+    let scheduling = scheduling(cx, fields.get("scheduling"));
+    let defaults = policy::layer(cx, "defaults", fields.get("defaults"));
+    let context = service::Context {
+        defaults: &defaults,
+        base_domain: base_domain.as_deref(),
+    };
+    let services = fields.read_required(cx, "services", "[{name: web, ...}]", |cx, _, node| {
+        service::services(cx, node, &context)
+    });
+    let valid_services = services.as_deref().unwrap_or_default();
+    check_defaults(cx, &defaults, valid_services, base_domain.as_deref());
+    let services = services?;
+    let namespace_prefix = namespace_prefix?.unwrap_or_else(|| "preview".to_owned());
+    let prefix_node = fields.get("namespace_prefix");
+    check_prefix_room(cx, prefix_node, &namespace_prefix, &services);
+    Some(Fleet {
+        base_domain: base_domain?,
+        namespace_prefix,
+        repo_config_path: repo_config_path?.unwrap_or_else(|| ".preview.yaml".to_owned()),
+        refresh_interval: refresh_interval?.unwrap_or(Duration::from_secs(60)),
+        scheduling: scheduling?,
+        services,
+    })
+}
+
+fn base_domain(cx: &mut Cx, path: &str, node: &Located) -> Option<String> {
+    cx.checked_text(path, node, |text| {
+        if is_dns_name(text) {
+            return Ok(());
+        }
+        Err(format!(
+            "{} is not a DNS name: write lowercase labels separated by dots, e.g. `preview.example.com`",
+            quote(text)
+        ))
+    })
+}
+
+fn namespace_prefix(cx: &mut Cx, path: &str, node: &Located) -> Option<String> {
+    cx.checked_text(path, node, |text| {
+        if is_dns_label(text) {
+            return Ok(());
+        }
+        Err(format!(
+            "{} is not a DNS label: use lowercase letters, digits and `-`, e.g. `preview`",
+            quote(text)
+        ))
+    })
+}
+
+fn repo_config_path(cx: &mut Cx, path: &str, node: &Located) -> Option<String> {
+    cx.checked_text(path, node, rules::relative_path)
+}
+
+fn refresh_interval(cx: &mut Cx, path: &str, node: &Located) -> Option<Duration> {
+    let interval = cx.duration(path, node)?;
+    if interval >= MIN_REFRESH {
+        return Some(interval);
+    }
+    let shown = humantime::format_duration(interval).to_string();
+    let message = format!(
+        "{} is too often: at least `10s`, to spare GitHub's rate limit",
+        quote(&shown)
+    );
+    cx.error(path, Some(node), message);
+    None
+}
+
+fn scheduling(cx: &mut Cx, node: Option<&Located>) -> Option<Scheduling> {
+    let fields = cx.fields("scheduling", node, &SCHEDULING_KEYS);
+    let label_key =
+        |cx: &mut Cx, path: &str, node: &Located| cx.checked_text(path, node, rules::label_key);
+    let label_value =
+        |cx: &mut Cx, path: &str, node: &Located| cx.checked_text(path, node, rules::label_value);
+    let capacity_type_label = fields.read_optional(cx, "capacity_type_label", label_key);
+    let spot_value = fields.read_optional(cx, "spot_value", label_value);
+    let on_demand_value = fields.read_optional(cx, "on_demand_value", label_value);
+    let spot_toleration = fields.read_optional(cx, "spot_toleration", toleration);
+    Some(Scheduling {
+        capacity_type_label: capacity_type_label?
+            .unwrap_or_else(|| "karpenter.sh/capacity-type".to_owned()),
+        spot_value: spot_value?.unwrap_or_else(|| "spot".to_owned()),
+        on_demand_value: on_demand_value?.unwrap_or_else(|| "on-demand".to_owned()),
+        spot_toleration: spot_toleration?,
+    })
+}
+
+fn toleration(cx: &mut Cx, path: &str, node: &Located) -> Option<Toleration> {
+    let fields = cx.fields(path, Some(node), &TOLERATION_KEYS);
+    let key = fields.read_required(cx, "key", "example.com/spot", |cx, path, node| {
+        cx.checked_text(path, node, rules::label_key)
+    });
+    let value = fields.read_optional(cx, "value", |cx, path, node| {
+        cx.checked_text(path, node, rules::label_value)
+    });
+    let effect = fields.read_required(cx, "effect", "NoSchedule", effect);
+    Some(Toleration {
+        key: key?,
+        value: value?,
+        effect: effect?,
+    })
+}
+
+fn effect(cx: &mut Cx, path: &str, node: &Located) -> Option<String> {
+    cx.checked_text(path, node, |text| {
+        if EFFECTS.contains(&text) {
+            return Ok(());
+        }
+        let fix =
+            did_you_mean(text, EFFECTS).map_or(String::new(), |c| format!("did you mean `{c}`? "));
+        Err(format!(
+            "{} is not a taint effect: {fix}use `NoSchedule`, `PreferNoSchedule` or `NoExecute`",
+            quote(text)
+        ))
+    })
+}
+
+/// Checks the defaults on their own, the host pattern with the longest service name.
+fn check_defaults(
+    cx: &mut Cx,
+    defaults: &policy::Layer,
+    services: &[Service],
+    base_domain: Option<&str>,
+) {
+    let host = match (longest_name(services), base_domain) {
+        (Some(service), Some(base_domain)) => Some(HostCheck {
+            service,
+            base_domain,
+        }),
+        _ => None,
+    };
+    let _ = policy::resolve(cx, defaults, &policy::Layer::default(), host);
+}
+
+/// Checks that `<prefix>-<service>-pr-<number>` fits a DNS label for every service.
+fn check_prefix_room(cx: &mut Cx, node: Option<&Located>, prefix: &str, services: &[Service]) {
+    let Some(longest) = longest_name(services) else {
+        return;
+    };
+    let needed = longest_name_len(prefix, longest);
+    if needed <= MAX_LABEL_LEN {
+        return;
+    }
+    let room = MAX_LABEL_LEN.saturating_sub(needed - prefix.len());
+    let message = format!(
+        "{} leaves no room for service `{longest}`: `{prefix}-{longest}-pr-{MAX_PR_NUMBER}` would be {needed} characters, over {MAX_LABEL_LEN}; shorten the prefix to at most {room} characters or the service name",
+        quote(prefix)
+    );
+    cx.error("namespace_prefix", node, message);
+}
+
+/// The longest service name, the first one in file order among equals.
+fn longest_name(services: &[Service]) -> Option<&ServiceName> {
+    services
+        .iter()
+        .rev()
+        .map(|s| &s.name)
+        .max_by_key(|name| name.as_str().len())
+}
+
+fn longest_name_len(prefix: &str, service: &ServiceName) -> usize {
+    prefix.len() + 1 + service.as_str().len() + "-pr-".len() + MAX_PR_NUMBER.to_string().len()
+}
+
+#[cfg(test)]
+mod tests;

@@ -10,6 +10,22 @@ use crate::fleet::ServiceName;
 /// The keys a repo config may have.
 const KEYS: [&str; 4] = ["dependencies", "ttl", "spot", "sleep"];
 
+/// Keys people may try to set that only the fleet decides, for a pointed hint.
+const FLEET_ONLY: [&str; 12] = [
+    "image",
+    "images",
+    "tag",
+    "namespace",
+    "url",
+    "urls",
+    "host",
+    "hosts",
+    "staging_url",
+    "overlay_path",
+    "repo",
+    "values",
+];
+
 /// Longest piece of untrusted text quoted back in a message.
 const QUOTE_MAX: usize = 60;
 
@@ -28,7 +44,7 @@ pub(super) fn config(
         Node::Map(entries) => {
             let mut seen = BTreeMap::new();
             for (key, value) in entries {
-                if let Some(name) = checker.key(key, &KEYS, &mut seen, "setting") {
+                if let Some(name) = checker.key(key, &mut seen) {
                     checker.setting(name, value);
                 }
             }
@@ -62,30 +78,23 @@ impl Checker<'_> {
         });
     }
 
-    /// The key as text when it is one of `known` and not repeated; reports it otherwise.
+    /// The setting `key` names, when it is one of [`KEYS`] and not repeated; reports it otherwise.
     fn key(
         &mut self,
         key: &Located,
-        known: &[&'static str],
         seen: &mut BTreeMap<String, Option<u32>>,
-        what: &str,
     ) -> Option<&'static str> {
         let Some(text) = key_text(key) else {
-            self.error(key, format!("a {what} name must be plain text"), None);
+            self.error(key, "a setting name must be plain text".into(), None);
             return None;
         };
-        let Some(name) = known.iter().copied().find(|k| *k == text.as_ref()) else {
-            let hint = match did_you_mean(&text, known.iter().copied()) {
-                Some(close) => {
-                    format!("did you mean `{close}`? the settings are {}", one_of(known))
-                }
-                None => format!("the settings are {}", one_of(known)),
-            };
+        let Some(name) = KEYS.iter().copied().find(|k| *k == text.as_ref()) else {
             let shown = sanitize(&text, QUOTE_MAX);
-            self.error(key, format!("unknown {what} `{shown}`"), Some(hint));
+            let hint = unknown_setting_hint(&text);
+            self.error(key, format!("unknown setting `{shown}`"), Some(hint));
             return None;
         };
-        self.first_time(key, name, seen, what).then_some(name)
+        self.first_time(key, name, seen, "setting").then_some(name)
     }
 
     /// Whether `name` is seen for the first time in this mapping; reports a repeat.
@@ -257,6 +266,19 @@ impl Checker<'_> {
             Some(hint.into()),
         );
         None
+    }
+}
+
+/// The hint for an unknown setting: the closest one, or why it cannot be set from a PR.
+fn unknown_setting_hint(text: &str) -> String {
+    let settings = one_of(&KEYS);
+    match did_you_mean(text, KEYS) {
+        Some(close) => format!("did you mean `{close}`? the settings are {settings}"),
+        None if FLEET_ONLY.contains(&text.to_ascii_lowercase().as_str()) => format!(
+            "images, URLs, hosts and namespaces come from the fleet, not from the PR; \
+             the settings are {settings}"
+        ),
+        None => format!("the settings are {settings}"),
     }
 }
 

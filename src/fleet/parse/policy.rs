@@ -1,0 +1,313 @@
+//! The preview policy keys (`defaults` and each service's `overrides`): read each layer, merge
+//! overrides over defaults over the built-in values, and check the rules that span keys.
+
+use std::time::Duration;
+
+use chrono::{NaiveTime, Weekday};
+use chrono_tz::Tz;
+
+use super::cx::{Cx, join, quote};
+use super::hours;
+use crate::fleet::{HostPattern, Policy, ServiceName, SleepPolicy, WorkingHours};
+use crate::naming::is_dns_name;
+use crate::repo_config::yaml::{Located, did_you_mean};
+
+/// The keys of `defaults` and `overrides`.
+const POLICY_KEYS: [&str; 9] = [
+    "label",
+    "host_pattern",
+    "drafts",
+    "forks",
+    "spot",
+    "replicas",
+    "ttl",
+    "max_ttl",
+    "sleep",
+];
+const SLEEP_KEYS: [&str; 2] = ["enabled", "working_hours"];
+const HOURS_KEYS: [&str; 4] = ["days", "start", "end", "time_zone"];
+
+/// Longest opt-in label: GitHub's limit on label names.
+const MAX_LABEL_CHARS: usize = 50;
+/// Largest PR number GitHub hands out for a long while; hosts must fit with it.
+pub(super) const MAX_PR_NUMBER: u64 = 4_294_967_295;
+
+/// A value set in the file, with the field that set it (to blame it in cross-key errors).
+#[derive(Clone, Debug)]
+pub(super) struct Set<T> {
+    value: T,
+    field: String,
+    at: Located,
+}
+
+/// One layer of policy keys: what `defaults` or one `overrides` sets. Unset keys fall through.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Layer {
+    label: Option<Set<String>>,
+    host_pattern: Option<Set<String>>,
+    drafts: Option<Set<bool>>,
+    forks: Option<Set<bool>>,
+    spot: Option<Set<bool>>,
+    replicas: Option<Set<u32>>,
+    ttl: Option<Set<Duration>>,
+    max_ttl: Option<Set<Duration>>,
+    sleep_enabled: Option<Set<bool>>,
+    days: Option<Set<Vec<Weekday>>>,
+    start: Option<Set<NaiveTime>>,
+    end: Option<Set<NaiveTime>>,
+    time_zone: Option<Set<Tz>>,
+}
+
+impl Layer {
+    /// Whether this layer sets the host pattern.
+    pub(super) fn sets_host_pattern(&self) -> bool {
+        self.host_pattern.is_some()
+    }
+}
+
+/// Reads `f(cx, path, node)` for `key` of `fields`, remembering where it was set.
+macro_rules! read {
+    ($cx:expr, $fields:expr, $key:literal, $read:expr) => {
+        $fields.get($key).and_then(|node| {
+            let field = $fields.path($key);
+            let value = $read($cx, field.as_str(), node)?;
+            Some(Set {
+                value,
+                field,
+                at: node.clone(),
+            })
+        })
+    };
+}
+
+/// Reads the policy keys of the mapping at `path` (`defaults`, `services[0].overrides`).
+pub(super) fn layer(cx: &mut Cx, path: &str, node: Option<&Located>) -> Layer {
+    let fields = cx.fields(path, node, &POLICY_KEYS);
+    let sleep = cx.fields(&join(path, "sleep"), fields.get("sleep"), &SLEEP_KEYS);
+    let hours = cx.fields(
+        &sleep.path("working_hours"),
+        sleep.get("working_hours"),
+        &HOURS_KEYS,
+    );
+    Layer {
+        label: read!(cx, fields, "label", label),
+        host_pattern: read!(cx, fields, "host_pattern", host_pattern),
+        drafts: read!(cx, fields, "drafts", Cx::boolean),
+        forks: read!(cx, fields, "forks", Cx::boolean),
+        spot: read!(cx, fields, "spot", Cx::boolean),
+        replicas: read!(cx, fields, "replicas", replicas),
+        ttl: read!(cx, fields, "ttl", ttl),
+        max_ttl: read!(cx, fields, "max_ttl", Cx::duration),
+        sleep_enabled: read!(cx, sleep, "enabled", Cx::boolean),
+        days: read!(cx, hours, "days", hours::days),
+        start: read!(cx, hours, "start", hours::time),
+        end: read!(cx, hours, "end", hours::time),
+        time_zone: read!(cx, hours, "time_zone", time_zone),
+    }
+}
+
+fn label(cx: &mut Cx, path: &str, node: &Located) -> Option<String> {
+    let label = cx.text(path, node)?;
+    let chars = label.chars().count();
+    if label.trim().is_empty() || chars > MAX_LABEL_CHARS {
+        let message = format!(
+            "{} must be 1 to {MAX_LABEL_CHARS} characters (GitHub's limit)",
+            quote(label)
+        );
+        cx.error(path, Some(node), message);
+        return None;
+    }
+    Some(label.to_owned())
+}
+
+fn host_pattern(cx: &mut Cx, path: &str, node: &Located) -> Option<String> {
+    let pattern = cx.text(path, node)?;
+    let mut rest = pattern;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        let placeholder = &rest[open..open + close + 1];
+        if !matches!(placeholder, "{service}" | "{number}" | "{base_domain}") {
+            let fix = did_you_mean(placeholder, ["{service}", "{number}", "{base_domain}"])
+                .map_or(String::new(), |close| format!("did you mean `{close}`? "));
+            let message = format!(
+                "{} has the unknown placeholder {}: {fix}use only `{{service}}`, `{{number}}` and `{{base_domain}}`",
+                quote(pattern),
+                quote(placeholder)
+            );
+            cx.error(path, Some(node), message);
+            return None;
+        }
+        rest = &rest[open + close + 1..];
+    }
+    if !pattern.contains("{service}") || !pattern.contains("{number}") {
+        let message = format!(
+            "{} must contain both `{{service}}` and `{{number}}` so that every service × PR gets its own host",
+            quote(pattern)
+        );
+        cx.error(path, Some(node), message);
+        return None;
+    }
+    Some(pattern.to_owned())
+}
+
+fn replicas(cx: &mut Cx, path: &str, node: &Located) -> Option<u32> {
+    cx.integer(path, node, 1, 10)
+        .and_then(|n| u32::try_from(n).ok())
+}
+
+fn ttl(cx: &mut Cx, path: &str, node: &Located) -> Option<Duration> {
+    let ttl = cx.duration(path, node)?;
+    if ttl.is_zero() {
+        cx.error(
+            path,
+            Some(node),
+            "must be longer than zero: write e.g. `72h`",
+        );
+        return None;
+    }
+    Some(ttl)
+}
+
+fn time_zone(cx: &mut Cx, path: &str, node: &Located) -> Option<Tz> {
+    let name = cx.text(path, node)?;
+    if let Ok(tz) = name.parse::<Tz>() {
+        return Some(tz);
+    }
+    let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
+    let fix = did_you_mean(name, names)
+        .map_or(String::new(), |close| format!("did you mean `{close}`? "));
+    let message = format!(
+        "{} is not an IANA time zone: {fix}write e.g. `Europe/Paris` or `UTC`",
+        quote(name)
+    );
+    cx.error(path, Some(node), message);
+    None
+}
+
+/// The innermost setting of a key: the override, else the default.
+fn pick<'a, T>(over: &'a Option<Set<T>>, default: &'a Option<Set<T>>) -> Option<&'a Set<T>> {
+    over.as_ref().or(default.as_ref())
+}
+
+fn value<T: Clone>(set: Option<&Set<T>>, builtin: T) -> T {
+    set.map_or(builtin, |s| s.value.clone())
+}
+
+/// How to check the merged host pattern: the service name and base domain to render it with.
+pub(super) struct HostCheck<'a> {
+    pub(super) service: &'a ServiceName,
+    pub(super) base_domain: &'a str,
+}
+
+/// Merges `over` over `default` over the built-in defaults and checks the rules that span keys
+/// (`max_ttl` ≥ `ttl`, `end` after `start`, the host a DNS name). Errors blame the innermost
+/// field that set one of the keys involved.
+pub(super) fn resolve(
+    cx: &mut Cx,
+    default: &Layer,
+    over: &Layer,
+    host: Option<HostCheck<'_>>,
+) -> Option<Policy> {
+    let errors = cx.errors.len();
+    let (ttl, max_ttl) = (
+        pick(&over.ttl, &default.ttl),
+        pick(&over.max_ttl, &default.max_ttl),
+    );
+    let ttl_value = value(ttl, Duration::from_secs(72 * 3600));
+    let max_ttl_value = value(max_ttl, Duration::from_secs(14 * 24 * 3600));
+    if max_ttl_value < ttl_value {
+        let (blamed, other) = if max_ttl.is_some() {
+            (max_ttl, "ttl")
+        } else {
+            (ttl, "max_ttl")
+        };
+        let message = format!(
+            "`max_ttl` ({}) is shorter than `ttl` ({}): raise `max_ttl` or lower `ttl`",
+            humantime::format_duration(max_ttl_value),
+            humantime::format_duration(ttl_value)
+        );
+        blame(cx, blamed, other, message);
+    }
+    let working_hours = working_hours(cx, default, over);
+    let pattern = pick(&over.host_pattern, &default.host_pattern);
+    let pattern_value = value(pattern, HostPattern::DEFAULT.to_owned());
+    if let Some(host) = host {
+        check_host(cx, pattern, &pattern_value, &host);
+    }
+    let policy = Policy {
+        label: value(pick(&over.label, &default.label), "preview".to_owned()),
+        host_pattern: HostPattern::new_unchecked(pattern_value),
+        drafts: value(pick(&over.drafts, &default.drafts), false),
+        forks: value(pick(&over.forks, &default.forks), false),
+        spot: value(pick(&over.spot, &default.spot), true),
+        replicas: value(pick(&over.replicas, &default.replicas), 1),
+        ttl: ttl_value,
+        max_ttl: max_ttl_value,
+        sleep: SleepPolicy {
+            enabled: value(pick(&over.sleep_enabled, &default.sleep_enabled), true),
+            working_hours: working_hours?,
+        },
+    };
+    (cx.errors.len() == errors).then_some(policy)
+}
+
+fn working_hours(cx: &mut Cx, default: &Layer, over: &Layer) -> Option<WorkingHours> {
+    let (start, end) = (
+        pick(&over.start, &default.start),
+        pick(&over.end, &default.end),
+    );
+    let hours = WorkingHours {
+        days: value(pick(&over.days, &default.days), hours::WEEKDAYS.to_vec()),
+        start: value(start, NaiveTime::from_hms_opt(8, 0, 0)?),
+        end: value(end, NaiveTime::from_hms_opt(20, 0, 0)?),
+        time_zone: value(pick(&over.time_zone, &default.time_zone), Tz::UTC),
+    };
+    if hours.end <= hours.start {
+        let (blamed, other) = if end.is_some() {
+            (end, "start")
+        } else {
+            (start, "end")
+        };
+        let message = format!(
+            "`end` ({}) must be after `start` ({}) on the same day",
+            hours.end.format("%H:%M"),
+            hours.start.format("%H:%M")
+        );
+        blame(cx, blamed, other, message);
+    }
+    Some(hours)
+}
+
+/// Reports `message` at the field `set` came from (or at `fallback`'s sibling key).
+fn blame<T>(cx: &mut Cx, set: Option<&Set<T>>, fallback: &str, message: String) {
+    match set {
+        Some(set) => cx.error(&set.field, Some(&set.at), message),
+        None => cx.error(&join("defaults", fallback), None, message),
+    }
+}
+
+fn check_host(cx: &mut Cx, pattern: Option<&Set<String>>, template: &str, host: &HostCheck<'_>) {
+    let rendered = HostPattern::new_unchecked(template.to_owned()).render(
+        host.service,
+        MAX_PR_NUMBER,
+        host.base_domain,
+    );
+    if is_dns_name(&rendered) {
+        return;
+    }
+    let message = format!(
+        "with service `{}` and PR number {MAX_PR_NUMBER} the host would be {}, not a valid DNS name \
+         (lowercase labels of at most 63 characters, 253 in all): shorten the pattern",
+        host.service,
+        quote(&rendered)
+    );
+    match pattern {
+        Some(set) => cx.error(&set.field, Some(&set.at), message),
+        None => cx.error("base_domain", None, message),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,343 @@
+use std::time::Duration;
+
+use chrono::Weekday;
+use proptest::prelude::*;
+
+use super::*;
+use crate::fleet::{Database, ServiceKind};
+
+/// A valid fleet: a frontend `web` depending on a backend `api`.
+pub(super) const BASE: &str = "\
+base_domain: preview.example.com
+services:
+  - name: web
+    repo: acme/web
+    kind: frontend
+    image: registry.example.com/web
+    overlay_path: deploy/preview
+    staging_url: https://web.staging.example.com
+    dependencies: [api]
+  - name: api
+    repo: acme/api
+    kind: backend
+    image: registry.example.com/api
+    overlay_path: deploy/preview
+    staging_url: https://api.staging.example.com
+";
+
+/// [`BASE`] with `root` lines added at the top level and `web`/`api` lines added to those
+/// services (written without indentation).
+pub(super) fn fleet_yaml(root: &str, web: &str, api: &str) -> String {
+    let indent = |lines: &str| {
+        lines
+            .lines()
+            .map(|l| format!("    {l}\n"))
+            .collect::<String>()
+    };
+    let (head, api_part) = BASE.split_at(BASE.find("  - name: api").unwrap_or(BASE.len()));
+    format!("{root}\n{head}{}{api_part}{}", indent(web), indent(api))
+}
+
+pub(super) fn parse_ok(text: &str) -> Fleet {
+    Fleet::from_yaml(text).unwrap_or_else(|errors| panic!("{text}\n{errors:#?}"))
+}
+
+pub(super) fn parse_err(text: &str) -> Vec<FleetError> {
+    match Fleet::from_yaml(text) {
+        Ok(fleet) => panic!("expected errors for\n{text}\ngot {fleet:#?}"),
+        Err(errors) => errors,
+    }
+}
+
+/// Asserts that `text` has an error at `field` whose message holds every word of `words`.
+pub(super) fn assert_error(text: &str, field: &str, words: &[&str]) {
+    let errors = parse_err(text);
+    let found = errors
+        .iter()
+        .any(|e| e.field == field && words.iter().all(|w| e.message.contains(w)));
+    assert!(
+        found,
+        "no error at {field} with {words:?} for\n{text}\n{errors:#?}"
+    );
+    assert!(errors.iter().all(|e| !e.message.is_empty()));
+}
+
+#[test]
+fn the_example_fleet_parses() {
+    let text = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/examples/fleet.yaml"
+    ));
+    let fleet = parse_ok(text);
+    let names: Vec<_> = fleet.services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["web", "api", "billing"]);
+    let (web, api, billing) = (&fleet.services[0], &fleet.services[1], &fleet.services[2]);
+    assert_eq!(
+        (web.kind, api.kind),
+        (ServiceKind::Frontend, ServiceKind::Backend)
+    );
+    assert_eq!(web.dependencies, std::slice::from_ref(&api.name));
+    assert_eq!(
+        api.databases,
+        [Database::Postgres, Database::Redis, Database::Mongodb].into()
+    );
+    assert_eq!(api.seed.as_ref().map(|s| s.path.as_str()), Some("db/seed"));
+    assert_eq!(web.staging_internal_url, web.staging_url);
+    assert_eq!(
+        web.policy.sleep.working_hours.time_zone,
+        chrono_tz::Europe::Paris
+    );
+    assert_eq!(
+        billing.policy.sleep.working_hours.time_zone,
+        chrono_tz::America::New_York
+    );
+    assert_eq!(billing.policy.sleep.working_hours.days.len(), 5);
+    assert!(!billing.policy.spot && web.policy.spot);
+    assert_eq!(api.policy.replicas, 2);
+    assert_eq!(api.policy.max_ttl, Duration::from_secs(21 * 24 * 3600));
+    assert_eq!(
+        fleet.scheduling.capacity_type_label,
+        "eks.amazonaws.com/capacityType"
+    );
+    assert!(fleet.scheduling.spot_toleration.is_some());
+}
+
+#[test]
+fn a_minimal_fleet_takes_every_default() {
+    let fleet = parse_ok(BASE);
+    assert_eq!(fleet.namespace_prefix, "preview");
+    assert_eq!(fleet.repo_config_path, ".preview.yaml");
+    assert_eq!(fleet.refresh_interval, Duration::from_secs(60));
+    let scheduling = &fleet.scheduling;
+    assert_eq!(scheduling.capacity_type_label, "karpenter.sh/capacity-type");
+    assert_eq!(
+        (
+            scheduling.spot_value.as_str(),
+            scheduling.on_demand_value.as_str()
+        ),
+        ("spot", "on-demand")
+    );
+    assert_eq!(scheduling.spot_toleration, None);
+    let web = &fleet.services[0];
+    assert_eq!(web.port, 80);
+    let policy = &web.policy;
+    assert_eq!(policy.label, "preview");
+    assert_eq!(
+        policy.host_pattern.as_str(),
+        "{service}-pr-{number}.{base_domain}"
+    );
+    assert_eq!(
+        (policy.drafts, policy.forks, policy.spot, policy.replicas),
+        (false, false, true, 1)
+    );
+    assert_eq!(
+        (policy.ttl, policy.max_ttl),
+        (
+            Duration::from_secs(72 * 3600),
+            Duration::from_secs(14 * 86_400)
+        )
+    );
+    let hours = &policy.sleep.working_hours;
+    assert!(policy.sleep.enabled);
+    assert_eq!(
+        hours.days,
+        [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri
+        ]
+    );
+    assert_eq!(
+        (hours.start.to_string(), hours.end.to_string()),
+        ("08:00:00".into(), "20:00:00".into())
+    );
+    assert_eq!(hours.time_zone, chrono_tz::Tz::UTC);
+}
+
+#[test]
+fn top_level_keys_are_checked() {
+    #[rustfmt::skip]
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("base_domain: Preview_Example", "base_domain", &["not a DNS name"]),
+        ("namespace_prefix: Preview", "namespace_prefix", &["not a DNS label"]),
+        ("repo_config_path: /etc/passwd", "repo_config_path", &["absolute", "drop the leading `/`"]),
+        ("repo_config_path: ../.preview.yaml", "repo_config_path", &["`..`"]),
+        ("repo_config_path: ''", "repo_config_path", &["is empty"]),
+        ("refresh_interval: 5s", "refresh_interval", &["at least `10s`"]),
+        ("refresh_interval: 60", "refresh_interval", &["`60` has no unit"]),
+        ("refresh_interval: soon", "refresh_interval", &["`soon` is not a duration"]),
+        ("service: []", "service", &["unknown key `service`", "did you mean `services`?"]),
+        ("base_domain: 42", "base_domain", &["must be text, found a number"]),
+    ];
+    for (root, field, words) in cases {
+        let text = fleet_yaml(root, "", "").replacen(
+            "base_domain: preview.example.com\n",
+            "",
+            usize::from(root.starts_with("base_domain")),
+        );
+        assert_error(&text, field, words);
+    }
+    assert_error(
+        "services: []\n",
+        "base_domain",
+        &["is required", "base_domain: preview.example.com"],
+    );
+    assert_error("base_domain: a.b\n", "services", &["is required"]);
+    assert_error(
+        "base_domain: a.b\nservices: []\n",
+        "services",
+        &["at least one service"],
+    );
+}
+
+#[test]
+fn scheduling_keys_are_checked() {
+    #[rustfmt::skip]
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("scheduling: {capacity_type_label: 'bad key!'}", "scheduling.capacity_type_label", &["label key"]),
+        ("scheduling: {spot_value: ''}", "scheduling.spot_value", &["label value"]),
+        ("scheduling: {spot_toleration: {key: spot, effect: NoScheduel}}", "scheduling.spot_toleration.effect", &["did you mean `NoSchedule`?"]),
+        ("scheduling: {spot_toleration: {effect: NoSchedule}}", "scheduling.spot_toleration.key", &["is required"]),
+        ("scheduling: {spot_toleration: {key: a, value: 'x y', effect: NoExecute}}", "scheduling.spot_toleration.value", &["label value"]),
+        ("scheduling: {spot_valu: x}", "scheduling.spot_valu", &["unknown key", "did you mean `spot_value`?"]),
+    ];
+    for (root, field, words) in cases {
+        assert_error(&fleet_yaml(root, "", ""), field, words);
+    }
+    let text = fleet_yaml(
+        "scheduling: {spot_toleration: {key: example.com/spot, effect: PreferNoSchedule}}",
+        "",
+        "",
+    );
+    let toleration = parse_ok(&text).scheduling.spot_toleration;
+    assert_eq!(
+        toleration.map(|t| (t.key, t.value, t.effect)),
+        Some(("example.com/spot".into(), None, "PreferNoSchedule".into()))
+    );
+}
+
+#[test]
+fn the_namespace_prefix_must_leave_room_for_every_service() {
+    let long = "s".repeat(40);
+    let text = fleet_yaml("namespace_prefix: preview-x", "", "")
+        .replace("name: api", &format!("name: {long}"))
+        .replace("[api]", &format!("[{long}]"));
+    assert_error(
+        &text,
+        "namespace_prefix",
+        &["leaves no room", "64 characters", "at most 8 characters"],
+    );
+    parse_ok(&text.replace("namespace_prefix: preview-x", "namespace_prefix: previews"));
+}
+
+#[test]
+fn every_error_is_collected_with_its_line() {
+    let text = "base_domain: Bad\nrefresh_interval: 1s\nservices:\n  - name: web\n    repo: acme\n    kind: frontend\n    image: r.io/web:v1\n    overlay_path: /x\n    staging_url: https://w\n    colour: blue\n";
+    let errors = parse_err(text);
+    let fields: Vec<(&str, Option<u32>)> =
+        errors.iter().map(|e| (e.field.as_str(), e.line)).collect();
+    for expected in [
+        ("base_domain", Some(1)),
+        ("refresh_interval", Some(2)),
+        ("services[0].repo", Some(5)),
+        ("services[0].image", Some(7)),
+        ("services[0].overlay_path", Some(8)),
+        ("services[0].colour", Some(10)),
+    ] {
+        assert!(
+            fields.contains(&expected),
+            "{expected:?} not in {fields:#?}"
+        );
+    }
+}
+
+#[test]
+fn yaml_syntax_errors_are_one_error_with_the_line() {
+    let errors = parse_err("base_domain: a.b\nservices:\n  - name: [web\n");
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].field, "");
+    assert!(
+        errors[0].line.is_some() && errors[0].message.starts_with("invalid YAML"),
+        "{errors:#?}"
+    );
+    assert_eq!(
+        parse_err("")[0].message,
+        "the fleet file is empty: see docs/configuration.md"
+    );
+    assert!(parse_err("- a\n")[0].message.contains("must be a mapping"));
+}
+
+#[test]
+fn anchors_and_merge_keys_share_settings() {
+    let text = format!(
+        "{}  - <<: *svc\n    name: billing\n    repo: acme/billing\n",
+        BASE.replace("  - name: api\n", "  - &svc\n    name: api\n")
+    );
+    let fleet = parse_ok(&text);
+    assert_eq!(fleet.services[2].image, "registry.example.com/api");
+}
+
+#[test]
+fn empty_values_are_errors_not_silent_failures() {
+    let toleration = fleet_yaml("scheduling: {spot_toleration: ~}", "", "");
+    let base_domain = BASE.replace("base_domain: preview.example.com", "base_domain: ~");
+    let cases = [
+        (
+            "base_domain: a.b\nservices: [~]\n",
+            "services[0]",
+            "is empty",
+        ),
+        (
+            toleration.as_str(),
+            "scheduling.spot_toleration.key",
+            "is required",
+        ),
+        (
+            base_domain.as_str(),
+            "base_domain",
+            "must be text, found nothing",
+        ),
+    ];
+    for (text, field, words) in cases {
+        assert_error(text, field, &[words]);
+    }
+}
+
+#[test]
+fn errors_display_the_field_and_line() {
+    let error = FleetError {
+        field: "defaults.ttl".into(),
+        message: "bad".into(),
+        line: Some(3),
+    };
+    assert_eq!(error.to_string(), "defaults.ttl (line 3): bad");
+    let error = FleetError {
+        field: String::new(),
+        message: "bad".into(),
+        line: None,
+    };
+    assert_eq!(error.to_string(), "bad");
+}
+
+proptest! {
+    #[test]
+    fn from_yaml_never_panics_on_any_text(text in any::<String>()) {
+        if let Err(errors) = Fleet::from_yaml(&text) {
+            prop_assert!(!errors.is_empty());
+        }
+    }
+
+    #[test]
+    fn from_yaml_never_panics_on_fleet_like_text(
+        edits in proptest::collection::vec(("[a-z_]{1,12}", "[-a-z0-9{}:./\\[\\] ]{0,20}"), 0..6)
+    ) {
+        let web: String = edits.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
+        for text in [fleet_yaml("", &web, ""), fleet_yaml(&web, "", "")] {
+            if let Err(errors) = Fleet::from_yaml(&text) {
+                prop_assert!(!errors.is_empty() && errors.iter().all(|e| !e.message.is_empty()));
+            }
+        }
+    }
+}
