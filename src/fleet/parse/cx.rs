@@ -95,7 +95,16 @@ impl Cx {
     /// Records an error at `field`, located at `at` when known. Identical errors (the same
     /// default reported for several services) are recorded once.
     pub(super) fn error(&mut self, field: &str, at: Option<&Located>, message: impl Into<String>) {
-        let line = at.and_then(|at| position(at).0);
+        self.error_at_line(field, at.and_then(|at| position(at).0), message);
+    }
+
+    /// Records an error at `field` on `line`, like [`Cx::error`].
+    pub(super) fn error_at_line(
+        &mut self,
+        field: &str,
+        line: Option<u32>,
+        message: impl Into<String>,
+    ) {
         let error = FleetError {
             field: field.to_owned(),
             message: message.into(),
