@@ -1,7 +1,7 @@
 //! The decoding context: reads typed values out of the YAML tree, naming each field by its path
 //! and collecting every error instead of stopping at the first.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use super::FleetError;
@@ -33,6 +33,8 @@ pub(super) fn index(path: &str, index: usize) -> String {
 #[derive(Debug, Default)]
 pub(super) struct Cx {
     pub(super) errors: Vec<FleetError>,
+    /// Field and message of every error, to record each once.
+    reported: BTreeSet<(String, String)>,
 }
 
 /// The known keys of one mapping, each with its value.
@@ -105,17 +107,13 @@ impl Cx {
         line: Option<u32>,
         message: impl Into<String>,
     ) {
-        let error = FleetError {
-            field: field.to_owned(),
-            message: message.into(),
-            line,
-        };
-        if !self
-            .errors
-            .iter()
-            .any(|e| e.field == error.field && e.message == error.message)
-        {
-            self.errors.push(error);
+        let message = message.into();
+        if self.reported.insert((field.to_owned(), message.clone())) {
+            self.errors.push(FleetError {
+                field: field.to_owned(),
+                message,
+                line,
+            });
         }
     }
 
