@@ -1,7 +1,7 @@
 //! The decoding context: reads typed values out of the YAML tree, naming each field by its path
 //! and collecting every error instead of stopping at the first.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use super::FleetError;
@@ -33,6 +33,8 @@ pub(super) fn index(path: &str, index: usize) -> String {
 #[derive(Debug, Default)]
 pub(super) struct Cx {
     pub(super) errors: Vec<FleetError>,
+    /// Field and message of every error, to record each once.
+    reported: BTreeSet<(String, String)>,
 }
 
 /// The known keys of one mapping, each with its value.
@@ -95,18 +97,23 @@ impl Cx {
     /// Records an error at `field`, located at `at` when known. Identical errors (the same
     /// default reported for several services) are recorded once.
     pub(super) fn error(&mut self, field: &str, at: Option<&Located>, message: impl Into<String>) {
-        let line = at.and_then(|at| position(at).0);
-        let error = FleetError {
-            field: field.to_owned(),
-            message: message.into(),
-            line,
-        };
-        if !self
-            .errors
-            .iter()
-            .any(|e| e.field == error.field && e.message == error.message)
-        {
-            self.errors.push(error);
+        self.error_at_line(field, at.and_then(|at| position(at).0), message);
+    }
+
+    /// Records an error at `field` on `line`, like [`Cx::error`].
+    pub(super) fn error_at_line(
+        &mut self,
+        field: &str,
+        line: Option<u32>,
+        message: impl Into<String>,
+    ) {
+        let message = message.into();
+        if self.reported.insert((field.to_owned(), message.clone())) {
+            self.errors.push(FleetError {
+                field: field.to_owned(),
+                message,
+                line,
+            });
         }
     }
 

@@ -36,7 +36,7 @@ pub(super) fn report(cx: &mut Cx, services: &[Option<Service>], all: &[(String, 
         if let Some((path, fields)) = all.get(first) {
             let message = format!(
                 "form a cycle: {}: remove one of these dependencies",
-                names.join(" -> ")
+                shown(&names)
             );
             cx.error(
                 &join(path, "dependencies"),
@@ -45,6 +45,21 @@ pub(super) fn report(cx: &mut Cx, services: &[Option<Service>], all: &[(String, 
             );
         }
     }
+}
+
+/// `a -> b -> a`, with the middle of a very long cycle elided.
+fn shown(names: &[&str]) -> String {
+    const KEPT: usize = 8;
+    if names.len() <= 2 * KEPT {
+        return names.join(" -> ");
+    }
+    let (head, tail) = (&names[..KEPT], &names[names.len() - KEPT..]);
+    let elided = names.len() - 2 * KEPT;
+    format!(
+        "{} -> … {elided} more … -> {}",
+        head.join(" -> "),
+        tail.join(" -> ")
+    )
 }
 
 /// The cycles closed by the back edges of an iterative depth-first search (each node is
@@ -90,4 +105,34 @@ fn find_cycles(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
         }
     }
     cycles
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_cycle_is_found_once_in_linear_time() {
+        let ring: Vec<Vec<usize>> = (0..10_000).map(|i| vec![(i + 1) % 10_000]).collect();
+        assert_eq!(
+            find_cycles(&ring).iter().map(Vec::len).collect::<Vec<_>>(),
+            [10_000]
+        );
+        let two = vec![vec![1], vec![0], vec![3], vec![2, 0]];
+        assert_eq!(find_cycles(&two), [vec![0, 1], vec![2, 3]]);
+        assert!(find_cycles(&[vec![1, 2], vec![2], vec![]]).is_empty());
+    }
+
+    #[test]
+    fn long_cycles_are_shown_with_their_middle_elided() {
+        let names: Vec<String> = (0..30).map(|i| format!("s{i}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let text = shown(&names);
+        assert!(
+            text.starts_with("s0 -> s1") && text.ends_with("s28 -> s29"),
+            "{text}"
+        );
+        assert!(text.contains("… 14 more …"), "{text}");
+        assert_eq!(shown(&["a", "b", "a"]), "a -> b -> a");
+    }
 }

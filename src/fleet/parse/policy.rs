@@ -6,11 +6,11 @@ use std::time::Duration;
 use chrono::{NaiveTime, Weekday};
 use chrono_tz::Tz;
 
-use super::cx::{Cx, join, quote};
+use super::cx::{Cx, Fields, join, quote};
 use super::hours;
 use crate::fleet::{HostPattern, Policy, ServiceName, SleepPolicy, WorkingHours};
 use crate::naming::is_dns_name;
-use crate::repo_config::yaml::{Located, did_you_mean};
+use crate::repo_config::yaml::{Located, did_you_mean, position};
 
 /// The keys of `defaults` and `overrides`.
 const POLICY_KEYS: [&str; 9] = [
@@ -37,7 +37,7 @@ pub(super) const MAX_PR_NUMBER: u64 = 4_294_967_295;
 pub(super) struct Set<T> {
     value: T,
     field: String,
-    at: Located,
+    line: Option<u32>,
 }
 
 /// One layer of policy keys: what `defaults` or one `overrides` sets. Unset keys fall through.
@@ -65,19 +65,18 @@ impl Layer {
     }
 }
 
-/// Reads `f(cx, path, node)` for `key` of `fields`, remembering where it was set.
-macro_rules! read {
-    ($cx:expr, $fields:expr, $key:literal, $read:expr) => {
-        $fields.get($key).and_then(|node| {
-            let field = $fields.path($key);
-            let value = $read($cx, field.as_str(), node)?;
-            Some(Set {
-                value,
-                field,
-                at: node.clone(),
-            })
-        })
-    };
+/// Reads `key` of `fields` with `read`, remembering where it was set.
+fn read<T>(
+    cx: &mut Cx,
+    fields: &Fields<'_>,
+    key: &str,
+    read: impl FnOnce(&mut Cx, &str, &Located) -> Option<T>,
+) -> Option<Set<T>> {
+    let node = fields.get(key)?;
+    let field = fields.path(key);
+    let value = read(cx, &field, node)?;
+    let line = position(node).0;
+    Some(Set { value, field, line })
 }
 
 /// Reads the policy keys of the mapping at `path` (`defaults`, `services[0].overrides`).
@@ -90,19 +89,19 @@ pub(super) fn layer(cx: &mut Cx, path: &str, node: Option<&Located>) -> Layer {
         &HOURS_KEYS,
     );
     Layer {
-        label: read!(cx, fields, "label", label),
-        host_pattern: read!(cx, fields, "host_pattern", host_pattern),
-        drafts: read!(cx, fields, "drafts", Cx::boolean),
-        forks: read!(cx, fields, "forks", Cx::boolean),
-        spot: read!(cx, fields, "spot", Cx::boolean),
-        replicas: read!(cx, fields, "replicas", replicas),
-        ttl: read!(cx, fields, "ttl", ttl),
-        max_ttl: read!(cx, fields, "max_ttl", Cx::duration),
-        sleep_enabled: read!(cx, sleep, "enabled", Cx::boolean),
-        days: read!(cx, hours, "days", hours::days),
-        start: read!(cx, hours, "start", hours::time),
-        end: read!(cx, hours, "end", hours::time),
-        time_zone: read!(cx, hours, "time_zone", time_zone),
+        label: read(cx, &fields, "label", label),
+        host_pattern: read(cx, &fields, "host_pattern", host_pattern),
+        drafts: read(cx, &fields, "drafts", Cx::boolean),
+        forks: read(cx, &fields, "forks", Cx::boolean),
+        spot: read(cx, &fields, "spot", Cx::boolean),
+        replicas: read(cx, &fields, "replicas", replicas),
+        ttl: read(cx, &fields, "ttl", ttl),
+        max_ttl: read(cx, &fields, "max_ttl", Cx::duration),
+        sleep_enabled: read(cx, &sleep, "enabled", Cx::boolean),
+        days: read(cx, &hours, "days", hours::days),
+        start: read(cx, &hours, "start", hours::time),
+        end: read(cx, &hours, "end", hours::time),
+        time_zone: read(cx, &hours, "time_zone", time_zone),
     }
 }
 
@@ -218,17 +217,13 @@ pub(super) fn resolve(
     let ttl_value = value(ttl, Duration::from_secs(72 * 3600));
     let max_ttl_value = value(max_ttl, Duration::from_secs(14 * 24 * 3600));
     if max_ttl_value < ttl_value {
-        let (blamed, other) = if max_ttl.is_some() {
-            (max_ttl, "ttl")
-        } else {
-            (ttl, "max_ttl")
-        };
+        let blamed = if max_ttl.is_some() { max_ttl } else { ttl };
         let message = format!(
             "`max_ttl` ({}) is shorter than `ttl` ({}): raise `max_ttl` or lower `ttl`",
             humantime::format_duration(max_ttl_value),
             humantime::format_duration(ttl_value)
         );
-        blame(cx, blamed, other, message);
+        blame(cx, blamed, message);
     }
     let working_hours = working_hours(cx, default, over);
     let pattern = pick(&over.host_pattern, &default.host_pattern);
@@ -265,26 +260,23 @@ fn working_hours(cx: &mut Cx, default: &Layer, over: &Layer) -> Option<WorkingHo
         time_zone: value(pick(&over.time_zone, &default.time_zone), Tz::UTC),
     };
     if hours.end <= hours.start {
-        let (blamed, other) = if end.is_some() {
-            (end, "start")
-        } else {
-            (start, "end")
-        };
+        let blamed = if end.is_some() { end } else { start };
         let message = format!(
             "`end` ({}) must be after `start` ({}) on the same day",
             hours.end.format("%H:%M"),
             hours.start.format("%H:%M")
         );
-        blame(cx, blamed, other, message);
+        blame(cx, blamed, message);
     }
     Some(hours)
 }
 
-/// Reports `message` at the field `set` came from (or at `fallback`'s sibling key).
-fn blame<T>(cx: &mut Cx, set: Option<&Set<T>>, fallback: &str, message: String) {
+/// Reports `message` at the field `set` came from. The built-in defaults are consistent, so a
+/// cross-key error always has a field set in the file to blame; `defaults` is the safety net.
+fn blame<T>(cx: &mut Cx, set: Option<&Set<T>>, message: String) {
     match set {
-        Some(set) => cx.error(&set.field, Some(&set.at), message),
-        None => cx.error(&join("defaults", fallback), None, message),
+        Some(set) => cx.error_at_line(&set.field, set.line, message),
+        None => cx.error("defaults", None, message),
     }
 }
 
@@ -304,7 +296,7 @@ fn check_host(cx: &mut Cx, pattern: Option<&Set<String>>, template: &str, host: 
         quote(&rendered)
     );
     match pattern {
-        Some(set) => cx.error(&set.field, Some(&set.at), message),
+        Some(set) => cx.error_at_line(&set.field, set.line, message),
         None => cx.error("base_domain", None, message),
     }
 }
