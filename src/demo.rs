@@ -109,7 +109,6 @@ impl PullRequestSource for DemoSource {
             .map(DemoPull::to_pull_request))
     }
 
-
     async fn file_at(
         &self,
         repo: &RepoName,

@@ -179,14 +179,23 @@ impl Syncer {
         let listed: std::collections::HashSet<u64> = pulls.iter().map(|p| p.number).collect();
         let vanished: Vec<u64> = {
             let state = self.lock();
-            let services: Vec<_> = self.fleet.services.iter().filter(|s| &s.repo == repo).collect();
+            let services: Vec<_> = self
+                .fleet
+                .services
+                .iter()
+                .filter(|s| &s.repo == repo)
+                .collect();
             state
                 .pulls
                 .get(repo)
                 .into_iter()
                 .flatten()
                 .filter(|pr| !listed.contains(&pr.number))
-                .filter(|pr| services.iter().any(|s| plan::eligibility(pr, &s.policy).is_ok()))
+                .filter(|pr| {
+                    services
+                        .iter()
+                        .any(|s| plan::eligibility(pr, &s.policy).is_ok())
+                })
                 .map(|pr| pr.number)
                 .collect()
         };

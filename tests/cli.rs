@@ -49,7 +49,7 @@ fn plan_demo_prints_the_sets_and_the_reasons() {
         .map(|d| {
             (
                 d["code"].as_str().unwrap_or("").to_owned(),
-                d["number"].as_u64().unwrap_or(0),
+                d["pr"].as_u64().unwrap_or(0),
             )
         })
         .collect();

@@ -46,28 +46,57 @@ async fn world(timeout: Duration) -> World {
     for repo in ["acme/web", "acme/api", "acme/billing"] {
         github.add_repo(repo);
     }
-    for (repo, number) in [("acme/web", 1), ("acme/web", 2), ("acme/api", 42), ("acme/billing", 8)] {
+    for (repo, number) in [
+        ("acme/web", 1),
+        ("acme/web", 2),
+        ("acme/api", 42),
+        ("acme/billing", 8),
+    ] {
         let head = sha(&format!("{repo}#{number}"));
-        github.open_pull(repo, FakePull::new(number).head_sha(&head).labels(&["preview"]));
+        github.open_pull(
+            repo,
+            FakePull::new(number).head_sha(&head).labels(&["preview"]),
+        );
         if repo != "acme/web" {
             github.put_dir_entry(repo, &head, "db/seed", &sha(&format!("seed {repo}")));
         }
     }
-    github.put_file("acme/web", &sha("acme/web#1"), ".preview.yaml", "dependencies:\n  api: pr-42\n");
+    github.put_file(
+        "acme/web",
+        &sha("acme/web#1"),
+        ".preview.yaml",
+        "dependencies:\n  api: pr-42\n",
+    );
     // An unlabelled PR: listed, never previewed.
     github.open_pull("acme/web", FakePull::new(3).head_sha(&sha("acme/web#3")));
 
     let fleet = Arc::new(Fleet::from_yaml(preview_tower::demo::FLEET_YAML).unwrap());
-    let source = GitHubSource::new(github.url(), Credentials::token("ghp_faults").unwrap(), timeout).unwrap();
-    let store = Arc::new(SnapshotStore::from_pointee(Snapshot::unsynced(Arc::clone(&fleet))));
+    let source = GitHubSource::new(
+        github.url(),
+        Credentials::token("ghp_faults").unwrap(),
+        timeout,
+    )
+    .unwrap();
+    let store = Arc::new(SnapshotStore::from_pointee(Snapshot::unsynced(Arc::clone(
+        &fleet,
+    ))));
     let metrics = Arc::new(Metrics::unregistered());
-    let syncer = Syncer::new(fleet, Arc::new(source), Arc::clone(&store), Arc::clone(&metrics));
+    let syncer = Syncer::new(
+        fleet,
+        Arc::new(source),
+        Arc::clone(&store),
+        Arc::clone(&metrics),
+    );
     let router = http::router(PluginState {
         store,
         token: Arc::new(SecretString::from(TOKEN)),
         metrics,
     });
-    World { github, syncer, router }
+    World {
+        github,
+        syncer,
+        router,
+    }
 }
 
 /// The plugin's answer for every service: status and the Application names.
@@ -75,19 +104,31 @@ async fn answer(router: &axum::Router) -> (StatusCode, Vec<String>) {
     let request = Request::post(PLUGIN_PATH)
         .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(r#"{"applicationSetName":"previews","input":{}}"#))
+        .body(Body::from(
+            r#"{"applicationSetName":"previews","input":{}}"#,
+        ))
         .unwrap();
     let response = router.clone().oneshot(request).await.unwrap();
     let status = response.status();
-    let body: Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let body: Value =
+        serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
     let names = body["output"]["parameters"]
         .as_array()
-        .map(|sets| sets.iter().map(|s| s["name"].as_str().unwrap().to_owned()).collect())
+        .map(|sets| {
+            sets.iter()
+                .map(|s| s["name"].as_str().unwrap().to_owned())
+                .collect()
+        })
         .unwrap_or_default();
     (status, names)
 }
 
-const ALL: [&str; 4] = ["preview-web-pr-1", "preview-web-pr-2", "preview-api-pr-42", "preview-billing-pr-8"];
+const ALL: [&str; 4] = [
+    "preview-web-pr-1",
+    "preview-web-pr-2",
+    "preview-api-pr-42",
+    "preview-billing-pr-8",
+];
 
 #[tokio::test]
 async fn nothing_is_answered_until_github_has_answered_once() {
@@ -96,12 +137,19 @@ async fn nothing_is_answered_until_github_has_answered_once() {
     for _ in 0..3 {
         assert!(w.syncer.refresh_all().await.is_err());
         let (status, names) = answer(&w.router).await;
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "never 200 with nothing");
+        assert_eq!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "never 200 with nothing"
+        );
         assert!(names.is_empty());
     }
     w.github.clear_faults();
     w.syncer.refresh_all().await.unwrap();
-    assert_eq!(answer(&w.router).await, (StatusCode::OK, ALL.map(String::from).to_vec()));
+    assert_eq!(
+        answer(&w.router).await,
+        (StatusCode::OK, ALL.map(String::from).to_vec())
+    );
 }
 
 #[tokio::test]
@@ -123,17 +171,26 @@ async fn every_fault_keeps_every_preview_and_closing_a_pr_removes_only_it() {
     for fault in faults {
         w.github.fail_with(fault.clone());
         // A push meanwhile: its new SHA cannot be read either.
-        w.github.push("acme/api", 42, &sha(&format!("push during {fault:?}")));
-        let cycles = if matches!(fault, Fault::Timeout(_)) { 2 } else { CYCLES };
+        w.github
+            .push("acme/api", 42, &sha(&format!("push during {fault:?}")));
+        let cycles = if matches!(fault, Fault::Timeout(_)) {
+            2
+        } else {
+            CYCLES
+        };
         for cycle in 0..cycles {
-            assert!(w.syncer.refresh_all().await.is_err(), "{fault:?} is an error");
+            assert!(
+                w.syncer.refresh_all().await.is_err(),
+                "{fault:?} is an error"
+            );
             assert_eq!(answer(&w.router).await, good, "{fault:?}, cycle {cycle}");
         }
         w.github.clear_faults();
     }
 
     // Faults on one endpoint only: the listing works, the new head's files do not.
-    w.github.fail(FaultRule::new(Fault::Status(500)).endpoint(Endpoint::Contents));
+    w.github
+        .fail(FaultRule::new(Fault::Status(500)).endpoint(Endpoint::Contents));
     assert!(w.syncer.refresh_all().await.is_err());
     assert_eq!(answer(&w.router).await, good);
     w.github.clear_faults();
@@ -145,12 +202,22 @@ async fn every_fault_keeps_every_preview_and_closing_a_pr_removes_only_it() {
     w.syncer.refresh_all().await.unwrap();
     let (status, names) = answer(&w.router).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(names, ["preview-web-pr-1", "preview-api-pr-42", "preview-billing-pr-8"]);
+    assert_eq!(
+        names,
+        [
+            "preview-web-pr-1",
+            "preview-api-pr-42",
+            "preview-billing-pr-8"
+        ]
+    );
 
     // Unlabelling is evidence too.
     w.github.set_labels("acme/billing", 8, &["wontfix"]);
     w.syncer.refresh_all().await.unwrap();
-    assert_eq!(answer(&w.router).await.1, ["preview-web-pr-1", "preview-api-pr-42"]);
+    assert_eq!(
+        answer(&w.router).await.1,
+        ["preview-web-pr-1", "preview-api-pr-42"]
+    );
     w.github.assert_conformant();
 }
 
@@ -163,7 +230,14 @@ async fn a_failing_repo_leaves_the_others_answering() {
     assert!(w.syncer.refresh_all().await.is_err());
     let (status, names) = answer(&w.router).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(names, ["preview-web-pr-1", "preview-web-pr-2", "preview-billing-pr-8"]);
+    assert_eq!(
+        names,
+        [
+            "preview-web-pr-1",
+            "preview-web-pr-2",
+            "preview-billing-pr-8"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -173,6 +247,10 @@ async fn an_unchanged_repo_is_not_read_again() {
     let contents = w.github.count(Endpoint::Contents);
     let used = w.github.rate_limit_used();
     w.syncer.refresh_all().await.unwrap();
-    assert_eq!(w.github.count(Endpoint::Contents), contents, "files are read once per SHA");
+    assert_eq!(
+        w.github.count(Endpoint::Contents),
+        contents,
+        "files are read once per SHA"
+    );
     assert_eq!(w.github.rate_limit_used(), used, "304s cost no rate limit");
 }

@@ -364,9 +364,26 @@ async fn one_pull_request_is_open_or_not() {
     let source = source(&github);
 
     let open = source.open_pull_request(&repo(), 7).await.unwrap();
-    assert_eq!(open.map(|p| (p.number, p.labels)), Some((7, vec!["preview".to_owned()])));
-    assert!(source.open_pull_request(&repo(), 8).await.unwrap().is_none(), "closed");
-    assert!(source.open_pull_request(&repo(), 9).await.unwrap().is_none(), "never existed");
+    assert_eq!(
+        open.map(|p| (p.number, p.labels)),
+        Some((7, vec!["preview".to_owned()]))
+    );
+    assert!(
+        source
+            .open_pull_request(&repo(), 8)
+            .await
+            .unwrap()
+            .is_none(),
+        "closed"
+    );
+    assert!(
+        source
+            .open_pull_request(&repo(), 9)
+            .await
+            .unwrap()
+            .is_none(),
+        "never existed"
+    );
     assert_eq!(github.count(Endpoint::Pull), 3);
     github.assert_conformant();
 }

@@ -66,7 +66,7 @@ fn plan_json(fleet: &crate::fleet::Fleet, plan: &Plan, wanted: &dyn Fn(&str) -> 
         .flat_map(|p| {
             p.diagnostics.iter().map(move |d| {
                 let mut value =
-                    json!({"service": p.service, "number": p.pr.number, "message": d.message()});
+                    json!({"service": p.service, "pr": p.pr.number, "message": d.message()});
                 if let (Some(obj), Ok(Value::Object(detail))) =
                     (value.as_object_mut(), serde_json::to_value(d))
                 {

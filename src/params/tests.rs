@@ -84,7 +84,7 @@ fn a_frontend_set_matches_its_snapshot() {
         ],
         Mode::Full,
     );
-    insta::assert_json_snapshot!("frontend_set", sets[1]);
+    insta::assert_json_snapshot!("frontend_set", sets[0]);
 }
 
 #[test]

@@ -37,7 +37,9 @@ pub(super) fn authenticate(
         return match route.endpoint {
             Endpoint::Other => Ok(AuthSeen::None),
             // Private repositories look absent without credentials.
-            Endpoint::Pulls | Endpoint::Pull | Endpoint::Contents => Err(Reply::error(404, "Not Found")),
+            Endpoint::Pulls | Endpoint::Pull | Endpoint::Contents => {
+                Err(Reply::error(404, "Not Found"))
+            }
             _ => Err(Reply::error(401, "Requires authentication")),
         };
     };
