@@ -24,6 +24,9 @@ pub use parse::FleetError;
 pub struct Fleet {
     /// Domain under which every preview host lives (e.g. `preview.example.com`).
     pub base_domain: String,
+    /// Web address of GitHub, for repository and PR links (default `https://github.com`;
+    /// GitHub Enterprise: `https://ghe.example.com`).
+    pub github_url: Url,
     /// Prefix of every preview's namespace and Application name (a DNS label, e.g. `preview`).
     pub namespace_prefix: String,
     /// Path of the repo config file in each app repo (default `.preview.yaml`).

@@ -246,7 +246,11 @@ pub fn render(preview: &Preview, fleet: &Fleet, mode: Mode) -> ParamSet {
         .as_deref()
         .and_then(|image| image.rsplit_once(':'))
         .map_or("", |(_, tag)| tag);
-    let repo_url = format!("https://github.com/{}", service.repo);
+    let repo_url = format!(
+        "{}/{}",
+        crate::plan::url_text(&fleet.github_url),
+        service.repo
+    );
     put("revision", json!(preview.revision));
     put("service", json!(preview.service));
     put("repo", json!(service.repo.to_string()));

@@ -22,7 +22,7 @@ use crate::pull_request::{HeadFacts, PullRequest};
 use crate::repo_config::RepoConfig;
 
 pub use config::{ConfigOutcome, ConfigSource, resolve_config};
-pub use dependencies::{DependencyRoute, ResolvedDependency};
+pub use dependencies::{DependencyRoute, ResolvedDependency, url_text};
 
 /// What the planner is given.
 #[derive(Clone, Debug)]

@@ -79,6 +79,7 @@ pub(crate) fn service(svc: &str, repo: &str, kind: ServiceKind, deps: &[&str]) -
 pub(crate) fn fleet() -> Fleet {
     Fleet {
         base_domain: "preview.example.com".into(),
+        github_url: "https://github.com".parse().expect("url"),
         namespace_prefix: "preview".into(),
         repo_config_path: ".preview.yaml".into(),
         refresh_interval: Duration::from_secs(60),

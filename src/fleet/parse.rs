@@ -45,8 +45,9 @@ impl fmt::Display for FleetError {
     }
 }
 
-const ROOT_KEYS: [&str; 7] = [
+const ROOT_KEYS: [&str; 8] = [
     "base_domain",
+    "github_url",
     "namespace_prefix",
     "repo_config_path",
     "refresh_interval",
@@ -127,6 +128,7 @@ fn whole_file(line: Option<u32>, message: &str) -> FleetError {
 
 fn fleet(cx: &mut Cx, fields: &Fields<'_>) -> Option<Fleet> {
     let base_domain = fields.read_required(cx, "base_domain", "preview.example.com", base_domain);
+    let github_url = fields.read_optional(cx, "github_url", service::url);
     let namespace_prefix = fields.read_optional(cx, "namespace_prefix", namespace_prefix);
     let repo_config_path = fields.read_optional(cx, "repo_config_path", repo_config_path);
     let refresh_interval = fields.read_optional(cx, "refresh_interval", refresh_interval);
@@ -147,6 +149,7 @@ fn fleet(cx: &mut Cx, fields: &Fields<'_>) -> Option<Fleet> {
     check_prefix_room(cx, prefix_node, &namespace_prefix, &services);
     Some(Fleet {
         base_domain: base_domain?,
+        github_url: github_url?.or_else(|| url::Url::parse("https://github.com").ok())?,
         namespace_prefix,
         repo_config_path: repo_config_path?.unwrap_or_else(|| ".preview.yaml".to_owned()),
         refresh_interval: refresh_interval?.unwrap_or(Duration::from_secs(60)),

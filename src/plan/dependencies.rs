@@ -117,7 +117,7 @@ pub(super) fn resolve(fleet: &Fleet, previews: &mut [Preview]) {
 
 /// A URL as text, without the lone `/` path that [`Url`] adds to a bare origin
 /// (`https://api.example.com`, not `https://api.example.com/`).
-pub(crate) fn url_text(url: &Url) -> String {
+pub fn url_text(url: &Url) -> String {
     let text = url.as_str();
     if url.path() == "/" && url.query().is_none() && url.fragment().is_none() {
         text.trim_end_matches('/').to_owned()

@@ -226,7 +226,7 @@ fn relative_path(cx: &mut Cx, path: &str, node: &Located) -> Option<String> {
     Some(text.to_owned())
 }
 
-fn url(cx: &mut Cx, path: &str, node: &Located) -> Option<url::Url> {
+pub(super) fn url(cx: &mut Cx, path: &str, node: &Located) -> Option<url::Url> {
     let text = cx.text(path, node)?;
     rules::http_url(text)
         .map_err(|message| cx.error(path, Some(node), message))

@@ -105,6 +105,7 @@ fn the_example_fleet_parses() {
 #[test]
 fn a_minimal_fleet_takes_every_default() {
     let fleet = parse_ok(BASE);
+    assert_eq!(fleet.github_url.as_str(), "https://github.com/");
     assert_eq!(fleet.namespace_prefix, "preview");
     assert_eq!(fleet.repo_config_path, ".preview.yaml");
     assert_eq!(fleet.refresh_interval, Duration::from_secs(60));
@@ -340,4 +341,12 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn github_enterprise_links_come_from_github_url() {
+    let fleet = parse_ok(&format!("github_url: https://ghe.example.com\n{BASE}"));
+    assert_eq!(fleet.github_url.as_str(), "https://ghe.example.com/");
+    let errors = parse_err(&format!("github_url: ftp://ghe\n{BASE}"));
+    assert!(errors.iter().any(|e| e.field == "github_url"), "{errors:?}");
 }
