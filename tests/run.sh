@@ -14,5 +14,5 @@ if [ ! -d "$PREVIEW_TOWER_CONFORMANCE_DIR" ]; then
   fi
 fi
 
-cargo test --locked --all-targets
 cargo test --locked --doc
+cargo test --locked --all-targets
