@@ -15,4 +15,6 @@ if [ ! -d "$PREVIEW_TOWER_CONFORMANCE_DIR" ]; then
 fi
 
 cargo test --locked --doc
-cargo test --locked --all-targets
+# Benchmarks run once each as smoke tests (timings are only read from `cargo bench`).
+cargo test --locked --benches
+cargo test --locked --lib --bins --tests

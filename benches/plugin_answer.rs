@@ -1,0 +1,160 @@
+//! How long the plugin takes to answer from a loaded snapshot, through the real router (no
+//! network): 50 services × 100 PRs = 5,000 previews. Run with
+//! `cargo bench --bench plugin_answer` (numbers from this 2-core machine in `docs/benchmarks.md`). The full benchmark over HTTP, with the GitHub budget and
+//! the reaction time, comes with the freshness work.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, header};
+use chrono::Utc;
+use http_body_util::BodyExt;
+use secrecy::SecretString;
+use tower::ServiceExt;
+
+use preview_tower::fleet::{Fleet, ServiceName};
+use preview_tower::http::{self, PLUGIN_PATH, PluginState};
+use preview_tower::metrics::Metrics;
+use preview_tower::plan::{PlanInput, PullFacts, plan};
+use preview_tower::pull_request::{ConfigFile, HeadFacts, PullRequest};
+use preview_tower::snapshot::{Snapshot, SnapshotStore};
+
+const SERVICES: usize = 50;
+const PULLS: u64 = 100;
+
+fn fleet() -> Fleet {
+    let mut yaml = String::from("base_domain: preview.example.com\nservices:\n");
+    for i in 0..SERVICES {
+        let _ = write!(
+            yaml,
+            "  - name: svc-{i}\n    repo: acme/svc-{i}\n    kind: backend\n    image: registry.example.com/svc-{i}\n    overlay_path: deploy/preview\n    staging_url: https://svc-{i}.staging.example.com\n"
+        );
+    }
+    Fleet::from_yaml(&yaml).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn facts() -> Vec<PullFacts> {
+    (1..=PULLS)
+        .map(|number| PullFacts {
+            pr: PullRequest {
+                number,
+                title: format!("Change number {number}"),
+                branch: format!("feature/change-{number}"),
+                target_branch: "main".into(),
+                head_sha: format!("{number:040x}"),
+                author: "octocat".into(),
+                labels: vec!["preview".into()],
+                draft: false,
+                from_fork: false,
+                updated_at: Utc::now(),
+            },
+            head: Some(HeadFacts {
+                config: ConfigFile::Missing,
+                seed_tree_sha: None,
+            }),
+            last_valid_config: None,
+        })
+        .collect()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+async fn measure(
+    router: &axum::Router,
+    body: &'static str,
+    iterations: usize,
+) -> (Vec<Duration>, usize) {
+    let mut times = Vec::with_capacity(iterations);
+    let mut bytes = 0;
+    for _ in 0..iterations {
+        let request = Request::post(PLUGIN_PATH)
+            .header(header::AUTHORIZATION, "Bearer bench")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let started = Instant::now();
+        let response = router
+            .clone()
+            .oneshot(request)
+            .await
+            .unwrap_or_else(|e| match e {});
+        let collected = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        times.push(started.elapsed());
+        bytes = collected.to_bytes().len();
+    }
+    times.sort();
+    (times, bytes)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this once as a smoke test.
+    let scale = if std::env::args().any(|a| a == "--bench") {
+        1
+    } else {
+        0
+    };
+    let fleet = Arc::new(fleet());
+    let facts = facts();
+    let services: BTreeMap<ServiceName, &[PullFacts]> = fleet
+        .services
+        .iter()
+        .map(|s| (s.name.clone(), facts.as_slice()))
+        .collect();
+    let started = Instant::now();
+    let planned = plan(&PlanInput {
+        fleet: &fleet,
+        services,
+        now: Utc::now(),
+    });
+    let planned_in = started.elapsed();
+    let synced = fleet.services.iter().map(|s| s.name.clone()).collect();
+    let started = Instant::now();
+    let snapshot = Snapshot::build(Arc::clone(&fleet), planned, synced, 1);
+    let rendered_in = started.elapsed();
+    let router = http::router(PluginState {
+        store: Arc::new(SnapshotStore::from_pointee(snapshot)),
+        token: Arc::new(SecretString::from("bench")),
+        metrics: Arc::new(Metrics::unregistered()),
+    });
+    println!(
+        "{} previews: plan {planned_in:.1?}, render snapshot {rendered_in:.1?}",
+        SERVICES as u64 * PULLS
+    );
+    println!(
+        "{:<28} {:>10} {:>10} {:>10} {:>12}",
+        "query", "p50", "p99", "max", "body bytes"
+    );
+    let cases: [(&str, &'static str, usize); 3] = [
+        (
+            "matrix (1 set)",
+            r#"{"input":{"parameters":{"service":"svc-7","number":"42"}}}"#,
+            20_000,
+        ),
+        (
+            "one service (100 sets)",
+            r#"{"input":{"parameters":{"service":"svc-7"}}}"#,
+            20_000,
+        ),
+        ("all services (5,000 sets)", r#"{"input":{}}"#, 2_000),
+    ];
+    for (name, body, iterations) in cases {
+        let (times, bytes) = measure(&router, body, (iterations * scale).max(1)).await;
+        println!(
+            "{name:<28} {:>10.1?} {:>10.1?} {:>10.1?} {bytes:>12}",
+            percentile(&times, 0.5),
+            percentile(&times, 0.99),
+            times[times.len() - 1]
+        );
+    }
+}
