@@ -120,15 +120,20 @@ async fn main() {
     let planned_in = started.elapsed();
     let synced = fleet.services.iter().map(|s| s.name.clone()).collect();
     let started = Instant::now();
-    let snapshot = Snapshot::build(Arc::clone(&fleet), planned, synced, 1);
+    let snapshot = Snapshot::build(Arc::clone(&fleet), planned.clone(), synced, 1, None);
     let rendered_in = started.elapsed();
+    let synced = fleet.services.iter().map(|s| s.name.clone()).collect();
+    let started = Instant::now();
+    let again = Snapshot::build(Arc::clone(&fleet), planned, synced, 2, Some(&snapshot));
+    let rerendered_in = started.elapsed();
+    drop(again);
     let router = http::router(PluginState {
         store: Arc::new(SnapshotStore::from_pointee(snapshot)),
         token: Arc::new(SecretString::from("bench")),
         metrics: Arc::new(Metrics::unregistered()),
     });
     println!(
-        "{} previews: plan {planned_in:.1?}, render snapshot {rendered_in:.1?}",
+        "{} previews: plan {planned_in:.1?}, render snapshot {rendered_in:.1?}, again unchanged {rerendered_in:.1?}",
         SERVICES as u64 * PULLS
     );
     println!(

@@ -14,8 +14,8 @@ use axum::body::Bytes;
 use serde_json::json;
 
 use crate::fleet::{Fleet, ServiceName};
-use crate::params::{self, Mode, ParamSet};
-use crate::plan::Plan;
+use crate::params::{self, Mode};
+use crate::plan::{Plan, Preview};
 
 /// What Argo CD asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,13 +52,24 @@ pub enum AnswerError {
     },
 }
 
-/// The sets of one service, pre-rendered.
-#[derive(Debug, Default)]
-struct ServiceAnswers {
-    /// `{"output":{"parameters":[...]}}` with every set of the service.
-    body: Bytes,
-    /// Matrix-mode one-set bodies by PR number.
-    matrix: HashMap<u64, Bytes>,
+/// One preview's answers, rendered once and shared with the next snapshot while the preview
+/// does not change.
+#[derive(Debug)]
+struct Rendered {
+    /// The JSON object of its full set.
+    full: Bytes,
+    /// The whole matrix-mode answer: `{"output":{"parameters":[<matrix set>]}}`.
+    matrix: Bytes,
+}
+
+impl Rendered {
+    fn new(fleet: &Fleet, preview: &Preview) -> Self {
+        let set = |mode| Bytes::from(json!(params::render(preview, fleet, mode)).to_string());
+        Self {
+            full: set(Mode::Full),
+            matrix: body([&set(Mode::Matrix)]),
+        }
+    }
 }
 
 /// An immutable, pre-rendered plan.
@@ -67,63 +78,101 @@ pub struct Snapshot {
     fleet: Arc<Fleet>,
     plan: Plan,
     synced: BTreeSet<ServiceName>,
-    services: HashMap<ServiceName, ServiceAnswers>,
+    /// Aligned with `plan.previews`.
+    rendered: Vec<Arc<Rendered>>,
+    /// Index into `plan.previews` by service and PR number.
+    index: HashMap<(ServiceName, u64), usize>,
+    /// Every set of each synced service.
+    services: HashMap<ServiceName, Bytes>,
     all: Bytes,
     generation: u64,
 }
 
-/// The body of an answer with `sets`.
-fn body<'a>(sets: impl IntoIterator<Item = &'a ParamSet>) -> Bytes {
-    let sets: Vec<&ParamSet> = sets.into_iter().collect();
-    Bytes::from(json!({"output": {"parameters": sets}}).to_string())
+/// The full sets of `service`'s previews, in plan order.
+fn sets_of<'a>(
+    previews: &'a [Preview],
+    rendered: &'a [Arc<Rendered>],
+    service: &'a ServiceName,
+) -> impl Iterator<Item = &'a Bytes> + 'a {
+    previews
+        .iter()
+        .zip(rendered)
+        .filter(move |(p, _)| &p.service == service)
+        .map(|(_, r)| &r.full)
+}
+
+/// `{"output":{"parameters":[...]}}` around already serialized sets.
+fn body<'a>(sets: impl IntoIterator<Item = &'a Bytes>) -> Bytes {
+    const HEAD: &[u8] = br#"{"output":{"parameters":["#;
+    const TAIL: &[u8] = b"]}}";
+    let mut out = Vec::from(HEAD);
+    for (i, set) in sets.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(set);
+    }
+    out.extend_from_slice(TAIL);
+    Bytes::from(out)
 }
 
 impl Snapshot {
     /// A snapshot before any sync: answers nothing but 503.
     pub fn unsynced(fleet: Arc<Fleet>) -> Self {
-        Self::build(fleet, Plan::default(), BTreeSet::new(), 0)
+        Self::build(fleet, Plan::default(), BTreeSet::new(), 0, None)
     }
 
-    /// Renders `plan`, made from the facts of the `synced` services.
+    /// Renders `plan`, made from the facts of the `synced` services. Previews equal to one of
+    /// `previous` reuse its rendering, so a refresh pays only for what changed.
     pub fn build(
         fleet: Arc<Fleet>,
         plan: Plan,
         synced: BTreeSet<ServiceName>,
         generation: u64,
+        previous: Option<&Snapshot>,
     ) -> Self {
-        let mut full: HashMap<&ServiceName, Vec<ParamSet>> = HashMap::new();
-        let mut services: HashMap<ServiceName, ServiceAnswers> = HashMap::new();
-        for preview in &plan.previews {
-            full.entry(&preview.service)
-                .or_default()
-                .push(params::render(preview, &fleet, Mode::Full));
-            let matrix = params::render(preview, &fleet, Mode::Matrix);
-            services
-                .entry(preview.service.clone())
-                .or_default()
-                .matrix
-                .insert(preview.pr.number, body([&matrix]));
-        }
-        for name in &synced {
-            let sets = full.get(name).map(Vec::as_slice).unwrap_or_default();
-            services.entry(name.clone()).or_default().body = body(sets);
-        }
+        let rendered: Vec<Arc<Rendered>> = plan
+            .previews
+            .iter()
+            .map(|preview| {
+                previous
+                    .and_then(|p| p.rendered_if_unchanged(preview))
+                    .unwrap_or_else(|| Arc::new(Rendered::new(&fleet, preview)))
+            })
+            .collect();
+        let index: HashMap<(ServiceName, u64), usize> = plan
+            .previews
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ((p.service.clone(), p.pr.number), i))
+            .collect();
+        let services = synced
+            .iter()
+            .map(|name| (name.clone(), body(sets_of(&plan.previews, &rendered, name))))
+            .collect();
         let all = body(
             fleet
                 .services
                 .iter()
-                .filter_map(|s| full.get(&s.name))
-                .flatten(),
+                .flat_map(|s| sets_of(&plan.previews, &rendered, &s.name)),
         );
-        drop(full);
         Self {
             fleet,
             plan,
             synced,
+            rendered,
+            index,
             services,
             all,
             generation,
         }
+    }
+
+    fn rendered_if_unchanged(&self, preview: &Preview) -> Option<Arc<Rendered>> {
+        let i = *self
+            .index
+            .get(&(preview.service.clone(), preview.pr.number))?;
+        (self.plan.previews.get(i)? == preview).then(|| Arc::clone(&self.rendered[i]))
     }
 
     /// The plan this snapshot renders.
@@ -171,19 +220,19 @@ impl Snapshot {
                     })
                 }
             }
-            Query::Service(name) => Ok(self.service(name)?.body.clone()),
+            Query::Service(name) => Ok(self.service(name)?.1.clone()),
             Query::Matrix { service, number } => {
-                let answers = self.service(service)?;
-                Ok(answers
-                    .matrix
-                    .get(number)
-                    .cloned()
-                    .unwrap_or_else(|| body([])))
+                let (name, _) = self.service(service)?;
+                Ok(self
+                    .index
+                    .get(&(name.clone(), *number))
+                    .map_or_else(|| body([]), |&i| self.rendered[i].matrix.clone()))
             }
         }
     }
 
-    fn service(&self, name: &str) -> Result<&ServiceAnswers, AnswerError> {
+    /// The service called `name` and its answer, when known and synced.
+    fn service(&self, name: &str) -> Result<(&ServiceName, &Bytes), AnswerError> {
         let Some(service) = self.fleet.service(name) else {
             return Err(AnswerError::UnknownService {
                 name: name.chars().take(64).collect(),
@@ -196,7 +245,7 @@ impl Snapshot {
             });
         };
         match self.services.get(&service.name) {
-            Some(answers) if self.synced.contains(&service.name) => Ok(answers),
+            Some(body) => Ok((&service.name, body)),
             _ => Err(AnswerError::NotSynced {
                 services: vec![service.name.to_string()],
             }),
@@ -224,7 +273,13 @@ mod tests {
             services,
             now: now(),
         });
-        Snapshot::build(fleet, plan, synced.iter().map(|s| name(s)).collect(), 1)
+        Snapshot::build(
+            fleet,
+            plan,
+            synced.iter().map(|s| name(s)).collect(),
+            1,
+            None,
+        )
     }
 
     fn sets(body: &Bytes) -> Vec<serde_json::Value> {
@@ -233,6 +288,25 @@ mod tests {
             .as_array()
             .cloned()
             .expect("list")
+    }
+
+    #[test]
+    fn unchanged_previews_are_not_rendered_again() {
+        let first = snapshot(&["web"]);
+        let fleet = Arc::new(fleet());
+        let mut changed = pr(2);
+        changed.head_sha = crate::testing::sha(2002);
+        let web = [facts(pr(1), None), facts(changed, None)];
+        let plan = plan(&PlanInput {
+            fleet: &fleet,
+            services: BTreeMap::from([(name("web"), &web[..])]),
+            now: now(),
+        });
+        let second = Snapshot::build(fleet, plan, [name("web")].into(), 2, Some(&first));
+        assert!(Arc::ptr_eq(&first.rendered[0], &second.rendered[0]), "PR 1 reused");
+        assert!(!Arc::ptr_eq(&first.rendered[1], &second.rendered[1]), "PR 2 rendered again");
+        let body = second.answer(&Query::Service("web".into())).expect("synced");
+        assert_eq!(sets(&body)[1]["revision"], crate::testing::sha(2002));
     }
 
     #[test]
@@ -276,6 +350,7 @@ mod tests {
             Plan::default(),
             ["web", "api", "billing"].iter().map(|s| name(s)).collect(),
             2,
+            None,
         );
         assert!(sets(&empty.answer(&Query::Service("api".into())).expect("synced")).is_empty());
     }

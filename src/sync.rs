@@ -158,12 +158,13 @@ impl Syncer {
         state.prune(repo);
         let plan = state.plan(&self.fleet, Utc::now());
         let synced = state.synced_services(&self.fleet);
-        let generation = self.store.load().generation() + 1;
+        let previous = self.store.load();
         self.publish(Snapshot::build(
             Arc::clone(&self.fleet),
             plan,
             synced,
-            generation,
+            previous.generation() + 1,
+            Some(&previous),
         ));
         Ok(())
     }
