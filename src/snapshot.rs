@@ -303,9 +303,17 @@ mod tests {
             now: now(),
         });
         let second = Snapshot::build(fleet, plan, [name("web")].into(), 2, Some(&first));
-        assert!(Arc::ptr_eq(&first.rendered[0], &second.rendered[0]), "PR 1 reused");
-        assert!(!Arc::ptr_eq(&first.rendered[1], &second.rendered[1]), "PR 2 rendered again");
-        let body = second.answer(&Query::Service("web".into())).expect("synced");
+        assert!(
+            Arc::ptr_eq(&first.rendered[0], &second.rendered[0]),
+            "PR 1 reused"
+        );
+        assert!(
+            !Arc::ptr_eq(&first.rendered[1], &second.rendered[1]),
+            "PR 2 rendered again"
+        );
+        let body = second
+            .answer(&Query::Service("web".into()))
+            .expect("synced");
         assert_eq!(sets(&body)[1]["revision"], crate::testing::sha(2002));
     }
 
