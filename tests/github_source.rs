@@ -57,12 +57,9 @@ async fn lists_every_page_of_250_pull_requests() {
     let numbers: BTreeSet<u64> = pulls.iter().map(|p| p.number).collect();
     assert_eq!(numbers, (1..=250).collect());
     let pages = github.requests();
-    assert_eq!(pages.len(), 3, "{pages:#?}");
-    assert!(
-        pages
-            .iter()
-            .all(|r| r.status == 200 && r.auth == AuthSeen::Token)
-    );
+    let statuses: Vec<u16> = pages.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 200, 200, 304, 304, 304], "read, then revalidated");
+    assert!(pages.iter().all(|r| r.auth == AuthSeen::Token));
     assert!(
         pages[1].path.starts_with("/repositories/"),
         "GitHub's next links use repository ids"
@@ -161,8 +158,9 @@ async fn unchanged_lists_are_revalidated_with_etags() {
     let second = source.open_pull_requests(&repo()).await.unwrap();
     assert_eq!(first, second);
     assert_eq!(github.rate_limit_used(), used, "304s cost no rate limit");
-    let statuses: Vec<u16> = github.requests().iter().skip(2).map(|r| r.status).collect();
-    assert_eq!(statuses, [304, 304]);
+    // Two pages, each read then revalidated (a list of several pages is read twice).
+    let statuses: Vec<u16> = github.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 200, 304, 304, 304, 304, 304, 304]);
 
     let pushed = sha("pushed");
     github.push(REPO, 120, &pushed);
@@ -247,7 +245,10 @@ async fn reads_files_and_says_why_others_are_unreadable() {
     let unknown = source
         .file_at(&repo, &sha("no such commit"), ".preview.yaml")
         .await;
-    assert_eq!(unknown.unwrap(), ConfigFile::Missing);
+    assert!(
+        matches!(unknown, Err(SourceError::Upstream { status: 404, .. })),
+        "a commit GitHub does not know yet is an error, not a missing file: {unknown:?}"
+    );
 }
 
 #[tokio::test]
@@ -290,7 +291,7 @@ async fn enterprise_base_paths_are_kept_across_pages() {
         github
             .requests()
             .iter()
-            .all(|r| r.path.starts_with("/api/v3/") && r.status == 200)
+            .all(|r| r.path.starts_with("/api/v3/") && matches!(r.status, 200 | 304))
     );
 }
 
@@ -376,14 +377,30 @@ async fn one_pull_request_is_open_or_not() {
             .is_none(),
         "closed"
     );
+    let missing = source.open_pull_request(&repo(), 9).await;
     assert!(
-        source
-            .open_pull_request(&repo(), 9)
-            .await
-            .unwrap()
-            .is_none(),
-        "never existed"
+        matches!(missing, Err(SourceError::Upstream { status: 404, .. })),
+        "a 404 is no evidence of a closed PR: {missing:?}"
     );
     assert_eq!(github.count(Endpoint::Pull), 3);
     github.assert_conformant();
+}
+
+#[tokio::test]
+async fn a_pr_hidden_by_a_page_shift_is_still_listed() {
+    let github = fake().await;
+    for number in 1..=150 {
+        github.open_pull(REPO, FakePull::new(number));
+    }
+    // Newest first: page 1 holds 150..=51, page 2 holds 50..=1. Just before page 2 is read,
+    // PR 150 closes: PR 50 moves up to page 1, which was already read, so one pass misses it.
+    github.fail(
+        FaultRule::new(Fault::ClosePullFirst(150))
+            .endpoint(Endpoint::Pulls)
+            .page(2)
+            .times(1),
+    );
+    let listed = source(&github).open_pull_requests(&repo()).await.unwrap();
+    let numbers: BTreeSet<u64> = listed.iter().map(|p| p.number).collect();
+    assert!((1..150).all(|n| numbers.contains(&n)), "every open PR listed");
 }

@@ -184,14 +184,35 @@ impl GitHubSource {
     }
 
     /// Every page of the open pull requests of `repo`. Pages whose `ETag` still matches cost
-    /// no rate limit. GitHub lists newest first: a PR opened while paging shifts the list
-    /// (seen twice, kept once); a PR closed while paging can hide another until the next call.
+    /// no rate limit. GitHub lists newest first, so a PR opened or closed while a long list is
+    /// paged shifts the pages and can hide another PR from that pass. A list of more than one
+    /// page is therefore read twice and the union kept: the second pass costs nothing when no
+    /// page changed, and a PR closed meanwhile is only kept until the next refresh.
     async fn list_pulls(&self, repo: &RepoName) -> Result<Vec<PullRequest>, SourceError> {
         let client = self.client(repo).await?;
         let previous = lock(&self.list_pages)
             .get(repo)
             .cloned()
             .unwrap_or_default();
+        let (mut pulls, mut pages) = self.list_pass(&client, repo, &previous).await?;
+        if pages.len() > 1 {
+            let (again, again_pages) = self.list_pass(&client, repo, &pages).await?;
+            let seen: HashSet<u64> = pulls.iter().map(|p| p.number).collect();
+            pulls.extend(again.into_iter().filter(|p| !seen.contains(&p.number)));
+            pages = again_pages;
+        }
+        pages.retain(|_, page| !page.etag.is_empty());
+        lock(&self.list_pages).insert(repo.clone(), pages);
+        Ok(pulls)
+    }
+
+    /// One pass over the pages, revalidating those in `previous`.
+    async fn list_pass(
+        &self,
+        client: &Octocrab,
+        repo: &RepoName,
+        previous: &HashMap<String, CachedPage>,
+    ) -> Result<(Vec<PullRequest>, HashMap<String, CachedPage>), SourceError> {
         let mut pages: HashMap<String, CachedPage> = HashMap::new();
         let mut seen = HashSet::new();
         let mut pulls: Vec<PullRequest> = Vec::new();
@@ -204,7 +225,7 @@ impl GitHubSource {
                 )));
             }
             let page = self
-                .list_page(&client, repo, &current, previous.get(&current))
+                .list_page(client, repo, &current, previous.get(&current))
                 .await?;
             for pull in wire::decode_pulls(&page.body)? {
                 if seen.insert(pull.number) {
@@ -214,9 +235,7 @@ impl GitHubSource {
             route = page.next.clone();
             pages.insert(current, page);
         }
-        pages.retain(|_, page| !page.etag.is_empty());
-        lock(&self.list_pages).insert(repo.clone(), pages);
-        Ok(pulls)
+        Ok((pulls, pages))
     }
 
     /// One page of a pull-request list, revalidated with its `ETag` when `cached`.
@@ -254,8 +273,7 @@ impl GitHubSource {
         let route = wire::pull_route(repo, number);
         let answer = transport::get(&client, &route, None, self.timeout).await?;
         match answer.status {
-            // PRs cannot be deleted: a 404 on one of a repo we just listed is no open PR.
-            StatusCode::NOT_FOUND => Ok(None),
+            // Only `state: closed` is evidence; a 404 (permissions, a renamed repo) is not.
             status if status.is_success() => wire::decode_pull(&answer.body),
             _ => Err(transport::status_error(&answer)),
         }
@@ -271,7 +289,7 @@ impl GitHubSource {
         let route = wire::contents_route(repo, path, sha);
         let answer = transport::get(&client, &route, None, self.timeout).await?;
         match answer.status {
-            StatusCode::NOT_FOUND => Ok(ConfigFile::Missing),
+            StatusCode::NOT_FOUND if !unknown_commit(&answer) => Ok(ConfigFile::Missing),
             status if status.is_success() => wire::decode_file(&answer.body, path),
             _ => Err(transport::status_error(&answer)),
         }
@@ -292,11 +310,18 @@ impl GitHubSource {
         let route = wire::contents_route(repo, parent, sha);
         let answer = transport::get(&client, &route, None, self.timeout).await?;
         match answer.status {
-            StatusCode::NOT_FOUND => Ok(None),
+            StatusCode::NOT_FOUND if !unknown_commit(&answer) => Ok(None),
             status if status.is_success() => wire::entry_sha(&answer.body, name),
             _ => Err(transport::status_error(&answer)),
         }
     }
+}
+
+/// Whether a 404 means "no such commit" rather than "no such path": GitHub answers it for a
+/// SHA pushed moments ago that its replicas do not know yet. Caching it as "no file" would be
+/// wrong for that commit's whole life.
+fn unknown_commit(answer: &transport::Answer) -> bool {
+    transport::message(answer).starts_with("No commit found")
 }
 
 /// A failed installation lookup: rate limits and server errors keep their meaning, anything

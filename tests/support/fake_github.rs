@@ -119,7 +119,11 @@ impl FakeGitHub {
 
     /// Opens (or replaces) a pull request.
     pub fn open_pull(&self, repo: &str, pull: FakePull) {
-        self.with(|s| s.repo_mut(repo).pulls.insert(pull.number, pull));
+        self.with(|s| {
+            let repo = s.repo_mut(repo);
+            repo.know_commit(&pull.head_sha);
+            repo.pulls.insert(pull.number, pull);
+        });
     }
 
     /// Changes pull request `number` in place; `updated_at` becomes now.
@@ -137,7 +141,19 @@ impl FakeGitHub {
 
     /// New commits on the head branch: the head SHA becomes `new_sha`.
     pub fn push(&self, repo: &str, number: u64, new_sha: &str) {
+        self.with(|s| s.repo_mut(repo).know_commit(new_sha));
         self.edit_pull(repo, number, |p| p.head_sha = new_sha.to_owned());
+    }
+
+    /// Like [`FakeGitHub::push`], but GitHub's read replicas do not know the commit yet: reads
+    /// at it answer `404 No commit found for the ref` until [`FakeGitHub::know_commit`].
+    pub fn push_unreplicated(&self, repo: &str, number: u64, new_sha: &str) {
+        self.edit_pull(repo, number, |p| p.head_sha = new_sha.to_owned());
+    }
+
+    /// Makes `sha` readable (see [`FakeGitHub::push_unreplicated`]).
+    pub fn know_commit(&self, repo: &str, sha: &str) {
+        self.with(|s| s.repo_mut(repo).know_commit(sha));
     }
 
     /// Replaces the labels.

@@ -157,6 +157,9 @@ pub enum Fault {
     },
     /// 200 with a body that is not valid JSON.
     Malformed,
+    /// Someone closes PR `number` of the request's repository just before it is answered,
+    /// which is how a page shift happens in the middle of a listing.
+    ClosePullFirst(u64),
 }
 
 /// Which API operation a request is.
@@ -295,6 +298,18 @@ impl Repo {
     /// `owner/name`.
     pub fn full_name(&self) -> String {
         format!("{}/{}", self.owner, self.name)
+    }
+
+    /// Makes `commit` known, with an empty tree if it has none yet: a pushed commit exists
+    /// even when no file was put in it.
+    pub fn know_commit(&mut self, commit: &str) {
+        self.trees
+            .entry(commit.to_owned())
+            .or_default()
+            .entry(String::new())
+            .or_insert_with(|| Node::Dir {
+                sha: sha1_hex(format!("tree {commit}:").as_bytes()),
+            });
     }
 
     /// Puts `node` at `path` in `commit`, creating parent directories.

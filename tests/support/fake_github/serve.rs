@@ -93,6 +93,11 @@ pub async fn handle(
         tokio::time::sleep(*delay).await;
     }
     let mut state = lock(&state);
+    if let (Some(Fault::ClosePullFirst(number)), Some(repo)) = (&fault, &route.repo) {
+        if let Some(pull) = state.repo_mut(repo).pulls.get_mut(number) {
+            pull.closed_at = Some(chrono::Utc::now());
+        }
+    }
     let moved = moved(&state, &route, &uri);
     let (reply, auth) = match fault.as_ref().and_then(fault_reply).or(moved) {
         Some(reply) => (reply, AuthSeen::None),
@@ -170,7 +175,7 @@ fn route(state: &State, method: &Method, path: &str) -> Route {
 
 fn fault_reply(fault: &Fault) -> Option<Reply> {
     match fault {
-        Fault::None | Fault::Timeout(_) => None,
+        Fault::None | Fault::Timeout(_) | Fault::ClosePullFirst(_) => None,
         Fault::Status(status) => {
             let reason = StatusCode::from_u16(*status)
                 .ok()
