@@ -96,6 +96,19 @@ impl SourceError {
         }
     }
 
+    /// Whether every other call would fail the same way now (rate limit, credentials, network),
+    /// as opposed to a failure tied to one commit or path.
+    pub fn affects_every_call(&self) -> bool {
+        matches!(
+            self,
+            Self::RateLimited { .. }
+                | Self::Unauthorized(_)
+                | Self::Auth(_)
+                | Self::Timeout
+                | Self::Transport(_)
+        )
+    }
+
     /// How long to wait before trying again, when GitHub said so.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {

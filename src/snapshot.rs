@@ -30,6 +30,9 @@ pub enum Query {
         service: String,
         /// The PR number, from the pullRequest generator.
         number: u64,
+        /// The PR's branch according to the pullRequest generator, to check that it lists the
+        /// service's repository.
+        branch: Option<String>,
     },
 }
 
@@ -43,6 +46,22 @@ pub enum AnswerError {
         name: String,
         /// The fleet's services.
         known: Vec<String>,
+    },
+    /// The pullRequest generator's PR is not the PR of that number in the service's repo.
+    #[error(
+        "PR {number} of `{service}` is on branch {ours:?} but the pullRequest generator says {theirs:?}: does the generator list `{service}`'s repository ({repo})?"
+    )]
+    MatrixMismatch {
+        /// The service.
+        service: String,
+        /// The service's repository.
+        repo: String,
+        /// The PR number.
+        number: u64,
+        /// Our branch (cut to 100 characters).
+        ours: String,
+        /// The generator's branch (cut to 100 characters).
+        theirs: String,
     },
     /// These services' repos have not been listed successfully yet.
     #[error("not synced with GitHub yet: {}; retry later", services.join(", "))]
@@ -86,6 +105,13 @@ pub struct Snapshot {
     services: HashMap<ServiceName, Bytes>,
     all: Bytes,
     generation: u64,
+}
+
+fn pr_repo(fleet: &Fleet, service: &ServiceName) -> String {
+    fleet
+        .service(service.as_str())
+        .map(|s| s.repo.to_string())
+        .unwrap_or_default()
 }
 
 /// The full sets of `service`'s previews, in plan order.
@@ -221,17 +247,32 @@ impl Snapshot {
                 }
             }
             Query::Service(name) => Ok(self.service(name)?.1.clone()),
-            Query::Matrix { service, number } => {
+            Query::Matrix {
+                service,
+                number,
+                branch,
+            } => {
                 let (name, _) = self.service(service)?;
-                Ok(self
-                    .index
-                    .get(&(name.clone(), *number))
-                    .map_or_else(|| body([]), |&i| self.rendered[i].matrix.clone()))
+                let Some(&i) = self.index.get(&(name.clone(), *number)) else {
+                    return Ok(body([]));
+                };
+                let pr = &self.plan.previews[i].pr;
+                match branch {
+                    Some(theirs) if *theirs != pr.branch => Err(AnswerError::MatrixMismatch {
+                        service: name.to_string(),
+                        repo: pr_repo(&self.fleet, name),
+                        number: *number,
+                        ours: pr.branch.chars().take(100).collect(),
+                        theirs: theirs.chars().take(100).collect(),
+                    }),
+                    _ => Ok(self.rendered[i].matrix.clone()),
+                }
             }
         }
     }
 
-    /// The service called `name` and its answer, when known and synced.
+    /// The service called `name` and its answer, when it and every service it depends on
+    /// have been synced (a dependency's previews decide where its URLs point).
     fn service(&self, name: &str) -> Result<(&ServiceName, &Bytes), AnswerError> {
         let Some(service) = self.fleet.service(name) else {
             return Err(AnswerError::UnknownService {
@@ -244,11 +285,14 @@ impl Snapshot {
                     .collect(),
             });
         };
+        let waiting: Vec<String> = std::iter::once(&service.name)
+            .chain(&service.dependencies)
+            .filter(|n| !self.synced.contains(*n))
+            .map(ToString::to_string)
+            .collect();
         match self.services.get(&service.name) {
-            Some(body) => Ok((&service.name, body)),
-            _ => Err(AnswerError::NotSynced {
-                services: vec![service.name.to_string()],
-            }),
+            Some(body) if waiting.is_empty() => Ok((&service.name, body)),
+            _ => Err(AnswerError::NotSynced { services: waiting }),
         }
     }
 }
@@ -311,10 +355,9 @@ mod tests {
             !Arc::ptr_eq(&first.rendered[1], &second.rendered[1]),
             "PR 2 rendered again"
         );
-        let body = second
-            .answer(&Query::Service("web".into()))
-            .expect("synced");
-        assert_eq!(sets(&body)[1]["revision"], crate::testing::sha(2002));
+        let set: serde_json::Value =
+            serde_json::from_slice(&second.rendered[1].full).expect("json");
+        assert_eq!(set["revision"], crate::testing::sha(2002));
     }
 
     #[test]
@@ -332,17 +375,31 @@ mod tests {
 
     #[test]
     fn all_services_wait_for_every_service_but_one_service_does_not() {
-        let snapshot = snapshot(&["web"]);
+        let snapshot = snapshot(&["billing"]);
         assert_eq!(
             snapshot.answer(&Query::All),
             Err(AnswerError::NotSynced {
-                services: vec!["api".into(), "billing".into()]
+                services: vec!["web".into(), "api".into()]
             })
         );
         let body = snapshot
-            .answer(&Query::Service("web".into()))
-            .expect("web synced");
+            .answer(&Query::Service("billing".into()))
+            .expect("billing synced");
         assert_eq!(sets(&body).len(), 2);
+    }
+
+    #[test]
+    fn a_service_waits_for_the_services_it_depends_on() {
+        // Until api's previews are known, `api: pr-N` cannot be told apart from a missing
+        // preview: answering would wire web to staging and roll its pods for nothing.
+        let snapshot = snapshot(&["web", "billing"]);
+        assert_eq!(
+            snapshot.answer(&Query::Service("web".into())),
+            Err(AnswerError::NotSynced {
+                services: vec!["api".into()]
+            })
+        );
+        assert!(snapshot.answer(&Query::Service("billing".into())).is_ok());
     }
 
     #[test]
@@ -377,11 +434,12 @@ mod tests {
 
     #[test]
     fn matrix_queries_get_the_one_set_or_none() {
-        let snapshot = snapshot(&["web"]);
+        let snapshot = snapshot(&["web", "api", "billing"]);
         let one = snapshot
             .answer(&Query::Matrix {
                 service: "web".into(),
                 number: 2,
+                branch: Some("feature/change-2".into()),
             })
             .expect("answer");
         let one = sets(&one);
@@ -392,8 +450,18 @@ mod tests {
             .answer(&Query::Matrix {
                 service: "web".into(),
                 number: 99,
+                branch: None,
             })
             .expect("answer");
         assert!(sets(&none).is_empty());
+        let other_repo = snapshot.answer(&Query::Matrix {
+            service: "web".into(),
+            number: 2,
+            branch: Some("renovate/lockfile".into()),
+        });
+        assert!(
+            matches!(other_repo, Err(AnswerError::MatrixMismatch { .. })),
+            "{other_repo:?}"
+        );
     }
 }

@@ -9,11 +9,12 @@
 
 mod state;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::Utc;
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{StreamExt, stream};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -42,6 +43,7 @@ pub struct Syncer {
     store: Arc<SnapshotStore>,
     metrics: Arc<Metrics>,
     state: Mutex<SyncState>,
+    repo_locks: HashMap<RepoName, tokio::sync::Mutex<()>>,
 }
 
 impl Syncer {
@@ -52,17 +54,25 @@ impl Syncer {
         store: Arc<SnapshotStore>,
         metrics: Arc<Metrics>,
     ) -> Self {
+        let repo_locks = fleet
+            .repos()
+            .into_iter()
+            .map(|r| (r.clone(), tokio::sync::Mutex::new(())))
+            .collect();
         Self {
             fleet,
             source,
             store,
             metrics,
             state: Mutex::new(SyncState::default()),
+            repo_locks,
         }
     }
 
-    /// Refreshes one repo now. On success the new snapshot is published; on failure nothing
-    /// changes and the error says why.
+    /// Refreshes one repo now and publishes a new snapshot. When the listing itself fails,
+    /// nothing changes. When only some commits could not be read, the listing is committed
+    /// (closed PRs leave, new ones wait) and their PRs keep their last good revision; the error
+    /// is returned either way so that the caller backs off.
     #[tracing::instrument(skip(self), fields(repo = %repo))]
     pub async fn refresh(&self, repo: &RepoName) -> Result<(), SourceError> {
         let result = self.fetch_and_commit(repo).await;
@@ -146,14 +156,24 @@ impl Syncer {
     }
 
     async fn fetch_and_commit(&self, repo: &RepoName) -> Result<(), SourceError> {
+        // One refresh of a repo at a time: an older listing must never be committed after a
+        // newer one.
+        let _one_at_a_time = match self.repo_locks.get(repo) {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
         let mut pulls = self
             .call("list_pulls", self.source.open_pull_requests(repo))
             .await?;
         self.confirm_vanished(repo, &mut pulls).await?;
-        self.fetch_heads(repo, &pulls).await?;
+        let unread = self.fetch_heads(repo, &pulls).await;
         // Plan and publish under the lock, so that snapshots are published in the order their
         // facts were committed.
         let mut state = self.lock();
+        let held = state.hold_back_unread(&self.fleet, repo, &mut pulls);
+        if held > 0 {
+            warn!(repo = %repo, held, "new commits not readable yet; their PRs keep their last good revision");
+        }
         state.pulls.insert(repo.clone(), pulls);
         state.prune(repo);
         let plan = state.plan(&self.fleet, Utc::now());
@@ -166,7 +186,9 @@ impl Syncer {
             previous.generation() + 1,
             Some(&previous),
         ));
-        Ok(())
+        // The listing is committed (closed PRs go, others stay); a read that failed is still
+        // reported, so the loop backs off and retries it.
+        unread.map_or(Ok(()), Err)
     }
 
     /// Asks again about every PR that had a preview and is missing from the new listing: only
@@ -212,9 +234,11 @@ impl Syncer {
         Ok(())
     }
 
-    /// Reads, for every eligible PR of `repo`, what is not cached yet. What was read is cached
-    /// even if a later read fails, so a retry does not read it again.
-    async fn fetch_heads(&self, repo: &RepoName, pulls: &[PullRequest]) -> Result<(), SourceError> {
+    /// Reads, for every eligible PR of `repo`, what is not cached yet, and returns the first
+    /// error. What was read is cached even when another read fails. A failure tied to one
+    /// commit does not stop the others; one that would hit every read (rate limit,
+    /// credentials, network) does.
+    async fn fetch_heads(&self, repo: &RepoName, pulls: &[PullRequest]) -> Option<SourceError> {
         let mut wanted: Vec<(ObjectKey, bool)> = Vec::new();
         for service in self.fleet.services.iter().filter(|s| &s.repo == repo) {
             for pr in pulls
@@ -247,11 +271,20 @@ impl Syncer {
                 })
                 .collect()
         };
-        stream::iter(missing)
+        let mut reads = stream::iter(missing)
             .map(|(key, is_file)| self.fetch_one(key, is_file))
-            .buffer_unordered(FETCH_CONCURRENCY)
-            .try_collect::<()>()
-            .await
+            .buffer_unordered(FETCH_CONCURRENCY);
+        let mut first_error = None;
+        while let Some(result) = reads.next().await {
+            if let Err(error) = result {
+                let stop = error.affects_every_call();
+                first_error.get_or_insert(error);
+                if stop {
+                    break;
+                }
+            }
+        }
+        first_error
     }
 
     async fn fetch_one(&self, key: ObjectKey, is_file: bool) -> Result<(), SourceError> {

@@ -58,7 +58,11 @@ async fn lists_every_page_of_250_pull_requests() {
     assert_eq!(numbers, (1..=250).collect());
     let pages = github.requests();
     let statuses: Vec<u16> = pages.iter().map(|r| r.status).collect();
-    assert_eq!(statuses, [200, 200, 200, 304, 304, 304], "read, then revalidated");
+    assert_eq!(
+        statuses,
+        [200, 200, 200, 304, 304, 304],
+        "read, then revalidated"
+    );
     assert!(pages.iter().all(|r| r.auth == AuthSeen::Token));
     assert!(
         pages[1].path.starts_with("/repositories/"),
@@ -402,5 +406,8 @@ async fn a_pr_hidden_by_a_page_shift_is_still_listed() {
     );
     let listed = source(&github).open_pull_requests(&repo()).await.unwrap();
     let numbers: BTreeSet<u64> = listed.iter().map(|p| p.number).collect();
-    assert!((1..150).all(|n| numbers.contains(&n)), "every open PR listed");
+    assert!(
+        (1..150).all(|n| numbers.contains(&n)),
+        "every open PR listed"
+    );
 }

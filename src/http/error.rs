@@ -21,6 +21,12 @@ pub enum ApiError {
     /// A request body that is not a plugin request.
     #[error("{0}")]
     BadRequest(String),
+    /// No such route.
+    #[error("{0}")]
+    NotFound(String),
+    /// The plugin path with another method than POST.
+    #[error("method not allowed; the plugin answers POST")]
+    MethodNotAllowed,
     /// A request body over the limit.
     #[error("request body larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -38,13 +44,43 @@ impl ApiError {
         match self {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
-            Self::BadRequest(_) | Self::Answer(AnswerError::UnknownService { .. }) => {
-                StatusCode::BAD_REQUEST
-            }
+            Self::BadRequest(_)
+            | Self::Answer(
+                AnswerError::UnknownService { .. } | AnswerError::MatrixMismatch { .. },
+            ) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Answer(AnswerError::NotSynced { .. }) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+}
+
+impl ApiError {
+    /// A short, bounded label for metrics and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::BadRequest(_) => "bad_request",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::Answer(AnswerError::UnknownService { .. }) => "unknown_service",
+            Self::Answer(AnswerError::MatrixMismatch { .. }) => "matrix_mismatch",
+            Self::Answer(AnswerError::NotSynced { .. }) => "not_synced",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// Whether the error is answered before the request body is read (the connection is then
+    /// closed rather than reused with unread bytes in it).
+    pub fn leaves_body_unread(&self) -> bool {
+        matches!(
+            self,
+            Self::Unauthorized | Self::Forbidden | Self::PayloadTooLarge(_)
+        )
     }
 }
 

@@ -116,6 +116,42 @@ impl SyncState {
         })
     }
 
+    /// For each PR of a new listing of `repo` whose head facts could not all be read, puts
+    /// back its previous record when the facts of that one are known: the preview keeps its
+    /// last good revision until the new commit is readable. A PR with no good record stays
+    /// (it will be `Pending`, no preview yet). Returns how many were held back.
+    pub(crate) fn hold_back_unread(
+        &self,
+        fleet: &Fleet,
+        repo: &RepoName,
+        pulls: &mut [PullRequest],
+    ) -> usize {
+        let previous = self.pulls.get(repo);
+        let services: Vec<&crate::fleet::Service> =
+            fleet.services.iter().filter(|s| &s.repo == repo).collect();
+        let complete = |pr: &PullRequest| {
+            services
+                .iter()
+                .filter(|s| plan::eligibility(pr, &s.policy).is_ok())
+                .all(|s| self.head(fleet, s, pr).is_some())
+        };
+        let mut held = 0;
+        for pr in pulls.iter_mut() {
+            if complete(pr) {
+                continue;
+            }
+            let old = previous
+                .into_iter()
+                .flatten()
+                .find(|old| old.number == pr.number);
+            if let Some(old) = old.filter(|old| complete(old)) {
+                *pr = old.clone();
+                held += 1;
+            }
+        }
+        held
+    }
+
     /// Forgets the facts of SHAs of `repo` that are no longer the head of an open PR.
     pub(crate) fn prune(&mut self, repo: &RepoName) {
         let heads: HashSet<&str> = self

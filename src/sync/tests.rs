@@ -17,6 +17,8 @@ struct Script {
     files: HashMap<String, String>,
     failing_repos: Vec<String>,
     failing_files: bool,
+    /// Commits whose files cannot be read (a 5xx tied to one commit).
+    failing_shas: Vec<String>,
     /// Open PRs missing from listings (as when pages shift).
     hidden: Vec<PullRequest>,
     calls: Vec<String>,
@@ -76,7 +78,7 @@ impl PullRequestSource for ScriptedSource {
     ) -> Result<ConfigFile, SourceError> {
         let mut s = self.0.lock().expect("lock");
         s.calls.push(format!("file {repo} {sha} {path}"));
-        if s.failing_files {
+        if s.failing_files || s.failing_shas.iter().any(|f| f == sha) {
             return Err(boom());
         }
         Ok(s.files
@@ -262,6 +264,91 @@ async fn an_invalid_config_push_keeps_the_last_valid_config() {
     assert_eq!(preview.capacity, crate::plan::CapacityType::OnDemand);
 }
 
+#[tokio::test]
+async fn one_unreadable_commit_does_not_freeze_its_repo() {
+    let h = harness();
+    h.syncer.refresh_all().await.expect("sync");
+    let mut pushed = pr(1);
+    pushed.head_sha = sha(1001);
+    h.source.with(|s| {
+        // PR 1 is pushed to a commit that cannot be read, PR 2 closes, PR 3 opens but its
+        // commit cannot be read either.
+        let mut new = pr(3);
+        new.head_sha = sha(3003);
+        s.pulls.insert("acme/web".into(), vec![pushed, new]);
+        s.failing_shas = vec![sha(1001), sha(3003)];
+    });
+    assert!(
+        h.syncer.refresh(&repo("acme/web")).await.is_err(),
+        "still reported"
+    );
+    let snapshot = h.store.load();
+    let web: Vec<(u64, &str)> = snapshot
+        .plan()
+        .previews
+        .iter()
+        .filter(|p| p.service.as_str() == "web")
+        .map(|p| (p.pr.number, p.revision.as_str()))
+        .collect();
+    assert_eq!(
+        web,
+        [(1, sha(1).as_str())],
+        "PR 1 keeps its revision, PR 2 is gone"
+    );
+    let pending: Vec<_> = snapshot
+        .plan()
+        .excluded
+        .iter()
+        .filter(|e| e.reason == crate::plan::ExclusionReason::Pending)
+        .map(|e| e.number)
+        .collect();
+    assert_eq!(pending, [3]);
+    // Once readable, both move on.
+    h.source.with(|s| s.failing_shas.clear());
+    h.syncer.refresh(&repo("acme/web")).await.expect("refresh");
+    let snapshot = h.store.load();
+    let revisions: Vec<&str> = snapshot
+        .plan()
+        .previews
+        .iter()
+        .filter(|p| p.service.as_str() == "web")
+        .map(|p| p.revision.as_str())
+        .collect();
+    assert_eq!(revisions, [sha(1001), sha(3003)]);
+}
+
+#[tokio::test]
+async fn a_pr_turned_draft_leaves_and_comes_back_when_ready() {
+    let h = harness();
+    h.syncer.refresh_all().await.expect("sync");
+    let mut draft = pr(2);
+    draft.draft = true;
+    h.source.with(|s| {
+        s.pulls.insert("acme/web".into(), vec![pr(1), draft]);
+    });
+    h.syncer.refresh(&repo("acme/web")).await.expect("refresh");
+    assert_eq!(numbers(&h.store, "web"), [1]);
+    h.source.with(|s| {
+        s.pulls.insert("acme/web".into(), vec![pr(1), pr(2)]);
+    });
+    h.syncer.refresh(&repo("acme/web")).await.expect("refresh");
+    assert_eq!(numbers(&h.store, "web"), [1, 2]);
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_of_a_repo_do_not_interleave() {
+    let h = harness();
+    let web = repo("acme/web");
+    let (a, b) = tokio::join!(h.syncer.refresh(&web), h.syncer.refresh(&web));
+    assert!(a.is_ok() && b.is_ok());
+    assert_eq!(numbers(&h.store, "web"), [1, 2]);
+    assert_eq!(
+        h.source.calls(&format!("file acme/web {}", sha(1))),
+        1,
+        "the second reuses the first's reads"
+    );
+}
+
 #[test]
 fn backoff_doubles_to_a_cap_and_honours_retry_after() {
     let cases = [
@@ -281,4 +368,34 @@ fn backoff_doubles_to_a_cap_and_honours_retry_after() {
             "{failures} {retry_after:?}"
         );
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_loop_backs_off_while_failing_and_recovers() {
+    let h = harness();
+    h.source.with(|s| s.failing_repos.push("acme/web".into()));
+    let syncer = Arc::new(h.syncer);
+    let cancel = CancellationToken::new();
+    let running = tokio::spawn(Arc::clone(&syncer).run(cancel.clone()));
+    // Tries at 0 s, then after 5, 10 and 20 s of backoff: 0, 5, 15, 35.
+    tokio::time::sleep(Duration::from_secs(40)).await;
+    assert_eq!(h.source.calls("list acme/web"), 4);
+    assert_eq!(
+        h.source.calls("list acme/api"),
+        1,
+        "healthy repos keep their own pace"
+    );
+    assert!(
+        h.store.load().answer(&Query::All).is_err(),
+        "web never synced: no answer"
+    );
+    // GitHub recovers: the next try (at 75 s) succeeds, then the normal interval applies.
+    h.source.with(|s| s.failing_repos.clear());
+    tokio::time::sleep(Duration::from_secs(40)).await;
+    assert_eq!(h.source.calls("list acme/web"), 5);
+    assert!(h.store.load().answer(&Query::All).is_ok());
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(h.source.calls("list acme/web"), 6);
+    cancel.cancel();
+    running.await.expect("loop ends on cancel");
 }

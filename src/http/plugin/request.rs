@@ -1,0 +1,220 @@
+//! Reading a plugin request: the bearer token and the JSON envelope. Pure.
+
+use axum::http::{HeaderMap, header};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use subtle::ConstantTimeEq;
+
+use crate::http::ApiError;
+use crate::snapshot::Query;
+
+/// Keys of Argo CD's pullRequest generator: their presence means a matrix.
+const PULL_REQUEST_KEYS: [&str; 5] = [
+    "number",
+    "branch",
+    "branch_slug",
+    "head_sha",
+    "head_short_sha",
+];
+
+/// Checks `Authorization: Bearer <token>` in constant time: missing → 401, wrong → 403. The
+/// scheme is case-insensitive, as HTTP says.
+pub(crate) fn authorize(headers: &HeaderMap, token: &str) -> Result<(), ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(ApiError::Unauthorized);
+    };
+    let value = value.as_bytes();
+    let presented = match value.split_at_checked(7) {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case(b"bearer ") => rest,
+        _ => return Err(ApiError::Unauthorized),
+    };
+    if bool::from(presented.trim_ascii().ct_eq(token.trim().as_bytes())) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// The request envelope. Unknown fields are ignored, as Argo CD may add some.
+#[derive(Debug, Deserialize)]
+struct PluginRequest {
+    #[serde(default, rename = "applicationSetName")]
+    application_set_name: Option<String>,
+    #[serde(default)]
+    input: Option<PluginInput>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PluginInput {
+    #[serde(default)]
+    parameters: Option<Map<String, Value>>,
+}
+
+/// The ApplicationSet's name (for logs, cut to 64 characters) and what the request asks for.
+pub(crate) fn parse_request(body: &[u8]) -> Result<(String, Query), ApiError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("request body is not a plugin request: {e}")))?;
+    if !value.is_object() {
+        return Err(ApiError::BadRequest(
+            "request body is not a plugin request: expected a JSON object".into(),
+        ));
+    }
+    let request: PluginRequest = serde_json::from_value(value)
+        .map_err(|e| ApiError::BadRequest(format!("request body is not a plugin request: {e}")))?;
+    let appset = request
+        .application_set_name
+        .unwrap_or_default()
+        .chars()
+        .take(64)
+        .collect();
+    let parameters = request.input.and_then(|i| i.parameters).unwrap_or_default();
+    Ok((appset, query(&parameters)?))
+}
+
+fn query(parameters: &Map<String, Value>) -> Result<Query, ApiError> {
+    let service = match parameters.get("service") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "input.parameters.service must be a string".into(),
+            ));
+        }
+    };
+    let number = match parameters.get("number") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(n.as_u64().ok_or_else(bad_number)?),
+        Some(Value::String(s)) => Some(s.trim().parse::<u64>().map_err(|_| bad_number())?),
+        Some(_) => return Err(bad_number()),
+    };
+    let branch = match parameters.get("branch") {
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    match (service, number) {
+        (None, _)
+            if PULL_REQUEST_KEYS
+                .iter()
+                .any(|k| parameters.contains_key(*k)) =>
+        {
+            Err(ApiError::BadRequest(
+                "input.parameters carries the pullRequest generator's keys but no `service`: \
+                 PR numbers are per repository, so matrix mode needs `service: <fleet service>` \
+                 next to `number: '{{.number}}'`"
+                    .into(),
+            ))
+        }
+        (None, _) => Ok(Query::All),
+        (Some(service), None) => Ok(Query::Service(service)),
+        (Some(service), Some(number)) => Ok(Query::Matrix {
+            service,
+            number,
+            branch,
+        }),
+    }
+}
+
+fn bad_number() -> ApiError {
+    ApiError::BadRequest("input.parameters.number must be a PR number (digits)".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{HeaderMap, StatusCode, header};
+
+    use super::*;
+    use crate::http::ApiError;
+    use crate::snapshot::Query;
+
+    #[test]
+    fn requests_map_to_queries() {
+        let cases: &[(&str, Query)] = &[
+            (r#"{"applicationSetName":"a","input":{}}"#, Query::All),
+            (
+                r#"{"applicationSetName":"a","input":{"parameters":{}}}"#,
+                Query::All,
+            ),
+            (r#"{}"#, Query::All),
+            (
+                r#"{"input":{"parameters":{"service":"web","other":[1,{"x":null}]}}}"#,
+                Query::Service("web".into()),
+            ),
+            (
+                r#"{"input":{"parameters":{"service":"web","number":"42","branch":"b"}}}"#,
+                Query::Matrix {
+                    service: "web".into(),
+                    number: 42,
+                    branch: Some("b".into()),
+                },
+            ),
+            (
+                r#"{"input":{"parameters":{"service":"web","number":7}}}"#,
+                Query::Matrix {
+                    service: "web".into(),
+                    number: 7,
+                    branch: None,
+                },
+            ),
+        ];
+        for (body, expected) in cases {
+            assert_eq!(
+                parse_request(body.as_bytes()).map(|(_, q)| q).ok().as_ref(),
+                Some(expected),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_requests_are_rejected_with_a_reason() {
+        for body in [
+            "not json",
+            r#"{"input":{"parameters":{"service":3}}}"#,
+            r#"{"input":{"parameters":{"service":"web","number":"4x"}}}"#,
+            r#"{"input":{"parameters":{"service":"web","number":-1}}}"#,
+            r#"{"input":{"parameters":{"number":"4"}}}"#,
+            r#"{"input":{"parameters":{"branch":"feature-branch-1"}}}"#,
+            r#"{"input":"x"}"#,
+            "[]",
+        ] {
+            let error = parse_request(body.as_bytes())
+                .map(|(_, q)| q)
+                .expect_err(body);
+            assert_eq!(error.status(), StatusCode::BAD_REQUEST, "{body}");
+        }
+    }
+
+    #[test]
+    fn tokens_are_checked() {
+        let mut headers = HeaderMap::new();
+        assert!(matches!(
+            authorize(&headers, "t0k"),
+            Err(ApiError::Unauthorized)
+        ));
+        headers.insert(header::AUTHORIZATION, "Basic abc".parse().expect("header"));
+        assert!(matches!(
+            authorize(&headers, "t0k"),
+            Err(ApiError::Unauthorized)
+        ));
+        headers.insert(
+            header::AUTHORIZATION,
+            "Bearer nope".parse().expect("header"),
+        );
+        assert!(matches!(
+            authorize(&headers, "t0k"),
+            Err(ApiError::Forbidden)
+        ));
+        headers.insert(header::AUTHORIZATION, "Bearer t0k".parse().expect("header"));
+        assert!(authorize(&headers, "t0k\n").is_ok());
+        headers.insert(header::AUTHORIZATION, "bearer t0k".parse().expect("header"));
+        assert!(
+            authorize(&headers, "t0k").is_ok(),
+            "the scheme is case-insensitive"
+        );
+        headers.insert(header::AUTHORIZATION, "Bearer".parse().expect("header"));
+        assert!(matches!(
+            authorize(&headers, "t0k"),
+            Err(ApiError::Unauthorized)
+        ));
+    }
+}
