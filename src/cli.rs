@@ -219,6 +219,10 @@ pub(crate) fn source(demo: bool, args: &GitHubArgs) -> anyhow::Result<Arc<dyn Pu
     if demo {
         return Ok(Arc::new(crate::demo::DemoSource::new()?));
     }
+    let api_url = &args.github_api_url;
+    if !api_url.username().is_empty() || api_url.password().is_some() {
+        bail!("--github-api-url: put credentials in --github-token-file, not in the URL");
+    }
     let credentials = credentials(args)?;
     let source = GitHubSource::new(
         args.github_api_url.clone(),
@@ -249,6 +253,21 @@ fn credentials(args: &GitHubArgs) -> anyhow::Result<Credentials> {
             "no GitHub credentials: set --github-token-file (or PREVIEW_TOWER_GITHUB_TOKEN), \
              or --github-app-id with --github-app-key-file; or use --demo"
         ),
+    }
+}
+
+/// The environment variable holding a GitHub token (there is no flag: `ps` would show it).
+pub const GITHUB_TOKEN_ENV: &str = "PREVIEW_TOWER_GITHUB_TOKEN";
+/// The environment variable holding the plugin token (no flag either).
+pub const PLUGIN_TOKEN_ENV: &str = "PREVIEW_TOWER_PLUGIN_TOKEN";
+
+/// A secret from the environment, trimmed; `None` when unset, an error when set but empty.
+pub(crate) fn secret_from_env(name: &str) -> anyhow::Result<Option<SecretString>> {
+    match std::env::var(name) {
+        Ok(value) if value.trim().is_empty() => bail!("{name} is set but empty"),
+        Ok(value) => Ok(Some(SecretString::from(value.trim().to_owned()))),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => bail!("{name} is not valid UTF-8"),
     }
 }
 

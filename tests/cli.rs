@@ -250,3 +250,46 @@ async fn serve_demo_answers_argo_cd_over_http() {
         "{metrics}"
     );
 }
+
+#[test]
+fn check_config_reports_a_file_that_is_not_text() {
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    file.write_all(&[0xff, 0xfe, b'a', 0]).expect("write");
+    let path = file.path().to_str().expect("utf-8 path");
+    let output = run(&["check-config", path]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("not UTF-8"), "{}", stdout(&output));
+}
+
+#[test]
+fn credentials_never_travel_in_flags_or_urls() {
+    let fleet = temp_file(preview_tower::demo::FLEET_YAML);
+    let fleet_path = fleet.path().to_str().expect("utf-8 path");
+    let output = Command::new(BIN)
+        .args([
+            "plan",
+            "--config",
+            fleet_path,
+            "--github-token",
+            "ghp_secret",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2), "no --github-token flag");
+    let output = Command::new(BIN)
+        .args(["plan", "--config", fleet_path])
+        .args([
+            "--github-api-url",
+            "https://user:ghp_secret@ghe.example.com/api/v3",
+        ])
+        .env("PREVIEW_TOWER_GITHUB_TOKEN", "ghp_other")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not in the URL"), "{stderr}");
+    assert!(
+        !stderr.contains("ghp_secret") && !stderr.contains("ghp_other"),
+        "{stderr}"
+    );
+}

@@ -99,8 +99,8 @@ async fn world(timeout: Duration) -> World {
     }
 }
 
-/// The plugin's answer for every service: status and the Application names.
-async fn answer(router: &axum::Router) -> (StatusCode, Vec<String>) {
+/// The plugin's answer for every service: status and the parameter sets.
+async fn answer_sets(router: &axum::Router) -> (StatusCode, Vec<Value>) {
     let request = Request::post(PLUGIN_PATH)
         .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
         .header(header::CONTENT_TYPE, "application/json")
@@ -112,14 +112,20 @@ async fn answer(router: &axum::Router) -> (StatusCode, Vec<String>) {
     let status = response.status();
     let body: Value =
         serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
-    let names = body["output"]["parameters"]
+    let sets = body["output"]["parameters"]
         .as_array()
-        .map(|sets| {
-            sets.iter()
-                .map(|s| s["name"].as_str().unwrap().to_owned())
-                .collect()
-        })
+        .cloned()
         .unwrap_or_default();
+    (status, sets)
+}
+
+/// The plugin's answer for every service: status and the Application names.
+async fn answer(router: &axum::Router) -> (StatusCode, Vec<String>) {
+    let (status, sets) = answer_sets(router).await;
+    let names = sets
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_owned())
+        .collect();
     (status, names)
 }
 
@@ -156,8 +162,12 @@ async fn nothing_is_answered_until_github_has_answered_once() {
 async fn every_fault_keeps_every_preview_and_closing_a_pr_removes_only_it() {
     let w = world(Duration::from_millis(500)).await;
     w.syncer.refresh_all().await.unwrap();
-    let good = answer(&w.router).await;
-    assert_eq!(good, (StatusCode::OK, ALL.map(String::from).to_vec()));
+    let good = answer_sets(&w.router).await;
+    assert_eq!(
+        answer(&w.router).await,
+        (StatusCode::OK, ALL.map(String::from).to_vec())
+    );
+    assert_eq!(good.1[0]["dependencies"]["api"]["route"], "pr-42");
 
     let faults = [
         Fault::Status(500),
@@ -183,7 +193,12 @@ async fn every_fault_keeps_every_preview_and_closing_a_pr_removes_only_it() {
                 w.syncer.refresh_all().await.is_err(),
                 "{fault:?} is an error"
             );
-            assert_eq!(answer(&w.router).await, good, "{fault:?}, cycle {cycle}");
+            // Every set unchanged, value for value: revisions, routes, config, seed images.
+            assert_eq!(
+                answer_sets(&w.router).await,
+                good,
+                "{fault:?}, cycle {cycle}"
+            );
         }
         w.github.clear_faults();
     }
@@ -192,12 +207,23 @@ async fn every_fault_keeps_every_preview_and_closing_a_pr_removes_only_it() {
     w.github
         .fail(FaultRule::new(Fault::Status(500)).endpoint(Endpoint::Contents));
     assert!(w.syncer.refresh_all().await.is_err());
-    assert_eq!(answer(&w.router).await, good);
+    assert_eq!(answer_sets(&w.router).await, good);
     w.github.clear_faults();
 
-    // Recovery, then positive evidence: PR 2 of web is closed.
+    // Recovery: the push made during the faults reaches api's set, and only it.
     w.syncer.refresh_all().await.unwrap();
-    assert_eq!(answer(&w.router).await, good);
+    let (status, recovered) = answer_sets(&w.router).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(recovered.len(), good.1.len());
+    for (now, before) in recovered.iter().zip(&good.1) {
+        if now["name"] == "preview-api-pr-42" {
+            assert_ne!(now["revision"], before["revision"], "the push is deployed");
+        } else {
+            assert_eq!(now, before);
+        }
+    }
+
+    // Positive evidence: PR 2 of web is closed.
     w.github.close_pull("acme/web", 2);
     w.syncer.refresh_all().await.unwrap();
     let (status, names) = answer(&w.router).await;
@@ -237,6 +263,43 @@ async fn a_failing_repo_leaves_the_others_answering() {
             "preview-web-pr-2",
             "preview-billing-pr-8"
         ]
+    );
+}
+
+#[tokio::test]
+async fn a_commit_github_does_not_know_yet_is_retried_not_cached_as_missing() {
+    let w = world(Duration::from_secs(5)).await;
+    w.syncer.refresh_all().await.unwrap();
+    let good = answer_sets(&w.router).await;
+    // web PR 1 is pushed; GitHub's replicas answer 404 "No commit found" for a moment.
+    let pushed = sha("web#1 pushed");
+    w.github.push_unreplicated("acme/web", 1, &pushed);
+    w.github.put_file(
+        "acme/web",
+        &pushed,
+        ".preview.yaml",
+        "dependencies:\n  api: pr-42\n",
+    );
+    w.github.forget_commit("acme/web", &pushed);
+    assert!(w.syncer.refresh_all().await.is_err());
+    assert_eq!(
+        answer_sets(&w.router).await,
+        good,
+        "the old revision is kept meanwhile"
+    );
+    w.github.know_commit("acme/web", &pushed);
+    w.github.put_file(
+        "acme/web",
+        &pushed,
+        ".preview.yaml",
+        "dependencies:\n  api: pr-42\n",
+    );
+    w.syncer.refresh_all().await.unwrap();
+    let (_, sets) = answer_sets(&w.router).await;
+    assert_eq!(sets[0]["revision"], pushed);
+    assert_eq!(
+        sets[0]["dependencies"]["api"]["route"], "pr-42",
+        "the file was read, not taken as missing"
     );
 }
 

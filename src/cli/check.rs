@@ -9,8 +9,13 @@ use crate::fleet::Fleet;
 use crate::repo_config::{self, Bounds};
 
 pub(super) fn run(args: &CheckConfigArgs) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.path)
+    let bytes = std::fs::read(&args.path)
         .with_context(|| format!("cannot read {}", args.path.display()))?;
+    let path = args.path.display().to_string();
+    let Ok(text) = String::from_utf8(bytes) else {
+        println!("{path}: error: not UTF-8 text\n{path}: 1 error");
+        return Ok(ExitCode::FAILURE);
+    };
     let fleet = match &args.config {
         Some(path) => Some(super::load_fleet(&super::FleetArgs {
             config: Some(path.clone()),
@@ -26,7 +31,6 @@ pub(super) fn run(args: &CheckConfigArgs) -> anyhow::Result<ExitCode> {
         dependencies: &s.dependencies,
         max_ttl: s.policy.max_ttl,
     });
-    let path = args.path.display().to_string();
     match repo_config::parse(&text, bounds.as_ref()) {
         Ok(_) => {
             match service {

@@ -53,6 +53,7 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let cancel = CancellationToken::new();
     tokio::spawn(shutdown_on_signal(cancel.clone()));
     let sync = tokio::spawn(Arc::clone(&syncer).run(cancel.clone()));
+    let sync_died = tokio::spawn(stop_if_sync_dies(sync, cancel.clone()));
     info!(listen = %args.listen, admin = %args.admin_listen, services = fleet.services.len(),
         demo = args.fleet.demo, "preview-tower serving");
     let (plugin_result, admin_result) = tokio::join!(
@@ -60,9 +61,12 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         http::serve(admin_listener, admin, cancel.clone()),
     );
     cancel.cancel();
-    let _ = sync.await;
+    let sync_failed = sync_died.await.unwrap_or(true);
     plugin_result.context("plugin server")?;
     admin_result.context("admin server")?;
+    if sync_failed {
+        bail!("the sync loops stopped unexpectedly; exiting so that the pod restarts");
+    }
     info!("preview-tower stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -73,28 +77,45 @@ fn plugin_token(args: &ServeArgs) -> anyhow::Result<SecretString> {
     if let Some(path) = &args.plugin_token_file {
         return super::read_secret(path, "--plugin-token-file");
     }
-    match &args.plugin_token {
-        Some(token) if !token.trim().is_empty() => Ok(SecretString::from(token.trim().to_owned())),
-        Some(_) => bail!("PREVIEW_TOWER_PLUGIN_TOKEN is empty"),
-        None if args.fleet.demo => {
-            let token = crate::demo::DEMO_TOKEN;
-            let port = args.listen.port();
-            println!(
-                "preview-tower demo: plugin token `{token}` (set PREVIEW_TOWER_PLUGIN_TOKEN to choose one)"
-            );
-            println!(
-                "try: curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \
-                 -d '{{\"applicationSetName\":\"previews\",\"input\":{{\"parameters\":{{}}}}}}' \
-                 http://127.0.0.1:{port}{}",
-                http::PLUGIN_PATH
-            );
-            Ok(SecretString::from(token.to_owned()))
-        }
-        None => bail!(
-            "no plugin token: set --plugin-token-file or PREVIEW_TOWER_PLUGIN_TOKEN \
-             (the value Argo CD sends, from the plugin's token Secret)"
-        ),
+    if let Some(token) = super::secret_from_env(super::PLUGIN_TOKEN_ENV)? {
+        return Ok(token);
     }
+    if !args.fleet.demo {
+        bail!(
+            "no plugin token: set --plugin-token-file or {} \
+             (the value Argo CD sends, from the plugin's token Secret)",
+            super::PLUGIN_TOKEN_ENV
+        );
+    }
+    let token = crate::demo::DEMO_TOKEN;
+    let port = args.listen.port();
+    println!(
+        "preview-tower demo: plugin token `{token}` (set {} to choose one)",
+        super::PLUGIN_TOKEN_ENV
+    );
+    println!(
+        "try: curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \
+         -d '{{\"applicationSetName\":\"previews\",\"input\":{{\"parameters\":{{}}}}}}' \
+         http://127.0.0.1:{port}{}",
+        http::PLUGIN_PATH
+    );
+    Ok(SecretString::from(token.to_owned()))
+}
+
+/// Waits for the sync loops; if they end before shutdown (a panic), stops the servers too: a
+/// plugin answering from a snapshot that nothing refreshes any more must not look healthy.
+/// Returns whether they died.
+async fn stop_if_sync_dies(sync: tokio::task::JoinHandle<()>, cancel: CancellationToken) -> bool {
+    let result = sync.await;
+    if cancel.is_cancelled() && result.is_ok() {
+        return false;
+    }
+    tracing::error!(
+        panicked = result.is_err(),
+        "the sync loops stopped; shutting down"
+    );
+    cancel.cancel();
+    true
 }
 
 async fn shutdown_on_signal(cancel: CancellationToken) {

@@ -151,6 +151,14 @@ impl FakeGitHub {
         self.edit_pull(repo, number, |p| p.head_sha = new_sha.to_owned());
     }
 
+    /// Makes `sha` unknown again, whatever was put in it (see
+    /// [`FakeGitHub::push_unreplicated`]).
+    pub fn forget_commit(&self, repo: &str, sha: &str) {
+        self.with(|s| {
+            s.repo_mut(repo).trees.remove(sha);
+        });
+    }
+
     /// Makes `sha` readable (see [`FakeGitHub::push_unreplicated`]).
     pub fn know_commit(&self, repo: &str, sha: &str) {
         self.with(|s| s.repo_mut(repo).know_commit(sha));
