@@ -293,3 +293,72 @@ fn credentials_never_travel_in_flags_or_urls() {
         "{stderr}"
     );
 }
+
+mod support;
+
+/// `serve --config` with a token, against the fake GitHub: the production path end to end.
+#[tokio::test]
+async fn serve_reads_github_and_answers() {
+    use support::fake_github::{FakeGitHub, FakePull, sha1_hex};
+    let github = FakeGitHub::start().await;
+    for repo in ["acme/web", "acme/api", "acme/billing"] {
+        github.add_repo(repo);
+    }
+    let head = sha1_hex(b"web 5");
+    github.open_pull(
+        "acme/web",
+        FakePull::new(5).head_sha(&head).labels(&["preview"]),
+    );
+    github.put_file("acme/web", &head, ".preview.yaml", "spot: false\n");
+    let fleet = temp_file(preview_tower::demo::FLEET_YAML);
+    let (port, admin) = (free_port(), free_port());
+    let _server = Server(
+        Command::new(BIN)
+            .args([
+                "serve",
+                "--config",
+                fleet.path().to_str().expect("utf-8 path"),
+            ])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--admin-listen", &format!("127.0.0.1:{admin}")])
+            .args(["--github-api-url", github.url().as_str()])
+            .env("PREVIEW_TOWER_GITHUB_TOKEN", "ghp_serve_test")
+            .env("PREVIEW_TOWER_PLUGIN_TOKEN", "argo")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn serve"),
+    );
+    let client = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..200 {
+        let status = client
+            .get(format!("http://127.0.0.1:{admin}/readyz"))
+            .send()
+            .await;
+        if status.is_ok_and(|r| r.status() == 200) {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ready, "serve never became ready against the fake GitHub");
+    let value: Value = client
+        .post(format!("http://127.0.0.1:{port}/api/v1/getparams.execute"))
+        .bearer_auth("argo")
+        .body(r#"{"applicationSetName":"previews","input":{"parameters":{"service":"web"}}}"#)
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("JSON");
+    let sets = value["output"]["parameters"].as_array().expect("sets");
+    assert_eq!(sets.len(), 1);
+    assert_eq!(sets[0]["name"], "preview-web-pr-5");
+    assert_eq!(sets[0]["revision"], head.as_str());
+    assert_eq!(
+        sets[0]["capacity_type"], "on-demand",
+        "the PR's .preview.yaml was read"
+    );
+}
