@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::{Context as _, bail};
 use serde_json::{Value, json};
 
 use super::{OutputFormat, PlanArgs};
@@ -37,11 +37,23 @@ pub(super) async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         Arc::clone(&store),
         Arc::new(Metrics::unregistered()),
     );
-    syncer
-        .refresh_all()
-        .await
-        .context("cannot read pull requests from GitHub")?;
+    let partial = syncer.refresh_all().await.err();
     let snapshot = store.load();
+    let unsynced = snapshot.unsynced_services();
+    let asked_unsynced = unsynced
+        .iter()
+        .any(|s| args.service.as_deref().is_none_or(|asked| asked == s));
+    match partial {
+        Some(error) if asked_unsynced => {
+            return Err(error).context(format!(
+                "cannot list the pull requests of: {}",
+                unsynced.join(", ")
+            ));
+        }
+        // Listed, but some commits could not be read: their PRs show their last good state.
+        Some(error) => eprintln!("warning: some reads failed, the plan may lag: {error}"),
+        None => {}
+    }
     let plan = snapshot.plan();
     let wanted = |service: &str| args.service.as_deref().is_none_or(|s| s == service);
     let text = match args.output {
