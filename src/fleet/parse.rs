@@ -191,10 +191,10 @@ fn refresh_interval(cx: &mut Cx, path: &str, node: &Located) -> Option<Duration>
     if interval >= MIN_REFRESH {
         return Some(interval);
     }
-    let shown = humantime::format_duration(interval).to_string();
     let message = format!(
-        "{} is too often: at least `10s`, to spare GitHub's rate limit",
-        quote(&shown)
+        "`{}` is too often: at least `{}`, to spare GitHub's rate limit",
+        yaml::short_duration(interval),
+        yaml::short_duration(MIN_REFRESH)
     );
     cx.error(path, Some(node), message);
     None

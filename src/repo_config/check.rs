@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::yaml::{Located, Node, code_span, did_you_mean, key_text, one_of, position};
+use super::yaml::{
+    Located, Node, code_span, did_you_mean, key_text, one_of, position, short_duration,
+};
 use super::{Bounds, ConfigError, DependencyTarget, MIN_TTL, RepoConfig};
 use crate::fleet::ServiceName;
 
@@ -212,9 +214,9 @@ impl Checker<'_> {
     }
 
     fn ttl(&mut self, value: &Located) -> Option<Duration> {
-        let ttl = match &value.value {
+        let (ttl, written) = match &value.value {
             Node::Str(text) => match humantime::parse_duration(text.trim()) {
-                Ok(ttl) => ttl,
+                Ok(ttl) => (ttl, text.trim()),
                 Err(_) => {
                     let message = format!("{} is not a duration", quote(text));
                     let hint = "write a number and a unit, e.g. `36h`, `5d` or `2d 12h`";
@@ -233,21 +235,28 @@ impl Checker<'_> {
                 return None;
             }
         };
-        self.ttl_in_bounds(value, ttl).then_some(ttl)
+        self.ttl_in_bounds(value, ttl, written).then_some(ttl)
     }
 
-    fn ttl_in_bounds(&mut self, value: &Located, ttl: Duration) -> bool {
-        let shown = humantime::format_duration(ttl);
+    /// Whether `ttl` is within the bounds; the message echoes the TTL as `written` and shows the
+    /// bounds in their short form (`14d`), never humantime's months and years.
+    fn ttl_in_bounds(&mut self, value: &Located, ttl: Duration, written: &str) -> bool {
         if ttl < MIN_TTL {
-            let message = format!("a TTL of {shown} is shorter than the minimum of 1h");
-            self.error(value, message, Some("ask for at least `1h`".into()));
+            let min = short_duration(MIN_TTL);
+            let message = format!(
+                "a TTL of {} is shorter than the minimum of `{min}`",
+                quote(written)
+            );
+            self.error(value, message, Some(format!("ask for at least `{min}`")));
             return false;
         }
         match self.bounds {
             Some(bounds) if ttl > bounds.max_ttl => {
-                let max = humantime::format_duration(bounds.max_ttl);
-                let message =
-                    format!("a TTL of {shown} is longer than the fleet's maximum of {max}");
+                let max = short_duration(bounds.max_ttl);
+                let message = format!(
+                    "a TTL of {} is longer than the fleet's maximum of `{max}`",
+                    quote(written)
+                );
                 self.error(value, message, Some(format!("ask for at most `{max}`")));
                 false
             }

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::time::Duration;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::options::{DuplicateKeyPolicy, MergeKeyPolicy, NonFiniteFloatPolicy};
@@ -210,6 +211,36 @@ fn is_invisible_format(c: char) -> bool {
             | '\u{2066}'..='\u{2069}'
             | '\u{feff}'
     )
+}
+
+/// `duration` in the short form people write: each unit once, largest first, zeros left out
+/// (`14d`, `2d 12h`, `1h 30m`, `0s`). Unlike humantime's form it has no months or years, which
+/// humantime counts as 30.44 and 365.25 days (`900d` would show as `2years 5months 17days 7h
+/// 12m`), and it reads back to the same duration.
+pub(crate) fn short_duration(duration: Duration) -> String {
+    const UNITS: [(&str, u64); 4] = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)];
+    let mut secs = duration.as_secs();
+    let mut parts = Vec::new();
+    for (unit, size) in UNITS {
+        if secs >= size {
+            parts.push(format!("{}{unit}", secs / size));
+            secs %= size;
+        }
+    }
+    let nanos = duration.subsec_nanos();
+    for (unit, part) in [
+        ("ms", nanos / 1_000_000),
+        ("us", nanos / 1_000 % 1_000),
+        ("ns", nanos % 1_000),
+    ] {
+        if part > 0 {
+            parts.push(format!("{part}{unit}"));
+        }
+    }
+    if parts.is_empty() {
+        return "0s".to_owned();
+    }
+    parts.join(" ")
 }
 
 /// The candidate closest to `word`, when it is close enough to be a likely typo.

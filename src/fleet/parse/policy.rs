@@ -10,7 +10,7 @@ use super::cx::{Cx, Fields, join, quote};
 use super::hours;
 use crate::fleet::{HostPattern, Policy, ServiceName, SleepPolicy, WorkingHours};
 use crate::naming::is_dns_name;
-use crate::repo_config::yaml::{Located, did_you_mean, position};
+use crate::repo_config::yaml::{Located, did_you_mean, position, short_duration};
 
 /// The keys of `defaults` and `overrides`.
 const POLICY_KEYS: [&str; 9] = [
@@ -220,8 +220,8 @@ pub(super) fn resolve(
         let blamed = if max_ttl.is_some() { max_ttl } else { ttl };
         let message = format!(
             "`max_ttl` ({}) is shorter than `ttl` ({}): raise `max_ttl` or lower `ttl`",
-            humantime::format_duration(max_ttl_value),
-            humantime::format_duration(ttl_value)
+            short_duration(max_ttl_value),
+            short_duration(ttl_value)
         );
         blame(cx, blamed, message);
     }

@@ -162,6 +162,12 @@ proptest! {
     }
 
     #[test]
+    fn short_durations_always_read_back(secs in 0u64..100_000_000_000, nanos in 0u32..1_000_000_000) {
+        let duration = Duration::new(secs, nanos);
+        prop_assert_eq!(humantime::parse_duration(&yaml::short_duration(duration)), Ok(duration));
+    }
+
+    #[test]
     fn parse_never_panics_on_any_text(text in any::<String>()) {
         if let Err(errors) = parse(&text, None) {
             prop_assert!(!errors.is_empty());
