@@ -3,14 +3,15 @@
 //! The text is loaded into a located YAML tree (see `repo_config/yaml.rs`), then every key is
 //! read by hand against the schema of `docs/configuration.md`: unknown keys are errors (with a
 //! "did you mean"), values are checked one by one, and the rules that span keys (unique names,
-//! acyclic dependencies, distinct environment variables, TTL bounds, host and namespace lengths)
-//! are checked on the result. Every error found is returned, each naming its field as a path
-//! (`services[1].dependencies[0]`) with its line, and saying how to fix it. Never panics,
-//! whatever the text.
+//! acyclic dependencies, distinct environment variables, unique hosts, TTL bounds, host and
+//! namespace lengths) are checked on the result. Every error found is returned, each naming its
+//! field as a path (`services[1].dependencies[0]`) with its line, and saying how to fix it.
+//! Never panics, whatever the text.
 
 mod cx;
 mod cycles;
 mod env;
+mod host;
 mod hours;
 mod policy;
 mod rules;

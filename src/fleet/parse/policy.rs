@@ -7,7 +7,7 @@ use chrono::{NaiveTime, Weekday};
 use chrono_tz::Tz;
 
 use super::cx::{Cx, Fields, join, quote};
-use super::hours;
+use super::{host, hours};
 use crate::fleet::{HostPattern, Policy, ServiceName, SleepPolicy, WorkingHours};
 use crate::naming::is_dns_name;
 use crate::repo_config::yaml::{Located, did_you_mean, position, short_duration};
@@ -120,35 +120,7 @@ fn label(cx: &mut Cx, path: &str, node: &Located) -> Option<String> {
 }
 
 fn host_pattern(cx: &mut Cx, path: &str, node: &Located) -> Option<String> {
-    let pattern = cx.text(path, node)?;
-    let mut rest = pattern;
-    while let Some(open) = rest.find('{') {
-        let Some(close) = rest[open..].find('}') else {
-            break;
-        };
-        let placeholder = &rest[open..open + close + 1];
-        if !matches!(placeholder, "{service}" | "{number}" | "{base_domain}") {
-            let fix = did_you_mean(placeholder, ["{service}", "{number}", "{base_domain}"])
-                .map_or(String::new(), |close| format!("did you mean `{close}`? "));
-            let message = format!(
-                "{} has the unknown placeholder {}: {fix}use only `{{service}}`, `{{number}}` and `{{base_domain}}`",
-                quote(pattern),
-                quote(placeholder)
-            );
-            cx.error(path, Some(node), message);
-            return None;
-        }
-        rest = &rest[open + close + 1..];
-    }
-    if !pattern.contains("{service}") || !pattern.contains("{number}") {
-        let message = format!(
-            "{} must contain both `{{service}}` and `{{number}}` so that every service × PR gets its own host",
-            quote(pattern)
-        );
-        cx.error(path, Some(node), message);
-        return None;
-    }
-    Some(pattern.to_owned())
+    cx.checked_text(path, node, |pattern| host::shape(pattern).map(|_| ()))
 }
 
 fn replicas(cx: &mut Cx, path: &str, node: &Located) -> Option<u32> {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::cx::{Cx, Fields, index, join, quote};
 use super::policy::{self, HostCheck, Layer};
-use super::{cycles, env, rules};
+use super::{cycles, env, host, rules};
 use crate::fleet::{Database, Seed, Service, ServiceKind, ServiceName};
 use crate::pull_request::RepoName;
 use crate::repo_config::yaml::{Located, Node, did_you_mean};
@@ -66,6 +66,9 @@ pub(super) fn services(cx: &mut Cx, node: &Located, context: &Context<'_>) -> Op
         services.push(service(cx, path, fields, name.as_ref(), &known, context));
     }
     cycles::report(cx, &services, &all);
+    if let Some(base_domain) = context.base_domain {
+        host::report(cx, &services, &all, base_domain);
+    }
     services.into_iter().collect()
 }
 

@@ -55,18 +55,18 @@ fn host_patterns_are_checked() {
         );
     }
     let fleet = parse_ok(&with_defaults(
-        "{host_pattern: 'pr-{number}-{service}.apps.{base_domain}'}",
+        "{host_pattern: 'app-{service}-pr-{number}.apps.{base_domain}'}",
     ));
     assert_eq!(
         fleet.services[0].policy.host_pattern.as_str(),
-        "pr-{number}-{service}.apps.{base_domain}"
+        "app-{service}-pr-{number}.apps.{base_domain}"
     );
 }
 
 #[test]
 fn the_default_host_pattern_is_checked_with_the_longest_service_name() {
     let long = "a".repeat(40);
-    let pattern = "'{service}-{service}-pr-{number}.{base_domain}'";
+    let pattern = "'{service}-preview-environment-pr-{number}.{base_domain}'";
     let text =
         fleet_yaml(&format!("defaults: {{host_pattern: {pattern}}}"), "", "").replace("api", &long);
     assert_error(
