@@ -3,12 +3,15 @@
 //! The text is loaded into a located YAML tree (see `repo_config/yaml.rs`), then every key is
 //! read by hand against the schema of `docs/configuration.md`: unknown keys are errors (with a
 //! "did you mean"), values are checked one by one, and the rules that span keys (unique names,
-//! acyclic dependencies, TTL bounds, host and namespace lengths) are checked on the result. Every
-//! error found is returned, each naming its field as a path (`services[1].dependencies[0]`) with
-//! its line, and saying how to fix it. Never panics, whatever the text.
+//! acyclic dependencies, distinct environment variables, unique hosts, TTL bounds, host and
+//! namespace lengths) are checked on the result. Every error found is returned, each naming its
+//! field as a path (`services[1].dependencies[0]`) with its line, and saying how to fix it.
+//! Never panics, whatever the text.
 
 mod cx;
 mod cycles;
+mod env;
+mod host;
 mod hours;
 mod policy;
 mod rules;
@@ -191,10 +194,10 @@ fn refresh_interval(cx: &mut Cx, path: &str, node: &Located) -> Option<Duration>
     if interval >= MIN_REFRESH {
         return Some(interval);
     }
-    let shown = humantime::format_duration(interval).to_string();
     let message = format!(
-        "{} is too often: at least `10s`, to spare GitHub's rate limit",
-        quote(&shown)
+        "`{}` is too often: at least `{}`, to spare GitHub's rate limit",
+        yaml::short_duration(interval),
+        yaml::short_duration(MIN_REFRESH)
     );
     cx.error(path, Some(node), message);
     None

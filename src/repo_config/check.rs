@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::yaml::{Located, Node, did_you_mean, key_text, one_of, position, sanitize};
+use super::yaml::{
+    Located, Node, code_span, did_you_mean, key_text, one_of, position, short_duration,
+};
 use super::{Bounds, ConfigError, DependencyTarget, MIN_TTL, RepoConfig};
 use crate::fleet::ServiceName;
 
@@ -28,6 +30,11 @@ const FLEET_ONLY: [&str; 12] = [
 
 /// Longest piece of untrusted text quoted back in a message.
 const QUOTE_MAX: usize = 60;
+
+/// Untrusted `text` quoted for a message: a code span it cannot break out of (see [`code_span`]).
+fn quote(text: &str) -> String {
+    code_span(text, QUOTE_MAX)
+}
 
 /// Validates the whole file; returns what was valid and every error.
 pub(super) fn config(
@@ -89,9 +96,8 @@ impl Checker<'_> {
             return None;
         };
         let Some(name) = KEYS.iter().copied().find(|k| *k == text.as_ref()) else {
-            let shown = sanitize(&text, QUOTE_MAX);
             let hint = unknown_setting_hint(&text);
-            self.error(key, format!("unknown setting `{shown}`"), Some(hint));
+            self.error(key, format!("unknown setting {}", quote(&text)), Some(hint));
             return None;
         };
         self.first_time(key, name, seen, "setting").then_some(name)
@@ -111,8 +117,8 @@ impl Checker<'_> {
                     Some(line) => format!("keep one: it is first set on line {line}"),
                     None => "keep one".to_owned(),
                 };
-                let shown = sanitize(name, QUOTE_MAX);
-                self.error(key, format!("{what} `{shown}` is set twice"), Some(hint));
+                let message = format!("{what} {} is set twice", quote(name));
+                self.error(key, message, Some(hint));
                 false
             }
             None => {
@@ -164,7 +170,7 @@ impl Checker<'_> {
             self.error(key, "a dependency name must be plain text".into(), None);
             return None;
         };
-        let shown = sanitize(&text, QUOTE_MAX);
+        let shown = quote(&text);
         let Some(bounds) = self.bounds else {
             let name = ServiceName::new(&text);
             if name.is_none() {
@@ -172,7 +178,7 @@ impl Checker<'_> {
                             at most 40 characters";
                 self.error(
                     key,
-                    format!("`{shown}` is not a service name"),
+                    format!("{shown} is not a service name"),
                     Some(hint.into()),
                 );
             }
@@ -201,18 +207,18 @@ impl Checker<'_> {
         };
         self.error(
             key,
-            format!("`{shown}` is not a dependency of this service"),
+            format!("{shown} is not a dependency of this service"),
             Some(hint),
         );
         None
     }
 
     fn ttl(&mut self, value: &Located) -> Option<Duration> {
-        let ttl = match &value.value {
+        let (ttl, written) = match &value.value {
             Node::Str(text) => match humantime::parse_duration(text.trim()) {
-                Ok(ttl) => ttl,
+                Ok(ttl) => (ttl, text.trim()),
                 Err(_) => {
-                    let message = format!("`{}` is not a duration", sanitize(text, QUOTE_MAX));
+                    let message = format!("{} is not a duration", quote(text));
                     let hint = "write a number and a unit, e.g. `36h`, `5d` or `2d 12h`";
                     self.error(value, message, Some(hint.into()));
                     return None;
@@ -229,21 +235,28 @@ impl Checker<'_> {
                 return None;
             }
         };
-        self.ttl_in_bounds(value, ttl).then_some(ttl)
+        self.ttl_in_bounds(value, ttl, written).then_some(ttl)
     }
 
-    fn ttl_in_bounds(&mut self, value: &Located, ttl: Duration) -> bool {
-        let shown = humantime::format_duration(ttl);
+    /// Whether `ttl` is within the bounds; the message echoes the TTL as `written` and shows the
+    /// bounds in their short form (`14d`), never humantime's months and years.
+    fn ttl_in_bounds(&mut self, value: &Located, ttl: Duration, written: &str) -> bool {
         if ttl < MIN_TTL {
-            let message = format!("a TTL of {shown} is shorter than the minimum of 1h");
-            self.error(value, message, Some("ask for at least `1h`".into()));
+            let min = short_duration(MIN_TTL);
+            let message = format!(
+                "a TTL of {} is shorter than the minimum of `{min}`",
+                quote(written)
+            );
+            self.error(value, message, Some(format!("ask for at least `{min}`")));
             return false;
         }
         match self.bounds {
             Some(bounds) if ttl > bounds.max_ttl => {
-                let max = humantime::format_duration(bounds.max_ttl);
-                let message =
-                    format!("a TTL of {shown} is longer than the fleet's maximum of {max}");
+                let max = short_duration(bounds.max_ttl);
+                let message = format!(
+                    "a TTL of {} is longer than the fleet's maximum of `{max}`",
+                    quote(written)
+                );
                 self.error(value, message, Some(format!("ask for at most `{max}`")));
                 false
             }
@@ -256,7 +269,7 @@ impl Checker<'_> {
             return Some(b);
         }
         let found = match &value.value {
-            Node::Str(text) => format!("`{}`", sanitize(text, QUOTE_MAX)),
+            Node::Str(text) => quote(text),
             other => other.kind().to_owned(),
         };
         let hint = "write `true` or `false` (words like `yes` or `off` are not booleans here)";
@@ -300,7 +313,7 @@ fn parse_target(value: &Node) -> Result<DependencyTarget, (String, String)> {
         return match u32::try_from(number) {
             Ok(n) if n > 0 => Ok(DependencyTarget::PullRequest(number)),
             _ => Err((
-                format!("`{text}` is not a valid PR number"),
+                format!("{} is not a valid PR number", quote(text)),
                 "PR numbers are between 1 and 4294967295".into(),
             )),
         };
@@ -310,11 +323,10 @@ fn parse_target(value: &Node) -> Result<DependencyTarget, (String, String)> {
 
 /// The message and hint for a target that is neither `staging` nor `pr-<N>`.
 fn target_mistake(text: &str) -> (String, String) {
-    let shown = sanitize(text, QUOTE_MAX);
     if let Some(digits) = pr_digits(text) {
-        return pr_suggestion(&shown, digits);
+        return pr_suggestion(text, digits);
     }
-    let message = format!("`{shown}` is not a dependency target");
+    let message = format!("{} is not a dependency target", quote(text));
     if text.contains("://") || text.contains('/') || text.contains('.') || text.contains(':') {
         let hint = "a dependency can only point at `staging` or a PR's preview (`pr-<N>`): \
                     URLs, hosts, namespaces and images come from the fleet, not from the PR";
@@ -330,8 +342,8 @@ fn target_mistake(text: &str) -> (String, String) {
 }
 
 /// The message and hint for a PR reference written the wrong way (`12`, `#12`, `PR-12`).
-fn pr_suggestion(shown: &str, digits: &str) -> (String, String) {
-    let message = format!("`{shown}` is not a dependency target");
+fn pr_suggestion(written: &str, digits: &str) -> (String, String) {
+    let message = format!("{} is not a dependency target", quote(written));
     match canonical_number(digits.trim_start_matches('0'))
         .filter(|n| (1..=u64::from(u32::MAX)).contains(n))
     {

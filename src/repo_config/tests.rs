@@ -126,9 +126,11 @@ fn unknown_keys_suggest_the_closest_one() {
 fn ttls_are_durations_within_bounds() {
     #[rustfmt::skip]
     let cases = [
-        ("ttl: 30m\n", "shorter than the minimum of 1h", "at least `1h`"),
+        ("ttl: 30m\n", "a TTL of `30m` is shorter than the minimum of `1h`", "at least `1h`"),
         ("ttl: 0s\n", "shorter than the minimum", "at least `1h`"),
-        ("ttl: 15d\n", "longer than the fleet's maximum of 14days", "at most `14days`"),
+        ("ttl: 15d\n", "a TTL of `15d` is longer than the fleet's maximum of `14d`", "at most `14d`"),
+        ("ttl: 900d\n", "a TTL of `900d` is longer than the fleet's maximum of `14d`", "at most `14d`"),
+        ("ttl: ' 2weeks 1h '\n", "a TTL of `2weeks 1h` is longer", "at most `14d`"),
         ("ttl: 5\n", "`5` has no unit", "`5h` or `5d`"),
         ("ttl: soon\n", "`soon` is not a duration", "e.g. `36h`"),
         ("ttl: -5d\n", "is not a duration", "e.g. `36h`"),
@@ -140,6 +142,36 @@ fn ttls_are_durations_within_bounds() {
         }
     });
     assert_eq!(parse("ttl: 30d\n", None).map(|c| c.ttl), Ok(Some(30 * DAY)));
+}
+
+#[test]
+fn the_maximum_ttl_is_shown_in_its_short_form() {
+    let dependencies = names(&[]);
+    let bounds = Bounds {
+        dependencies: &dependencies,
+        max_ttl: 2 * DAY + 12 * HOUR + Duration::from_millis(1500),
+    };
+    let errors = errors("ttl: 900d\n", Some(&bounds));
+    assert_eq!(
+        errors[0].message,
+        "a TTL of `900d` is longer than the fleet's maximum of `2d 12h 1s 500ms`"
+    );
+}
+
+#[test]
+fn short_durations_read_back_to_the_same_duration() {
+    #[rustfmt::skip]
+    let cases = [
+        (Duration::ZERO, "0s"),
+        (14 * DAY, "14d"),
+        (900 * DAY, "900d"),
+        (DAY + HOUR + Duration::from_secs(61), "1d 1h 1m 1s"),
+        (Duration::from_nanos(1_002_003_004), "1s 2ms 3us 4ns"),
+    ];
+    for (duration, text) in cases {
+        assert_eq!(yaml::short_duration(duration), text);
+        assert_eq!(humantime::parse_duration(text), Ok(duration));
+    }
 }
 
 #[test]

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::time::Duration;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::options::{DuplicateKeyPolicy, MergeKeyPolicy, NonFiniteFloatPolicy};
@@ -160,7 +161,14 @@ fn is_limit(err: &serde_saphyr::Error) -> bool {
     ) || matches!(err, E::AliasError { error, .. } if is_limit(error))
 }
 
-/// Untrusted text made safe to show: control characters escaped, at most `max` characters.
+/// Untrusted text made safe to show inside a Markdown code span, as messages quote it (they end
+/// up in PR comments, see [`code_span`]):
+///
+/// - a backtick becomes `'`, so that the text can never close the span it is quoted in;
+/// - control characters, newlines included, and invisible formatting characters (bidi
+///   overrides, zero-width spaces, line separators) are shown escaped (`\n`, `\u{202e}`), so the
+///   text stays on one line and reads as it is;
+/// - at most `max` characters of the text are kept, `…` marking a cut.
 pub(crate) fn sanitize(text: &str, max: usize) -> String {
     let mut out = String::new();
     for (count, c) in text.chars().enumerate() {
@@ -168,13 +176,71 @@ pub(crate) fn sanitize(text: &str, max: usize) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
+        match c {
+            '`' => out.push('\''),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c if is_invisible_format(c) => out.extend(c.escape_unicode()),
+            c => out.push(c),
         }
     }
     out
+}
+
+/// `text` quoted for a message as a Markdown code span: sanitized (see [`sanitize`]) and cut at
+/// `max` characters. Empty text shows as `""`, as an empty span would not render.
+pub(crate) fn code_span(text: &str, max: usize) -> String {
+    let shown = sanitize(text, max);
+    if shown.is_empty() {
+        "`\"\"`".to_owned()
+    } else {
+        format!("`{shown}`")
+    }
+}
+
+/// Characters that change how text around them is shown without being seen: bidi controls,
+/// zero-width characters, line and paragraph separators, the byte-order mark, the soft hyphen.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{61c}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}'
+    )
+}
+
+/// `duration` in the short form people write: each unit once, largest first, zeros left out
+/// (`14d`, `2d 12h`, `1h 30m`, `0s`). Unlike humantime's form it has no months or years, which
+/// humantime counts as 30.44 and 365.25 days (`900d` would show as `2years 5months 17days 7h
+/// 12m`), and it reads back to the same duration.
+pub(crate) fn short_duration(duration: Duration) -> String {
+    const UNITS: [(&str, u64); 4] = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)];
+    let mut secs = duration.as_secs();
+    let mut parts = Vec::new();
+    for (unit, size) in UNITS {
+        if secs >= size {
+            parts.push(format!("{}{unit}", secs / size));
+            secs %= size;
+        }
+    }
+    let nanos = duration.subsec_nanos();
+    for (unit, part) in [
+        ("ms", nanos / 1_000_000),
+        ("us", nanos / 1_000 % 1_000),
+        ("ns", nanos % 1_000),
+    ] {
+        if part > 0 {
+            parts.push(format!("{part}{unit}"));
+        }
+    }
+    if parts.is_empty() {
+        return "0s".to_owned();
+    }
+    parts.join(" ")
 }
 
 /// The candidate closest to `word`, when it is close enough to be a likely typo.

@@ -5,14 +5,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use super::FleetError;
-use crate::repo_config::yaml::{Located, Node, did_you_mean, key_text, one_of, position, sanitize};
+use crate::repo_config::yaml::{
+    Located, Node, code_span, did_you_mean, key_text, one_of, position, sanitize,
+};
 
 /// Longest piece of file text quoted back in a message.
 const QUOTE_MAX: usize = 80;
 
-/// `value` quoted for a message: escaped and cut.
+/// `value` quoted for a message as a code span: escaped and cut (see [`code_span`]).
 pub(super) fn quote(value: &str) -> String {
-    format!("`{}`", sanitize(value, QUOTE_MAX))
+    code_span(value, QUOTE_MAX)
 }
 
 /// `path.key`, or `key` at the root.

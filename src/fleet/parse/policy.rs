@@ -7,10 +7,10 @@ use chrono::{NaiveTime, Weekday};
 use chrono_tz::Tz;
 
 use super::cx::{Cx, Fields, join, quote};
-use super::hours;
+use super::{host, hours};
 use crate::fleet::{HostPattern, Policy, ServiceName, SleepPolicy, WorkingHours};
 use crate::naming::is_dns_name;
-use crate::repo_config::yaml::{Located, did_you_mean, position};
+use crate::repo_config::yaml::{Located, did_you_mean, position, short_duration};
 
 /// The keys of `defaults` and `overrides`.
 const POLICY_KEYS: [&str; 9] = [
@@ -120,35 +120,7 @@ fn label(cx: &mut Cx, path: &str, node: &Located) -> Option<String> {
 }
 
 fn host_pattern(cx: &mut Cx, path: &str, node: &Located) -> Option<String> {
-    let pattern = cx.text(path, node)?;
-    let mut rest = pattern;
-    while let Some(open) = rest.find('{') {
-        let Some(close) = rest[open..].find('}') else {
-            break;
-        };
-        let placeholder = &rest[open..open + close + 1];
-        if !matches!(placeholder, "{service}" | "{number}" | "{base_domain}") {
-            let fix = did_you_mean(placeholder, ["{service}", "{number}", "{base_domain}"])
-                .map_or(String::new(), |close| format!("did you mean `{close}`? "));
-            let message = format!(
-                "{} has the unknown placeholder {}: {fix}use only `{{service}}`, `{{number}}` and `{{base_domain}}`",
-                quote(pattern),
-                quote(placeholder)
-            );
-            cx.error(path, Some(node), message);
-            return None;
-        }
-        rest = &rest[open + close + 1..];
-    }
-    if !pattern.contains("{service}") || !pattern.contains("{number}") {
-        let message = format!(
-            "{} must contain both `{{service}}` and `{{number}}` so that every service × PR gets its own host",
-            quote(pattern)
-        );
-        cx.error(path, Some(node), message);
-        return None;
-    }
-    Some(pattern.to_owned())
+    cx.checked_text(path, node, |pattern| host::shape(pattern).map(|_| ()))
 }
 
 fn replicas(cx: &mut Cx, path: &str, node: &Located) -> Option<u32> {
@@ -220,8 +192,8 @@ pub(super) fn resolve(
         let blamed = if max_ttl.is_some() { max_ttl } else { ttl };
         let message = format!(
             "`max_ttl` ({}) is shorter than `ttl` ({}): raise `max_ttl` or lower `ttl`",
-            humantime::format_duration(max_ttl_value),
-            humantime::format_duration(ttl_value)
+            short_duration(max_ttl_value),
+            short_duration(ttl_value)
         );
         blame(cx, blamed, message);
     }

@@ -5,6 +5,7 @@ use url::Url;
 
 use super::cx::quote;
 use crate::naming::is_dns_name;
+use crate::repo_config::yaml::sanitize;
 
 /// A path inside a repository: relative, without `..`.
 pub(super) fn relative_path(path: &str) -> Result<(), String> {
@@ -95,7 +96,7 @@ pub(super) fn image_repository(image: &str) -> Result<(), String> {
 }
 
 fn digest_shown(text: &str) -> String {
-    text.chars().take(20).filter(|c| !c.is_control()).collect()
+    sanitize(text, 20)
 }
 
 /// Whether the first component of an image reference names a registry, as Docker decides it.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::cx::{Cx, Fields, index, join, quote};
 use super::policy::{self, HostCheck, Layer};
-use super::{cycles, rules};
+use super::{cycles, env, host, rules};
 use crate::fleet::{Database, Seed, Service, ServiceKind, ServiceName};
 use crate::pull_request::RepoName;
 use crate::repo_config::yaml::{Located, Node, did_you_mean};
@@ -66,6 +66,9 @@ pub(super) fn services(cx: &mut Cx, node: &Located, context: &Context<'_>) -> Op
         services.push(service(cx, path, fields, name.as_ref(), &known, context));
     }
     cycles::report(cx, &services, &all);
+    if let Some(base_domain) = context.base_domain {
+        host::report(cx, &services, &all, base_domain);
+    }
     services.into_iter().collect()
 }
 
@@ -78,13 +81,20 @@ fn names(cx: &mut Cx, all: &[(String, Fields<'_>)]) -> Vec<Option<ServiceName>> 
         let name = fields.require(cx, "name", "web").and_then(|node| {
             let text = cx.text(&field, node)?;
             let name = ServiceName::new(text);
-            if name.is_none() {
-                let message = format!(
-                    "{} is not a service name: use at most {} lowercase letters, digits and `-`, starting and ending with a letter or digit",
-                    quote(text),
-                    ServiceName::MAX_LEN
-                );
-                cx.error(&field, Some(node), message);
+            match &name {
+                None => {
+                    let message = format!(
+                        "{} is not a service name: use at most {} lowercase letters, digits and `-`, starting and ending with a letter or digit",
+                        quote(text),
+                        ServiceName::MAX_LEN
+                    );
+                    cx.error(&field, Some(node), message);
+                }
+                // Reported, but kept as a name: a dependency on it gets its own error.
+                Some(name) if env::is_reserved(name.as_str()) => {
+                    cx.error(&field, Some(node), env::reserved_name_message(name.as_str()));
+                }
+                Some(_) => {}
             }
             name.map(|name| (name, node))
         });
@@ -254,7 +264,8 @@ fn dependencies(
     };
     let path = fields.path("dependencies");
     let items = cx.list(&path, node)?;
-    let mut dependencies: Vec<ServiceName> = Vec::with_capacity(items.len());
+    // Each accepted dependency with its index in the list.
+    let mut dependencies: Vec<(ServiceName, usize)> = Vec::with_capacity(items.len());
     let mut valid = true;
     for (i, item) in items.iter().enumerate() {
         let field = index(&path, i);
@@ -269,13 +280,19 @@ fn dependencies(
                     quote(text)
                 )
             }
-            Some(dep) if dependencies.contains(dep) => {
+            Some(dep) if dependencies.iter().any(|(d, _)| d == *dep) => {
                 format!("{} is listed twice: remove one", quote(text))
             }
-            Some(dep) => {
-                dependencies.push((*dep).clone());
-                continue;
+            Some(dep) if env::is_reserved(dep.as_str()) => {
+                env::reserved_dependency_message(dep.as_str())
             }
+            Some(dep) => match clash(dep, &dependencies, &path) {
+                Some(message) => message,
+                None => {
+                    dependencies.push(((*dep).clone(), i));
+                    continue;
+                }
+            },
             None => {
                 let fix = did_you_mean(text, known.iter().map(|k| k.as_str()))
                     .map_or(String::new(), |c| format!("did you mean `{c}`? "));
@@ -288,7 +305,19 @@ fn dependencies(
         cx.error(&field, Some(item), message);
         valid = false;
     }
-    valid.then_some(dependencies)
+    valid.then(|| dependencies.into_iter().map(|(dep, _)| dep).collect())
+}
+
+/// Why `dep` cannot be a dependency beside the `earlier` ones of the list at `path`: both would
+/// set the same environment variable.
+fn clash(dep: &ServiceName, earlier: &[(ServiceName, usize)], path: &str) -> Option<String> {
+    earlier.iter().find_map(|(other, j)| {
+        let variable = env::shared_variable(dep.as_str(), other.as_str())?;
+        Some(format!(
+            "`{dep}` cannot be a dependency beside `{other}` ({}): both would set the environment variable `{variable}`; rename one of the two services",
+            index(path, *j)
+        ))
+    })
 }
 
 fn databases(cx: &mut Cx, fields: &Fields<'_>) -> Option<BTreeSet<Database>> {

@@ -26,7 +26,7 @@ fn default_keys_are_checked() {
         ("{ttl: 0s}", "defaults.ttl", &["longer than zero"]),
         ("{ttl: 3}", "defaults.ttl", &["no unit"]),
         ("{max_ttl: forever}", "defaults.max_ttl", &["not a duration"]),
-        ("{ttl: 20d}", "defaults.ttl", &["`max_ttl` (14days) is shorter than `ttl` (20days)"]),
+        ("{ttl: 20d}", "defaults.ttl", &["`max_ttl` (14d) is shorter than `ttl` (20d)"]),
         ("{ttl: 2d, max_ttl: 1d}", "defaults.max_ttl", &["shorter than `ttl`"]),
         ("{tll: 2d}", "defaults.tll", &["unknown key", "did you mean `ttl`?"]),
         ("{sleep: {enable: false}}", "defaults.sleep.enable", &["did you mean `enabled`?"]),
@@ -55,18 +55,18 @@ fn host_patterns_are_checked() {
         );
     }
     let fleet = parse_ok(&with_defaults(
-        "{host_pattern: 'pr-{number}-{service}.apps.{base_domain}'}",
+        "{host_pattern: 'app-{service}-pr-{number}.apps.{base_domain}'}",
     ));
     assert_eq!(
         fleet.services[0].policy.host_pattern.as_str(),
-        "pr-{number}-{service}.apps.{base_domain}"
+        "app-{service}-pr-{number}.apps.{base_domain}"
     );
 }
 
 #[test]
 fn the_default_host_pattern_is_checked_with_the_longest_service_name() {
     let long = "a".repeat(40);
-    let pattern = "'{service}-{service}-pr-{number}.{base_domain}'";
+    let pattern = "'{service}-preview-environment-pr-{number}.{base_domain}'";
     let text =
         fleet_yaml(&format!("defaults: {{host_pattern: {pattern}}}"), "", "").replace("api", &long);
     assert_error(
@@ -159,7 +159,7 @@ fn overrides_merge_key_by_key_over_the_defaults() {
 fn override_errors_name_the_service_field() {
     #[rustfmt::skip]
     let cases: &[(&str, &str, &[&str])] = &[
-        ("overrides: {max_ttl: 1d}", "services[1].overrides.max_ttl", &["shorter than `ttl` (3days)"]),
+        ("overrides: {max_ttl: 1d}", "services[1].overrides.max_ttl", &["shorter than `ttl` (3d)"]),
         ("overrides: {replicas: 50}", "services[1].overrides.replicas", &["from 1 to 10"]),
         ("overrides: {sleep: {working_hours: {end: '06:00'}}}", "services[1].overrides.sleep.working_hours.end", &["after `start`"]),
         ("overrides: {host_pattern: '{service}.{base_domain}'}", "services[1].overrides.host_pattern", &["must contain both"]),
