@@ -27,6 +27,9 @@ pub struct Fleet {
     /// Web address of GitHub, for repository and PR links (default `https://github.com`;
     /// GitHub Enterprise: `https://ghe.example.com`).
     pub github_url: Url,
+    /// PostgreSQL image (with tag) for backends that have no seed image (default
+    /// `public.ecr.aws/docker/library/postgres:17-alpine`).
+    pub postgres_image: String,
     /// Prefix of every preview's namespace and Application name (a DNS label, e.g. `preview`).
     pub namespace_prefix: String,
     /// Path of the repo config file in each app repo (default `.preview.yaml`).
@@ -190,9 +193,10 @@ pub struct Policy {
     pub sleep: SleepPolicy,
 }
 
-/// A host template with the placeholders `{service}`, `{number}` and `{base_domain}`.
-/// Validated to contain `{service}` and `{number}` so that hosts are unique per service × PR,
-/// and to give a valid DNS name.
+/// A host template with the placeholders `{service}`, `{number}` and `{base_domain}`,
+/// validated (`fleet/parse/host.rs`) so that hosts are provably unique per service × PR:
+/// `{service}` then `{number}` in the first label, separated by text that does not end with a
+/// digit, `{number}` ending the label; and to give a valid DNS name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HostPattern(String);
 

@@ -68,6 +68,28 @@ pub fn preview_name(prefix: &str, service: &ServiceName, number: u64) -> String 
     format!("{prefix}-{service}-pr-{number}")
 }
 
+/// The environment variables the plugin sets for every preview (`env` and `env_patch`).
+pub const PREVIEW_ENV: [&str; 6] = [
+    "PREVIEW_SERVICE",
+    "PREVIEW_PR_NUMBER",
+    "PREVIEW_HOST",
+    "PREVIEW_URL",
+    "PREVIEW_REVISION",
+    "PREVIEW_BASE_DOMAIN",
+];
+
+/// The prefix of a dependency's environment variables: `billing-api` → `BILLING_API`.
+pub fn env_prefix(service: &str) -> String {
+    service.to_ascii_uppercase().replace('-', "_")
+}
+
+/// The variables a dependency on `service` sets: its public URL, its in-cluster URL and its
+/// route (`staging` or `pr-<N>`), in that order.
+pub fn dependency_env(service: &str) -> [String; 3] {
+    let prefix = env_prefix(service);
+    ["_URL", "_INTERNAL_URL", "_ROUTE"].map(|suffix| format!("{prefix}{suffix}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,7 +45,7 @@ pub fn render(preview: &Preview, fleet: &Fleet, mode: Mode) -> ParamSet {
     if mode == Mode::Full {
         pull_request_params(preview, &mut put);
     }
-    let env = env(preview);
+    let env = env(preview, fleet);
     let seed_tag = preview
         .seed_image
         .as_deref()
@@ -82,6 +82,16 @@ pub fn render(preview: &Preview, fleet: &Fleet, mode: Mode) -> ParamSet {
         json!(preview.seed_image.as_deref().unwrap_or("")),
     );
     put("seed_tag", json!(seed_tag));
+    put(
+        "postgres_image",
+        json!(
+            preview
+                .seed_image
+                .as_deref()
+                .unwrap_or(&fleet.postgres_image)
+        ),
+    );
+    put("base_domain", json!(fleet.base_domain));
     put("databases", json!(databases(service)));
     put("capacity_type", json!(preview.capacity.as_str()));
     put(
@@ -164,26 +174,25 @@ fn dependencies(preview: &Preview) -> Value {
     Value::Object(deps)
 }
 
-/// The environment variable name of a dependency's URL: `billing-api` → `BILLING_API`.
-pub fn env_prefix(service: &str) -> String {
-    service.to_ascii_uppercase().replace('-', "_")
-}
-
-fn env(preview: &Preview) -> Map<String, Value> {
-    let mut env = Map::new();
-    env.insert("PREVIEW_SERVICE".into(), json!(preview.service));
-    env.insert(
-        "PREVIEW_PR_NUMBER".into(),
-        json!(preview.pr.number.to_string()),
-    );
-    env.insert("PREVIEW_HOST".into(), json!(preview.host));
-    env.insert("PREVIEW_URL".into(), json!(preview.url));
-    env.insert("PREVIEW_REVISION".into(), json!(preview.revision));
+fn env(preview: &Preview, fleet: &Fleet) -> Map<String, Value> {
+    let own = [
+        preview.service.to_string(),
+        preview.pr.number.to_string(),
+        preview.host.clone(),
+        preview.url.clone(),
+        preview.revision.clone(),
+        fleet.base_domain.clone(),
+    ];
+    let mut env: Map<String, Value> = naming::PREVIEW_ENV
+        .iter()
+        .zip(own)
+        .map(|(name, value)| ((*name).to_owned(), json!(value)))
+        .collect();
     for dep in &preview.dependencies {
-        let prefix = env_prefix(dep.service.as_str());
-        env.insert(format!("{prefix}_URL"), json!(dep.url));
-        env.insert(format!("{prefix}_INTERNAL_URL"), json!(dep.internal_url));
-        env.insert(format!("{prefix}_ROUTE"), json!(dep.route_label()));
+        let [url, internal_url, route] = naming::dependency_env(dep.service.as_str());
+        env.insert(url, json!(dep.url));
+        env.insert(internal_url, json!(dep.internal_url));
+        env.insert(route, json!(dep.route_label()));
     }
     env
 }

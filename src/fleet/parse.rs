@@ -48,9 +48,14 @@ impl fmt::Display for FleetError {
     }
 }
 
-const ROOT_KEYS: [&str; 8] = [
+/// PostgreSQL for backends without a seed image: the official image, from ECR Public (no Docker
+/// Hub rate limit on EKS).
+const DEFAULT_POSTGRES_IMAGE: &str = "public.ecr.aws/docker/library/postgres:17-alpine";
+
+const ROOT_KEYS: [&str; 9] = [
     "base_domain",
     "github_url",
+    "postgres_image",
     "namespace_prefix",
     "repo_config_path",
     "refresh_interval",
@@ -132,6 +137,9 @@ fn whole_file(line: Option<u32>, message: &str) -> FleetError {
 fn fleet(cx: &mut Cx, fields: &Fields<'_>) -> Option<Fleet> {
     let base_domain = fields.read_required(cx, "base_domain", "preview.example.com", base_domain);
     let github_url = fields.read_optional(cx, "github_url", service::url);
+    let postgres_image = fields.read_optional(cx, "postgres_image", |cx, path, node| {
+        cx.checked_text(path, node, rules::tagged_image)
+    });
     let namespace_prefix = fields.read_optional(cx, "namespace_prefix", namespace_prefix);
     let repo_config_path = fields.read_optional(cx, "repo_config_path", repo_config_path);
     let refresh_interval = fields.read_optional(cx, "refresh_interval", refresh_interval);
@@ -153,6 +161,7 @@ fn fleet(cx: &mut Cx, fields: &Fields<'_>) -> Option<Fleet> {
     Some(Fleet {
         base_domain: base_domain?,
         github_url: github_url?.or_else(|| url::Url::parse("https://github.com").ok())?,
+        postgres_image: postgres_image?.unwrap_or_else(|| DEFAULT_POSTGRES_IMAGE.to_owned()),
         namespace_prefix,
         repo_config_path: repo_config_path?.unwrap_or_else(|| ".preview.yaml".to_owned()),
         refresh_interval: refresh_interval?.unwrap_or(Duration::from_secs(60)),

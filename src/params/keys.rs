@@ -152,6 +152,14 @@ pub const KEYS: &[ParamKey] = &[
         "Tree SHA of the seed path at `revision` (`git rev-parse <revision>:<path>`), or empty.",
     ),
     key(
+        "postgres_image",
+        "PostgreSQL image of the preview: `seed_image` when the service has one, else the fleet's `postgres_image`. Never empty, so it can always be an image override.",
+    ),
+    key(
+        "base_domain",
+        "The fleet's base domain: `preview.example.com` (for CORS rules over every preview).",
+    ),
+    key(
         "databases",
         "Comma-separated databases the preview runs: `postgres,redis,mongodb`, or empty.",
     ),
@@ -190,7 +198,7 @@ pub const KEYS: &[ParamKey] = &[
     ),
     map_key(
         "env",
-        "Environment variables for the workloads: `PREVIEW_*` and, per dependency, `<NAME>_URL` and `<NAME>_INTERNAL_URL`.",
+        "Environment variables for the workloads: `PREVIEW_SERVICE`, `PREVIEW_PR_NUMBER`, `PREVIEW_HOST`, `PREVIEW_URL`, `PREVIEW_REVISION`, `PREVIEW_BASE_DOMAIN` and, per dependency, `<NAME>_URL`, `<NAME>_INTERNAL_URL` and `<NAME>_ROUTE`.",
     ),
     key(
         "env_patch",

@@ -1,30 +1,17 @@
 //! The environment variables a preview's workloads get (see `params::env`): the plugin's own
 //! `PREVIEW_*`, and per dependency `<P>_URL`, `<P>_INTERNAL_URL` and `<P>_ROUTE` with
-//! `P = params::env_prefix(dependency)`. Names the fleet file must not allow, so that no
+//! `P = naming::env_prefix(dependency)` (names from [`crate::naming`]). Names the fleet file must not allow, so that no
 //! variable silently overwrites another: service names whose variables would start with
 //! `PREVIEW_`, and two dependencies of one service that would set the same variable.
 
-use crate::params::env_prefix;
-
-/// The plugin's own variables, set for every preview.
-pub(super) const OWN: [&str; 5] = [
-    "PREVIEW_SERVICE",
-    "PREVIEW_PR_NUMBER",
-    "PREVIEW_HOST",
-    "PREVIEW_URL",
-    "PREVIEW_REVISION",
-];
-
-/// What `params::env` appends to a dependency's prefix.
-const SUFFIXES: [&str; 3] = ["_URL", "_INTERNAL_URL", "_ROUTE"];
+use crate::naming::{PREVIEW_ENV as OWN, dependency_env};
 
 /// The namespace of the plugin's own variables.
 const RESERVED: &str = "PREVIEW_";
 
-/// The variables a dependency on `service` sets, in the order of [`SUFFIXES`].
+/// The variables a dependency on `service` sets: URL, internal URL, route.
 pub(super) fn variables(service: &str) -> [String; 3] {
-    let prefix = env_prefix(service);
-    SUFFIXES.map(|suffix| format!("{prefix}{suffix}"))
+    dependency_env(service)
 }
 
 /// Whether a dependency on `service` would set variables in the `PREVIEW_` namespace: the

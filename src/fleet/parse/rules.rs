@@ -95,6 +95,30 @@ pub(super) fn image_repository(image: &str) -> Result<(), String> {
     }
 }
 
+/// An image reference with a tag: `<repository>:<tag>`, the repository as
+/// [`image_repository`] wants it and a tag of `[A-Za-z0-9_.-]`, at most 128 characters.
+pub(super) fn tagged_image(image: &str) -> Result<(), String> {
+    let slash = image.rfind('/').map_or(0, |i| i + 1);
+    let Some(colon) = image[slash..].rfind(':').map(|i| slash + i) else {
+        return Err(format!(
+            "{} has no tag: write `<repository>:<tag>`",
+            quote(image)
+        ));
+    };
+    let (repository, tag) = (&image[..colon], &image[colon + 1..]);
+    image_repository(repository)?;
+    let valid_tag = !tag.is_empty()
+        && tag.len() <= 128
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if valid_tag {
+        Ok(())
+    } else {
+        Err(format!("{} is not a valid tag", quote(tag)))
+    }
+}
+
 fn digest_shown(text: &str) -> String {
     sanitize(text, 20)
 }
