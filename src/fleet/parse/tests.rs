@@ -354,11 +354,23 @@ fn github_enterprise_links_come_from_github_url() {
 #[test]
 fn postgres_image_needs_a_tag() {
     let fleet = parse_ok(BASE);
-    assert_eq!(fleet.postgres_image, "public.ecr.aws/docker/library/postgres:17-alpine");
-    let fleet = parse_ok(&format!("postgres_image: registry.example.com/pg:16.4\n{BASE}"));
+    assert_eq!(
+        fleet.postgres_image,
+        "public.ecr.aws/docker/library/postgres:17-alpine"
+    );
+    let fleet = parse_ok(&format!(
+        "postgres_image: registry.example.com/pg:16.4\n{BASE}"
+    ));
     assert_eq!(fleet.postgres_image, "registry.example.com/pg:16.4");
-    for bad in ["postgres_image: postgres", "postgres_image: Postgres:16", "postgres_image: \"pg:\""] {
+    for bad in [
+        "postgres_image: postgres",
+        "postgres_image: Postgres:16",
+        "postgres_image: \"pg:\"",
+    ] {
         let errors = parse_err(&format!("{bad}\n{BASE}"));
-        assert!(errors.iter().any(|e| e.field == "postgres_image"), "{bad}: {errors:?}");
+        assert!(
+            errors.iter().any(|e| e.field == "postgres_image"),
+            "{bad}: {errors:?}"
+        );
     }
 }

