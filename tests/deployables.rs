@@ -1,0 +1,316 @@
+//! Everything a platform team applies (`argocd/`, `manifests/`, `overlays/`) renders with real
+//! kustomize and is valid against its schema; the ApplicationSets use only keys every demo
+//! parameter set carries; and the Applications they make for the demo fleet render real
+//! previews: everything in the preview's own namespace, databases before the migration before
+//! the web rollout, runtime config from the parameters, spot with an on-demand fallback.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+#[path = "deployables/argo.rs"]
+mod argo;
+#[path = "deployables/gotemplate.rs"]
+mod gotemplate;
+#[path = "deployables/previews.rs"]
+mod previews;
+#[path = "deployables/schemas.rs"]
+mod schemas;
+#[path = "deployables/tools.rs"]
+mod tools;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use preview_tower::demo::{self, DemoSource};
+use preview_tower::metrics::Metrics;
+use preview_tower::params::{self, Mode};
+use preview_tower::snapshot::{Snapshot, SnapshotStore};
+use preview_tower::sync::Syncer;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("deployables")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Every YAML document of `text`, nulls skipped.
+fn documents(text: &str) -> Vec<Value> {
+    let docs: Vec<Value> = serde_saphyr::from_str_multiple(text).expect("valid YAML");
+    docs.into_iter().filter(|d| !d.is_null()).collect()
+}
+
+/// The demo's parameter sets, per mode: `(service, set)`.
+fn demo_sets(mode: Mode) -> Vec<(String, Map<String, Value>)> {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let fleet = Arc::new(demo::fleet().expect("demo fleet"));
+        let store = Arc::new(SnapshotStore::from_pointee(Snapshot::unsynced(Arc::clone(
+            &fleet,
+        ))));
+        let syncer = Syncer::new(
+            Arc::clone(&fleet),
+            Arc::new(DemoSource::new().expect("demo source")),
+            Arc::clone(&store),
+            Arc::new(Metrics::unregistered()),
+        );
+        syncer.refresh_all().await.expect("demo sync");
+        let snapshot = store.load();
+        snapshot
+            .plan()
+            .previews
+            .iter()
+            .map(|p| (p.service.to_string(), params::render(p, &fleet, mode)))
+            .collect()
+    })
+}
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            yaml_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+}
+
+/// The files a kustomization reads, so that they are checked through its render.
+fn referenced_files(kustomization: &Path) -> Vec<PathBuf> {
+    let dir = kustomization.parent().expect("parent");
+    let doc = documents(&std::fs::read_to_string(kustomization).expect("read"))
+        .pop()
+        .unwrap_or(Value::Null);
+    let mut out = Vec::new();
+    let mut add = |value: &Value| {
+        if let Some(path) = value.as_str() {
+            let path = path.rsplit_once('=').map_or(path, |(_, p)| p);
+            out.push(dir.join(path));
+        }
+    };
+    for key in ["resources", "components", "patchesStrategicMerge"] {
+        doc[key].as_array().into_iter().flatten().for_each(&mut add);
+    }
+    doc["patches"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .for_each(|p| add(&p["path"]));
+    for generator in ["configMapGenerator", "secretGenerator"] {
+        for g in doc[generator].as_array().into_iter().flatten() {
+            g["files"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .for_each(&mut add);
+        }
+    }
+    out
+}
+
+#[test]
+fn every_yaml_file_we_ship_renders_and_is_valid() {
+    let Some(tools) = tools::Tools::find() else {
+        return;
+    };
+    let scratch = scratch("files");
+    let mut files = Vec::new();
+    for dir in ["argocd", "manifests", "overlays"] {
+        yaml_files(&root().join(dir), &mut files);
+    }
+    assert!(!files.is_empty(), "nothing to check");
+    let kustomizations: Vec<&PathBuf> = files
+        .iter()
+        .filter(|f| f.file_name().is_some_and(|n| n == "kustomization.yaml"))
+        .collect();
+    let covered: BTreeSet<PathBuf> = kustomizations
+        .iter()
+        .flat_map(|k| referenced_files(k))
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    let mut problems = Vec::new();
+    for kustomization in &kustomizations {
+        let dir = kustomization.parent().expect("parent");
+        let origin = dir
+            .strip_prefix(root())
+            .unwrap_or(dir)
+            .display()
+            .to_string();
+        if documents(&std::fs::read_to_string(kustomization).expect("read"))
+            .first()
+            .is_some_and(|d| d["kind"] == "Component")
+        {
+            continue; // rendered through the kustomizations that use it
+        }
+        match tools.kustomize(dir) {
+            Ok(text) => problems.extend(schemas::validate(
+                &tools,
+                &documents(&text),
+                &origin,
+                &scratch,
+            )),
+            Err(error) => problems.push(error),
+        }
+    }
+    for file in &files {
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let canonical = file.canonicalize().expect("canonical");
+        let origin = file
+            .strip_prefix(root())
+            .unwrap_or(file)
+            .display()
+            .to_string();
+        if name == "kustomization.yaml" || covered.contains(&canonical) && name != "fleet.yaml" {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).expect("read");
+        if name == "fleet.yaml" {
+            if let Err(errors) = preview_tower::fleet::Fleet::from_yaml(&text) {
+                problems.push(format!("{origin}: invalid fleet: {errors:?}"));
+            }
+            continue;
+        }
+        problems.extend(schemas::validate(
+            &tools,
+            &documents(&text),
+            &origin,
+            &scratch,
+        ));
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+/// The ApplicationSets of `argocd/` with their template, by file name.
+fn application_sets() -> Vec<(String, Value)> {
+    let mut files = Vec::new();
+    yaml_files(&root().join("argocd"), &mut files);
+    let mut out = Vec::new();
+    for file in files {
+        for doc in documents(&std::fs::read_to_string(&file).expect("read")) {
+            if doc["kind"] == "ApplicationSet" {
+                let name = file
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default()
+                    .to_owned();
+                out.push((name, doc));
+            }
+        }
+    }
+    assert!(
+        out.len() >= 2,
+        "the plugin ApplicationSet and its matrix variant"
+    );
+    out
+}
+
+/// Whether an ApplicationSet uses the plugin inside a matrix after the pullRequest generator.
+fn is_matrix(appset: &Value) -> bool {
+    appset["spec"]["generators"][0]["matrix"].is_object()
+}
+
+/// The parameter sets one ApplicationSet's template sees for the demo, per service.
+fn template_inputs(appset: &Value) -> Vec<(String, Map<String, Value>)> {
+    if !is_matrix(appset) {
+        return demo_sets(Mode::Full);
+    }
+    // Matrix: the pullRequest generator's keys (goTemplate: first child wins) over the plugin's
+    // matrix-mode set. The PR generator's values are those the full set carries.
+    let full = demo_sets(Mode::Full);
+    demo_sets(Mode::Matrix)
+        .into_iter()
+        .zip(full)
+        .map(|((service, mut set), (_, full))| {
+            for key in params::KEYS.iter().filter(|k| k.pull_request_generator) {
+                set.insert(key.name.to_owned(), full[key.name].clone());
+            }
+            (service, set)
+        })
+        .collect()
+}
+
+#[test]
+fn application_sets_use_only_keys_every_demo_set_carries() {
+    for (file, appset) in application_sets() {
+        assert_eq!(appset["spec"]["goTemplate"], true, "{file}");
+        let options: Vec<&str> = appset["spec"]["goTemplateOptions"]
+            .as_array()
+            .map(|o| o.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        assert!(options.contains(&"missingkey=error"), "{file}");
+        let keys =
+            gotemplate::keys(&appset["spec"]["template"]).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(!keys.is_empty(), "{file}: the template uses no parameter");
+        for (service, set) in template_inputs(&appset) {
+            for key in &keys {
+                assert!(
+                    set.contains_key(key),
+                    "{file}: `{key}` is missing from {service}'s set"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn rendered_applications_are_valid_and_own_their_namespace() {
+    let Some(tools) = tools::Tools::find() else {
+        return;
+    };
+    let scratch = scratch("applications");
+    for (file, appset) in application_sets() {
+        for (service, set) in template_inputs(&appset) {
+            let mut app = gotemplate::render(&appset["spec"]["template"], &set)
+                .unwrap_or_else(|e| panic!("{file} for {service}: {e}"));
+            app["apiVersion"] = "argoproj.io/v1alpha1".into();
+            app["kind"] = "Application".into();
+            let origin = format!("{file} {service}");
+            let problems = schemas::validate(&tools, &[app.clone()], &origin, &scratch);
+            assert!(problems.is_empty(), "{}", problems.join("\n"));
+            previews::assert_application_owns_its_preview(&app, &set, &origin);
+        }
+    }
+}
+
+#[test]
+fn demo_previews_render_into_their_own_namespace() {
+    let Some(tools) = tools::Tools::find() else {
+        return;
+    };
+    let (file, appset) = application_sets()
+        .into_iter()
+        .find(|(_, a)| !is_matrix(a))
+        .expect("the plugin ApplicationSet");
+    let scratch = scratch("previews");
+    for (service, set) in demo_sets(Mode::Full) {
+        let app = gotemplate::render(&appset["spec"]["template"], &set).expect("render");
+        let overlay = previews::example_overlay(&root(), &set);
+        let name = set["name"].as_str().expect("name");
+        let dir = argo::wrapper(&app, &overlay, &scratch.join(name));
+        let text = tools
+            .kustomize(&dir)
+            .unwrap_or_else(|e| panic!("{file} {service}: {e}"));
+        let docs = documents(&text);
+        let problems = schemas::validate(&tools, &docs, name, &scratch);
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        previews::assert_preview(&docs, &set);
+    }
+}

@@ -1,0 +1,281 @@
+//! What a rendered preview must be, checked object by object against its parameter set.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+const WAVE: &str = "argocd.argoproj.io/sync-wave";
+const HOOK: &str = "argocd.argoproj.io/hook";
+
+/// The example overlay the demo service's app repo holds: `web` is the Vue app, `api` the
+/// Django app, `billing` a second Django app.
+pub fn example_overlay(root: &Path, set: &Map<String, Value>) -> PathBuf {
+    let example = match set["service"].as_str() {
+        Some("web") => "vue-app",
+        Some("api") => "django-app",
+        Some("billing") => "billing-app",
+        other => panic!("no example overlay for service {other:?}"),
+    };
+    root.join("overlays/examples")
+        .join(example)
+        .join(set["overlay_path"].as_str().expect("overlay_path"))
+}
+
+fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
+    value[key].as_str().unwrap_or_default()
+}
+
+/// The Application deletes everything it made, its namespace included, and syncs itself.
+pub fn assert_application_owns_its_preview(app: &Value, set: &Map<String, Value>, origin: &str) {
+    let finalizers = app["metadata"]["finalizers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        finalizers
+            .iter()
+            .any(|f| f == "resources-finalizer.argocd.argoproj.io"),
+        "{origin}: no resources finalizer"
+    );
+    assert_eq!(
+        app["spec"]["destination"]["namespace"], set["namespace"],
+        "{origin}"
+    );
+    assert_eq!(app["spec"]["project"], "previews", "{origin}");
+    let automated = &app["spec"]["syncPolicy"]["automated"];
+    assert_eq!(automated["prune"], true, "{origin}");
+    assert_eq!(automated["selfHeal"], true, "{origin}");
+    let options = app["spec"]["syncPolicy"]["syncOptions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        !options.iter().any(|o| o == "CreateNamespace=true"),
+        "{origin}: a namespace made by CreateNamespace outlives the Application"
+    );
+    let source = &app["spec"]["source"];
+    assert_eq!(source["targetRevision"], set["revision"], "{origin}");
+    assert_eq!(source["repoURL"], set["repo_url"], "{origin}");
+}
+
+fn pod_spec(doc: &Value) -> Option<&Value> {
+    match str_of(doc, "kind") {
+        "Deployment" | "StatefulSet" | "Job" => Some(&doc["spec"]["template"]["spec"]),
+        _ => None,
+    }
+}
+
+fn images(doc: &Value) -> Vec<String> {
+    let Some(spec) = pod_spec(doc) else {
+        return Vec::new();
+    };
+    ["initContainers", "containers"]
+        .iter()
+        .flat_map(|k| spec[*k].as_array().cloned().unwrap_or_default())
+        .map(|c| str_of(&c, "image").to_owned())
+        .collect()
+}
+
+fn wave(doc: &Value) -> i64 {
+    doc["metadata"]["annotations"][WAVE]
+        .as_str()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(0)
+}
+
+fn assert_scheduling(doc: &Value, set: &Map<String, Value>, what: &str) {
+    let spec = pod_spec(doc).expect("a workload");
+    let affinity = &spec["affinity"]["nodeAffinity"];
+    let label = str_of(&Value::Object(set.clone()), "capacity_type_label").to_owned();
+    if set["capacity_type"] == "spot" {
+        // Preferred, not required: without spot capacity the pods land on on-demand nodes.
+        let preferred = affinity["preferredDuringSchedulingIgnoredDuringExecution"].to_string();
+        assert!(
+            preferred.contains(&label) && preferred.contains("\"In\""),
+            "{what}: {affinity}"
+        );
+        assert!(
+            affinity["requiredDuringSchedulingIgnoredDuringExecution"].is_null(),
+            "{what}: spot must not be required"
+        );
+        assert!(
+            spec["tolerations"]
+                .as_array()
+                .is_some_and(|t| !t.is_empty()),
+            "{what}"
+        );
+    } else {
+        let required = affinity["requiredDuringSchedulingIgnoredDuringExecution"].to_string();
+        assert!(
+            required.contains(&label) && required.contains("NotIn"),
+            "{what}: {affinity}"
+        );
+    }
+}
+
+/// One rendered preview against its parameter set.
+pub fn assert_preview(docs: &[Value], set: &Map<String, Value>) {
+    let namespace = set["namespace"].as_str().expect("namespace");
+    let namespaces: Vec<&Value> = docs.iter().filter(|d| d["kind"] == "Namespace").collect();
+    assert_eq!(
+        namespaces.len(),
+        1,
+        "{namespace}: the preview ships its own Namespace"
+    );
+    assert_eq!(namespaces[0]["metadata"]["name"], namespace);
+    for doc in docs.iter().filter(|d| d["kind"] != "Namespace") {
+        let what = format!(
+            "{namespace}: {}/{}",
+            str_of(doc, "kind"),
+            str_of(&doc["metadata"], "name")
+        );
+        assert_eq!(
+            doc["metadata"]["namespace"], namespace,
+            "{what} is outside the preview namespace"
+        );
+        for image in images(doc) {
+            assert!(
+                !image.starts_with("preview-"),
+                "{what}: image placeholder {image} left"
+            );
+        }
+        if pod_spec(doc).is_some() {
+            assert_scheduling(doc, set, &what);
+        }
+        let follows = doc["metadata"]["labels"]["preview-tower.io/replicas"] == "preview";
+        if follows {
+            assert_eq!(
+                doc["spec"]["replicas"].to_string(),
+                set["replicas"].as_str().unwrap_or(""),
+                "{what}"
+            );
+        }
+    }
+    let env = docs
+        .iter()
+        .find(|d| {
+            d["kind"] == "ConfigMap" && str_of(&d["metadata"], "name").starts_with("preview-env")
+        })
+        .expect("ConfigMap preview-env");
+    assert_eq!(
+        env["data"], set["env"],
+        "{namespace}: the workloads' environment is the set's"
+    );
+    let ingress = docs
+        .iter()
+        .find(|d| d["kind"] == "Ingress" && d["metadata"]["name"] == "preview")
+        .expect("Ingress preview");
+    assert_eq!(
+        ingress["spec"]["rules"][0]["host"], set["host"],
+        "{namespace}"
+    );
+    let service = set["service"].as_str().expect("service");
+    assert!(
+        docs.iter()
+            .any(|d| d["kind"] == "Service" && d["metadata"]["name"] == service),
+        "{namespace}: a Service named `{service}` (internal_url points at it)"
+    );
+    let app = docs
+        .iter()
+        .find(|d| {
+            d["kind"] == "Deployment"
+                && images(d)
+                    .iter()
+                    .any(|i| Some(i.as_str()) == set["image"].as_str())
+        })
+        .expect("the app Deployment runs the preview's image");
+    let loads_env = app
+        .to_string()
+        .contains("\"configMapRef\":{\"name\":\"preview-env\"");
+    assert!(
+        loads_env,
+        "{namespace}: the app loads preview-env with envFrom"
+    );
+    match set["kind"].as_str() {
+        Some("backend") => assert_backend(docs, set, app),
+        _ => assert_frontend(docs, set),
+    }
+}
+
+fn assert_backend(docs: &[Value], set: &Map<String, Value>, web: &Value) {
+    let namespace = set["namespace"].as_str().unwrap_or_default();
+    let postgres_image = set["postgres_image"].as_str().expect("postgres_image");
+    let workload_with = |pred: &dyn Fn(&str) -> bool| {
+        docs.iter()
+            .filter(|d| matches!(str_of(d, "kind"), "Deployment" | "StatefulSet"))
+            .find(|d| images(d).iter().any(|i| pred(i)))
+    };
+    let databases = set["databases"].as_str().unwrap_or_default();
+    assert!(
+        databases.contains("postgres"),
+        "{namespace}: the demo backends run PostgreSQL"
+    );
+    let mut database_workloads = Vec::new();
+    for database in databases.split(',').filter(|d| !d.is_empty()) {
+        let workload = match database {
+            "postgres" => workload_with(&|i| i == postgres_image),
+            "redis" => workload_with(&|i| i.contains("redis")),
+            "mongodb" => workload_with(&|i| i.contains("mongo")),
+            other => panic!("unknown database {other}"),
+        };
+        database_workloads.push(
+            workload.unwrap_or_else(|| panic!("{namespace}: {database} runs in the preview")),
+        );
+    }
+    let job = docs
+        .iter()
+        .find(|d| d["kind"] == "Job")
+        .expect("the migration Job");
+    assert_eq!(
+        job["metadata"]["annotations"][HOOK], "Sync",
+        "{namespace}: the migration is a Sync hook"
+    );
+    let waves: Vec<i64> = database_workloads.iter().map(|d| wave(d)).collect();
+    assert!(
+        waves.iter().all(|w| *w < wave(job)) && wave(job) < wave(web),
+        "{namespace}: waves databases {waves:?} < migration {} < web {}",
+        wave(job),
+        wave(web)
+    );
+    assert!(
+        docs.iter().any(|d| d["kind"] == "ExternalSecret"),
+        "{namespace}: app secrets from AWS"
+    );
+    // The web Deployment's environment: its own `env` and the ConfigMaps it loads.
+    let config_maps = docs
+        .iter()
+        .filter(|d| d["kind"] == "ConfigMap")
+        .map(Value::to_string);
+    let web_text: String = std::iter::once(web.to_string())
+        .chain(config_maps)
+        .collect();
+    let mut variables = vec!["DATABASE_URL", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"];
+    if databases.contains("redis") {
+        variables.push("REDIS_URL");
+    }
+    if databases.contains("mongodb") {
+        variables.push("MONGODB_URL");
+    }
+    for variable in variables {
+        assert!(
+            web_text.contains(variable),
+            "{namespace}: the web Deployment sets {variable}"
+        );
+    }
+}
+
+fn assert_frontend(docs: &[Value], set: &Map<String, Value>) {
+    let namespace = set["namespace"].as_str().unwrap_or_default();
+    let runtime_config = docs.iter().filter(|d| d["kind"] == "ConfigMap").any(|d| {
+        let text = d["data"].to_string();
+        text.contains("config.js") && text.contains("API_URL")
+    });
+    assert!(
+        runtime_config,
+        "{namespace}: a config.js built at run time from API_URL"
+    );
+    assert_eq!(
+        set["env"]["API_URL"], set["dependencies"]["api"]["url"],
+        "{namespace}"
+    );
+}

@@ -1,0 +1,90 @@
+//! Validates Kubernetes objects: custom resources against the vendor JSON Schemas in the
+//! conformance directory, core kinds with `kubernetes-validate --strict`. An object of a kind
+//! that has neither fails.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::tools::Tools;
+use crate::support::conformance;
+
+/// The vendor schema of a custom resource kind, relative to the conformance directory.
+fn custom_resource_schema(api_version: &str, kind: &str) -> Option<&'static str> {
+    Some(match (api_version, kind) {
+        ("argoproj.io/v1alpha1", "Application") => {
+            "crds-catalog/argoproj.io/application_v1alpha1.json"
+        }
+        ("argoproj.io/v1alpha1", "ApplicationSet") => {
+            "crds-catalog/argoproj.io/applicationset_v1alpha1.json"
+        }
+        ("argoproj.io/v1alpha1", "AppProject") => {
+            "crds-catalog/argoproj.io/appproject_v1alpha1.json"
+        }
+        ("external-secrets.io/v1", "ExternalSecret") => {
+            "crds-catalog/external-secrets.io/externalsecret_v1.json"
+        }
+        ("external-secrets.io/v1", "SecretStore") => {
+            "crds-catalog/external-secrets.io/secretstore_v1.json"
+        }
+        ("external-secrets.io/v1", "ClusterSecretStore") => {
+            "crds-catalog/external-secrets.io/clustersecretstore_v1.json"
+        }
+        ("monitoring.coreos.com/v1", "ServiceMonitor") => {
+            "crds-catalog/monitoring.coreos.com/servicemonitor_v1.json"
+        }
+        ("monitoring.coreos.com/v1", "PodMonitor") => {
+            "crds-catalog/monitoring.coreos.com/podmonitor_v1.json"
+        }
+        ("cert-manager.io/v1", "Certificate") => "crds-catalog/cert-manager.io/certificate_v1.json",
+        ("cert-manager.io/v1", "ClusterIssuer") => {
+            "crds-catalog/cert-manager.io/clusterissuer_v1.json"
+        }
+        ("karpenter.sh/v1", "NodePool") => "crds-catalog/karpenter.sh/nodepool_v1.json",
+        _ => return None,
+    })
+}
+
+fn is_custom_group(api_version: &str) -> bool {
+    // Core groups are either "v1" or "<name>/<version>" where name has no dot, or a
+    // `*.k8s.io` group.
+    match api_version.split_once('/') {
+        Some((group, _)) => group.contains('.') && !group.ends_with(".k8s.io"),
+        None => false,
+    }
+}
+
+/// Every problem with `docs` (from `origin`, for messages), as lines.
+pub fn validate(tools: &Tools, docs: &[Value], origin: &str, scratch: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut core = Vec::new();
+    for doc in docs {
+        let api_version = doc["apiVersion"].as_str().unwrap_or_default();
+        let kind = doc["kind"].as_str().unwrap_or_default();
+        let name = doc["metadata"]["name"].as_str().unwrap_or("?");
+        if api_version.is_empty() || kind.is_empty() {
+            problems.push(format!(
+                "{origin}: an object without apiVersion or kind: {doc}"
+            ));
+        } else if let Some(schema) = custom_resource_schema(api_version, kind) {
+            for violation in conformance::validate(schema, doc) {
+                problems.push(format!("{origin}: {kind}/{name}: {violation}"));
+            }
+        } else if is_custom_group(api_version) {
+            problems.push(format!(
+                "{origin}: {kind}/{name}: no schema for {api_version} {kind}"
+            ));
+        } else {
+            core.push(doc);
+        }
+    }
+    if !core.is_empty() {
+        let file = scratch.join(format!("{}.yaml", origin.replace(['/', ' ', ':'], "_")));
+        let text: Vec<String> = core.iter().map(|d| d.to_string()).collect();
+        std::fs::write(&file, text.join("\n---\n")).expect("write scratch file");
+        for line in tools.validate_core(&file) {
+            problems.push(format!("{origin}: {line}"));
+        }
+    }
+    problems
+}
