@@ -76,6 +76,19 @@ fn images(doc: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The images of the main containers (not the init containers).
+fn main_images(doc: &Value) -> Vec<String> {
+    let Some(spec) = pod_spec(doc) else {
+        return Vec::new();
+    };
+    spec["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| str_of(c, "image").to_owned())
+        .collect()
+}
+
 fn wave(doc: &Value) -> i64 {
     doc["metadata"]["annotations"][WAVE]
         .as_str()
@@ -186,7 +199,7 @@ pub fn assert_preview(docs: &[Value], set: &Map<String, Value>) {
         .expect("the app Deployment runs the preview's image");
     let loads_env = app
         .to_string()
-        .contains("\"configMapRef\":{\"name\":\"preview-env\"");
+        .contains("\"configMapRef\":{\"name\":\"preview-env-");
     assert!(
         loads_env,
         "{namespace}: the app loads preview-env with envFrom"
@@ -203,7 +216,7 @@ fn assert_backend(docs: &[Value], set: &Map<String, Value>, web: &Value) {
     let workload_with = |pred: &dyn Fn(&str) -> bool| {
         docs.iter()
             .filter(|d| matches!(str_of(d, "kind"), "Deployment" | "StatefulSet"))
-            .find(|d| images(d).iter().any(|i| pred(i)))
+            .find(|d| main_images(d).iter().any(|i| pred(i)))
     };
     let databases = set["databases"].as_str().unwrap_or_default();
     assert!(
@@ -241,10 +254,10 @@ fn assert_backend(docs: &[Value], set: &Map<String, Value>, web: &Value) {
         docs.iter().any(|d| d["kind"] == "ExternalSecret"),
         "{namespace}: app secrets from AWS"
     );
-    // The web Deployment's environment: its own `env` and the ConfigMaps it loads.
+    // The web Deployment's environment: its own `env` and the ConfigMaps and Secrets it loads.
     let config_maps = docs
         .iter()
-        .filter(|d| d["kind"] == "ConfigMap")
+        .filter(|d| d["kind"] == "ConfigMap" || d["kind"] == "Secret")
         .map(Value::to_string);
     let web_text: String = std::iter::once(web.to_string())
         .chain(config_maps)
