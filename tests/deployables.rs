@@ -300,6 +300,11 @@ fn demo_previews_render_into_their_own_namespace() {
         .find(|(_, a)| !is_matrix(a))
         .expect("the plugin ApplicationSet");
     let scratch = scratch("previews");
+    let project =
+        documents(&std::fs::read_to_string(root().join("argocd/appproject.yaml")).expect("read"))
+            .into_iter()
+            .find(|d| d["kind"] == "AppProject")
+            .expect("the previews AppProject");
     for (service, set) in demo_sets(Mode::Full) {
         let app = gotemplate::render(&appset["spec"]["template"], &set).expect("render");
         let overlay = previews::example_overlay(&root(), &set);
@@ -312,5 +317,6 @@ fn demo_previews_render_into_their_own_namespace() {
         let problems = schemas::validate(&tools, &docs, name, &scratch);
         assert!(problems.is_empty(), "{}", problems.join("\n"));
         previews::assert_preview(&docs, &set);
+        previews::assert_project_admits(&project, &docs, &set);
     }
 }

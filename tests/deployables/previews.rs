@@ -292,3 +292,62 @@ fn assert_frontend(docs: &[Value], set: &Map<String, Value>) {
         "{namespace}"
     );
 }
+
+/// Go's `filepath.Match` for the patterns the AppProject uses: `*` matches any run of
+/// characters without `/`.
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, tail)) => {
+            text.starts_with(head)
+                && (head.len()..=text.len())
+                    .any(|i| !text[head.len()..i].contains('/') && glob(tail, &text[i..]))
+        }
+    }
+}
+
+/// The AppProject admits everything a preview renders: its kinds, its namespace.
+pub fn assert_project_admits(project: &Value, docs: &[Value], set: &Map<String, Value>) {
+    let namespace = set["namespace"].as_str().unwrap_or_default();
+    let spec = &project["spec"];
+    let destinations = spec["destinations"].as_array().cloned().unwrap_or_default();
+    assert!(
+        destinations
+            .iter()
+            .any(|d| glob(str_of(d, "namespace"), namespace)),
+        "{namespace}: no AppProject destination admits it"
+    );
+    let listed = |list: &str, group: &str, kind: &str, name: &str| {
+        spec[list].as_array().into_iter().flatten().any(|entry| {
+            str_of(entry, "group") == group
+                && str_of(entry, "kind") == kind
+                && entry
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .is_none_or(|p| glob(p, name))
+        })
+    };
+    for doc in docs {
+        let api_version = str_of(doc, "apiVersion");
+        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        let kind = str_of(doc, "kind");
+        let name = str_of(&doc["metadata"], "name");
+        let admitted = if kind == "Namespace" {
+            listed("clusterResourceWhitelist", group, kind, name)
+        } else {
+            listed("namespaceResourceWhitelist", group, kind, name)
+        };
+        assert!(
+            admitted,
+            "{namespace}: the AppProject refuses {kind}/{name} ({api_version})"
+        );
+    }
+}
+
+#[test]
+fn globs_match_like_go() {
+    assert!(glob("preview-*-pr-*", "preview-web-pr-42"));
+    assert!(!glob("preview-*-pr-*", "preview-tower"));
+    assert!(glob("*", "anything"));
+    assert!(!glob("a*", "b"));
+}
