@@ -47,8 +47,10 @@ pub struct PluginState {
 /// What the admin handlers share.
 #[derive(Clone)]
 pub struct AdminState {
-    /// The current snapshot (ready once complete).
+    /// The current snapshot (for the services still waiting for their first sync).
     pub store: Arc<SnapshotStore>,
+    /// Ready once every repo's first refresh has been tried.
+    pub ready: Arc<dyn Fn() -> bool + Send + Sync>,
     /// Every metric, for `/metrics`.
     pub registry: Arc<Registry>,
 }

@@ -69,13 +69,14 @@ pub fn preview_name(prefix: &str, service: &ServiceName, number: u64) -> String 
 }
 
 /// The environment variables the plugin sets for every preview (`env` and `env_patch`).
-pub const PREVIEW_ENV: [&str; 6] = [
+pub const PREVIEW_ENV: [&str; 7] = [
     "PREVIEW_SERVICE",
     "PREVIEW_PR_NUMBER",
     "PREVIEW_HOST",
     "PREVIEW_URL",
     "PREVIEW_REVISION",
     "PREVIEW_BASE_DOMAIN",
+    "PREVIEW_REPLICAS",
 ];
 
 /// The prefix of a dependency's environment variables: `billing-api` → `BILLING_API`.

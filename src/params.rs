@@ -104,6 +104,7 @@ pub fn render(preview: &Preview, fleet: &Fleet, mode: Mode) -> ParamSet {
         json!(scheduling_patch(&fleet.scheduling, preview.capacity)),
     );
     put("replicas", json!(preview.replicas.to_string()));
+    put("database_replicas", json!(database_replicas(preview)));
     put(
         "ttl",
         json!(humantime::format_duration(preview.ttl).to_string()),
@@ -146,6 +147,12 @@ fn pull_request_params(preview: &Preview, put: &mut impl FnMut(&str, Value)) {
     put("labels", json!(pr.labels));
 }
 
+/// One instance of each database while the app runs, none while it sleeps: databases are never
+/// scaled out (each replica would be a separate database).
+fn database_replicas(preview: &Preview) -> &'static str {
+    if preview.replicas == 0 { "0" } else { "1" }
+}
+
 fn databases(service: &Service) -> String {
     let names: Vec<&str> = service.databases.iter().map(|d| d.as_str()).collect();
     names.join(",")
@@ -182,6 +189,7 @@ fn env(preview: &Preview, fleet: &Fleet) -> Map<String, Value> {
         preview.url.clone(),
         preview.revision.clone(),
         fleet.base_domain.clone(),
+        preview.replicas.to_string(),
     ];
     let mut env: Map<String, Value> = naming::PREVIEW_ENV
         .iter()

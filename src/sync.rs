@@ -44,6 +44,8 @@ pub struct Syncer {
     metrics: Arc<Metrics>,
     state: Mutex<SyncState>,
     repo_locks: HashMap<RepoName, tokio::sync::Mutex<()>>,
+    /// Repos whose first refresh has been tried (succeeded or not).
+    first_round: std::sync::atomic::AtomicUsize,
 }
 
 impl Syncer {
@@ -66,6 +68,7 @@ impl Syncer {
             metrics,
             state: Mutex::new(SyncState::default()),
             repo_locks,
+            first_round: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -129,10 +132,22 @@ impl Syncer {
         futures::future::join_all(loops).await;
     }
 
+    /// Whether every repo's first refresh has been tried: the service is then ready, answering
+    /// each service from its own state (503 for a service not listed yet).
+    pub fn first_round_done(&self) -> bool {
+        self.first_round.load(std::sync::atomic::Ordering::Acquire) >= self.repo_locks.len()
+    }
+
     async fn repo_loop(&self, repo: RepoName, cancel: CancellationToken) {
         let mut failures: u32 = 0;
+        let mut first = true;
         loop {
-            let delay = match self.refresh(&repo).await {
+            let result = self.refresh(&repo).await;
+            if std::mem::take(&mut first) {
+                self.first_round
+                    .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            }
+            let delay = match result {
                 Ok(()) => {
                     if failures > 0 {
                         info!(repo = %repo, failures, "refresh recovered");

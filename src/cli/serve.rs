@@ -45,8 +45,10 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         token: Arc::new(token),
         metrics,
     });
+    let ready_syncer = Arc::clone(&syncer);
     let admin = http::admin_router(AdminState {
         store,
+        ready: Arc::new(move || ready_syncer.first_round_done()),
         registry: Arc::new(registry),
     });
 

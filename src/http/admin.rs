@@ -17,16 +17,25 @@ pub(super) fn routes(state: AdminState) -> Router {
         .with_state(state)
 }
 
+/// Ready once every repo's first refresh has been tried: from then on the plugin answers each
+/// service from its own state, `503` only for a service whose repo (or a dependency's) could not
+/// be listed yet. One unreadable repository must not make every pod unready and every
+/// ApplicationSet fail.
 async fn ready(State(state): State<AdminState>) -> impl IntoResponse {
-    let snapshot = state.store.load();
-    if snapshot.is_complete() {
-        (StatusCode::OK, "ready\n".to_owned())
-    } else {
-        let waiting = snapshot.unsynced_services().join(", ");
-        (
+    let waiting = state.store.load().unsynced_services();
+    match ((state.ready)(), waiting.is_empty()) {
+        (false, _) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("waiting for the first sync of: {waiting}\n"),
-        )
+            "starting: the first listing of every repository is under way\n".to_owned(),
+        ),
+        (true, true) => (StatusCode::OK, "ready\n".to_owned()),
+        (true, false) => (
+            StatusCode::OK,
+            format!(
+                "ready; not listed yet (answered 503): {}\n",
+                waiting.join(", ")
+            ),
+        ),
     }
 }
 

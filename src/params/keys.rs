@@ -181,6 +181,10 @@ pub const KEYS: &[ParamKey] = &[
         "Replicas of each workload: `1`; `0` while the preview sleeps.",
     ),
     key(
+        "database_replicas",
+        "Replicas of each database workload: `1`, `0` while the preview sleeps. Never more: each replica would be a separate database.",
+    ),
+    key(
         "ttl",
         "Idle time after which the preview is deleted: `3days`.",
     ),
@@ -198,7 +202,7 @@ pub const KEYS: &[ParamKey] = &[
     ),
     map_key(
         "env",
-        "Environment variables for the workloads: `PREVIEW_SERVICE`, `PREVIEW_PR_NUMBER`, `PREVIEW_HOST`, `PREVIEW_URL`, `PREVIEW_REVISION`, `PREVIEW_BASE_DOMAIN` and, per dependency, `<NAME>_URL`, `<NAME>_INTERNAL_URL` and `<NAME>_ROUTE`.",
+        "Environment variables for the workloads: `PREVIEW_SERVICE`, `PREVIEW_PR_NUMBER`, `PREVIEW_HOST`, `PREVIEW_URL`, `PREVIEW_REVISION`, `PREVIEW_BASE_DOMAIN`, `PREVIEW_REPLICAS` and, per dependency, `<NAME>_URL`, `<NAME>_INTERNAL_URL` and `<NAME>_ROUTE`.",
     ),
     key(
         "env_patch",

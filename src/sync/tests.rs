@@ -375,6 +375,7 @@ async fn the_loop_backs_off_while_failing_and_recovers() {
     let h = harness();
     h.source.with(|s| s.failing_repos.push("acme/web".into()));
     let syncer = Arc::new(h.syncer);
+    assert!(!syncer.first_round_done());
     let cancel = CancellationToken::new();
     let running = tokio::spawn(Arc::clone(&syncer).run(cancel.clone()));
     // Tries at 0 s, then after 5, 10 and 20 s of backoff: 0, 5, 15, 35.
@@ -384,6 +385,10 @@ async fn the_loop_backs_off_while_failing_and_recovers() {
         h.source.calls("list acme/api"),
         1,
         "healthy repos keep their own pace"
+    );
+    assert!(
+        syncer.first_round_done(),
+        "ready although web failed: it answers 503 alone"
     );
     assert!(
         h.store.load().answer(&Query::All).is_err(),

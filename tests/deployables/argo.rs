@@ -23,7 +23,7 @@ fn image_entry(spec: &str) -> Value {
 }
 
 /// `to` relative to `from` (both absolute).
-fn relative(from: &Path, to: &Path) -> PathBuf {
+pub fn relative(from: &Path, to: &Path) -> PathBuf {
     let from: Vec<Component> = from.components().collect();
     let to: Vec<Component> = to.components().collect();
     let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();

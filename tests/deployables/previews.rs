@@ -49,6 +49,12 @@ pub fn assert_application_owns_its_preview(app: &Value, set: &Map<String, Value>
         .as_array()
         .cloned()
         .unwrap_or_default();
+    for option in ["PruneLast=true", "FailOnSharedResource=true"] {
+        assert!(
+            options.iter().any(|o| o == option),
+            "{origin}: syncOptions lack {option}"
+        );
+    }
     assert!(
         !options.iter().any(|o| o == "CreateNamespace=true"),
         "{origin}: a namespace made by CreateNamespace outlives the Application"
@@ -155,12 +161,17 @@ pub fn assert_preview(docs: &[Value], set: &Map<String, Value>) {
         if pod_spec(doc).is_some() {
             assert_scheduling(doc, set, &what);
         }
-        let follows = doc["metadata"]["labels"]["preview-tower.io/replicas"] == "preview";
-        if follows {
+        let key = match doc["metadata"]["labels"]["preview-tower.io/replicas"].as_str() {
+            Some("preview") => Some("replicas"),
+            Some("database") => Some("database_replicas"),
+            _ => None,
+        };
+        if let Some(key) = key {
+            let expected = set[key].as_str().unwrap_or("");
             assert_eq!(
                 doc["spec"]["replicas"].to_string(),
-                set["replicas"].as_str().unwrap_or(""),
-                "{what}"
+                expected,
+                "{what}: {key}"
             );
         }
     }
@@ -182,12 +193,7 @@ pub fn assert_preview(docs: &[Value], set: &Map<String, Value>) {
         ingress["spec"]["rules"][0]["host"], set["host"],
         "{namespace}"
     );
-    let service = set["service"].as_str().expect("service");
-    assert!(
-        docs.iter()
-            .any(|d| d["kind"] == "Service" && d["metadata"]["name"] == service),
-        "{namespace}: a Service named `{service}` (internal_url points at it)"
-    );
+    assert_internal_url_answers(docs, set);
     let app = docs
         .iter()
         .find(|d| {
@@ -231,9 +237,13 @@ fn assert_backend(docs: &[Value], set: &Map<String, Value>, web: &Value) {
             "mongodb" => workload_with(&|i| i.contains("mongo")),
             other => panic!("unknown database {other}"),
         };
-        database_workloads.push(
-            workload.unwrap_or_else(|| panic!("{namespace}: {database} runs in the preview")),
+        let workload =
+            workload.unwrap_or_else(|| panic!("{namespace}: {database} runs in the preview"));
+        assert_eq!(
+            workload["metadata"]["labels"]["preview-tower.io/replicas"], "database",
+            "{namespace}: {database} follows database_replicas, never replicas"
         );
+        database_workloads.push(workload);
     }
     let job = docs
         .iter()
@@ -255,14 +265,12 @@ fn assert_backend(docs: &[Value], set: &Map<String, Value>, web: &Value) {
         "{namespace}: app secrets from AWS"
     );
     // The web Deployment's environment: its own `env` and the ConfigMaps and Secrets it loads.
-    let config_maps = docs
+    let loaded = docs
         .iter()
         .filter(|d| d["kind"] == "ConfigMap" || d["kind"] == "Secret")
         .map(Value::to_string);
-    let web_text: String = std::iter::once(web.to_string())
-        .chain(config_maps)
-        .collect();
-    let mut variables = vec!["DATABASE_URL", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"];
+    let web_text: String = std::iter::once(web.to_string()).chain(loaded).collect();
+    let mut variables = vec!["DATABASE_URL"];
     if databases.contains("redis") {
         variables.push("REDIS_URL");
     }
@@ -272,24 +280,48 @@ fn assert_backend(docs: &[Value], set: &Map<String, Value>, web: &Value) {
     for variable in variables {
         assert!(
             web_text.contains(variable),
-            "{namespace}: the web Deployment sets {variable}"
+            "{namespace}: the web Deployment gets {variable}"
         );
     }
+    // Django's host settings, expanded as the kubelet does from preview-env.
+    let container = &web["spec"]["template"]["spec"]["containers"][0];
+    let env = &set["env"];
+    let host = set["host"].as_str().unwrap_or_default();
+    let url = set["url"].as_str().unwrap_or_default();
+    let allowed = expanded_env(container, "DJANGO_ALLOWED_HOSTS", env).unwrap_or_default();
+    assert!(
+        allowed.split(',').any(|h| h == host),
+        "{namespace}: ALLOWED_HOSTS {allowed:?}"
+    );
+    let csrf = expanded_env(container, "DJANGO_CSRF_TRUSTED_ORIGINS", env).unwrap_or_default();
+    assert!(
+        csrf.split(',').any(|o| o == url),
+        "{namespace}: CSRF_TRUSTED_ORIGINS {csrf:?}"
+    );
+    let cors = expanded_env(container, "DJANGO_CORS_ALLOWED_ORIGIN_REGEXES", env)
+        .unwrap_or_else(|| panic!("{namespace}: CORS origins for the preview domain"));
+    let base = set["base_domain"].as_str().unwrap_or_default();
+    assert!(
+        cors.contains(&base.replace('.', "\\.")) || cors.contains(base),
+        "{namespace}: CORS admits the preview domain: {cors:?}"
+    );
 }
 
 fn assert_frontend(docs: &[Value], set: &Map<String, Value>) {
     let namespace = set["namespace"].as_str().unwrap_or_default();
-    let runtime_config = docs.iter().filter(|d| d["kind"] == "ConfigMap").any(|d| {
-        let text = d["data"].to_string();
-        text.contains("config.js") && text.contains("API_URL")
-    });
+    // The runtime config: a `config.js` template that nginx fills from the environment at start.
+    let template = docs
+        .iter()
+        .filter(|d| d["kind"] == "ConfigMap")
+        .flat_map(|d| d["data"].as_object().cloned().unwrap_or_default())
+        .find(|(key, _)| key.contains("config.js"))
+        .and_then(|(_, value)| value.as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("{namespace}: a config.js template in a ConfigMap"));
+    let config = envsubst(&template, &set["env"]);
+    let api = set["dependencies"]["api"]["url"].as_str().expect("api url");
     assert!(
-        runtime_config,
-        "{namespace}: a config.js built at run time from API_URL"
-    );
-    assert_eq!(
-        set["env"]["API_URL"], set["dependencies"]["api"]["url"],
-        "{namespace}"
+        config.contains(&format!("\"{api}\"")),
+        "{namespace}: config.js carries the API URL {api}:\n{config}"
     );
 }
 
@@ -350,4 +382,112 @@ fn globs_match_like_go() {
     assert!(!glob("preview-*-pr-*", "preview-tower"));
     assert!(glob("*", "anything"));
     assert!(!glob("a*", "b"));
+}
+
+/// `internal_url` (`http://<service>.<namespace>.svc.cluster.local[:<port>]`) reaches a Service
+/// of the preview on that port.
+fn assert_internal_url_answers(docs: &[Value], set: &Map<String, Value>) {
+    let url = url::Url::parse(set["internal_url"].as_str().expect("internal_url")).expect("URL");
+    let host = url.host_str().unwrap_or_default();
+    let (service, namespace) = host.split_once('.').expect("service.namespace...");
+    assert!(
+        namespace.starts_with(set["namespace"].as_str().unwrap_or("?")),
+        "{host}"
+    );
+    let port = url.port_or_known_default().expect("a port");
+    let found = docs
+        .iter()
+        .find(|d| d["kind"] == "Service" && d["metadata"]["name"] == service)
+        .unwrap_or_else(|| panic!("{host}: no Service `{service}` in the preview"));
+    let ports: Vec<u64> = found["spec"]["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["port"].as_u64())
+        .collect();
+    assert!(
+        ports.contains(&u64::from(port)),
+        "{host}: Service `{service}` listens on {ports:?}, not {port}"
+    );
+}
+
+/// The value of a container's environment variable, with `$(VAR)` references expanded from
+/// the container's other variables and `preview-env` (as the kubelet does).
+pub fn expanded_env(container: &Value, name: &str, preview_env: &Value) -> Option<String> {
+    let entries = container["env"].as_array()?;
+    let raw = entries.iter().find(|e| e["name"] == name)?["value"]
+        .as_str()?
+        .to_owned();
+    let lookup = |var: &str| {
+        entries
+            .iter()
+            .find(|e| e["name"] == var)
+            .and_then(|e| e["value"].as_str())
+            .or_else(|| preview_env[var].as_str())
+            .map(str::to_owned)
+    };
+    let mut out = String::new();
+    let mut rest = raw.as_str();
+    while let Some(start) = rest.find("$(") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find(')')?;
+        out.push_str(&lookup(&after[..end]).unwrap_or_else(|| format!("$({})", &after[..end])));
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// What `envsubst` makes of `${VAR}` and `$VAR` in `template` with `env`.
+pub fn envsubst(template: &str, env: &Value) -> String {
+    let mut out = String::new();
+    let mut chars = template.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c != '$' {
+            out.push(c);
+            continue;
+        }
+        let rest = &template[i + 1..];
+        let (name, skip) = if let Some(inner) = rest.strip_prefix('{') {
+            match inner.find('}') {
+                Some(end) => (&inner[..end], end + 2),
+                None => ("", 0),
+            }
+        } else {
+            let len = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            (&rest[..len], len)
+        };
+        if name.is_empty() {
+            out.push('$');
+            continue;
+        }
+        out.push_str(env[name].as_str().unwrap_or(""));
+        for _ in 0..skip {
+            chars.next();
+        }
+    }
+    out
+}
+
+#[test]
+fn env_references_expand_like_the_kubelet_and_envsubst() {
+    let env = serde_json::json!({"PREVIEW_HOST": "web-pr-1.example.com", "API_URL": "https://api"});
+    let container = serde_json::json!({"env": [
+        {"name": "A", "value": "$(PREVIEW_HOST),localhost"},
+        {"name": "B", "value": "x-$(A)"}
+    ]});
+    assert_eq!(
+        expanded_env(&container, "A", &env).as_deref(),
+        Some("web-pr-1.example.com,localhost")
+    );
+    assert_eq!(
+        envsubst(
+            "window.c = {api: \"${API_URL}\", h: \"$PREVIEW_HOST\"};",
+            &env
+        ),
+        "window.c = {api: \"https://api\", h: \"web-pr-1.example.com\"};"
+    );
 }
