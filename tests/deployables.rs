@@ -303,6 +303,14 @@ fn application_sets_use_only_keys_every_demo_set_carries() {
             .map(|o| o.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
         assert!(options.contains(&"missingkey=error"), "{file}");
+        // Applications whose PR is gone must be deleted, with everything they made.
+        let policy = &appset["spec"]["syncPolicy"];
+        let sync = policy["applicationsSync"].as_str().unwrap_or("sync");
+        assert!(
+            matches!(sync, "sync" | "create-delete"),
+            "{file}: applicationsSync {sync}"
+        );
+        assert_ne!(policy["preserveResourcesOnDeletion"], true, "{file}");
         let keys =
             gotemplate::keys(&appset["spec"]["template"]).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(!keys.is_empty(), "{file}: the template uses no parameter");
