@@ -190,6 +190,10 @@ pub fn assert_preview(docs: &[Value], set: &Map<String, Value>) {
         .find(|d| d["kind"] == "Ingress" && d["metadata"]["name"] == "preview")
         .expect("Ingress preview");
     assert_eq!(
+        ingress["spec"]["ingressClassName"], "alb-previews",
+        "{namespace}: the platform's preview IngressClass, not annotations a PR could change"
+    );
+    assert_eq!(
         ingress["spec"]["rules"][0]["host"], set["host"],
         "{namespace}"
     );
@@ -243,6 +247,15 @@ fn assert_backend(docs: &[Value], set: &Map<String, Value>, web: &Value) {
             workload["metadata"]["labels"]["preview-tower.io/replicas"], "database",
             "{namespace}: {database} follows database_replicas, never replicas"
         );
+        if database == "postgres" {
+            // A Deployment recreated from the seed image: a crash-looping StatefulSet pod never
+            // rolls and would keep the sync Progressing forever.
+            assert_eq!(workload["kind"], "Deployment", "{namespace}: postgres");
+            assert_eq!(
+                workload["spec"]["strategy"]["type"], "Recreate",
+                "{namespace}: postgres"
+            );
+        }
         database_workloads.push(workload);
     }
     let job = docs
