@@ -273,9 +273,15 @@ fn assert_backend(docs: &[Value], set: &Map<String, Value>, web: &Value) {
         wave(job),
         wave(web)
     );
-    assert!(
-        docs.iter().any(|d| d["kind"] == "ExternalSecret"),
-        "{namespace}: app secrets from AWS"
+    let service = set["service"].as_str().unwrap_or_default();
+    let secrets = docs
+        .iter()
+        .find(|d| d["kind"] == "ExternalSecret")
+        .unwrap_or_else(|| panic!("{namespace}: app secrets from AWS"));
+    assert_eq!(
+        secrets["spec"]["secretStoreRef"]["name"],
+        format!("aws-secrets-manager-previews-{service}"),
+        "{namespace}: the service's own secret store, so a PR cannot read another service's"
     );
     // The web Deployment's environment: its own `env` and the ConfigMaps and Secrets it loads.
     let loaded = docs
