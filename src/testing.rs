@@ -9,7 +9,7 @@ use crate::fleet::{
     Database, Fleet, HostPattern, Policy, Scheduling, Seed, Service, ServiceKind, ServiceName,
     SleepPolicy, Toleration, WorkingHours,
 };
-use crate::plan::PullFacts;
+use crate::plan::{Plan, PlanInput, PullFacts};
 use crate::pull_request::{ConfigFile, HeadFacts, PullRequest};
 
 pub(crate) fn name(s: &str) -> ServiceName {
@@ -144,4 +144,18 @@ pub(crate) fn facts(pr: PullRequest, config: Option<&str>) -> PullFacts {
         head: Some(head),
         last_valid_config: None,
     }
+}
+
+/// The plan of the test fleet for these services' facts.
+pub(crate) fn plan_of(services: &[(&str, Vec<PullFacts>)]) -> Plan {
+    let fleet = fleet();
+    let input = PlanInput {
+        fleet: &fleet,
+        services: services
+            .iter()
+            .map(|(s, f)| (name(s), f.as_slice()))
+            .collect(),
+        now: now(),
+    };
+    crate::plan::plan(&input)
 }

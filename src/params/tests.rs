@@ -1,23 +1,15 @@
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use proptest::prelude::*;
 use serde_json::Value;
 
 use super::*;
-use crate::plan::{PlanInput, PullFacts, plan};
-use crate::testing::{facts, fleet, name, now, pr};
+use crate::plan::PullFacts;
+use crate::testing::{facts, fleet, plan_of, pr};
 
 fn render_all(services: &[(&str, Vec<PullFacts>)], mode: Mode) -> Vec<ParamSet> {
     let fleet = fleet();
-    let input = PlanInput {
-        fleet: &fleet,
-        services: services
-            .iter()
-            .map(|(s, f)| (name(s), f.as_slice()))
-            .collect::<BTreeMap<_, _>>(),
-        now: now(),
-    };
-    plan(&input)
+    plan_of(services)
         .previews
         .iter()
         .map(|p| render(p, &fleet, mode))

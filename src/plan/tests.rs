@@ -4,20 +4,7 @@ use super::*;
 use crate::plan::DependencyRoute;
 use crate::pull_request::ConfigFile;
 use crate::repo_config::DependencyTarget;
-use crate::testing::{facts, fleet, name, now, pr};
-
-fn plan_of(services: &[(&str, Vec<PullFacts>)]) -> Plan {
-    let fleet = fleet();
-    let input = PlanInput {
-        fleet: &fleet,
-        services: services
-            .iter()
-            .map(|(s, f)| (name(s), f.as_slice()))
-            .collect::<BTreeMap<_, _>>(),
-        now: now(),
-    };
-    plan(&input)
-}
+use crate::testing::{facts, fleet, name, now, plan_of, pr};
 
 fn find<'a>(plan: &'a Plan, service: &str, number: u64) -> &'a Preview {
     plan.previews
