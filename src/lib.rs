@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Pure modules (no I/O, no async runtime): [`fleet`], [`repo_config`], [`pull_request`],
-//! [`naming`], [`plan`], [`params`]. The shell: [`github`] (octocrab adapter, demo source),
+//! [`naming`], [`plan`], [`params`], [`lifecycle`] (GitHub deployment decisions; its watcher and
+//! worker are still to come). The shell: [`github`] (octocrab adapter, demo source),
 //! [`sync`] (refresh loop, caches, last known good), [`snapshot`], [`http`] (plugin and admin
 //! routers), [`metrics`], [`telemetry`], [`cli`].
 
@@ -17,6 +18,7 @@ pub mod demo;
 pub mod fleet;
 pub mod github;
 pub mod http;
+pub mod lifecycle;
 pub mod metrics;
 pub mod naming;
 pub mod params;

@@ -1,0 +1,290 @@
+//! Lifecycle decisions: what GitHub should show for each preview, from the real state of its
+//! Argo CD Application.
+//!
+//! [`decide`] is pure and level-triggered: from the desired previews (the plan), the observed
+//! Applications and the deployments GitHub already shows, it returns only the actions that close
+//! the difference, so running it again after a restart or a partial failure creates nothing
+//! twice. The I/O that gathers its inputs and carries out its actions lives elsewhere (issue 4's
+//! watcher and worker); nothing here talks to Kubernetes or GitHub.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::Serialize;
+
+use crate::fleet::ServiceName;
+use crate::plan::Preview;
+
+/// GitHub caps a deployment status description at 140 characters.
+pub const MAX_DESCRIPTION: usize = 140;
+
+/// One preview as GitHub should know it: a transient environment at a commit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Desired {
+    /// The service.
+    pub service: ServiceName,
+    /// The GitHub environment, one per service and PR: the preview's name (no `/`).
+    pub environment: String,
+    /// The commit the preview runs.
+    pub sha: String,
+    /// The Argo CD Application's name.
+    pub application: String,
+    /// The preview's public URL.
+    pub url: String,
+}
+
+impl Desired {
+    /// What GitHub should show for a planned preview.
+    pub fn from_preview(preview: &Preview) -> Self {
+        Self {
+            service: preview.service.clone(),
+            environment: preview.name.clone(),
+            sha: preview.revision.clone(),
+            application: preview.name.clone(),
+            url: preview.url.clone(),
+        }
+    }
+}
+
+/// `status.sync.status` of an Application.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sync {
+    /// Live state matches the target revision.
+    Synced,
+    /// It does not (yet).
+    OutOfSync,
+    /// Not known.
+    Unknown,
+}
+
+/// `status.health.status` of an Application.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Health {
+    /// Everything healthy.
+    Healthy,
+    /// Rolling out.
+    Progressing,
+    /// Something failed.
+    Degraded,
+    /// Suspended (e.g. scaled to zero by sleep).
+    Suspended,
+    /// Resources missing.
+    Missing,
+    /// Not known.
+    Unknown,
+}
+
+/// `status.operationState.phase` of an Application.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// A sync is running.
+    Running,
+    /// It is being stopped.
+    Terminating,
+    /// It failed.
+    Failed,
+    /// It errored.
+    Error,
+    /// It succeeded.
+    Succeeded,
+}
+
+/// The observed state of one Application (a minimal subset of its status).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observed {
+    /// The Application's name.
+    pub name: String,
+    /// Sync status.
+    pub sync: Sync,
+    /// The revision it is synced to, when known.
+    pub revision: Option<String>,
+    /// Health.
+    pub health: Health,
+    /// The last operation's phase, absent before the first sync.
+    pub phase: Option<Phase>,
+    /// The operation's or health's message, for failures.
+    pub message: Option<String>,
+}
+
+/// A deployment state on GitHub.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Waiting to start.
+    Queued,
+    /// Waiting (GitHub's own pending).
+    Pending,
+    /// Rolling out.
+    InProgress,
+    /// Up, at this commit.
+    Success,
+    /// Broken.
+    Failure,
+    /// Errored.
+    Error,
+    /// Gone or superseded; "destroyed" for a transient environment.
+    Inactive,
+}
+
+/// A deployment GitHub already shows, with its latest status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shown {
+    /// GitHub's deployment id.
+    pub id: u64,
+    /// The service it belongs to (from its environment name).
+    pub service: ServiceName,
+    /// Its environment.
+    pub environment: String,
+    /// Its commit.
+    pub sha: String,
+    /// Its latest status, `None` when it has none yet.
+    pub state: Option<State>,
+}
+
+/// Which deployment a status goes to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// An existing deployment.
+    Existing(u64),
+    /// The deployment created by the [`Action::CreateDeployment`] before it.
+    Created {
+        /// Its environment.
+        environment: String,
+        /// Its commit.
+        sha: String,
+    },
+}
+
+/// What to do on GitHub.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// Create a transient, non-production deployment (no auto-merge, no required contexts).
+    CreateDeployment {
+        /// The environment.
+        environment: String,
+        /// The commit.
+        sha: String,
+    },
+    /// Post a deployment status.
+    SetStatus {
+        /// Which deployment.
+        target: Target,
+        /// The new state.
+        state: State,
+        /// The preview's URL, with `success`.
+        environment_url: Option<String>,
+        /// The Argo CD page of the Application.
+        log_url: Option<String>,
+        /// Why, at most [`MAX_DESCRIPTION`] characters.
+        description: String,
+    },
+}
+
+/// The state GitHub should show for `desired`, and why.
+fn target_state(desired: &Desired, observed: Option<&Observed>) -> (State, String) {
+    let Some(app) = observed else {
+        return (
+            State::Queued,
+            "waiting for Argo CD to create the Application".into(),
+        );
+    };
+    let failed = matches!(app.phase, Some(Phase::Failed | Phase::Error));
+    let reason = app.message.clone().unwrap_or_default();
+    if failed {
+        return (State::Failure, format!("sync failed: {reason}"));
+    }
+    if app.health == Health::Degraded {
+        return (State::Failure, format!("degraded: {reason}"));
+    }
+    let at_revision = app.revision.as_deref() == Some(desired.sha.as_str());
+    match (app.sync, at_revision, app.health) {
+        (Sync::Synced, true, Health::Healthy | Health::Suspended) => {
+            (State::Success, "preview is up".into())
+        }
+        _ => (State::InProgress, "Argo CD is syncing the preview".into()),
+    }
+}
+
+fn description(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_DESCRIPTION)
+        .collect()
+}
+
+/// The actions that make GitHub show `desired` as the Applications really are.
+///
+/// `planned` are the services the plan covers: deployments of any other service are left alone
+/// (their previews are unknown, not gone). `argocd_url` builds `log_url`
+/// (`<argocd_url>/applications/argocd/<application>`).
+pub fn decide(
+    desired: &[Desired],
+    observed: &[Observed],
+    shown: &[Shown],
+    planned: &BTreeSet<ServiceName>,
+    argocd_url: Option<&str>,
+) -> Vec<Action> {
+    let apps: HashMap<&str, &Observed> = observed.iter().map(|o| (o.name.as_str(), o)).collect();
+    let wanted: HashMap<&str, &Desired> = desired
+        .iter()
+        .map(|d| (d.environment.as_str(), d))
+        .collect();
+    let mut actions = Vec::new();
+    for d in desired {
+        let (state, why) = target_state(d, apps.get(d.application.as_str()).copied());
+        let log_url = argocd_url.map(|base| {
+            format!(
+                "{}/applications/argocd/{}",
+                base.trim_end_matches('/'),
+                d.application
+            )
+        });
+        let existing = shown
+            .iter()
+            .filter(|s| s.environment == d.environment && s.sha == d.sha)
+            .max_by_key(|s| s.id);
+        let target = match existing {
+            Some(s) if s.state == Some(state) => continue,
+            Some(s) => Target::Existing(s.id),
+            None => {
+                actions.push(Action::CreateDeployment {
+                    environment: d.environment.clone(),
+                    sha: d.sha.clone(),
+                });
+                Target::Created {
+                    environment: d.environment.clone(),
+                    sha: d.sha.clone(),
+                }
+            }
+        };
+        actions.push(Action::SetStatus {
+            target,
+            state,
+            environment_url: (state == State::Success).then(|| d.url.clone()),
+            log_url,
+            description: description(&why),
+        });
+    }
+    for s in shown {
+        if s.state == Some(State::Inactive) || !planned.contains(&s.service) {
+            continue;
+        }
+        let why = match wanted.get(s.environment.as_str()) {
+            Some(d) if d.sha == s.sha => continue,
+            Some(_) => "superseded by a newer commit",
+            None => "preview removed",
+        };
+        actions.push(Action::SetStatus {
+            target: Target::Existing(s.id),
+            state: State::Inactive,
+            environment_url: None,
+            log_url: None,
+            description: why.into(),
+        });
+    }
+    actions
+}
+
+#[cfg(test)]
+mod tests;
