@@ -7,6 +7,8 @@
 //! twice. The I/O that gathers its inputs and carries out its actions lives elsewhere (issue 4's
 //! watcher and worker); nothing here talks to Kubernetes or GitHub.
 
+pub mod comment;
+
 use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;

@@ -1,0 +1,178 @@
+//! The sticky PR comment: one per pull request, found again by its hidden marker and rewritten
+//! in place. Pure: Markdown out of previews and their states.
+//!
+//! Everything a PR author wrote (branch, title, the config file's text quoted in errors) is
+//! escaped so that it cannot break out of its table cell or code span, or fake the marker.
+
+use std::fmt::Write as _;
+
+use super::State;
+use crate::plan::{DependencyRoute, Diagnostic, Preview};
+
+/// The hidden marker that identifies preview-tower's comment on a PR.
+pub const MARKER: &str = "<!-- preview-tower:sticky-comment -->";
+
+/// Text safe inside a Markdown table cell and a code span: no backticks, pipes, angle brackets
+/// (no HTML comment, so no fake marker), no line breaks; at most `max` characters.
+pub fn escape(text: &str, max: usize) -> String {
+    text.chars()
+        .take(max)
+        .map(|c| match c {
+            '`' => '\'',
+            '|' => '¦',
+            '<' => '‹',
+            '>' => '›',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect()
+}
+
+fn state_text(state: Option<State>) -> &'static str {
+    match state {
+        Some(State::Success) => "✅ ready",
+        Some(State::Failure | State::Error) => "❌ failing",
+        Some(State::InProgress | State::Pending) => "⏳ deploying",
+        Some(State::Queued) | None => "🕓 queued",
+        Some(State::Inactive) => "🗑️ removed",
+    }
+}
+
+fn dependency_line(preview: &Preview, out: &mut String) {
+    for dep in &preview.dependencies {
+        let route = match dep.route {
+            DependencyRoute::Staging => "staging".to_owned(),
+            DependencyRoute::Preview { number } => format!("preview of PR #{number}"),
+        };
+        let _ = write!(out, "`{}` → {route} ({}); ", dep.service, dep.url);
+    }
+}
+
+fn diagnostics(preview: &Preview, out: &mut String) {
+    for diagnostic in &preview.diagnostics {
+        let _ = writeln!(
+            out,
+            "- **{}**: {}",
+            preview.service,
+            escape(&diagnostic.message(), 300)
+        );
+        if let Diagnostic::ConfigInvalid { errors, .. } = diagnostic {
+            for error in errors.iter().take(20) {
+                let line = error
+                    .line
+                    .map(|l| format!("line {l}: "))
+                    .unwrap_or_default();
+                let hint = error
+                    .hint
+                    .as_deref()
+                    .map(|h| format!(" ({})", escape(h, 200)))
+                    .unwrap_or_default();
+                let _ = writeln!(out, "  - {line}{}{hint}", escape(&error.message, 200));
+            }
+        }
+    }
+}
+
+/// The comment for one PR's previews (one per service of the PR's repo), each with the state
+/// GitHub shows for it. `None` previews means the PR has no preview any more: the last edit.
+pub fn render(previews: &[(&Preview, Option<State>)], config_path: &str) -> String {
+    let mut out = format!("{MARKER}\n### 🔭 Preview environments\n\n");
+    if previews.is_empty() {
+        out.push_str(
+            "The previews of this pull request are gone. Label it again to bring them back.\n",
+        );
+        return out;
+    }
+    out.push_str("| service | state | URL | commit | seed data | dependencies |\n");
+    out.push_str("| --- | --- | --- | --- | --- | --- |\n");
+    for (preview, state) in previews {
+        let seed = preview
+            .seed_image
+            .as_deref()
+            .and_then(|image| image.rsplit_once(':'))
+            .map_or("–".to_owned(), |(_, tag)| {
+                format!("`{}`", &tag[..tag.len().min(8)])
+            });
+        let mut deps = String::new();
+        dependency_line(preview, &mut deps);
+        let deps = if deps.is_empty() {
+            "–".to_owned()
+        } else {
+            deps.trim_end_matches("; ").to_owned()
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | `{}` | {seed} | {deps} |",
+            preview.service,
+            state_text(*state),
+            preview.url,
+            &preview.revision[..preview.revision.len().min(8)],
+        );
+    }
+    let mut notes = String::new();
+    for (preview, _) in previews {
+        diagnostics(preview, &mut notes);
+    }
+    if !notes.is_empty() {
+        let _ = write!(out, "\n**Things to know**\n\n{notes}");
+    }
+    if let Some(expiry) = previews.iter().filter_map(|(p, _)| p.expires_at).min() {
+        let _ = writeln!(
+            out,
+            "\nDeleted when idle after {} UTC.",
+            expiry.format("%Y-%m-%d %H:%M")
+        );
+    }
+    let _ = write!(
+        out,
+        "\nChange a preview from the PR with `{config_path}` (see docs/repo-config.md): point a \
+         dependency at another PR's preview (`api: pr-42`), set `ttl`, opt out of `spot` or `sleep`.\n"
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::testing::{facts, plan_of, pr};
+
+    #[test]
+    fn the_comment_shows_urls_states_dependencies_and_config_errors() {
+        let plan = plan_of(&[
+            (
+                "web",
+                vec![facts(
+                    pr(101),
+                    Some("dependencies:\n  api: pr-42\n  billing: pr-9\n"),
+                )],
+            ),
+            (
+                "api",
+                vec![facts(pr(42), Some("dependancies: {}\nspot: maybe\n"))],
+            ),
+        ]);
+        let web = &plan.previews[0];
+        let text = render(&[(web, Some(State::Success))], ".preview.yaml");
+        insta::assert_snapshot!("web_ready", text);
+        let api = &plan.previews[1];
+        let text = render(&[(api, Some(State::InProgress))], ".preview.yaml");
+        insta::assert_snapshot!("api_config_errors", text);
+    }
+
+    #[test]
+    fn the_last_edit_says_the_previews_are_gone() {
+        let text = render(&[], ".preview.yaml");
+        assert!(text.starts_with(MARKER) && text.contains("gone"));
+    }
+
+    proptest! {
+        #[test]
+        fn escaped_text_stays_in_its_cell(text in any::<String>()) {
+            let escaped = escape(&text, 300);
+            prop_assert!(!escaped.contains(['`', '|', '<', '>', '\n', '\r']));
+            prop_assert!(escaped.chars().count() <= 300);
+        }
+    }
+}
