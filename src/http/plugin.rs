@@ -3,9 +3,9 @@
 //! Request: `{"applicationSetName": "...", "input": {"parameters": {...}}}`, `parameters`
 //! possibly absent. `service` selects one service; `number` (with `service`) selects matrix mode.
 //! Answer: `{"output": {"parameters": [...]}}` from the snapshot, or a JSON error with `message`.
-//! Checks run cheapest first: token, then body size, then JSON. An error answered before the
-//! body was read closes the connection, so that a client reusing it is not confused by the
-//! unread bytes.
+//! Checks run cheapest first: token, then body size, then JSON. A refused body is read and
+//! discarded (up to 4 MiB) before the error is sent, so that the client reads the error rather
+//! than a broken pipe; beyond that the connection is closed.
 
 mod request;
 
@@ -29,6 +29,10 @@ pub(crate) use request::{authorize, parse_request};
 pub const PLUGIN_PATH: &str = "/api/v1/getparams.execute";
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Most bytes of a refused request read and discarded before answering.
+const DRAIN_LIMIT: usize = 4 * MAX_BODY_BYTES;
+/// Longest time spent discarding a refused request's body.
+const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub(super) fn routes(state: PluginState) -> Router {
     Router::new()
@@ -61,14 +65,13 @@ async fn wrong_method() -> Response {
 
 async fn getparams(State(state): State<PluginState>, request: Request) -> Response {
     let started = Instant::now();
-    let (mode, result) = answer(&state, request).await;
+    let (mode, result, unread) = answer(&state, request).await;
     let response = match result {
         Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
         Err(error) => {
             if error.status().is_server_error() {
                 tracing::warn!(error = %error, "plugin request not answered");
             }
-            let unread = error.leaves_body_unread();
             let mut response = error.into_response();
             if unread {
                 response
@@ -91,25 +94,35 @@ async fn getparams(State(state): State<PluginState>, request: Request) -> Respon
     response
 }
 
-async fn answer(state: &PluginState, request: Request) -> (&'static str, Result<Bytes, ApiError>) {
-    if let Err(error) = authorize(request.headers(), state.token.expose_secret()) {
-        return ("invalid", Err(error));
+/// The answer, and whether part of the request body was left unread (the connection must
+/// then be closed).
+async fn answer(
+    state: &PluginState,
+    request: Request,
+) -> (&'static str, Result<Bytes, ApiError>, bool) {
+    let (parts, body) = request.into_parts();
+    if let Err(error) = authorize(&parts.headers, state.token.expose_secret()) {
+        return ("invalid", Err(error), !drain(body).await);
     }
-    let declared = request
-        .headers()
+    let declared = parts
+        .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-        return ("invalid", Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES)));
+        let error = ApiError::PayloadTooLarge(MAX_BODY_BYTES);
+        return ("invalid", Err(error), !drain(body).await);
     }
-    let body = match read_body(request.into_body()).await {
+    let body = match read_body(body).await {
         Ok(body) => body,
-        Err(error) => return ("invalid", Err(error)),
+        Err(error) => {
+            let unread = error.leaves_body_unread();
+            return ("invalid", Err(error), unread);
+        }
     };
     let (appset, query) = match parse_request(&body) {
         Ok(parsed) => parsed,
-        Err(error) => return ("invalid", Err(error)),
+        Err(error) => return ("invalid", Err(error), false),
     };
     let mode = match query {
         Query::All => "all",
@@ -118,7 +131,28 @@ async fn answer(state: &PluginState, request: Request) -> (&'static str, Result<
     };
     let result = state.store.load().answer(&query).map_err(ApiError::from);
     tracing::debug!(appset = ?appset, mode, ok = result.is_ok(), "plugin request");
-    (mode, result)
+    (mode, result, false)
+}
+
+/// Reads and discards a refused request's body, up to [`DRAIN_LIMIT`] bytes and
+/// [`DRAIN_TIMEOUT`], so that the client finishes sending and reads the error instead of a
+/// broken pipe. Returns whether the body was read to its end.
+async fn drain(mut body: Body) -> bool {
+    use http_body_util::BodyExt as _;
+    let read = async {
+        let mut seen = 0usize;
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else { return false };
+            seen += frame.data_ref().map_or(0, Bytes::len);
+            if seen > DRAIN_LIMIT {
+                return false;
+            }
+        }
+        true
+    };
+    tokio::time::timeout(DRAIN_TIMEOUT, read)
+        .await
+        .unwrap_or(false)
 }
 
 async fn read_body(body: Body) -> Result<Bytes, ApiError> {
