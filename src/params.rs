@@ -46,11 +46,7 @@ pub fn render(preview: &Preview, fleet: &Fleet, mode: Mode) -> ParamSet {
         pull_request_params(preview, &mut put);
     }
     let env = env(preview, fleet);
-    let seed_tag = preview
-        .seed_image
-        .as_deref()
-        .and_then(|image| image.rsplit_once(':'))
-        .map_or("", |(_, tag)| tag);
+    let seed_tag = preview.seed_tag().unwrap_or("");
     let repo_url = format!(
         "{}/{}",
         crate::plan::url_text(&fleet.github_url),
@@ -118,7 +114,7 @@ pub fn render(preview: &Preview, fleet: &Fleet, mode: Mode) -> ParamSet {
                 .unwrap_or_default()
         ),
     );
-    put("config_source", json!(preview.config.source));
+    put("config_source", json!(preview.config.source.as_str()));
     put("dependencies", dependencies(preview));
     put("env_patch", json!(env_patch(&env)));
     put("env", Value::Object(env));

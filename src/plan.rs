@@ -97,6 +97,16 @@ pub struct Preview {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl Preview {
+    /// The seed image's tag (the seed path's tree SHA), when the preview has a seed image.
+    pub fn seed_tag(&self) -> Option<&str> {
+        self.seed_image
+            .as_deref()
+            .and_then(|image| image.rsplit_once(':'))
+            .map(|(_, tag)| tag)
+    }
+}
+
 /// Spot or on-demand placement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum CapacityType {

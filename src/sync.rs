@@ -260,10 +260,10 @@ impl Syncer {
                 .iter()
                 .filter(|pr| plan::eligibility(pr, &service.policy).is_ok())
             {
-                let key = |path: &str| (repo.clone(), pr.head_sha.clone(), path.to_owned());
-                wanted.push((key(&self.fleet.repo_config_path), true));
-                if let Some(seed) = &service.seed {
-                    wanted.push((key(&seed.path), false));
+                let keys = state::head_keys(&self.fleet, service, pr);
+                wanted.push((keys.config, true));
+                if let Some(seed) = keys.seed {
+                    wanted.push((seed, false));
                 }
             }
         }

@@ -124,10 +124,7 @@ fn plan_table(plan: &Plan, wanted: &dyn Fn(&str) -> bool) -> String {
             p.url.clone(),
             p.revision.chars().take(8).collect(),
             p.capacity.as_str().to_owned(),
-            serde_json::to_value(p.config.source)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            p.config.source.as_str().to_owned(),
             deps.join(" "),
         ]);
         for d in &p.diagnostics {

@@ -73,15 +73,6 @@ impl ApiError {
             Self::Internal(_) => "internal",
         }
     }
-
-    /// Whether the error is answered before the request body is read (the connection is then
-    /// closed rather than reused with unread bytes in it).
-    pub fn leaves_body_unread(&self) -> bool {
-        matches!(
-            self,
-            Self::Unauthorized | Self::Forbidden | Self::PayloadTooLarge(_)
-        )
-    }
 }
 
 impl IntoResponse for ApiError {

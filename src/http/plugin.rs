@@ -116,7 +116,8 @@ async fn answer(
     let body = match read_body(body).await {
         Ok(body) => body,
         Err(error) => {
-            let unread = error.leaves_body_unread();
+            // Reading stops at the limit: the rest of an oversized body is left unread.
+            let unread = matches!(error, ApiError::PayloadTooLarge(_));
             return ("invalid", Err(error), unread);
         }
     };

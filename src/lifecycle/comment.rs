@@ -86,13 +86,9 @@ pub fn render(previews: &[(&Preview, Option<State>)], config_path: &str) -> Stri
     out.push_str("| service | state | URL | commit | seed data | dependencies |\n");
     out.push_str("| --- | --- | --- | --- | --- | --- |\n");
     for (preview, state) in previews {
-        let seed = preview
-            .seed_image
-            .as_deref()
-            .and_then(|image| image.rsplit_once(':'))
-            .map_or("–".to_owned(), |(_, tag)| {
-                format!("`{}`", &tag[..tag.len().min(8)])
-            });
+        let seed = preview.seed_tag().map_or("–".to_owned(), |tag| {
+            format!("`{}`", &tag[..tag.len().min(8)])
+        });
         let mut deps = String::new();
         dependency_line(preview, &mut deps);
         let deps = if deps.is_empty() {

@@ -24,6 +24,17 @@ pub enum ConfigSource {
 }
 
 impl ConfigSource {
+    /// The name used in the parameters and in `plan` output: `file`, `missing`, `last_valid`,
+    /// `defaults`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::File => "file",
+            Self::Missing => "missing",
+            Self::LastValid => "last_valid",
+            Self::Defaults => "defaults",
+        }
+    }
+
     /// How the source reads in a sentence ("using …").
     pub fn describe(self) -> &'static str {
         match self {
@@ -111,6 +122,22 @@ pub fn resolve_config(
                 },
                 Err(errors) => fallback(errors, None),
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ConfigSource;
+
+    #[test]
+    fn names_match_the_serialized_form() {
+        use ConfigSource::*;
+        for source in [File, Missing, LastValid, Defaults] {
+            assert_eq!(
+                serde_json::to_value(source).ok(),
+                Some(source.as_str().into())
+            );
         }
     }
 }

@@ -13,6 +13,27 @@ use crate::repo_config::RepoConfig;
 /// A file read at a commit: `(repo, sha, path)`.
 pub(crate) type ObjectKey = (RepoName, String, String);
 
+/// The reads a service's preview needs at a PR's head commit.
+pub(crate) struct HeadKeys {
+    /// The repo config file.
+    pub(crate) config: ObjectKey,
+    /// The seed path, when the service has a seed.
+    pub(crate) seed: Option<ObjectKey>,
+}
+
+/// What `service` needs read at `pr`'s head: what [`SyncState::head`] looks up.
+pub(crate) fn head_keys(
+    fleet: &Fleet,
+    service: &crate::fleet::Service,
+    pr: &PullRequest,
+) -> HeadKeys {
+    let key = |path: &str| (service.repo.clone(), pr.head_sha.clone(), path.to_owned());
+    HeadKeys {
+        config: key(&fleet.repo_config_path),
+        seed: service.seed.as_ref().map(|seed| key(&seed.path)),
+    }
+}
+
 /// The sync's memory.
 #[derive(Debug, Default)]
 pub(crate) struct SyncState {
@@ -97,17 +118,10 @@ impl SyncState {
         service: &crate::fleet::Service,
         pr: &PullRequest,
     ) -> Option<HeadFacts> {
-        let repo = &service.repo;
-        let sha = &pr.head_sha;
-        let config = self
-            .files
-            .get(&(repo.clone(), sha.clone(), fleet.repo_config_path.clone()))?
-            .clone();
-        let seed_tree_sha = match &service.seed {
-            Some(seed) => self
-                .objects
-                .get(&(repo.clone(), sha.clone(), seed.path.clone()))?
-                .clone(),
+        let keys = head_keys(fleet, service, pr);
+        let config = self.files.get(&keys.config)?.clone();
+        let seed_tree_sha = match &keys.seed {
+            Some(key) => self.objects.get(key)?.clone(),
             None => None,
         };
         Some(HeadFacts {
