@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::fleet::ServiceName;
+use crate::lifecycle::{Shown, State};
 use crate::pull_request::{ConfigFile, PullRequest, RepoName};
 
 /// Reads what the planner needs from a code host.
@@ -116,4 +118,99 @@ impl SourceError {
             _ => None,
         }
     }
+}
+
+/// The `task` of every deployment preview-tower creates: how its deployments are told apart
+/// from the ones other tools make in the same repository.
+pub const DEPLOYMENT_TASK: &str = "deploy:preview";
+
+/// A deployment to create: always transient, never production, no auto-merge, no required
+/// contexts, task [`DEPLOYMENT_TASK`], with `{"preview_tower": {"service", "pull_request"}}`
+/// as its payload so that it can be read back after a restart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewDeployment {
+    /// The GitHub environment: the preview's name (no `/`).
+    pub environment: String,
+    /// The head commit deployed (a full SHA, never a branch: immutable).
+    pub sha: String,
+    /// The service previewed.
+    pub service: ServiceName,
+    /// The pull request previewed.
+    pub number: u64,
+    /// Short description (at most 140 characters).
+    pub description: String,
+}
+
+/// A deployment status to post.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewStatus {
+    /// The state.
+    pub state: State,
+    /// The preview's URL (with `success`).
+    pub environment_url: Option<String>,
+    /// The Argo CD Application's page.
+    pub log_url: Option<String>,
+    /// Why, at most 140 characters.
+    pub description: String,
+}
+
+/// A comment on a pull request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssueComment {
+    /// GitHub's comment id.
+    pub id: u64,
+    /// Its Markdown.
+    pub body: String,
+}
+
+/// Writes where developers look on GitHub: deployments with statuses, and the sticky comment.
+///
+/// No pacing or retries here: the lifecycle worker serializes writes, keeps them a second apart
+/// and backs off. Errors are [`SourceError`]s (a secondary limit is `RateLimited`).
+#[async_trait]
+pub trait PreviewReporter: Send + Sync {
+    /// preview-tower's deployments in `repo` (task [`DEPLOYMENT_TASK`], a readable payload),
+    /// in `environment` when given, newest first, at most `limit`, each with its latest status.
+    /// Deployments of other tools or with an unreadable payload are skipped.
+    async fn deployments(
+        &self,
+        repo: &RepoName,
+        environment: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Shown>, SourceError>;
+
+    /// Creates a deployment; its id.
+    async fn create_deployment(
+        &self,
+        repo: &RepoName,
+        deployment: &NewDeployment,
+    ) -> Result<u64, SourceError>;
+
+    /// Posts a status on deployment `id`.
+    async fn create_status(
+        &self,
+        repo: &RepoName,
+        id: u64,
+        status: &NewStatus,
+    ) -> Result<(), SourceError>;
+
+    /// The oldest comment on PR `number` whose body starts with `marker`, if any (all pages).
+    async fn find_comment(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        marker: &str,
+    ) -> Result<Option<IssueComment>, SourceError>;
+
+    /// Adds a comment to PR `number`; its id.
+    async fn create_comment(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        body: &str,
+    ) -> Result<u64, SourceError>;
+
+    /// Replaces the body of comment `id`.
+    async fn update_comment(&self, repo: &RepoName, id: u64, body: &str)
+    -> Result<(), SourceError>;
 }

@@ -18,6 +18,7 @@ pub mod demo;
 pub mod fleet;
 pub mod github;
 pub mod http;
+pub mod jira;
 pub mod lifecycle;
 pub mod metrics;
 pub mod naming;

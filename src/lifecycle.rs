@@ -134,6 +134,8 @@ pub struct Shown {
     pub id: u64,
     /// The service it belongs to (from its environment name).
     pub service: ServiceName,
+    /// The pull request it previews.
+    pub number: u64,
     /// Its environment.
     pub environment: String,
     /// Its commit.

@@ -37,6 +37,7 @@ fn shown(id: u64, number: u64, commit: u64, state: Option<State>) -> Shown {
     Shown {
         id,
         service: name("web"),
+        number,
         environment: format!("preview-web-pr-{number}"),
         sha: sha(commit),
         state,
