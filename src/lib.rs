@@ -13,12 +13,14 @@
 //! [`sync`] (refresh loop, caches, last known good), [`snapshot`], [`http`] (plugin and admin
 //! routers), [`metrics`], [`telemetry`], [`cli`].
 
+pub mod argocd;
 pub mod cli;
 pub mod demo;
 pub mod fleet;
 pub mod github;
 pub mod http;
 pub mod jira;
+pub mod leader;
 pub mod lifecycle;
 pub mod metrics;
 pub mod naming;

@@ -105,6 +105,10 @@ pub struct Observed {
     pub phase: Option<Phase>,
     /// The operation's or health's message, for failures.
     pub message: Option<String>,
+    /// Whether Argo CD is deleting it (`metadata.deletionTimestamp` set).
+    pub deleting: bool,
+    /// The URLs Argo CD found on its Ingresses.
+    pub external_urls: Vec<String>,
 }
 
 /// A deployment state on GitHub.
@@ -193,6 +197,12 @@ fn target_state(desired: &Desired, observed: Option<&Observed>) -> (State, Strin
             "waiting for Argo CD to create the Application".into(),
         );
     };
+    if app.deleting {
+        return (
+            State::InProgress,
+            "Argo CD is deleting the Application".into(),
+        );
+    }
     let failed = matches!(app.phase, Some(Phase::Failed | Phase::Error));
     let reason = app.message.clone().unwrap_or_default();
     if failed {

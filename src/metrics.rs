@@ -37,6 +37,18 @@ pub struct CallLabels {
     pub outcome: &'static str,
 }
 
+/// Labels of a lifecycle write.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ActionLabels {
+    /// `github` or `jira`.
+    pub target: &'static str,
+    /// `create_deployment`, `set_status`, `create_comment`, `update_comment`, `read_back`,
+    /// `jira_comment` or `jira_read_back`.
+    pub action: &'static str,
+    /// `ok` or an error kind.
+    pub outcome: &'static str,
+}
+
 /// Labels naming one repo.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RepoLabel {
@@ -81,6 +93,16 @@ pub struct Metrics {
     pub previews: Family<ServiceLabel, Gauge>,
     /// Generation of the current snapshot.
     pub snapshot_generation: Gauge,
+    /// Lifecycle writes and read-backs by target, action and outcome.
+    pub lifecycle_actions: Family<ActionLabels, Counter>,
+    /// Errors of the Applications watch (each is retried).
+    pub lifecycle_watch_errors: Counter,
+    /// Completed (re)lists of the Applications watch.
+    pub lifecycle_watch_relists: Counter,
+    /// 1 while this replica leads (writes to GitHub and Jira), else 0.
+    pub lifecycle_leader: Gauge,
+    /// Jira notes waiting to be posted.
+    pub lifecycle_jira_pending: Gauge,
 }
 
 impl Metrics {
@@ -95,6 +117,11 @@ impl Metrics {
             github_calls: Family::default(),
             previews: Family::default(),
             snapshot_generation: Gauge::default(),
+            lifecycle_actions: Family::default(),
+            lifecycle_watch_errors: Counter::default(),
+            lifecycle_watch_relists: Counter::default(),
+            lifecycle_leader: Gauge::default(),
+            lifecycle_jira_pending: Gauge::default(),
         };
         let r = registry.sub_registry_with_prefix("preview_tower");
         r.register(
@@ -136,6 +163,31 @@ impl Metrics {
             "snapshot_generation",
             "Generation of the snapshot the plugin answers from",
             metrics.snapshot_generation.clone(),
+        );
+        r.register(
+            "lifecycle_actions",
+            "Writes to GitHub and Jira (and the reads that check them first), by target, action and outcome",
+            metrics.lifecycle_actions.clone(),
+        );
+        r.register(
+            "lifecycle_watch_errors",
+            "Errors of the Argo CD Applications watch; each is retried with backoff",
+            metrics.lifecycle_watch_errors.clone(),
+        );
+        r.register(
+            "lifecycle_watch_relists",
+            "Complete lists of the previews' Applications (start-up, expired watches)",
+            metrics.lifecycle_watch_relists.clone(),
+        );
+        r.register(
+            "lifecycle_leader",
+            "1 while this replica holds the lease and writes to GitHub and Jira",
+            metrics.lifecycle_leader.clone(),
+        );
+        r.register(
+            "lifecycle_jira_pending",
+            "Jira comments waiting to be posted (retried while Jira is down)",
+            metrics.lifecycle_jira_pending.clone(),
         );
         metrics
     }

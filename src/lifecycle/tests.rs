@@ -30,6 +30,8 @@ fn app(
         health,
         phase,
         message: Some("container api: ImagePullBackOff".into()),
+        deleting: false,
+        external_urls: vec![],
     }
 }
 

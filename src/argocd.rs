@@ -1,0 +1,291 @@
+//! Argo CD's `Application` as a minimal typed subset we read but never install, and the index
+//! of the previews' Applications that the lifecycle worker decides from.
+//!
+//! Every field is optional and read leniently: a field of the wrong shape reads as absent
+//! instead of failing the object, because a single odd Application (an older Argo CD, a hand
+//! edit) must not stop the watch of all the others. The watch itself lives in
+//! [`watch`]; this module's [`ApplicationIndex`] is plain synchronous state that watch events
+//! are applied to, so that it can be tested without a cluster.
+
+pub mod watch;
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
+
+use kube::CustomResource;
+use kube::runtime::watcher::Event;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::lifecycle::{Health, Observed, Phase, Sync};
+
+/// The label the previews ApplicationSet puts on every Application it generates
+/// (`argocd/applicationset.yaml`); the watch selects on it.
+pub const PREVIEW_LABEL: &str = "preview-tower.io/preview";
+
+/// Reads `T` when the value has its shape, `None` otherwise (never an error).
+fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    Ok(serde_json::from_value(value).ok())
+}
+
+/// The part of an Application's spec we read: nothing but the project, for logs. Any shape
+/// reads (as empty when it is not an object).
+#[derive(CustomResource, Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(from = "serde_json::Value")]
+#[kube(
+    group = "argoproj.io",
+    version = "v1alpha1",
+    kind = "Application",
+    namespaced,
+    status = "ApplicationStatus",
+    schema = "disabled"
+)]
+pub struct ApplicationSpec {
+    /// The AppProject.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+}
+
+impl From<serde_json::Value> for ApplicationSpec {
+    fn from(value: serde_json::Value) -> Self {
+        Self {
+            project: value
+                .get("project")
+                .and_then(|p| p.as_str())
+                .map(str::to_owned),
+        }
+    }
+}
+
+impl From<serde_json::Value> for ApplicationStatus {
+    fn from(value: serde_json::Value) -> Self {
+        serde_json::from_value::<StatusFields>(value)
+            .map(|f| Self {
+                sync: f.sync,
+                health: f.health,
+                operation_state: f.operation_state,
+                summary: f.summary,
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// How [`ApplicationStatus`] reads when `status` is an object.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusFields {
+    #[serde(default, deserialize_with = "lenient")]
+    sync: Option<SyncStatus>,
+    #[serde(default, deserialize_with = "lenient")]
+    health: Option<HealthStatus>,
+    #[serde(default, deserialize_with = "lenient")]
+    operation_state: Option<OperationState>,
+    #[serde(default, deserialize_with = "lenient")]
+    summary: Option<Summary>,
+}
+
+/// `status` of an Application: only what the lifecycle needs. Any shape reads; a field of the
+/// wrong shape reads as absent.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", from = "serde_json::Value")]
+pub struct ApplicationStatus {
+    /// `status.sync`.
+    pub sync: Option<SyncStatus>,
+    /// `status.health`.
+    pub health: Option<HealthStatus>,
+    /// `status.operationState`.
+    pub operation_state: Option<OperationState>,
+    /// `status.summary`.
+    pub summary: Option<Summary>,
+}
+
+/// `status.sync`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct SyncStatus {
+    /// `Synced`, `OutOfSync` or `Unknown`.
+    #[serde(default, deserialize_with = "lenient")]
+    pub status: Option<String>,
+    /// The commit synced to (single-source Applications).
+    #[serde(default, deserialize_with = "lenient")]
+    pub revision: Option<String>,
+    /// The commits synced to (multi-source Applications).
+    #[serde(default, deserialize_with = "lenient")]
+    pub revisions: Option<Vec<String>>,
+}
+
+/// `status.health`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct HealthStatus {
+    /// `Healthy`, `Progressing`, `Degraded`, `Suspended`, `Missing` or `Unknown`.
+    #[serde(default, deserialize_with = "lenient")]
+    pub status: Option<String>,
+    /// Why, when not healthy.
+    #[serde(default, deserialize_with = "lenient")]
+    pub message: Option<String>,
+}
+
+/// `status.operationState`: the last sync operation.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct OperationState {
+    /// `Running`, `Terminating`, `Failed`, `Error` or `Succeeded`.
+    #[serde(default, deserialize_with = "lenient")]
+    pub phase: Option<String>,
+    /// What happened.
+    #[serde(default, deserialize_with = "lenient")]
+    pub message: Option<String>,
+}
+
+/// `status.summary`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// URLs Argo CD found on Ingresses and annotations.
+    #[serde(default, rename = "externalURLs", deserialize_with = "lenient")]
+    pub external_urls: Option<Vec<String>>,
+}
+
+fn sync_of(text: Option<&str>) -> Sync {
+    match text {
+        Some("Synced") => Sync::Synced,
+        Some("OutOfSync") => Sync::OutOfSync,
+        _ => Sync::Unknown,
+    }
+}
+
+fn health_of(text: Option<&str>) -> Health {
+    match text {
+        Some("Healthy") => Health::Healthy,
+        Some("Progressing") => Health::Progressing,
+        Some("Degraded") => Health::Degraded,
+        Some("Suspended") => Health::Suspended,
+        Some("Missing") => Health::Missing,
+        _ => Health::Unknown,
+    }
+}
+
+fn phase_of(text: Option<&str>) -> Option<Phase> {
+    Some(match text? {
+        "Running" => Phase::Running,
+        "Terminating" => Phase::Terminating,
+        "Failed" => Phase::Failed,
+        "Error" => Phase::Error,
+        "Succeeded" => Phase::Succeeded,
+        _ => return None,
+    })
+}
+
+/// The lifecycle's view of an Application, `None` without a name.
+pub fn observe(app: &Application) -> Option<Observed> {
+    let name = app.metadata.name.clone()?;
+    let status = app.status.clone().unwrap_or_default();
+    let sync = status.sync.unwrap_or_default();
+    let health = status.health.unwrap_or_default();
+    let operation = status.operation_state.unwrap_or_default();
+    let phase = phase_of(operation.phase.as_deref());
+    let failed = matches!(phase, Some(Phase::Failed | Phase::Error));
+    let message = if failed {
+        operation.message.or(health.message)
+    } else {
+        health.message.or(operation.message)
+    };
+    Some(Observed {
+        name,
+        sync: sync_of(sync.status.as_deref()),
+        revision: sync
+            .revision
+            .or_else(|| sync.revisions.and_then(|r| r.into_iter().next())),
+        health: health_of(health.status.as_deref()),
+        phase,
+        message,
+        deleting: app.metadata.deletion_timestamp.is_some(),
+        external_urls: status
+            .summary
+            .and_then(|s| s.external_urls)
+            .unwrap_or_default(),
+    })
+}
+
+#[derive(Debug, Default)]
+struct IndexState {
+    apps: BTreeMap<String, Observed>,
+    /// Objects of a (re)list in progress, swapped in at `InitDone`.
+    relist: Option<BTreeMap<String, Observed>>,
+    /// Whether a full list has been applied since start-up.
+    complete: bool,
+    /// Bumped on every change.
+    version: u64,
+}
+
+/// The previews' Applications as last seen, fed by watch events.
+#[derive(Debug)]
+pub struct ApplicationIndex {
+    state: Mutex<IndexState>,
+    changed: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for ApplicationIndex {
+    fn default() -> Self {
+        Self {
+            state: Mutex::default(),
+            changed: tokio::sync::watch::channel(0).0,
+        }
+    }
+}
+
+impl ApplicationIndex {
+    /// Applies one watch event. A (re)list replaces the whole index atomically at its end, so
+    /// Applications deleted while the watch was down disappear, and a half-done relist is
+    /// never mistaken for the truth.
+    pub fn apply(&self, event: Event<Application>) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        match event {
+            Event::Init => state.relist = Some(BTreeMap::new()),
+            Event::InitApply(app) => {
+                if let (Some(relist), Some(observed)) = (state.relist.as_mut(), observe(&app)) {
+                    relist.insert(observed.name.clone(), observed);
+                }
+            }
+            Event::InitDone => {
+                let relist = state.relist.take().unwrap_or_default();
+                state.apps = relist;
+                state.complete = true;
+            }
+            Event::Apply(app) => {
+                if let Some(observed) = observe(&app) {
+                    state.apps.insert(observed.name.clone(), observed);
+                }
+            }
+            Event::Delete(app) => {
+                if let Some(name) = &app.metadata.name {
+                    state.apps.remove(name);
+                }
+            }
+        }
+        state.version += 1;
+        let version = state.version;
+        drop(state);
+        self.changed.send_replace(version);
+    }
+
+    /// Every Application, once a full list has been seen; `None` before (an empty index then
+    /// means "not known yet", not "no Applications").
+    pub fn observed(&self) -> Option<Vec<Observed>> {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state
+            .complete
+            .then(|| state.apps.values().cloned().collect())
+    }
+
+    /// Wakes on every change.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,242 @@
+//! Leader election with a Kubernetes `Lease`, so that with several replicas only one writes to
+//! GitHub and Jira while every replica keeps answering the plugin.
+//!
+//! The protocol is client-go's: the holder renews `renewTime` every `renew_every`; anyone may
+//! take the lease once `renewTime + leaseDurationSeconds` has passed. Every write carries the
+//! `resourceVersion` it read, so two candidates racing for an expired lease cannot both win
+//! (the API server answers 409 to the loser). A leader that cannot renew steps down before its
+//! lease can expire.
+
+use std::time::Duration;
+
+use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
+use kube::Client;
+use kube::api::{Api, PostParams};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+/// Where the lease lives and who we are.
+#[derive(Clone, Debug)]
+pub struct LeaseConfig {
+    /// Namespace of the Lease (preview-tower's own).
+    pub namespace: String,
+    /// Name of the Lease.
+    pub name: String,
+    /// This replica's identity (the pod name).
+    pub identity: String,
+    /// How long a lease lasts without renewal.
+    pub duration: Duration,
+    /// How often the holder renews (well under `duration`).
+    pub renew_every: Duration,
+}
+
+/// What to do with the lease as read, at `now`.
+#[derive(Debug, PartialEq, Eq)]
+enum Move {
+    /// Nobody has it: create it.
+    Create,
+    /// Ours, or free, or expired: write ourselves in (renew or take over).
+    Claim { transition: bool },
+    /// Someone else holds a live lease.
+    Wait,
+}
+
+fn next_move(lease: Option<&Lease>, identity: &str, now: Timestamp) -> Move {
+    let Some(spec) = lease.map(|l| l.spec.clone().unwrap_or_default()) else {
+        return Move::Create;
+    };
+    let holder = spec.holder_identity.as_deref().unwrap_or_default();
+    if holder == identity {
+        return Move::Claim { transition: false };
+    }
+    let duration = SignedDuration::from_secs(i64::from(spec.lease_duration_seconds.unwrap_or(0)));
+    let expired = spec
+        .renew_time
+        .as_ref()
+        .or(spec.acquire_time.as_ref())
+        .is_none_or(|renewed| renewed.0 + duration < now);
+    if holder.is_empty() || expired {
+        Move::Claim { transition: true }
+    } else {
+        Move::Wait
+    }
+}
+
+fn our_spec(config: &LeaseConfig, previous: Option<&LeaseSpec>, transition: bool) -> LeaseSpec {
+    let now = MicroTime(Timestamp::now());
+    let transitions = previous.and_then(|p| p.lease_transitions).unwrap_or(0);
+    LeaseSpec {
+        holder_identity: Some(config.identity.clone()),
+        lease_duration_seconds: Some(i32::try_from(config.duration.as_secs()).unwrap_or(i32::MAX)),
+        acquire_time: if transition {
+            Some(now.clone())
+        } else {
+            previous
+                .and_then(|p| p.acquire_time.clone())
+                .or(Some(now.clone()))
+        },
+        renew_time: Some(now),
+        lease_transitions: Some(if transition {
+            transitions + 1
+        } else {
+            transitions
+        }),
+        ..LeaseSpec::default()
+    }
+}
+
+/// One round: read the lease and claim it when we may. `Ok(true)` when we hold it now.
+async fn try_hold(api: &Api<Lease>, config: &LeaseConfig) -> Result<bool, kube::Error> {
+    let current = api.get_opt(&config.name).await?;
+    match next_move(current.as_ref(), &config.identity, Timestamp::now()) {
+        Move::Wait => Ok(false),
+        Move::Create => {
+            let lease = Lease {
+                metadata: ObjectMeta {
+                    name: Some(config.name.clone()),
+                    namespace: Some(config.namespace.clone()),
+                    ..ObjectMeta::default()
+                },
+                spec: Some(our_spec(config, None, true)),
+            };
+            settle(api.create(&PostParams::default(), &lease).await)
+        }
+        Move::Claim { transition } => {
+            let Some(mut lease) = current else {
+                return Ok(false);
+            };
+            lease.spec = Some(our_spec(config, lease.spec.as_ref(), transition));
+            settle(
+                api.replace(&config.name, &PostParams::default(), &lease)
+                    .await,
+            )
+        }
+    }
+}
+
+/// A write's outcome: a conflict (another replica won the race) is "not leader", not an error.
+fn settle(result: Result<Lease, kube::Error>) -> Result<bool, kube::Error> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(kube::Error::Api(status)) if status.code == 409 => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+/// Runs the election until `cancel` fires, publishing whether this replica leads on `leading`.
+/// On shutdown the leader gives the lease up so that another replica takes over at once.
+pub async fn run(
+    client: Client,
+    config: LeaseConfig,
+    leading: watch::Sender<bool>,
+    cancel: CancellationToken,
+) {
+    let api: Api<Lease> = Api::namespaced(client, &config.namespace);
+    let mut last_held: Option<tokio::time::Instant> = None;
+    loop {
+        let held = match try_hold(&api, &config).await {
+            Ok(held) => held,
+            Err(error) => {
+                warn!(error = %error, lease = config.name, "cannot read or renew the lease");
+                // Keep leading only while the lease we last wrote is surely still ours.
+                last_held.is_some_and(|at| at.elapsed() + config.renew_every < config.duration)
+            }
+        };
+        if held {
+            last_held = Some(last_held.map_or_else(tokio::time::Instant::now, |at| {
+                if leading.borrow().to_owned() {
+                    tokio::time::Instant::now()
+                } else {
+                    at
+                }
+            }));
+        } else {
+            last_held = None;
+        }
+        if leading.send_replace(held) != held {
+            info!(
+                identity = config.identity,
+                leading = held,
+                "leadership changed"
+            );
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = tokio::time::sleep(config.renew_every) => {}
+        }
+    }
+    if leading.send_replace(false) {
+        release(&api, &config).await;
+    }
+}
+
+/// Gives the lease up: another replica may take it at once.
+async fn release(api: &Api<Lease>, config: &LeaseConfig) {
+    let Ok(Some(mut lease)) = api.get_opt(&config.name).await else {
+        return;
+    };
+    let ours = lease
+        .spec
+        .as_ref()
+        .and_then(|s| s.holder_identity.as_deref())
+        == Some(config.identity.as_str());
+    if ours {
+        if let Some(spec) = lease.spec.as_mut() {
+            spec.holder_identity = None;
+            spec.renew_time = None;
+        }
+        let _ = api
+            .replace(&config.name, &PostParams::default(), &lease)
+            .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lease(holder: Option<&str>, renewed_secs_ago: i64, duration: i32) -> Lease {
+        Lease {
+            metadata: ObjectMeta::default(),
+            spec: Some(LeaseSpec {
+                holder_identity: holder.map(str::to_owned),
+                lease_duration_seconds: Some(duration),
+                renew_time: Some(MicroTime(
+                    Timestamp::now() - SignedDuration::from_secs(renewed_secs_ago),
+                )),
+                ..LeaseSpec::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn a_live_lease_of_another_replica_is_respected() {
+        let l = lease(Some("pod-b"), 5, 15);
+        assert_eq!(next_move(Some(&l), "pod-a", Timestamp::now()), Move::Wait);
+    }
+
+    #[test]
+    fn an_expired_or_released_lease_is_taken_over() {
+        let expired = lease(Some("pod-b"), 16, 15);
+        let released = lease(None, 1, 15);
+        for l in [expired, released] {
+            assert_eq!(
+                next_move(Some(&l), "pod-a", Timestamp::now()),
+                Move::Claim { transition: true }
+            );
+        }
+    }
+
+    #[test]
+    fn our_own_lease_is_renewed_and_a_missing_one_created() {
+        let ours = lease(Some("pod-a"), 100, 15);
+        assert_eq!(
+            next_move(Some(&ours), "pod-a", Timestamp::now()),
+            Move::Claim { transition: false }
+        );
+        assert_eq!(next_move(None, "pod-a", Timestamp::now()), Move::Create);
+    }
+}
