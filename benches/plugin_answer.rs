@@ -42,6 +42,7 @@ fn facts() -> Vec<PullFacts> {
             pr: PullRequest {
                 number,
                 title: format!("Change number {number}"),
+                body: String::new(),
                 branch: format!("feature/change-{number}"),
                 target_branch: "main".into(),
                 head_sha: format!("{number:040x}"),

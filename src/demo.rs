@@ -33,6 +33,8 @@ struct DemoPull {
     repo: RepoName,
     number: u64,
     title: String,
+    #[serde(default)]
+    body: String,
     branch: String,
     author: String,
     labels: Vec<String>,
@@ -53,6 +55,7 @@ impl DemoPull {
         PullRequest {
             number: self.number,
             title: self.title.clone(),
+            body: self.body.clone(),
             branch: self.branch.clone(),
             target_branch: "main".into(),
             head_sha: self.head_sha.clone(),

@@ -87,6 +87,9 @@ pub struct PullRequest {
     pub number: u64,
     /// Untrusted: the PR title.
     pub title: String,
+    /// Untrusted: the PR description (Markdown), for Jira issue keys; empty when none.
+    #[serde(default)]
+    pub body: String,
     /// Untrusted: the head branch name (in a fork, the fork's branch).
     pub branch: String,
     /// The base branch the PR merges into.
@@ -170,6 +173,7 @@ mod tests {
         let pr = PullRequest {
             number: 1,
             title: String::new(),
+            body: String::new(),
             branch: "b".into(),
             target_branch: "main".into(),
             head_sha: "0".repeat(40),

@@ -122,6 +122,7 @@ pub(crate) fn pr(number: u64) -> PullRequest {
     PullRequest {
         number,
         title: format!("Change {number}"),
+        body: String::new(),
         branch: format!("feature/change-{number}"),
         target_branch: "main".into(),
         head_sha: sha(number),

@@ -100,6 +100,8 @@ struct WirePull {
     state: String,
     title: String,
     #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
     draft: Option<bool>,
     user: Option<WireUser>,
     labels: Vec<WireLabel>,
@@ -166,6 +168,7 @@ fn into_pull_request(pull: WirePull) -> Result<PullRequest, SourceError> {
     Ok(PullRequest {
         number: pull.number,
         title: pull.title,
+        body: pull.body.unwrap_or_default(),
         branch: pull.head.name,
         target_branch: pull.base.name,
         head_sha: pull.head.sha,
