@@ -8,6 +8,9 @@
 //! watcher and worker); nothing here talks to Kubernetes or GitHub.
 
 pub mod comment;
+pub mod jira_queue;
+pub mod notices;
+pub mod worker;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -24,6 +27,8 @@ pub const MAX_DESCRIPTION: usize = 140;
 pub struct Desired {
     /// The service.
     pub service: ServiceName,
+    /// The pull request.
+    pub number: u64,
     /// The GitHub environment, one per service and PR: the preview's name (no `/`).
     pub environment: String,
     /// The commit the preview runs.
@@ -39,6 +44,7 @@ impl Desired {
     pub fn from_preview(preview: &Preview) -> Self {
         Self {
             service: preview.service.clone(),
+            number: preview.pr.number,
             environment: preview.name.clone(),
             sha: preview.revision.clone(),
             application: preview.name.clone(),

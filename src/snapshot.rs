@@ -216,6 +216,12 @@ impl Snapshot {
         self.generation
     }
 
+    /// Whether `service`'s repo has been synced at least once: only then is a preview's
+    /// absence from the plan evidence that it is gone.
+    pub fn is_synced(&self, service: &ServiceName) -> bool {
+        self.synced.contains(service)
+    }
+
     /// Whether every service of the fleet has been synced at least once.
     pub fn is_complete(&self) -> bool {
         self.fleet

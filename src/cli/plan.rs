@@ -18,14 +18,14 @@ use crate::sync::Syncer;
 pub(super) async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     crate::telemetry::init(args.log_format);
     let fleet = Arc::new(super::load_fleet(&args.fleet)?);
-    if let Some(name) = &args.service {
-        if fleet.service(name).is_none() {
-            let known: Vec<String> = fleet.services.iter().map(|s| s.name.to_string()).collect();
-            bail!(
-                "--service: unknown service `{name}`; known: {}",
-                known.join(", ")
-            );
-        }
+    if let Some(name) = &args.service
+        && fleet.service(name).is_none()
+    {
+        let known: Vec<String> = fleet.services.iter().map(|s| s.name.to_string()).collect();
+        bail!(
+            "--service: unknown service `{name}`; known: {}",
+            known.join(", ")
+        );
     }
     let source = super::source(args.fleet.demo, &args.github)?;
     let store = Arc::new(SnapshotStore::from_pointee(Snapshot::unsynced(Arc::clone(

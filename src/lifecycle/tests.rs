@@ -9,6 +9,7 @@ fn desired(number: u64, commit: u64) -> Desired {
     let env = format!("preview-web-pr-{number}");
     Desired {
         service: name("web"),
+        number,
         environment: env.clone(),
         sha: sha(commit),
         application: env,

@@ -1,0 +1,217 @@
+//! The lifecycle worker: the I/O around [`super::decide`] and [`super::notices`].
+//!
+//! While this replica leads, for each repo whose pull requests have been synced and once the
+//! Applications have been listed, it reads back what GitHub shows (preview-tower's deployments,
+//! the sticky comments), decides, and writes only the difference: deployments and statuses,
+//! the comment, and Jira notes (queued for [`JiraQueue`]). Level-triggered: every round starts
+//! from current state, so a failed write is simply redone by a later round, and a restart
+//! (empty memory) reads everything back before writing anything.
+//!
+//! Writes to GitHub go one at a time through a [`Pacer`]; a rate limit holds every write off.
+//! A write whose outcome is unknown (timeout, connection lost, 5xx) marks its environment as
+//! suspect: the next round reads that environment's deployments back before deciding again,
+//! so a deployment that was created after all is not created twice.
+
+pub mod pacer;
+mod round;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+pub use self::pacer::Pacer;
+use super::Shown;
+use super::jira_queue::JiraQueue;
+use crate::argocd::ApplicationIndex;
+use crate::fleet::Fleet;
+use crate::github::{IssueComment, PreviewReporter, SourceError};
+use crate::metrics::Metrics;
+use crate::pull_request::RepoName;
+use crate::snapshot::SnapshotStore;
+
+/// First wait after a failed round; doubles per consecutive failure.
+const BACKOFF_START: Duration = Duration::from_secs(2);
+/// Longest wait after failures (unless GitHub asks for longer).
+const BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// Longest `Retry-After` honoured.
+const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
+
+/// How the worker behaves.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Argo CD's web address, for the deployments' `log_url`.
+    pub argocd_url: Option<String>,
+    /// Least time between two writes to GitHub.
+    pub write_interval: Duration,
+    /// How many of a repo's newest preview-tower deployments are read back at start-up.
+    pub deployment_scan: usize,
+    /// How often everything is read back from GitHub again (catches hand edits).
+    pub resync_interval: Duration,
+    /// Jira projects whose keys count (empty: any).
+    pub jira_projects: Vec<String>,
+}
+
+/// What the leader remembers of a PR between rounds.
+#[derive(Clone, Debug, Default)]
+struct PrMemory {
+    /// Our sticky comment as last written or read, once known.
+    comment: Option<IssueComment>,
+    /// Whether the comment was looked for (and is absent when `comment` is `None`).
+    comment_looked_up: bool,
+    /// The PR's title, branch and description, from its last preview (for Jira keys).
+    text: Option<(String, String, String)>,
+}
+
+/// What the leader remembers of a repo.
+#[derive(Debug, Default)]
+struct RepoMemory {
+    /// preview-tower's deployments as GitHub shows them; `None` until read back.
+    ledger: Option<Vec<Shown>>,
+    /// When the ledger was read back.
+    read_at: Option<Instant>,
+    /// Environments whose last write has an unknown outcome: read back before deciding.
+    suspect: BTreeSet<String>,
+    prs: BTreeMap<u64, PrMemory>,
+    /// The (snapshot generation, index version) last reconciled without error.
+    clean_at: Option<(u64, u64)>,
+    failures: u32,
+    retry_at: Option<Instant>,
+}
+
+/// Whether a round finished or is waiting for its inputs.
+#[derive(Debug, PartialEq, Eq)]
+enum Round {
+    Done,
+    /// The repo is not synced yet, or the Applications are not listed yet.
+    Waiting,
+}
+
+/// Makes GitHub and Jira show the previews as they really are.
+pub struct Worker {
+    fleet: Arc<Fleet>,
+    store: Arc<SnapshotStore>,
+    index: Arc<ApplicationIndex>,
+    github: Arc<dyn PreviewReporter>,
+    jira: Option<Arc<JiraQueue>>,
+    metrics: Arc<Metrics>,
+    settings: Settings,
+    pacer: Pacer,
+}
+
+impl Worker {
+    /// A worker over its inputs (snapshot, Applications) and outputs (GitHub, Jira).
+    pub fn new(
+        fleet: Arc<Fleet>,
+        store: Arc<SnapshotStore>,
+        index: Arc<ApplicationIndex>,
+        github: Arc<dyn PreviewReporter>,
+        jira: Option<Arc<JiraQueue>>,
+        metrics: Arc<Metrics>,
+        settings: Settings,
+    ) -> Self {
+        let pacer = Pacer::new(settings.write_interval);
+        Self {
+            fleet,
+            store,
+            index,
+            github,
+            jira,
+            metrics,
+            settings,
+            pacer,
+        }
+    }
+
+    /// Runs rounds while `leading` says this replica leads, until `cancel` fires. Each term of
+    /// leadership starts with an empty memory: everything is read back first.
+    pub async fn run(&self, mut leading: watch::Receiver<bool>, cancel: CancellationToken) {
+        loop {
+            if !*leading.borrow_and_update() {
+                self.metrics.lifecycle_leader.set(0);
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    changed = leading.changed() => if changed.is_err() { return },
+                }
+                continue;
+            }
+            self.metrics.lifecycle_leader.set(1);
+            info!("leading: reading back GitHub and acting on the previews");
+            self.term(&mut leading, &cancel).await;
+            if let Some(jira) = &self.jira {
+                jira.clear();
+            }
+            if cancel.is_cancelled() {
+                self.metrics.lifecycle_leader.set(0);
+                return;
+            }
+        }
+    }
+
+    /// One term of leadership: rounds whenever the snapshot or the Applications change, a
+    /// retry is due, or the resync interval passed.
+    async fn term(&self, leading: &mut watch::Receiver<bool>, cancel: &CancellationToken) {
+        let mut memory: HashMap<RepoName, RepoMemory> = HashMap::new();
+        let mut apps = self.index.subscribe();
+        loop {
+            let version = (self.store.load().generation(), *apps.borrow_and_update());
+            for repo in self.fleet.repos() {
+                let m = memory.entry(repo.clone()).or_default();
+                self.maybe_round(repo, m, version).await;
+                if cancel.is_cancelled() || !*leading.borrow() {
+                    return;
+                }
+            }
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                _ = leading.changed() => {}
+                _ = apps.changed() => {}
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    }
+
+    async fn maybe_round(&self, repo: &RepoName, m: &mut RepoMemory, version: (u64, u64)) {
+        let now = Instant::now();
+        if m.retry_at.is_some_and(|at| at > now) {
+            return;
+        }
+        if m.read_at
+            .is_some_and(|at| now.duration_since(at) >= self.settings.resync_interval)
+        {
+            *m = RepoMemory::default();
+        }
+        if m.clean_at == Some(version) && m.suspect.is_empty() {
+            return;
+        }
+        match self.round(repo, m).await {
+            Ok(Round::Done) => {
+                m.clean_at = Some(version);
+                m.failures = 0;
+                m.retry_at = None;
+            }
+            Ok(Round::Waiting) => {}
+            Err(error) => {
+                m.failures = m.failures.saturating_add(1);
+                let wait = retry_wait(&error, m.failures);
+                m.retry_at = Some(now + wait);
+                warn!(repo = %repo, error = %error, retry_in = ?wait,
+                    "lifecycle round failed; will retry");
+            }
+        }
+    }
+}
+
+fn retry_wait(error: &SourceError, failures: u32) -> Duration {
+    let backoff = BACKOFF_START
+        .saturating_mul(2u32.saturating_pow(failures.saturating_sub(1)))
+        .min(BACKOFF_MAX);
+    match error.retry_after() {
+        Some(wait) => wait.min(RETRY_AFTER_MAX).max(backoff),
+        None => backoff,
+    }
+}

@@ -1,0 +1,394 @@
+//! One round for one repo: read back, decide, write the difference.
+
+use std::collections::{BTreeSet, HashMap};
+
+use tracing::info;
+
+use super::{PrMemory, RepoMemory, Round, Worker};
+use crate::fleet::ServiceName;
+use crate::github::{NewDeployment, NewStatus, SourceError};
+use crate::jira::{Event, Note, NotePreview};
+use crate::lifecycle::comment::MARKER;
+use crate::lifecycle::notices::{jira_event, sticky_comment};
+use crate::lifecycle::{Action, Desired, Shown, Target, decide};
+use crate::metrics::ActionLabels;
+use crate::plan::Preview;
+use crate::pull_request::RepoName;
+
+/// Whether a failed write surely changed nothing on GitHub (it was refused), as opposed to an
+/// unknown outcome (the request may have been applied before the answer was lost).
+fn surely_refused(error: &SourceError) -> bool {
+    match error {
+        SourceError::RateLimited { .. } | SourceError::Unauthorized(_) | SourceError::Auth(_) => {
+            true
+        }
+        SourceError::Upstream { status, .. } => (400..500).contains(status),
+        SourceError::Timeout | SourceError::Transport(_) | SourceError::Malformed(_) => false,
+    }
+}
+
+impl Worker {
+    fn count(&self, action: &'static str, result: Result<(), &SourceError>) {
+        self.metrics
+            .lifecycle_actions
+            .get_or_create(&ActionLabels {
+                target: "github",
+                action,
+                outcome: result.map_or_else(SourceError::kind, |()| "ok"),
+            })
+            .inc();
+    }
+
+    /// Waits for a write turn, runs `write`, counts it, and holds writes off on a rate limit.
+    async fn write<T>(
+        &self,
+        action: &'static str,
+        write: impl Future<Output = Result<T, SourceError>>,
+    ) -> Result<T, SourceError> {
+        self.pacer.turn().await;
+        let result = write.await;
+        self.count(action, result.as_ref().map(|_| ()));
+        if let Err(SourceError::RateLimited { retry_after }) = &result {
+            let wait = retry_after.unwrap_or(std::time::Duration::from_secs(60));
+            self.pacer.hold_off(wait).await;
+        }
+        result
+    }
+
+    /// One round for `repo`.
+    pub(super) async fn round(
+        &self,
+        repo: &RepoName,
+        m: &mut RepoMemory,
+    ) -> Result<Round, SourceError> {
+        let snapshot = self.store.load_full();
+        let services: BTreeSet<ServiceName> = self
+            .fleet
+            .services
+            .iter()
+            .filter(|s| &s.repo == repo)
+            .map(|s| s.name.clone())
+            .collect();
+        if !services.iter().all(|s| snapshot.is_synced(s)) {
+            return Ok(Round::Waiting);
+        }
+        let Some(observed) = self.index.observed() else {
+            return Ok(Round::Waiting);
+        };
+        self.read_back(repo, m).await?;
+        let previews: Vec<&Preview> = snapshot
+            .plan()
+            .previews
+            .iter()
+            .filter(|p| services.contains(&p.service))
+            .collect();
+        for p in &previews {
+            m.prs.entry(p.pr.number).or_default().text =
+                Some((p.pr.title.clone(), p.pr.branch.clone(), p.pr.body.clone()));
+        }
+        let desired: Vec<Desired> = previews.iter().map(|p| Desired::from_preview(p)).collect();
+        let ledger = m.ledger.as_deref().unwrap_or_default();
+        let actions = decide(
+            &desired,
+            &observed,
+            ledger,
+            &services,
+            self.settings.argocd_url.as_deref(),
+        );
+        self.execute(repo, &desired, actions, m).await?;
+        self.comments(repo, &previews, m).await?;
+        self.notify_jira(repo, &previews, m);
+        Ok(Round::Done)
+    }
+
+    /// Reads preview-tower's deployments back when they are not known, and the suspect
+    /// environments' deployments again.
+    async fn read_back(&self, repo: &RepoName, m: &mut RepoMemory) -> Result<(), SourceError> {
+        if m.ledger.is_none() {
+            let result = self
+                .github
+                .deployments(repo, None, self.settings.deployment_scan)
+                .await;
+            self.count("read_back", result.as_ref().map(|_| ()));
+            m.ledger = Some(result?);
+            m.read_at = Some(tokio::time::Instant::now());
+            m.suspect.clear();
+        }
+        while let Some(environment) = m.suspect.first().cloned() {
+            let result = self.github.deployments(repo, Some(&environment), 20).await;
+            self.count("read_back", result.as_ref().map(|_| ()));
+            let fresh = result?;
+            let ledger = m.ledger.get_or_insert_with(Vec::new);
+            ledger.retain(|s| s.environment != environment);
+            ledger.extend(fresh);
+            m.suspect.remove(&environment);
+        }
+        Ok(())
+    }
+
+    async fn execute(
+        &self,
+        repo: &RepoName,
+        desired: &[Desired],
+        actions: Vec<Action>,
+        m: &mut RepoMemory,
+    ) -> Result<(), SourceError> {
+        let mut created: HashMap<(String, String), u64> = HashMap::new();
+        for action in actions {
+            match action {
+                Action::CreateDeployment { environment, sha } => {
+                    let Some(d) = desired.iter().find(|d| d.environment == environment) else {
+                        continue;
+                    };
+                    let new = NewDeployment {
+                        environment: environment.clone(),
+                        sha: sha.clone(),
+                        service: d.service.clone(),
+                        number: d.number,
+                        description: format!("preview of {} at {}", d.service, &sha[..7]),
+                    };
+                    let result = self
+                        .write(
+                            "create_deployment",
+                            self.github.create_deployment(repo, &new),
+                        )
+                        .await;
+                    let id = result.inspect_err(|e| {
+                        if !surely_refused(e) {
+                            m.suspect.insert(environment.clone());
+                        }
+                    })?;
+                    info!(repo = %repo, pr = d.number, service = %d.service, deployment = id,
+                        sha = %sha, "created deployment");
+                    m.ledger.get_or_insert_with(Vec::new).push(Shown {
+                        id,
+                        service: d.service.clone(),
+                        number: d.number,
+                        environment: environment.clone(),
+                        sha: sha.clone(),
+                        state: None,
+                    });
+                    created.insert((environment, sha), id);
+                }
+                Action::SetStatus {
+                    target,
+                    state,
+                    environment_url,
+                    log_url,
+                    description,
+                } => {
+                    let id = match target {
+                        Target::Existing(id) => id,
+                        Target::Created { environment, sha } => {
+                            match created.get(&(environment, sha)) {
+                                Some(id) => *id,
+                                None => continue,
+                            }
+                        }
+                    };
+                    let status = NewStatus {
+                        state,
+                        environment_url,
+                        log_url,
+                        description,
+                    };
+                    let ledger = m.ledger.get_or_insert_with(Vec::new);
+                    let Some(entry) = ledger.iter_mut().find(|s| s.id == id) else {
+                        continue;
+                    };
+                    let environment = entry.environment.clone();
+                    let result = self
+                        .write("set_status", self.github.create_status(repo, id, &status))
+                        .await;
+                    if let Err(e) = &result
+                        && !surely_refused(e)
+                    {
+                        m.suspect.insert(environment);
+                    }
+                    result?;
+                    info!(repo = %repo, pr = entry.number, service = %entry.service,
+                        deployment = id, state = ?state, "deployment status");
+                    entry.state = Some(state);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// PR numbers with a preview or a deployment.
+    fn numbers(previews: &[&Preview], m: &RepoMemory) -> BTreeSet<u64> {
+        previews
+            .iter()
+            .map(|p| p.pr.number)
+            .chain(m.ledger.iter().flatten().map(|s| s.number))
+            .collect()
+    }
+
+    /// Brings each PR's sticky comment up to date: found again by its marker, edited in place,
+    /// created only for a PR that has previews.
+    async fn comments(
+        &self,
+        repo: &RepoName,
+        previews: &[&Preview],
+        m: &mut RepoMemory,
+    ) -> Result<(), SourceError> {
+        for number in Self::numbers(previews, m) {
+            let of_pr: Vec<&Preview> = previews
+                .iter()
+                .copied()
+                .filter(|p| p.pr.number == number)
+                .collect();
+            let shown: Vec<Shown> = m
+                .ledger
+                .iter()
+                .flatten()
+                .filter(|s| s.number == number)
+                .cloned()
+                .collect();
+            let Some(body) = sticky_comment(&of_pr, &shown, &self.fleet.repo_config_path) else {
+                continue;
+            };
+            let memory = m.prs.entry(number).or_default();
+            if memory.comment.as_ref().is_some_and(|c| c.body == body) {
+                continue;
+            }
+            if !memory.comment_looked_up {
+                let result = self.github.find_comment(repo, number, MARKER).await;
+                self.count("read_back", result.as_ref().map(|_| ()));
+                memory.comment = result?;
+                memory.comment_looked_up = true;
+                if memory.comment.as_ref().is_some_and(|c| c.body == body) {
+                    continue;
+                }
+            }
+            self.write_comment(repo, number, body, !of_pr.is_empty(), memory)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn write_comment(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        body: String,
+        may_create: bool,
+        memory: &mut PrMemory,
+    ) -> Result<(), SourceError> {
+        match &memory.comment {
+            Some(comment) => {
+                let id = comment.id;
+                let result = self
+                    .write(
+                        "update_comment",
+                        self.github.update_comment(repo, id, &body),
+                    )
+                    .await;
+                if result.as_ref().is_err_and(|e| !surely_refused(e)) {
+                    memory.comment_looked_up = false;
+                }
+                result?;
+                info!(repo = %repo, pr = number, comment = id, "updated the PR comment");
+                memory.comment = Some(crate::github::IssueComment { id, body });
+            }
+            // Never open a comment on a PR whose previews are already gone.
+            None if !may_create => {}
+            None => {
+                let result = self
+                    .write(
+                        "create_comment",
+                        self.github.create_comment(repo, number, &body),
+                    )
+                    .await;
+                if result.as_ref().is_err_and(|e| !surely_refused(e)) {
+                    memory.comment_looked_up = false;
+                }
+                let id = result?;
+                info!(repo = %repo, pr = number, comment = id, "created the PR comment");
+                memory.comment = Some(crate::github::IssueComment { id, body });
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues the Jira notes each PR's state calls for.
+    fn notify_jira(&self, repo: &RepoName, previews: &[&Preview], m: &RepoMemory) {
+        let Some(queue) = &self.jira else {
+            return;
+        };
+        for number in Self::numbers(previews, m) {
+            let of_pr: Vec<&Preview> = previews
+                .iter()
+                .copied()
+                .filter(|p| p.pr.number == number)
+                .collect();
+            let shown: Vec<Shown> = m
+                .ledger
+                .iter()
+                .flatten()
+                .filter(|s| s.number == number)
+                .cloned()
+                .collect();
+            let Some(event) = jira_event(&of_pr, &shown) else {
+                continue;
+            };
+            let Some((title, branch, body)) = m.prs.get(&number).and_then(|p| p.text.clone())
+            else {
+                continue;
+            };
+            let keys =
+                crate::jira::issue_keys(&title, &branch, &body, &self.settings.jira_projects);
+            if keys.is_empty() {
+                continue;
+            }
+            let note = Note {
+                event,
+                repo: repo.clone(),
+                number,
+                title,
+                pr_url: format!(
+                    "{}/{repo}/pull/{number}",
+                    self.fleet.github_url.as_str().trim_end_matches('/')
+                ),
+                previews: self.note_previews(event, &of_pr, &shown),
+            };
+            for key in keys {
+                queue.enqueue(key, note.clone());
+            }
+        }
+    }
+
+    fn note_previews(
+        &self,
+        event: Event,
+        previews: &[&Preview],
+        shown: &[Shown],
+    ) -> Vec<NotePreview> {
+        if event == Event::Ready {
+            return previews
+                .iter()
+                .map(|p| NotePreview {
+                    service: p.service.clone(),
+                    url: p.url.clone(),
+                })
+                .collect();
+        }
+        let services: BTreeSet<&ServiceName> = shown.iter().map(|s| &s.service).collect();
+        services
+            .into_iter()
+            .filter_map(|name| {
+                let service = self.fleet.service(name.as_str())?;
+                let number = shown.first()?.number;
+                let host =
+                    service
+                        .policy
+                        .host_pattern
+                        .render(name, number, &self.fleet.base_domain);
+                Some(NotePreview {
+                    service: name.clone(),
+                    url: format!("https://{host}"),
+                })
+            })
+            .collect()
+    }
+}
