@@ -5,6 +5,7 @@
 //! starts; a bad value exits non-zero with one message naming the flag.
 
 mod check;
+mod lifecycle;
 mod plan;
 mod serve;
 
@@ -138,6 +139,8 @@ pub struct ServeArgs {
         default_value = "plain"
     )]
     pub log_format: LogFormat,
+    #[command(flatten)]
+    pub lifecycle: lifecycle::LifecycleArgs,
 }
 
 /// `plan`.
@@ -219,6 +222,11 @@ pub(crate) fn source(demo: bool, args: &GitHubArgs) -> anyhow::Result<Arc<dyn Pu
     if demo {
         return Ok(Arc::new(crate::demo::DemoSource::new()?));
     }
+    Ok(Arc::new(github(args)?))
+}
+
+/// The GitHub adapter with the given credentials.
+pub(crate) fn github(args: &GitHubArgs) -> anyhow::Result<GitHubSource> {
     let api_url = &args.github_api_url;
     if !api_url.username().is_empty() || api_url.password().is_some() {
         bail!("--github-api-url: put credentials in --github-token-file, not in the URL");
@@ -230,7 +238,7 @@ pub(crate) fn source(demo: bool, args: &GitHubArgs) -> anyhow::Result<Arc<dyn Pu
         args.github_timeout,
     )
     .context("cannot set up the GitHub client")?;
-    Ok(Arc::new(source))
+    Ok(source)
 }
 
 fn credentials(args: &GitHubArgs) -> anyhow::Result<Credentials> {

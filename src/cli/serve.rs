@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use super::ServeArgs;
+use crate::github::{PreviewReporter, PullRequestSource};
 use crate::http::{self, AdminState, PluginState};
 use crate::metrics::Metrics;
 use crate::snapshot::{Snapshot, SnapshotStore};
@@ -20,7 +21,14 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     crate::telemetry::init(args.log_format);
     let fleet = Arc::new(super::load_fleet(&args.fleet)?);
     let token = plugin_token(&args)?;
-    let source = super::source(args.fleet.demo, &args.github)?;
+    let (source, reporter): (Arc<dyn PullRequestSource>, Option<Arc<dyn PreviewReporter>>) =
+        if args.fleet.demo {
+            (super::source(true, &args.github)?, None)
+        } else {
+            let github = Arc::new(super::github(&args.github)?);
+            (github.clone(), Some(github))
+        };
+    let lifecycle = super::lifecycle::parts(&args.lifecycle, reporter).await?;
 
     let mut registry = Registry::default();
     let metrics = Arc::new(Metrics::new(&mut registry));
@@ -40,6 +48,7 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let admin_listener = TcpListener::bind(args.admin_listen)
         .await
         .with_context(|| format!("--admin-listen: cannot bind {}", args.admin_listen))?;
+    let (lifecycle_store, lifecycle_metrics) = (Arc::clone(&store), Arc::clone(&metrics));
     let plugin = http::router(PluginState {
         store: Arc::clone(&store),
         token: Arc::new(token),
@@ -56,6 +65,16 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     tokio::spawn(shutdown_on_signal(cancel.clone()));
     let sync = tokio::spawn(Arc::clone(&syncer).run(cancel.clone()));
     let sync_died = tokio::spawn(stop_if_sync_dies(sync, cancel.clone()));
+    let lifecycle_died = lifecycle.map(|parts| {
+        let task = crate::lifecycle::worker::start(
+            parts,
+            Arc::clone(&fleet),
+            Arc::clone(&lifecycle_store),
+            Arc::clone(&lifecycle_metrics),
+            cancel.child_token(),
+        );
+        tokio::spawn(stop_if_sync_dies(task, cancel.clone()))
+    });
     info!(listen = %args.listen, admin = %args.admin_listen, services = fleet.services.len(),
         demo = args.fleet.demo, "preview-tower serving");
     let (plugin_result, admin_result) = tokio::join!(
@@ -64,10 +83,14 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     );
     cancel.cancel();
     let sync_failed = sync_died.await.unwrap_or(true);
+    let lifecycle_failed = match lifecycle_died {
+        Some(died) => died.await.unwrap_or(true),
+        None => false,
+    };
     plugin_result.context("plugin server")?;
     admin_result.context("admin server")?;
-    if sync_failed {
-        bail!("the sync loops stopped unexpectedly; exiting so that the pod restarts");
+    if sync_failed || lifecycle_failed {
+        bail!("a background task stopped unexpectedly; exiting so that the pod restarts");
     }
     info!("preview-tower stopped");
     Ok(ExitCode::SUCCESS)
@@ -104,9 +127,9 @@ fn plugin_token(args: &ServeArgs) -> anyhow::Result<SecretString> {
     Ok(SecretString::from(token.to_owned()))
 }
 
-/// Waits for the sync loops; if they end before shutdown (a panic), stops the servers too: a
-/// plugin answering from a snapshot that nothing refreshes any more must not look healthy.
-/// Returns whether they died.
+/// Waits for a background task (the sync loops, the lifecycle); if it ends before shutdown (a
+/// panic), stops the servers too: a plugin answering from a snapshot that nothing refreshes any
+/// more, or previews nobody reports, must not look healthy. Returns whether it died.
 async fn stop_if_sync_dies(sync: tokio::task::JoinHandle<()>, cancel: CancellationToken) -> bool {
     let result = sync.await;
     if cancel.is_cancelled() && result.is_ok() {
@@ -114,7 +137,7 @@ async fn stop_if_sync_dies(sync: tokio::task::JoinHandle<()>, cancel: Cancellati
     }
     tracing::error!(
         panicked = result.is_err(),
-        "the sync loops stopped; shutting down"
+        "a background task stopped; shutting down"
     );
     cancel.cancel();
     true

@@ -14,6 +14,7 @@
 
 pub mod pacer;
 mod round;
+mod start;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 pub use self::pacer::Pacer;
+pub use self::start::{Parts, start};
 use super::Shown;
 use super::jira_queue::JiraQueue;
 use crate::argocd::ApplicationIndex;

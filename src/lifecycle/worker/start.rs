@@ -1,0 +1,102 @@
+//! Starting the lifecycle: the Applications watch, the election, the Jira queue and the
+//! worker, as tasks that stop together.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::{Settings, Worker};
+use crate::argocd::ApplicationIndex;
+use crate::fleet::Fleet;
+use crate::github::PreviewReporter;
+use crate::jira::IssueNotifier;
+use crate::leader::LeaseConfig;
+use crate::lifecycle::jira_queue::JiraQueue;
+use crate::metrics::Metrics;
+use crate::snapshot::SnapshotStore;
+
+/// Everything the lifecycle talks to.
+pub struct Parts {
+    /// The Kubernetes API (in-cluster, or a kubeconfig).
+    pub kube: kube::Client,
+    /// Namespace of the Argo CD Applications.
+    pub argocd_namespace: String,
+    /// The Lease to lead with; `None` to act without election (one replica only).
+    pub lease: Option<LeaseConfig>,
+    /// Where deployments and comments go.
+    pub github: Arc<dyn PreviewReporter>,
+    /// Where Jira notes go, when Jira is configured.
+    pub jira: Option<Arc<dyn IssueNotifier>>,
+    /// How the worker behaves.
+    pub settings: Settings,
+}
+
+/// Starts the lifecycle's tasks; the handle ends when all of them have stopped (after
+/// `cancel`), or as soon as one of them ends on its own or panics.
+pub fn start(
+    parts: Parts,
+    fleet: Arc<Fleet>,
+    store: Arc<SnapshotStore>,
+    metrics: Arc<Metrics>,
+    cancel: CancellationToken,
+) -> JoinHandle<()> {
+    let index = Arc::new(ApplicationIndex::default());
+    let (leading_tx, leading) = watch::channel(parts.lease.is_none());
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(crate::argocd::watch::run(
+        parts.kube.clone(),
+        parts.argocd_namespace,
+        Arc::clone(&index),
+        Arc::clone(&metrics),
+        cancel.clone(),
+    ));
+    match parts.lease {
+        Some(lease) => {
+            tasks.spawn(crate::leader::run(
+                parts.kube,
+                lease,
+                leading_tx,
+                cancel.clone(),
+            ));
+        }
+        None => {
+            // Keep the sender alive: receivers treat a closed channel as the end.
+            tasks.spawn(async move {
+                let _keep = leading_tx;
+                std::future::pending::<()>().await;
+            });
+        }
+    }
+    let queue = parts
+        .jira
+        .map(|notifier| Arc::new(JiraQueue::new(notifier, Arc::clone(&metrics))));
+    if let Some(queue) = &queue {
+        let queue = Arc::clone(queue);
+        let (leading, cancel) = (leading.clone(), cancel.clone());
+        tasks.spawn(async move { queue.run(leading, cancel).await });
+    }
+    let worker = Worker::new(
+        fleet,
+        store,
+        index,
+        parts.github,
+        queue,
+        metrics,
+        parts.settings,
+    );
+    let worker_cancel = cancel.clone();
+    tasks.spawn(async move { worker.run(leading, worker_cancel).await });
+    tokio::spawn(async move {
+        let first = tasks.join_next().await;
+        if !cancel.is_cancelled() {
+            tracing::error!(
+                panicked = matches!(first, Some(Err(_))),
+                "a lifecycle task stopped on its own; stopping the lifecycle"
+            );
+        }
+        cancel.cancel();
+        while tasks.join_next().await.is_some() {}
+    })
+}
