@@ -15,6 +15,7 @@ use crate::pull_request::RepoName;
 
 mod keys;
 mod render;
+pub mod rest;
 
 pub use keys::{InvalidIssueKey, MAX_KEYS, MAX_NUMBER_DIGITS, MAX_PROJECT_LEN, issue_keys};
 pub use render::{MAX_TITLE_CHARS, render_adf, render_wiki};
