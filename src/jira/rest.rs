@@ -257,3 +257,46 @@ impl IssueNotifier for JiraRest {
         result
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn rest(base: &str, edition: Edition) -> JiraRest {
+        JiraRest::new(JiraConfig {
+            base_url: base.parse().unwrap(),
+            edition,
+            auth: JiraAuth::Bearer {
+                token: SecretString::from("t0ken"),
+            },
+            timeout: Duration::from_secs(1),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn comment_urls_sit_under_the_base_path_in_the_editions_version() {
+        let key: IssueKey = "ABC-12".parse().unwrap();
+        let cases = [
+            (
+                "https://acme.atlassian.net",
+                Edition::Cloud,
+                "https://acme.atlassian.net/rest/api/3/issue/ABC-12/comment",
+            ),
+            (
+                "https://jira.acme.com/jira/",
+                Edition::DataCenter,
+                "https://jira.acme.com/jira/rest/api/2/issue/ABC-12/comment",
+            ),
+            (
+                "https://jira.acme.com/jira?x=1#top",
+                Edition::DataCenter,
+                "https://jira.acme.com/jira/rest/api/2/issue/ABC-12/comment",
+            ),
+        ];
+        for (base, edition, want) in cases {
+            assert_eq!(rest(base, edition).comments_url(&key).as_str(), want);
+        }
+    }
+}
