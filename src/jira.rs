@@ -13,6 +13,13 @@ use async_trait::async_trait;
 use crate::fleet::ServiceName;
 use crate::pull_request::RepoName;
 
+mod keys;
+mod render;
+pub mod rest;
+
+pub use keys::{InvalidIssueKey, MAX_KEYS, MAX_NUMBER_DIGITS, MAX_PROJECT_LEN, issue_keys};
+pub use render::{MAX_TITLE_CHARS, render_adf, render_wiki};
+
 /// A Jira issue key, `PROJECT-123`, validated.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct IssueKey(String);
@@ -37,6 +44,16 @@ pub enum Event {
     Ready,
     /// They were torn down (PR merged or closed, unlabelled, or expired).
     Gone,
+}
+
+impl Event {
+    /// `ready` or `gone`, as written in [`Note::marker`].
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::Ready => "ready",
+            Event::Gone => "gone",
+        }
+    }
 }
 
 /// One preview named in a note.
@@ -98,6 +115,22 @@ pub enum JiraError {
     /// 2xx with a body we could not read.
     #[error("malformed answer from Jira: {0}")]
     Malformed(String),
+}
+
+impl JiraError {
+    /// A short label for metrics and logs: `rate_limited`, `rejected`, `unauthorized`,
+    /// `upstream`, `timeout`, `transport` or `malformed`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            JiraError::RateLimited { .. } => "rate_limited",
+            JiraError::Rejected(_) => "rejected",
+            JiraError::Unauthorized(_) => "unauthorized",
+            JiraError::Upstream { .. } => "upstream",
+            JiraError::Timeout => "timeout",
+            JiraError::Transport(_) => "transport",
+            JiraError::Malformed(_) => "malformed",
+        }
+    }
 }
 
 /// Tells Jira issues about previews.
