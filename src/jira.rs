@@ -143,20 +143,3 @@ pub trait IssueNotifier: Send + Sync {
     /// Posts `note` on `issue`, in the format of the configured edition.
     async fn comment(&self, issue: &IssueKey, note: &Note) -> Result<(), JiraError>;
 }
-
-// TEMP: replaced by the jira branch's implementation at merge.
-impl Note {
-    /// The marker.
-    pub fn marker(&self) -> String {
-        let event = match self.event {
-            Event::Ready => "ready",
-            Event::Gone => "gone",
-        };
-        format!("[preview-tower:{event}:{}#{}]", self.repo, self.number)
-    }
-}
-
-/// TEMP.
-pub fn issue_keys(_title: &str, _branch: &str, _body: &str, _projects: &[String]) -> Vec<IssueKey> {
-    Vec::new()
-}

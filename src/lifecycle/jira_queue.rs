@@ -116,7 +116,7 @@ impl JiraQueue {
         let result = self.notifier.has_comment(issue, note).await;
         self.count(
             "jira_read_back",
-            result.as_ref().map_or_else(kind, |_| "ok"),
+            result.as_ref().map_or_else(JiraError::kind, |_| "ok"),
         );
         result
     }
@@ -139,7 +139,7 @@ impl JiraQueue {
             return Ok(Outcome::AlreadyThere);
         }
         let result = self.notifier.comment(&job.issue, &job.note).await;
-        self.count("jira_comment", result.as_ref().map_or_else(kind, |()| "ok"));
+        self.count("jira_comment", result.as_ref().map_or_else(JiraError::kind, |()| "ok"));
         result.map(|()| Outcome::Posted)
     }
 
@@ -194,18 +194,6 @@ impl JiraQueue {
                 () = tokio::time::sleep(wait) => {}
             }
         }
-    }
-}
-
-fn kind(error: &JiraError) -> &'static str {
-    match error {
-        JiraError::RateLimited { .. } => "rate_limited",
-        JiraError::Rejected(_) => "rejected",
-        JiraError::Unauthorized(_) => "unauthorized",
-        JiraError::Upstream { .. } => "upstream",
-        JiraError::Timeout => "timeout",
-        JiraError::Transport(_) => "transport",
-        JiraError::Malformed(_) => "malformed",
     }
 }
 
