@@ -227,9 +227,18 @@ impl GitHubSource {
         match answer.status {
             status if status == expected => Ok(answer.body),
             status if status.is_success() || status.is_redirection() => {
+                // octocrab follows a 301 with a GET: a renamed repository's write is a read.
+                let hint = if status == StatusCode::OK {
+                    " (redirected into a read?)"
+                } else {
+                    ""
+                };
                 Err(SourceError::Upstream {
                     status: status.as_u16(),
-                    message: format!("{} instead of {expected}", transport::message(&answer)),
+                    message: format!(
+                        "nothing written{hint}, {expected} expected: {}",
+                        transport::message(&answer)
+                    ),
                 })
             }
             _ => Err(transport::status_error(&answer)),
