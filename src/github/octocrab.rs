@@ -7,7 +7,10 @@
 //! octocrab is built without its `retry` feature for that reason: one request, one attempt.
 //! The one exception is octocrab's own: with an App, a `401` clears the installation token
 //! and the request is sent once more with a fresh one.
+//!
+//! It is also the [`super::PreviewReporter`] (see `reporter`): the same clients and errors.
 
+mod reporter;
 mod transport;
 mod wire;
 
@@ -46,6 +49,8 @@ pub struct GitHubSource {
     auth: Auth,
     /// Per repository, the last pages of its pull-request list by route, with their `ETag`s.
     list_pages: Mutex<HashMap<RepoName, HashMap<String, CachedPage>>>,
+    /// The reporter's list pages (deployments, statuses, comments) with their `ETag`s.
+    reads: reporter::PageCache,
 }
 
 enum Auth {
@@ -127,6 +132,7 @@ impl GitHubSource {
             timeout,
             auth,
             list_pages: Mutex::new(HashMap::new()),
+            reads: reporter::PageCache::default(),
         })
     }
 

@@ -3,10 +3,16 @@
 //! It answers as GitHub does for what preview-tower reads: pull-request lists (paginated at
 //! `per_page` with a `Link` header pointing at `/repositories/{id}/pulls`, as GitHub's do),
 //! the contents API, and the GitHub App flow (installation lookup with a JWT whose signature
-//! is checked, installation tokens). Every answer carries `x-ratelimit-*` headers; `GET` 200s
-//! carry an `ETag` and `If-None-Match` gets `304` without using rate limit. Errors are
-//! GitHub-shaped JSON. Every JSON body served (and the token request body received) is
-//! validated against the vendor schemas; a violation fails the test when the fake drops.
+//! is checked, installation tokens). And for what preview-tower writes: deployments and their
+//! statuses (newest first, filtered by `task`, `environment`, `sha`, `ref`), comments on pull
+//! requests (oldest first), all paginated like the pulls, with GitHub's rules that no schema
+//! states (unknown ref, auto-merge 202, pending-checks 409, 140-character status
+//! descriptions) and an optional write-spacing rule answered with a secondary rate limit.
+//! Every answer carries `x-ratelimit-*` headers; `GET` 200s carry an `ETag` and
+//! `If-None-Match` gets `304` without using rate limit. Errors are GitHub-shaped JSON. Every
+//! JSON body served, and every request body received, is validated against the vendor
+//! schemas (a request field the schema does not name counts too); a violation fails the test
+//! when the fake drops.
 //!
 //! ```ignore
 //! let github = FakeGitHub::start().await;
@@ -14,6 +20,8 @@
 //! github.open_pull("acme/web", FakePull::new(7).labels(&["preview"]).draft());
 //! github.put_file("acme/web", &sha, ".preview.yaml", "ttl: 2d\n");
 //! github.fail(FaultRule::new(Fault::Status(500)).endpoint(Endpoint::Pulls).times(1));
+//! github.enforce_write_spacing(Duration::from_secs(1));
+//! // ... then `github.deployments("acme/web")`, `github.comments("acme/web", 7)`.
 //! let source = GitHubSource::new(github.url(), credentials, timeout)?;
 //! ```
 //!
@@ -22,9 +30,14 @@
 //! installation token used outside its owner. Without credentials the (private) repositories
 //! answer 404, as GitHub's do.
 
+mod comments;
+mod deployments;
 mod endpoints;
+mod fault;
+mod hooks;
 mod model;
 mod render;
+mod reporting;
 mod serve;
 
 use std::collections::HashSet;
@@ -35,6 +48,7 @@ use url::Url;
 
 use model::State;
 pub use model::{AuthSeen, Endpoint, FakePull, Fault, FaultRule, Node, RequestRecord, sha1_hex};
+pub use reporting::{FakeComment, FakeDeployment, FakeStatus};
 
 /// The fake server. Dropping it stops the server, and panics if any served body broke its
 /// vendor schema.
@@ -98,6 +112,8 @@ impl FakeGitHub {
                 name: name.to_owned(),
                 pulls: Default::default(),
                 trees: Default::default(),
+                deployments: Vec::new(),
+                comments: Vec::new(),
             };
             s.repos.insert(full_name.to_ascii_lowercase(), repo);
         });
@@ -298,6 +314,12 @@ impl FakeGitHub {
     /// Schema violations seen so far (also printed as they happen).
     pub fn violations(&self) -> Vec<String> {
         self.with(|s| s.violations.clone())
+    }
+
+    /// Returns the violations seen so far and forgets them: for tests that send bad requests
+    /// on purpose.
+    pub fn take_violations(&self) -> Vec<String> {
+        self.with(|s| std::mem::take(&mut s.violations))
     }
 
     /// Panics when any served body broke its vendor schema.

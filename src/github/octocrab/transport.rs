@@ -1,7 +1,9 @@
-//! One GET to GitHub through octocrab, and how its failures become [`SourceError`]s.
+//! One request to GitHub through octocrab (a GET, or a POST/PATCH with a JSON body), and how
+//! its failures become [`SourceError`]s.
 //!
-//! octocrab's raw `_get_with_headers` is used on purpose: it hands back the status, the headers
-//! (rate limits, `ETag`, `Link`) and the bytes, so this module decides what each answer means.
+//! octocrab's raw calls (`_get_with_headers`, `build_request` + `execute`) are used on purpose:
+//! they hand back the status, the headers (rate limits, `ETag`, `Link`) and the bytes, so this
+//! module decides what each answer means, and a `202` is never mistaken for a created object.
 //! It must not retry: octocrab is built without its `retry` feature and [`crate::sync`] backs off.
 
 use std::error::Error as _;
@@ -9,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ::octocrab::Octocrab;
 use http::header::{ACCEPT, IF_NONE_MATCH};
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use http_body_util::BodyExt;
 
 use crate::github::SourceError;
@@ -48,11 +50,38 @@ pub(super) async fn get(
     if let Some(value) = etag.and_then(|etag| HeaderValue::from_str(etag).ok()) {
         headers.insert(IF_NONE_MATCH, value);
     }
-    // One deadline for the whole exchange, body included: octocrab's connect and read timeouts
-    // apply per socket operation, so a server that trickles bytes would never trip them.
+    within(timeout, crab._get_with_headers(route, Some(headers))).await
+}
+
+/// Sends `body` as JSON to `route` with `method` (`POST` or `PATCH`) within `timeout`. Like
+/// [`get`], non-2xx answers come back as `Ok`. The body is serialized here, by serde, exactly
+/// as given: no builder adds or drops fields.
+pub(super) async fn write<B: serde::Serialize + ?Sized>(
+    crab: &Octocrab,
+    method: Method,
+    route: &str,
+    body: &B,
+    timeout: Duration,
+) -> Result<Answer, SourceError> {
+    let builder = http::Request::builder()
+        .method(method)
+        .uri(route)
+        .header(ACCEPT, "application/vnd.github+json");
+    let request = crab
+        .build_request(builder, Some(body))
+        .map_err(|e| SourceError::Transport(format!("cannot build the request: {e}")))?;
+    within(timeout, crab.execute(request)).await
+}
+
+/// Runs one exchange and reads the whole body under one deadline: octocrab's connect and
+/// read timeouts apply per socket operation, so a server that trickles bytes would never trip
+/// them.
+async fn within(
+    timeout: Duration,
+    response: impl Future<Output = octocrab::Result<http::Response<ResponseBody>>>,
+) -> Result<Answer, SourceError> {
     let exchange = async {
-        let response = crab._get_with_headers(route, Some(headers)).await?;
-        let (parts, body) = response.into_parts();
+        let (parts, body) = response.await?.into_parts();
         let body = body.collect().await?.to_bytes();
         Ok::<_, octocrab::Error>(Answer {
             status: parts.status,
@@ -66,6 +95,9 @@ pub(super) async fn get(
         Ok(Ok(answer)) => Ok(answer),
     }
 }
+
+/// octocrab's response body type.
+type ResponseBody = http_body_util::combinators::BoxBody<bytes::Bytes, octocrab::Error>;
 
 /// Maps an octocrab error from a raw request. The raw calls never map HTTP statuses, so a
 /// `GitHub` error here can only come from the installation-token exchange octocrab does

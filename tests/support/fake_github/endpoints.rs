@@ -36,11 +36,11 @@ pub(super) fn authenticate(
     let Some(credential) = credential else {
         return match route.endpoint {
             Endpoint::Other => Ok(AuthSeen::None),
-            // Private repositories look absent without credentials.
-            Endpoint::Pulls | Endpoint::Pull | Endpoint::Contents => {
-                Err(Reply::error(404, "Not Found"))
+            Endpoint::Installation | Endpoint::AccessToken => {
+                Err(Reply::error(401, "Requires authentication"))
             }
-            _ => Err(Reply::error(401, "Requires authentication")),
+            // Private repositories look absent without credentials.
+            _ => Err(Reply::error(404, "Not Found")),
         };
     };
     let is_jwt = credential.starts_with("eyJ") && credential.matches('.').count() == 2;
@@ -120,6 +120,7 @@ pub(super) fn answer(
         Endpoint::Installation => installation(state, route),
         Endpoint::AccessToken => access_token(state, route, body),
         Endpoint::Other => Reply::error(404, "Not Found"),
+        _ => super::reporting::answer(state, route, query, body),
     }
 }
 

@@ -2,10 +2,12 @@
 //! installations, injected faults and the request log. Plain data behind one mutex.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::time::Duration;
 
 use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
 use chrono::{DateTime, Utc};
+
+pub use super::fault::{Endpoint, Fault, FaultRule};
+use super::reporting::{FakeComment, FakeDeployment, Reporting};
 
 /// 40 lowercase hex characters: the SHA-1 of `data`.
 pub fn sha1_hex(data: &[u8]) -> String {
@@ -139,93 +141,6 @@ impl FakePull {
     }
 }
 
-/// A failure the fake can inject instead of (or before) its normal answer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Fault {
-    /// No fault: `fail_with(Fault::None)` clears every rule.
-    None,
-    /// Answer this status with a GitHub-shaped error body.
-    Status(u16),
-    /// Sleep this long, then answer normally (set it above the client's timeout).
-    Timeout(Duration),
-    /// Primary rate limit: 403, `x-ratelimit-remaining: 0`, reset in 60 s.
-    RateLimited,
-    /// Secondary rate limit: 429 with `retry-after` seconds.
-    TooManyRequests {
-        /// Seconds to wait.
-        retry_after: u64,
-    },
-    /// 200 with a body that is not valid JSON.
-    Malformed,
-    /// Someone closes PR `number` of the request's repository just before it is answered,
-    /// which is how a page shift happens in the middle of a listing.
-    ClosePullFirst(u64),
-}
-
-/// Which API operation a request is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    /// `GET /repos/{o}/{r}/pulls` (and `/repositories/{id}/pulls` from `Link` headers).
-    Pulls,
-    /// `GET /repos/{o}/{r}/pulls/{number}`.
-    Pull,
-    /// `GET /repos/{o}/{r}/contents/{path}`.
-    Contents,
-    /// `GET /repos/{o}/{r}/installation`.
-    Installation,
-    /// `POST /app/installations/{id}/access_tokens`.
-    AccessToken,
-    /// Anything else (answered 404).
-    Other,
-}
-
-/// When a [`Fault`] applies. Unset filters match everything.
-#[derive(Clone, Debug)]
-pub struct FaultRule {
-    pub(super) fault: Fault,
-    pub(super) repo: Option<String>,
-    pub(super) endpoint: Option<Endpoint>,
-    pub(super) page: Option<u32>,
-    pub(super) times: Option<usize>,
-}
-
-impl FaultRule {
-    /// `fault` on every request, until cleared.
-    pub fn new(fault: Fault) -> Self {
-        Self {
-            fault,
-            repo: None,
-            endpoint: None,
-            page: None,
-            times: None,
-        }
-    }
-
-    /// Only for requests about `repo` (`owner/name`).
-    pub fn repo(mut self, repo: &str) -> Self {
-        self.repo = Some(repo.to_ascii_lowercase());
-        self
-    }
-
-    /// Only for this operation.
-    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
-        self.endpoint = Some(endpoint);
-        self
-    }
-
-    /// Only for this page of a list (`page` query, 1 when absent).
-    pub fn page(mut self, page: u32) -> Self {
-        self.page = Some(page);
-        self
-    }
-
-    /// Only the next `n` matching requests.
-    pub fn times(mut self, n: usize) -> Self {
-        self.times = Some(n);
-        self
-    }
-}
-
 /// How a request authenticated, as the fake understood it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AuthSeen {
@@ -292,6 +207,10 @@ pub struct Repo {
     pub pulls: BTreeMap<u64, FakePull>,
     /// Commit (or branch name) → path → object. The root is `""`.
     pub trees: HashMap<String, BTreeMap<String, Node>>,
+    /// Deployments, oldest first, each with its statuses.
+    pub deployments: Vec<FakeDeployment>,
+    /// Comments on its pull requests, oldest first.
+    pub comments: Vec<FakeComment>,
 }
 
 impl Repo {
@@ -358,6 +277,8 @@ pub struct State {
     pub violations: Vec<String>,
     /// Old `owner/name` (lower-cased) → new `owner/name`.
     pub renamed: HashMap<String, String>,
+    /// Ids, hooks and write times of deployments, statuses and comments.
+    pub reporting: Reporting,
 }
 
 impl State {

@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::endpoints::{answer, authenticate};
 use super::model::{AuthSeen, Endpoint, Fault, RequestRecord, State};
 use super::render;
+use super::reporting::{self, RepoRef};
 use crate::support::conformance;
 
 pub(super) const SCHEMAS: &str = "github/schemas";
@@ -93,10 +94,10 @@ pub async fn handle(
         tokio::time::sleep(*delay).await;
     }
     let mut state = lock(&state);
-    if let (Some(Fault::ClosePullFirst(number)), Some(repo)) = (&fault, &route.repo) {
-        if let Some(pull) = state.repo_mut(repo).pulls.get_mut(number) {
-            pull.closed_at = Some(chrono::Utc::now());
-        }
+    if let (Some(Fault::ClosePullFirst(number)), Some(repo)) = (&fault, &route.repo)
+        && let Some(pull) = state.repo_mut(repo).pulls.get_mut(number)
+    {
+        pull.closed_at = Some(chrono::Utc::now());
     }
     let moved = moved(&state, &route, &uri);
     let (reply, auth) = match fault.as_ref().and_then(fault_reply).or(moved) {
@@ -163,7 +164,16 @@ fn route(state: &State, method: &Method, path: &str) -> Route {
         ("POST", ["app", "installations", id, "access_tokens"]) => {
             (Endpoint::AccessToken, None, String::new(), id.parse().ok())
         }
-        _ => (Endpoint::Other, None, String::new(), None),
+        (method, segs) => match reporting::route(method, segs) {
+            Some((endpoint, owner_repo, rest)) => {
+                let repo = match owner_repo {
+                    RepoRef::Name(o, r) => repo_of(o, r),
+                    RepoRef::Id(id) => by_id(id),
+                };
+                (endpoint, repo, rest, None)
+            }
+            None => (Endpoint::Other, None, String::new(), None),
+        },
     };
     Route {
         endpoint,
@@ -191,6 +201,7 @@ fn fault_reply(fault: &Fault) -> Option<Reply> {
             reply.exhausted = true;
             Some(reply)
         }
+        Fault::SecondaryLimit { retry_after } => Some(secondary_limit(*retry_after)),
         Fault::TooManyRequests { retry_after } => {
             let mut reply = Reply::error(
                 429,
@@ -208,6 +219,16 @@ fn fault_reply(fault: &Fault) -> Option<Reply> {
             exhausted: false,
         }),
     }
+}
+
+/// GitHub's usual secondary-limit answer: 403, `retry-after`, primary limit not exhausted.
+pub(super) fn secondary_limit(retry_after: u64) -> Reply {
+    let mut reply = Reply::error(
+        403,
+        "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:1111:2222:3333:4444.",
+    );
+    reply.headers.push(("retry-after", retry_after.to_string()));
+    reply
 }
 
 pub(super) fn record(state: &mut State, violations: Vec<conformance::Violation>) {
