@@ -39,7 +39,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the plugin generator service.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Compute the parameter sets once and print them, with the reasons behind them.
     Plan(PlanArgs),
     /// Validate a repo config file (`.preview.yaml`); exit 1 on error. For app repos' CI.
@@ -194,7 +194,7 @@ pub struct CheckConfigArgs {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     crate::github::octocrab::install_crypto_provider();
     match cli.command {
-        Command::Serve(args) => serve::run(args).await,
+        Command::Serve(args) => serve::run(*args).await,
         Command::Plan(args) => plan::run(args).await,
         Command::CheckConfig(args) => check::run(&args),
     }

@@ -34,10 +34,18 @@ pub struct LifecycleArgs {
     #[arg(long, env = "PREVIEW_TOWER_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub leader_election: bool,
     /// Namespace of the Lease (preview-tower's own; the manifests pass the pod's namespace).
-    #[arg(long, env = "PREVIEW_TOWER_LEASE_NAMESPACE", default_value = "preview-tower")]
+    #[arg(
+        long,
+        env = "PREVIEW_TOWER_LEASE_NAMESPACE",
+        default_value = "preview-tower"
+    )]
     pub lease_namespace: String,
     /// Name of the Lease.
-    #[arg(long, env = "PREVIEW_TOWER_LEASE_NAME", default_value = "preview-tower-lifecycle")]
+    #[arg(
+        long,
+        env = "PREVIEW_TOWER_LEASE_NAME",
+        default_value = "preview-tower-lifecycle"
+    )]
     pub lease_name: String,
     /// This replica's identity in the Lease (the manifests pass the pod name).
     #[arg(long, env = "PREVIEW_TOWER_POD_NAME")]
@@ -62,7 +70,12 @@ pub struct JiraArgs {
     #[arg(long, env = "PREVIEW_TOWER_JIRA_URL")]
     pub jira_url: Option<Url>,
     /// `cloud` (REST v3, email + API token) or `data-center` (REST v2, personal access token).
-    #[arg(long, env = "PREVIEW_TOWER_JIRA_EDITION", value_enum, default_value = "cloud")]
+    #[arg(
+        long,
+        env = "PREVIEW_TOWER_JIRA_EDITION",
+        value_enum,
+        default_value = "cloud"
+    )]
     pub jira_edition: JiraEdition,
     /// The Atlassian account's email (Cloud).
     #[arg(long, env = "PREVIEW_TOWER_JIRA_EMAIL")]
@@ -98,12 +111,20 @@ fn jira(args: &JiraArgs) -> anyhow::Result<Option<Arc<dyn IssueNotifier>>> {
     let token = match &args.jira_token_file {
         Some(path) => super::read_secret(path, "--jira-token-file")?,
         None => super::secret_from_env(JIRA_TOKEN_ENV)?.with_context(|| {
-            format!("--jira-url is set but there is no token: set --jira-token-file or {JIRA_TOKEN_ENV}")
+            format!(
+                "--jira-url is set but there is no token: set --jira-token-file or {JIRA_TOKEN_ENV}"
+            )
         })?,
     };
     for project in &args.jira_projects {
-        if project.is_empty() || !project.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
-            bail!("--jira-projects: `{project}` is not a Jira project key (upper-case letters, digits, `_`)");
+        if project.is_empty()
+            || !project
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        {
+            bail!(
+                "--jira-projects: `{project}` is not a Jira project key (upper-case letters, digits, `_`)"
+            );
         }
     }
     let (edition, auth) = match args.jira_edition {

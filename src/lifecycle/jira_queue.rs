@@ -139,7 +139,10 @@ impl JiraQueue {
             return Ok(Outcome::AlreadyThere);
         }
         let result = self.notifier.comment(&job.issue, &job.note).await;
-        self.count("jira_comment", result.as_ref().map_or_else(JiraError::kind, |()| "ok"));
+        self.count(
+            "jira_comment",
+            result.as_ref().map_or_else(JiraError::kind, |()| "ok"),
+        );
         result.map(|()| Outcome::Posted)
     }
 

@@ -2,9 +2,7 @@
 //! conformance directory, core kinds with `kubernetes-validate --strict`. An object of a kind
 //! that has neither fails.
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde_json::Value;
 
@@ -56,43 +54,18 @@ fn is_custom_group(api_version: &str) -> bool {
     }
 }
 
-/// The `openAPIV3Schema` of the Argo CD CRD for `kind`, as the API server would enforce it
-/// (structural schema; unknown fields are pruned rather than refused, so this complements the
-/// stricter catalog schema).
+/// Violations of the `openAPIV3Schema` of the Argo CD CRD for `kind`, as the API server would
+/// enforce it (structural schema; unknown fields are pruned rather than refused, so this
+/// complements the stricter catalog schema).
 fn argocd_crd_violations(kind: &str, doc: &Value) -> Vec<String> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<jsonschema::Validator>>>>> =
-        OnceLock::new();
     let file = match kind {
         "Application" => "argocd/crds/application-crd.yaml",
         "ApplicationSet" => "argocd/crds/applicationset-crd.yaml",
         _ => return Vec::new(),
     };
-    let Some(dir) = conformance::dir() else {
-        return Vec::new();
-    };
-    let mut cache = CACHE
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    let validator = cache
-        .entry(file.to_owned())
-        .or_insert_with(|| {
-            let text = std::fs::read_to_string(dir.join(file)).ok()?;
-            let crd: Value = serde_saphyr::from_str(&text).ok()?;
-            let version = crd["spec"]["versions"]
-                .as_array()?
-                .iter()
-                .find(|v| v["name"] == "v1alpha1")?;
-            let schema = &version["schema"]["openAPIV3Schema"];
-            jsonschema::draft4::new(schema).ok().map(Arc::new)
-        })
-        .clone();
-    let Some(validator) = validator else {
-        return vec![format!("cannot load the openAPIV3Schema of {file}")];
-    };
-    validator
-        .iter_errors(doc)
-        .map(|e| format!("{file}: {} at {}", e, e.instance_path()))
+    conformance::validate_crd(file, "v1alpha1", doc)
+        .into_iter()
+        .map(|v| format!("{file}: {} at {}", v.message, v.instance_path))
         .collect()
 }
 

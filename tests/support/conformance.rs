@@ -8,6 +8,7 @@
 //! ```ignore
 //! let violations = conformance::validate("github/schemas/pulls.list.response-200.schema.json", &body);
 //! assert!(violations.is_empty(), "{violations:#?}");
+//! let violations = conformance::validate_crd("argocd/crds/application-crd.yaml", "v1alpha1", &app);
 //! ```
 
 use std::collections::HashMap;
@@ -124,5 +125,55 @@ fn validator(schema: &str) -> Option<Arc<jsonschema::Validator>> {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .insert(schema.to_owned(), Arc::clone(&compiled));
+    Some(compiled)
+}
+
+/// Checks `instance` against the `openAPIV3Schema` of version `version` of the
+/// CustomResourceDefinition at `crd` (YAML, relative to the conformance directory), as the API
+/// server enforces it (structural schema: the server prunes unknown fields rather than refusing
+/// them, so unknown fields pass here too). Empty when valid, or when the directory is missing
+/// outside CI. A missing or broken CRD file, or a missing version, panics.
+pub fn validate_crd(crd: &str, version: &str, instance: &Value) -> Vec<Violation> {
+    let Some(validator) = crd_validator(crd, version) else {
+        return Vec::new();
+    };
+    validator
+        .iter_errors(instance)
+        .map(|error| Violation {
+            schema: format!("{crd}#{version}"),
+            instance_path: error.instance_path().to_string(),
+            message: error.to_string(),
+        })
+        .collect()
+}
+
+/// The compiled `openAPIV3Schema` of a CRD version (draft 4, as OpenAPI v3.0 schemas are),
+/// compiled once per test binary.
+fn crd_validator(crd: &str, version: &str) -> Option<Arc<jsonschema::Validator>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<jsonschema::Validator>>>> = OnceLock::new();
+    let dir = dir()?;
+    let key = format!("{crd}#{version}");
+    // Held while compiling: parsing a large CRD twice in parallel would only waste time.
+    let mut cache = CACHE
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(found) = cache.get(&key) {
+        return Some(Arc::clone(found));
+    }
+    let path = dir.join(crd);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read CRD {}: {e}", path.display()));
+    let document: Value = serde_saphyr::from_str(&text)
+        .unwrap_or_else(|e| panic!("CRD {} is not YAML: {e}", path.display()));
+    let schema = document["spec"]["versions"]
+        .as_array()
+        .and_then(|versions| versions.iter().find(|v| v["name"] == version))
+        .map(|v| &v["schema"]["openAPIV3Schema"])
+        .unwrap_or_else(|| panic!("CRD {} has no version {version}", path.display()));
+    let compiled = jsonschema::draft4::new(schema)
+        .unwrap_or_else(|e| panic!("CRD {} schema does not compile: {e}", path.display()));
+    let compiled = Arc::new(compiled);
+    cache.insert(key, Arc::clone(&compiled));
     Some(compiled)
 }

@@ -1,5 +1,5 @@
-//! Support shared by integration tests: fakes of GitHub and Jira that speak HTTP, vendor-schema
-//! conformance checks, and GitHub App keys made at test time.
+//! Support shared by integration tests: fakes of GitHub, Jira and the Kubernetes API server
+//! that speak HTTP, vendor-schema conformance checks, and GitHub App keys made at test time.
 //!
 //! Use it from a test file with `mod support;` at the crate root (the fake refers to
 //! `crate::support::conformance`). Each test binary uses a different part, hence the allow.
@@ -9,3 +9,4 @@ pub mod app_key;
 pub mod conformance;
 pub mod fake_github;
 pub mod fake_jira;
+pub mod fake_kube;
