@@ -13,6 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::fleet::ServiceName;
+use crate::jira::IssueKey;
 use crate::lifecycle::{Shown, State};
 use crate::pull_request::{ConfigFile, PullRequest, RepoName};
 
@@ -126,7 +127,7 @@ pub const DEPLOYMENT_TASK: &str = "deploy:preview";
 
 /// A deployment to create: always transient, never production, no auto-merge, no required
 /// contexts, task [`DEPLOYMENT_TASK`], with `{"preview_tower": {"service", "pull_request"}}`
-/// as its payload so that it can be read back after a restart.
+/// (plus `"issues"`, the Jira keys) as its payload so that it can be read back after a restart.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewDeployment {
     /// The GitHub environment: the preview's name (no `/`).
@@ -137,6 +138,9 @@ pub struct NewDeployment {
     pub service: ServiceName,
     /// The pull request previewed.
     pub number: u64,
+    /// The Jira issues the PR names, kept in the payload so that its "gone" note can still be
+    /// posted after a restart.
+    pub issues: Vec<IssueKey>,
     /// Short description (at most 140 characters).
     pub description: String,
 }

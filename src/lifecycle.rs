@@ -146,6 +146,8 @@ pub struct Shown {
     pub service: ServiceName,
     /// The pull request it previews.
     pub number: u64,
+    /// The Jira issues its PR named when it was created (from its payload).
+    pub issues: Vec<crate::jira::IssueKey>,
     /// Its environment.
     pub environment: String,
     /// Its commit.

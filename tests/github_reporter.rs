@@ -62,6 +62,7 @@ fn new_deployment(environment: &str) -> NewDeployment {
         sha: head(),
         service: web(),
         number: PR,
+        issues: vec!["SHOP-7".parse().unwrap()],
         description: "Preview of #7".into(),
     }
 }
@@ -105,6 +106,11 @@ async fn a_deployment_goes_through_its_states_and_reads_back() {
         let shown = &shown[0];
         assert_eq!((shown.id, shown.state), (id, Some(expected)));
         assert_eq!((shown.number, &shown.service), (PR, &web()));
+        assert_eq!(
+            shown.issues,
+            vec!["SHOP-7".parse().unwrap()],
+            "the Jira keys come back"
+        );
         assert_eq!((shown.environment.as_str(), &shown.sha), (env, &head()));
     }
 
@@ -116,7 +122,10 @@ async fn a_deployment_goes_through_its_states_and_reads_back() {
         (id, "deploy:preview", &head())
     );
     assert!(held.transient && !held.production);
-    assert_eq!(held.payload, ours("web", PR));
+    assert_eq!(
+        held.payload,
+        json!({"preview_tower": {"service": "web", "pull_request": PR, "issues": ["SHOP-7"]}})
+    );
     let states: Vec<&str> = held.statuses.iter().map(|s| s.state.as_str()).collect();
     assert_eq!(states, ["queued", "in_progress", "success", "inactive"]);
     assert_eq!(

@@ -61,6 +61,7 @@ mod tests {
             id,
             service: preview.service.clone(),
             number: preview.pr.number,
+            issues: vec![],
             environment: preview.name.clone(),
             sha: preview.revision.clone(),
             state,

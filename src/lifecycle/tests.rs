@@ -41,6 +41,7 @@ fn shown(id: u64, number: u64, commit: u64, state: Option<State>) -> Shown {
         id,
         service: name("web"),
         number,
+        issues: vec![],
         environment: format!("preview-web-pr-{number}"),
         sha: sha(commit),
         state,

@@ -7,7 +7,7 @@ use tracing::info;
 use super::{PrMemory, RepoMemory, Round, Worker};
 use crate::fleet::ServiceName;
 use crate::github::{NewDeployment, NewStatus, SourceError};
-use crate::jira::{Event, Note, NotePreview};
+use crate::jira::{Event, IssueKey, Note, NotePreview};
 use crate::lifecycle::comment::MARKER;
 use crate::lifecycle::notices::{jira_event, sticky_comment};
 use crate::lifecycle::{Action, Desired, Shown, Target, decide};
@@ -140,11 +140,13 @@ impl Worker {
                     let Some(d) = desired.iter().find(|d| d.environment == environment) else {
                         continue;
                     };
+                    let issues = self.issue_keys_of(m, d.number);
                     let new = NewDeployment {
                         environment: environment.clone(),
                         sha: sha.clone(),
                         service: d.service.clone(),
                         number: d.number,
+                        issues: issues.clone(),
                         description: format!("preview of {} at {}", d.service, &sha[..7]),
                     };
                     let result = self
@@ -164,6 +166,7 @@ impl Worker {
                         id,
                         service: d.service.clone(),
                         number: d.number,
+                        issues,
                         environment: environment.clone(),
                         sha: sha.clone(),
                         state: None,
@@ -311,6 +314,17 @@ impl Worker {
         Ok(())
     }
 
+    /// The Jira keys named by PR `number`'s title, branch and description, as last seen.
+    fn issue_keys_of(&self, m: &RepoMemory, number: u64) -> Vec<IssueKey> {
+        m.prs
+            .get(&number)
+            .and_then(|p| p.text.as_ref())
+            .map(|(title, branch, body)| {
+                crate::jira::issue_keys(title, branch, body, &self.settings.jira_projects)
+            })
+            .unwrap_or_default()
+    }
+
     /// Queues the Jira notes each PR's state calls for.
     fn notify_jira(&self, repo: &RepoName, previews: &[&Preview], m: &RepoMemory) {
         let Some(queue) = &self.jira else {
@@ -332,12 +346,22 @@ impl Worker {
             let Some(event) = jira_event(&of_pr, &shown) else {
                 continue;
             };
-            let Some((title, branch, body)) = m.prs.get(&number).and_then(|p| p.text.clone())
-            else {
-                continue;
-            };
-            let keys =
-                crate::jira::issue_keys(&title, &branch, &body, &self.settings.jira_projects);
+            let title = m
+                .prs
+                .get(&number)
+                .and_then(|p| p.text.as_ref())
+                .map(|(title, _, _)| title.clone())
+                .unwrap_or_default();
+            // The PR's text while it has previews; after a restart, what its newest
+            // deployment recorded.
+            let mut keys = self.issue_keys_of(m, number);
+            if keys.is_empty() {
+                keys = shown
+                    .iter()
+                    .max_by_key(|s| s.id)
+                    .map(|s| s.issues.clone())
+                    .unwrap_or_default();
+            }
             if keys.is_empty() {
                 continue;
             }

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::UNRESERVED;
 use crate::fleet::ServiceName;
 use crate::github::{DEPLOYMENT_TASK, IssueComment, NewDeployment, NewStatus, SourceError};
+use crate::jira::IssueKey;
 use crate::lifecycle::{Shown, State};
 use crate::pull_request::RepoName;
 
@@ -91,6 +92,7 @@ impl<'a> DeploymentRequest<'a> {
             payload: json!({PAYLOAD_KEY: {
                 "service": deployment.service.as_str(),
                 "pull_request": deployment.number,
+                "issues": deployment.issues.iter().map(IssueKey::as_str).collect::<Vec<_>>(),
             }}),
             environment: &deployment.environment,
             description: truncate(&deployment.description),
@@ -194,11 +196,12 @@ pub(in crate::github::octocrab) fn decode_deployments(
         .into_iter()
         .filter(|d| d.task == DEPLOYMENT_TASK)
         .filter_map(|d| {
-            let (service, number) = preview_of(&d.payload)?;
+            let (service, number, issues) = preview_of(&d.payload)?;
             Some(Shown {
                 id: d.id,
                 service,
                 number,
+                issues,
                 environment: d.environment,
                 sha: d.sha,
                 state: None,
@@ -209,7 +212,7 @@ pub(in crate::github::octocrab) fn decode_deployments(
 
 /// The service and PR in a deployment payload: an object, or (GitHub's schema allows either)
 /// a string holding a JSON object.
-fn preview_of(payload: &Value) -> Option<(ServiceName, u64)> {
+fn preview_of(payload: &Value) -> Option<(ServiceName, u64, Vec<IssueKey>)> {
     let parsed;
     let object = match payload {
         Value::String(text) => {
@@ -221,7 +224,19 @@ fn preview_of(payload: &Value) -> Option<(ServiceName, u64)> {
     let ours = object.get(PAYLOAD_KEY)?;
     let service = ServiceName::new(ours.get("service")?.as_str()?)?;
     let number = ours.get("pull_request")?.as_u64()?;
-    Some((service, number))
+    // Written by preview-tower, but read back from GitHub: parsed again, bounded.
+    let issues = ours
+        .get("issues")
+        .and_then(Value::as_array)
+        .map(|keys| {
+            keys.iter()
+                .filter_map(Value::as_str)
+                .filter_map(IssueKey::parse)
+                .take(crate::jira::MAX_KEYS)
+                .collect()
+        })
+        .unwrap_or_default();
+    Some((service, number, issues))
 }
 
 #[derive(Deserialize)]
@@ -295,6 +310,7 @@ mod tests {
             sha: "a".repeat(40),
             service: web(),
             number: 7,
+            issues: vec![IssueKey::parse("SHOP-1").expect("key")],
             description: "Preview of #7".into(),
         };
         let body = serde_json::to_value(DeploymentRequest::new(&deployment)).expect("json");
@@ -305,7 +321,7 @@ mod tests {
                 "required_contexts": [], "environment": "preview-web-pr-7",
                 "description": "Preview of #7", "transient_environment": true,
                 "production_environment": false,
-                "payload": {"preview_tower": {"service": "web", "pull_request": 7}}
+                "payload": {"preview_tower": {"service": "web", "pull_request": 7, "issues": ["SHOP-1"]}}
             })
         );
     }
@@ -332,11 +348,15 @@ mod tests {
     #[test]
     fn payloads_are_read_as_objects_or_json_strings_and_foreign_ones_skipped() {
         let ours = json!({"preview_tower": {"service": "web", "pull_request": 7}});
-        assert_eq!(preview_of(&ours), Some((web(), 7)));
+        assert_eq!(preview_of(&ours), Some((web(), 7, vec![])));
         assert_eq!(
             preview_of(&Value::String(ours.to_string())),
-            Some((web(), 7))
+            Some((web(), 7, vec![]))
         );
+        let keyed = json!({"preview_tower": {"service": "web", "pull_request": 7,
+            "issues": ["SHOP-1", "not a key", 42]}});
+        let shop = IssueKey::parse("SHOP-1").expect("key");
+        assert_eq!(preview_of(&keyed), Some((web(), 7, vec![shop])));
         for foreign in [
             json!({}),
             json!(""),
