@@ -79,7 +79,9 @@ pub fn render(previews: &[(&Preview, Option<State>)], config_path: &str) -> Stri
     let mut out = format!("{MARKER}\n### 🔭 Preview environments\n\n");
     if previews.is_empty() {
         out.push_str(
-            "The previews of this pull request are gone. Label it again to bring them back.\n",
+            "The previews of this pull request are gone: it was merged or closed, lost its label, \
+             or sat idle past its time to live. An open pull request with the label gets them \
+             back.\n",
         );
         return out;
     }

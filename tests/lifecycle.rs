@@ -1,0 +1,372 @@
+//! The lifecycle end to end: the real sync, watch, election, worker and adapters against a fake
+//! GitHub, a fake Kubernetes API and a fake Jira, all speaking HTTP and checking what they get
+//! against the vendors' schemas.
+//!
+//! A PR's life: labelled → progressing → healthy → new push → healthy → closed, with a restart
+//! in the middle. The exact deployments, statuses, the one comment and the Jira comments are
+//! asserted at the end; [`faults`] does the same life through GitHub errors, a secondary
+//! limit, a Jira outage and dropped watches.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+#[path = "lifecycle/faults.rs"]
+mod faults;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde_json::Value;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use preview_tower::fleet::Fleet;
+use preview_tower::github::auth::Credentials;
+use preview_tower::github::octocrab::GitHubSource;
+use preview_tower::jira::rest::{Edition, JiraAuth, JiraConfig, JiraRest};
+use preview_tower::leader::LeaseConfig;
+use preview_tower::lifecycle::worker::{Parts, Settings, start};
+use preview_tower::metrics::Metrics;
+use preview_tower::snapshot::{Snapshot, SnapshotStore};
+use preview_tower::sync::Syncer;
+use support::fake_github::{FakeGitHub, FakePull, sha1_hex};
+use support::fake_jira::{EMAIL, FakeJira, TOKEN};
+use support::fake_kube::{FakeKube, application, status};
+
+pub(crate) const REPO: &str = "acme/web";
+pub(crate) const PR: u64 = 7;
+pub(crate) const APP: &str = "preview-web-pr-7";
+pub(crate) const URL: &str = "https://web-pr-7.preview.example.com";
+pub(crate) const ARGOCD: &str = "https://argocd.example.com";
+pub(crate) const ISSUE: &str = "SHOP-1";
+
+pub(crate) fn sha(seed: &str) -> String {
+    sha1_hex(seed.as_bytes())
+}
+
+/// Everything the lifecycle talks to, and the sync that feeds it.
+pub(crate) struct World {
+    pub(crate) github: FakeGitHub,
+    pub(crate) kube: FakeKube,
+    pub(crate) jira: FakeJira,
+    fleet: Arc<Fleet>,
+    store: Arc<SnapshotStore>,
+    syncer: Syncer,
+    /// The lifecycle's GitHub timeout.
+    timeout: Duration,
+    /// Least time between GitHub writes.
+    pub(crate) write_interval: Duration,
+}
+
+/// A running lifecycle, as one pod would run it.
+pub(crate) struct Pod {
+    cancel: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl Pod {
+    /// Stops it as a shutdown would (the lease is released).
+    pub(crate) async fn stop(self) {
+        self.cancel.cancel();
+        self.task.await.unwrap();
+    }
+}
+
+impl World {
+    pub(crate) async fn new(timeout: Duration) -> Self {
+        let github = FakeGitHub::start().await;
+        for repo in ["acme/web", "acme/api", "acme/billing"] {
+            github.add_repo(repo);
+        }
+        github.open_pull(
+            REPO,
+            FakePull::new(PR)
+                .title("SHOP-1: a new login page")
+                .branch("feature/login")
+                .head_sha(&sha("A"))
+                .labels(&["preview"]),
+        );
+        let kube = FakeKube::start().await;
+        let jira = FakeJira::start(Edition::Cloud).await;
+        jira.add_issue(ISSUE);
+        let fleet = Arc::new(Fleet::from_yaml(preview_tower::demo::FLEET_YAML).unwrap());
+        let store = Arc::new(SnapshotStore::from_pointee(Snapshot::unsynced(Arc::clone(
+            &fleet,
+        ))));
+        let source = GitHubSource::new(
+            github.url(),
+            Credentials::token("ghp_sync").unwrap(),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let syncer = Syncer::new(
+            Arc::clone(&fleet),
+            Arc::new(source),
+            Arc::clone(&store),
+            Arc::new(Metrics::unregistered()),
+        );
+        Self {
+            github,
+            kube,
+            jira,
+            fleet,
+            store,
+            syncer,
+            timeout,
+            write_interval: Duration::from_millis(40),
+        }
+    }
+
+    /// One refresh of every repo, as the sync loop (or a webhook) would do it.
+    pub(crate) async fn sync(&self) {
+        self.syncer.refresh_all().await.unwrap();
+    }
+
+    /// Starts a lifecycle as pod `identity` would, with an empty memory.
+    pub(crate) fn start_pod(&self, identity: &str) -> Pod {
+        let github = GitHubSource::new(
+            self.github.url(),
+            Credentials::token("ghp_lifecycle").unwrap(),
+            self.timeout,
+        )
+        .unwrap();
+        let jira = JiraRest::new(JiraConfig {
+            base_url: self.jira.url(),
+            edition: Edition::Cloud,
+            auth: JiraAuth::Basic {
+                email: EMAIL.to_owned(),
+                token: SecretString::from(TOKEN),
+            },
+            timeout: Duration::from_secs(2),
+        })
+        .unwrap();
+        let parts = Parts {
+            kube: self.kube.client(),
+            argocd_namespace: "argocd".into(),
+            lease: Some(LeaseConfig {
+                namespace: "preview-tower".into(),
+                name: "preview-tower-lifecycle".into(),
+                identity: identity.into(),
+                duration: Duration::from_secs(15),
+                renew_every: Duration::from_millis(200),
+            }),
+            github: Arc::new(github),
+            jira: Some(Arc::new(jira)),
+            settings: Settings {
+                argocd_url: Some(ARGOCD.into()),
+                write_interval: self.write_interval,
+                deployment_scan: 100,
+                resync_interval: Duration::from_secs(3600),
+                jira_projects: vec![],
+            },
+        };
+        let cancel = CancellationToken::new();
+        let task = start(
+            parts,
+            Arc::clone(&self.fleet),
+            Arc::clone(&self.store),
+            Arc::new(Metrics::unregistered()),
+            cancel.clone(),
+        );
+        Pod { cancel, task }
+    }
+
+    /// Argo CD reports the preview's Application in this state (creating it the first time).
+    pub(crate) fn argo(&self, sync: &str, commit: &str, health: &str, phase: &str) {
+        let state = status(sync, &sha(commit), health, Some(phase), None);
+        if self.kube.application(APP).is_none() {
+            let mut app = application(
+                APP,
+                &[
+                    ("preview-tower.io/preview", "true"),
+                    ("preview-tower.io/service", "web"),
+                    ("preview-tower.io/pr", "7"),
+                ],
+            );
+            app["status"] = state;
+            self.kube.put_application(app);
+        } else {
+            self.kube.patch_status(APP, state);
+        }
+    }
+
+    /// `(sha seed, states)` of every deployment of the repo, oldest first.
+    pub(crate) fn deployments(&self) -> Vec<(String, Vec<String>)> {
+        let seeds = ["A", "B", "C"];
+        self.github
+            .deployments(REPO)
+            .into_iter()
+            .map(|d| {
+                let seed = seeds
+                    .iter()
+                    .find(|s| sha(s) == d.sha)
+                    .map_or(d.sha.clone(), |s| (*s).to_owned());
+                (seed, d.statuses.into_iter().map(|s| s.state).collect())
+            })
+            .collect()
+    }
+
+    /// The PR's comments' bodies.
+    pub(crate) fn comments(&self) -> Vec<String> {
+        self.github
+            .comments(REPO, PR)
+            .into_iter()
+            .map(|(_, body)| body)
+            .collect()
+    }
+
+    /// The Jira comments' texts on the issue.
+    pub(crate) fn jira_texts(&self) -> Vec<String> {
+        self.jira
+            .comments(ISSUE)
+            .into_iter()
+            .map(|c| c.text)
+            .collect()
+    }
+}
+
+/// Waits until `done` holds (polling; a generous deadline, never a timing assertion).
+pub(crate) async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn states(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Whether the last status of every deployment is as listed.
+pub(crate) fn last_states(world: &World) -> Vec<(String, String)> {
+    world
+        .deployments()
+        .into_iter()
+        .map(|(seed, states)| (seed, states.last().cloned().unwrap_or_default()))
+        .collect()
+}
+
+fn pair(seed: &str, state: &str) -> (String, String) {
+    (seed.to_owned(), state.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pr_life_shows_one_deployment_per_commit_one_comment_and_two_jira_notes() {
+    let world = World::new(Duration::from_secs(5)).await;
+    world.sync().await;
+    let pod = world.start_pod("pod-1");
+
+    // Labelled: no Application yet.
+    eventually("the deployment is queued", || {
+        last_states(&world) == [pair("A", "queued")]
+    })
+    .await;
+    eventually("the comment says queued", || {
+        world.comments().iter().any(|c| c.contains("queued"))
+    })
+    .await;
+
+    // Argo CD syncs, then the preview is healthy.
+    world.argo("OutOfSync", "A", "Progressing", "Running");
+    eventually("in progress", || {
+        last_states(&world) == [pair("A", "in_progress")]
+    })
+    .await;
+    world.argo("Synced", "A", "Healthy", "Succeeded");
+    eventually("success", || last_states(&world) == [pair("A", "success")]).await;
+    eventually("the comment says ready", || {
+        world.comments().iter().any(|c| c.contains("ready"))
+    })
+    .await;
+    eventually("Jira hears ready", || world.jira_texts().len() == 1).await;
+
+    // A restart: the new pod starts with an empty memory and must not write anything again.
+    pod.stop().await;
+    let writes = world.github.write_count();
+    let pod = world.start_pod("pod-2");
+    let lists = world.github.count(support::fake_github::Endpoint::Deployments);
+    eventually("the new pod read the deployments back", || {
+        world.github.count(support::fake_github::Endpoint::Deployments) > lists
+    })
+    .await;
+
+    // A new push: a new deployment; the old one is inactive.
+    world.github.push(REPO, PR, &sha("B"));
+    world.sync().await;
+    eventually("B in progress, A inactive", || {
+        last_states(&world) == [pair("A", "inactive"), pair("B", "in_progress")]
+    })
+    .await;
+    assert!(world.github.write_count() > writes);
+    world.argo("Synced", "B", "Healthy", "Succeeded");
+    eventually("B up", || {
+        last_states(&world) == [pair("A", "inactive"), pair("B", "success")]
+    })
+    .await;
+    let short_b = &sha("B")[..8];
+    eventually("the comment shows the new commit", || {
+        world
+            .comments()
+            .iter()
+            .any(|c| c.contains(short_b) && c.contains("ready"))
+    })
+    .await;
+    insta::assert_snapshot!("ready_pr_comment", world.comments()[0]);
+
+    // Closed: the preview leaves the plan, Argo CD prunes the Application.
+    world.github.close_pull(REPO, PR);
+    world.sync().await;
+    world.kube.delete_application(APP);
+    eventually("every deployment inactive", || {
+        last_states(&world) == [pair("A", "inactive"), pair("B", "inactive")]
+    })
+    .await;
+    eventually("the comment's last edit", || {
+        world.comments().iter().any(|c| c.contains("gone"))
+    })
+    .await;
+    eventually("Jira hears gone", || world.jira_texts().len() == 2).await;
+    pod.stop().await;
+
+    assert_eq!(
+        world.deployments(),
+        [
+            (
+                "A".to_owned(),
+                states(&["queued", "in_progress", "success", "inactive"])
+            ),
+            ("B".to_owned(), states(&["in_progress", "success", "inactive"])),
+        ],
+        "exactly one deployment per commit, each status once"
+    );
+    for deployment in world.github.deployments(REPO) {
+        assert_eq!(deployment.environment, APP);
+        assert!(deployment.transient && !deployment.production);
+        let success = deployment
+            .statuses
+            .iter()
+            .find(|s| s.state == "success")
+            .unwrap();
+        assert_eq!(success.environment_url, URL);
+        assert_eq!(success.log_url, format!("{ARGOCD}/applications/argocd/{APP}"));
+        assert_eq!(
+            deployment.payload["preview_tower"]["issues"],
+            Value::from(vec![ISSUE])
+        );
+    }
+    let comments = world.comments();
+    assert_eq!(comments.len(), 1, "one sticky comment: {comments:#?}");
+    insta::assert_snapshot!("closed_pr_comment", comments[0]);
+    let texts = world.jira_texts();
+    assert!(texts[0].contains("[preview-tower:ready:acme/web#7]"), "{texts:?}");
+    assert!(texts[0].contains(URL), "{texts:?}");
+    assert!(texts[1].contains("[preview-tower:gone:acme/web#7]"), "{texts:?}");
+    world.github.assert_conformant();
+    world.kube.assert_conformant();
+    assert_eq!(world.jira.violations(), Vec::<String>::new());
+}
