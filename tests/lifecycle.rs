@@ -12,6 +12,8 @@ mod support;
 
 #[path = "lifecycle/faults.rs"]
 mod faults;
+#[path = "lifecycle/replicas.rs"]
+mod replicas;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -289,9 +291,14 @@ async fn a_pr_life_shows_one_deployment_per_commit_one_comment_and_two_jira_note
     pod.stop().await;
     let writes = world.github.write_count();
     let pod = world.start_pod("pod-2");
-    let lists = world.github.count(support::fake_github::Endpoint::Deployments);
+    let lists = world
+        .github
+        .count(support::fake_github::Endpoint::Deployments);
     eventually("the new pod read the deployments back", || {
-        world.github.count(support::fake_github::Endpoint::Deployments) > lists
+        world
+            .github
+            .count(support::fake_github::Endpoint::Deployments)
+            > lists
     })
     .await;
 
@@ -340,7 +347,10 @@ async fn a_pr_life_shows_one_deployment_per_commit_one_comment_and_two_jira_note
                 "A".to_owned(),
                 states(&["queued", "in_progress", "success", "inactive"])
             ),
-            ("B".to_owned(), states(&["in_progress", "success", "inactive"])),
+            (
+                "B".to_owned(),
+                states(&["in_progress", "success", "inactive"])
+            ),
         ],
         "exactly one deployment per commit, each status once"
     );
@@ -353,7 +363,10 @@ async fn a_pr_life_shows_one_deployment_per_commit_one_comment_and_two_jira_note
             .find(|s| s.state == "success")
             .unwrap();
         assert_eq!(success.environment_url, URL);
-        assert_eq!(success.log_url, format!("{ARGOCD}/applications/argocd/{APP}"));
+        assert_eq!(
+            success.log_url,
+            format!("{ARGOCD}/applications/argocd/{APP}")
+        );
         assert_eq!(
             deployment.payload["preview_tower"]["issues"],
             Value::from(vec![ISSUE])
@@ -363,9 +376,15 @@ async fn a_pr_life_shows_one_deployment_per_commit_one_comment_and_two_jira_note
     assert_eq!(comments.len(), 1, "one sticky comment: {comments:#?}");
     insta::assert_snapshot!("closed_pr_comment", comments[0]);
     let texts = world.jira_texts();
-    assert!(texts[0].contains("[preview-tower:ready:acme/web#7]"), "{texts:?}");
+    assert!(
+        texts[0].contains("[preview-tower:ready:acme/web#7]"),
+        "{texts:?}"
+    );
     assert!(texts[0].contains(URL), "{texts:?}");
-    assert!(texts[1].contains("[preview-tower:gone:acme/web#7]"), "{texts:?}");
+    assert!(
+        texts[1].contains("[preview-tower:gone:acme/web#7]"),
+        "{texts:?}"
+    );
     world.github.assert_conformant();
     world.kube.assert_conformant();
     assert_eq!(world.jira.violations(), Vec::<String>::new());

@@ -12,6 +12,9 @@ pub enum Fault {
     Status(u16),
     /// Sleep this long, then answer normally (set it above the client's timeout).
     Timeout(Duration),
+    /// Carry the request out, then hold the answer this long: a write that happened although
+    /// the client timed out.
+    LoseAnswer(Duration),
     /// Primary rate limit: 403, `x-ratelimit-remaining: 0`, reset in 60 s.
     RateLimited,
     /// Secondary rate limit: 429 with `retry-after` seconds.

@@ -93,21 +93,29 @@ pub async fn handle(
     if let Some(Fault::Timeout(delay)) = &fault {
         tokio::time::sleep(*delay).await;
     }
-    let mut state = lock(&state);
-    if let (Some(Fault::ClosePullFirst(number)), Some(repo)) = (&fault, &route.repo)
-        && let Some(pull) = state.repo_mut(repo).pulls.get_mut(number)
-    {
-        pull.closed_at = Some(chrono::Utc::now());
-    }
-    let moved = moved(&state, &route, &uri);
-    let (reply, auth) = match fault.as_ref().and_then(fault_reply).or(moved) {
-        Some(reply) => (reply, AuthSeen::None),
-        None => match authenticate(&mut state, &route, &headers) {
-            Err(reply) => (reply, AuthSeen::Rejected),
-            Ok(auth) => (answer(&mut state, &route, &query, &body), auth),
-        },
+    let response = {
+        let mut guard = lock(&state);
+        let state = &mut *guard;
+        if let (Some(Fault::ClosePullFirst(number)), Some(repo)) = (&fault, &route.repo)
+            && let Some(pull) = state.repo_mut(repo).pulls.get_mut(number)
+        {
+            pull.closed_at = Some(chrono::Utc::now());
+        }
+        let moved = moved(state, &route, &uri);
+        let (reply, auth) = match fault.as_ref().and_then(fault_reply).or(moved) {
+            Some(reply) => (reply, AuthSeen::None),
+            None => match authenticate(state, &route, &headers) {
+                Err(reply) => (reply, AuthSeen::Rejected),
+                Ok(auth) => (answer(state, &route, &query, &body), auth),
+            },
+        };
+        finish(state, &method, &uri, &headers, route, auth, reply)
     };
-    finish(&mut state, &method, &uri, &headers, route, auth, reply)
+    // The request was carried out; only its answer is late (lost, for a client that gives up).
+    if let Some(Fault::LoseAnswer(delay)) = &fault {
+        tokio::time::sleep(*delay).await;
+    }
+    response
 }
 
 /// A renamed repository answers `301 Moved Permanently` towards its new name, as GitHub does.
@@ -185,7 +193,7 @@ fn route(state: &State, method: &Method, path: &str) -> Route {
 
 fn fault_reply(fault: &Fault) -> Option<Reply> {
     match fault {
-        Fault::None | Fault::Timeout(_) | Fault::ClosePullFirst(_) => None,
+        Fault::None | Fault::Timeout(_) | Fault::LoseAnswer(_) | Fault::ClosePullFirst(_) => None,
         Fault::Status(status) => {
             let reason = StatusCode::from_u16(*status)
                 .ok()
