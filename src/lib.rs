@@ -5,13 +5,17 @@
 //! ```text
 //! fleet (YAML) ─┐
 //! GitHub ─ sync ┴─▶ facts ─▶ plan (pure) ─▶ params (pure) ─▶ snapshot ─▶ http (plugin)
+//!                                                              │
+//! Argo CD Applications ─ argocd::watch ─▶ lifecycle::decide (pure) ◀┘ ─▶ GitHub, Jira
 //! ```
 //!
 //! Pure modules (no I/O, no async runtime): [`fleet`], [`repo_config`], [`pull_request`],
-//! [`naming`], [`plan`], [`params`], [`lifecycle`] (GitHub deployment decisions; its watcher and
-//! worker are still to come). The shell: [`github`] (octocrab adapter, demo source),
-//! [`sync`] (refresh loop, caches, last known good), [`snapshot`], [`http`] (plugin and admin
-//! routers), [`metrics`], [`telemetry`], [`cli`].
+//! [`naming`], [`plan`], [`params`], [`lifecycle`] (decisions, the PR comment, notices; its
+//! `worker` and `jira_queue` submodules are the shell around them), [`jira`] (keys and
+//! rendering; `jira::rest` is its adapter). The shell: [`github`] (octocrab adapter, demo
+//! source), [`sync`] (refresh loop, caches, last known good), [`snapshot`], [`http`] (plugin
+//! and admin routers), [`argocd`] (the Applications' typed subset and watch), [`leader`]
+//! (Lease election), [`metrics`], [`telemetry`], [`cli`].
 
 pub mod argocd;
 pub mod cli;

@@ -4,8 +4,10 @@
 //! [`decide`] is pure and level-triggered: from the desired previews (the plan), the observed
 //! Applications and the deployments GitHub already shows, it returns only the actions that close
 //! the difference, so running it again after a restart or a partial failure creates nothing
-//! twice. The I/O that gathers its inputs and carries out its actions lives elsewhere (issue 4's
-//! watcher and worker); nothing here talks to Kubernetes or GitHub.
+//! twice. [`notices`] says the same for the sticky comment and Jira, [`comment`] renders the
+//! comment. Those are pure. The shell around them lives in [`worker`] (reads back, decides,
+//! writes the difference to GitHub, paced) and [`jira_queue`] (posts Jira notes on its own
+//! task); [`crate::argocd`] feeds the observed Applications.
 
 pub mod comment;
 pub mod jira_queue;

@@ -18,7 +18,7 @@ impl Note {
     /// `[preview-tower:ready:acme/web#42]`. The repository is lower-cased (GitHub names are
     /// case-insensitive) so a change of case does not make a second comment. It is the last
     /// paragraph of every comment, as plain text in ADF and with its brackets escaped in wiki
-    /// markup (see [`wiki_marker`]).
+    /// markup (escaped there as `\[...\]`).
     pub fn marker(&self) -> String {
         format!(
             "[preview-tower:{}:{}#{}]",
