@@ -293,3 +293,42 @@ fn deployments_of_services_not_planned_are_left_alone() {
         "an unplanned service is unknown, not gone: {actions:?}"
     );
 }
+
+#[test]
+fn an_application_being_deleted_is_not_reported_up() {
+    let mut deleting = app(
+        1,
+        Sync::Synced,
+        Some(10),
+        Health::Healthy,
+        Some(Phase::Succeeded),
+    );
+    deleting.deleting = true;
+    let actions = decide(
+        &[desired(1, 10)],
+        &[deleting],
+        &[shown(5, 1, 10, Some(State::Success))],
+        &web(),
+        Some(ARGOCD),
+    );
+    assert_eq!(
+        summary(&actions),
+        (0, vec![(Target::Existing(5), State::InProgress)])
+    );
+}
+
+#[test]
+fn a_deployment_created_without_its_status_gets_one_without_a_second_deployment() {
+    // The create succeeded but the status write failed: the read back shows no status.
+    let actions = decide(
+        &[desired(1, 10)],
+        &[],
+        &[shown(5, 1, 10, None)],
+        &web(),
+        Some(ARGOCD),
+    );
+    assert_eq!(
+        summary(&actions),
+        (0, vec![(Target::Existing(5), State::Queued)])
+    );
+}
