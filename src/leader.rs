@@ -135,27 +135,26 @@ pub async fn run(
     cancel: CancellationToken,
 ) {
     let api: Api<Lease> = Api::namespaced(client, &config.namespace);
-    let mut last_held: Option<tokio::time::Instant> = None;
+    // When we last wrote ourselves into the lease.
+    let mut renewed_at: Option<tokio::time::Instant> = None;
     loop {
+        let attempt = tokio::time::Instant::now();
         let held = match try_hold(&api, &config).await {
-            Ok(held) => held,
+            Ok(true) => {
+                renewed_at = Some(attempt);
+                true
+            }
+            Ok(false) => {
+                renewed_at = None;
+                false
+            }
             Err(error) => {
                 warn!(error = %error, lease = config.name, "cannot read or renew the lease");
-                // Keep leading only while the lease we last wrote is surely still ours.
-                last_held.is_some_and(|at| at.elapsed() + config.renew_every < config.duration)
+                // Keep leading only while the lease we last wrote is surely still ours, with a
+                // renewal period to spare.
+                renewed_at.is_some_and(|at| at.elapsed() + config.renew_every < config.duration)
             }
         };
-        if held {
-            last_held = Some(last_held.map_or_else(tokio::time::Instant::now, |at| {
-                if leading.borrow().to_owned() {
-                    tokio::time::Instant::now()
-                } else {
-                    at
-                }
-            }));
-        } else {
-            last_held = None;
-        }
         if leading.send_replace(held) != held {
             info!(
                 identity = config.identity,

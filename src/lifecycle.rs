@@ -240,14 +240,15 @@ fn description(text: &str) -> String {
 /// The actions that make GitHub show `desired` as the Applications really are.
 ///
 /// `planned` are the services the plan covers: deployments of any other service are left alone
-/// (their previews are unknown, not gone). `argocd_url` builds `log_url`
-/// (`<argocd_url>/applications/argocd/<application>`).
+/// (their previews are unknown, not gone). `applications_url` is where Argo CD's web UI shows
+/// the Applications (`<argocd_url>/applications/<namespace>`): `log_url` is
+/// `<applications_url>/<application>`.
 pub fn decide(
     desired: &[Desired],
     observed: &[Observed],
     shown: &[Shown],
     planned: &BTreeSet<ServiceName>,
-    argocd_url: Option<&str>,
+    applications_url: Option<&str>,
 ) -> Vec<Action> {
     let apps: HashMap<&str, &Observed> = observed.iter().map(|o| (o.name.as_str(), o)).collect();
     let wanted: HashMap<&str, &Desired> = desired
@@ -257,13 +258,8 @@ pub fn decide(
     let mut actions = Vec::new();
     for d in desired {
         let (state, why) = target_state(d, apps.get(d.application.as_str()).copied());
-        let log_url = argocd_url.map(|base| {
-            format!(
-                "{}/applications/argocd/{}",
-                base.trim_end_matches('/'),
-                d.application
-            )
-        });
+        let log_url = applications_url
+            .map(|base| format!("{}/{}", base.trim_end_matches('/'), d.application));
         let existing = shown
             .iter()
             .filter(|s| s.environment == d.environment && s.sha == d.sha)

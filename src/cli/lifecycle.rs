@@ -183,7 +183,13 @@ pub(super) async fn parts(
         github,
         jira,
         settings: Settings {
-            argocd_url: args.argocd_url.as_ref().map(Url::to_string),
+            applications_url: args.argocd_url.as_ref().map(|url| {
+                format!(
+                    "{}/applications/{}",
+                    url.as_str().trim_end_matches('/'),
+                    args.argocd_namespace
+                )
+            }),
             write_interval: args.github_write_interval,
             deployment_scan: args.deployment_scan,
             resync_interval: args.lifecycle_resync,

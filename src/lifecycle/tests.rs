@@ -3,7 +3,7 @@ use std::collections::BTreeSet;
 use super::*;
 use crate::testing::{name, sha};
 
-const ARGOCD: &str = "https://argocd.example.com/";
+const ARGOCD: &str = "https://argocd.example.com/applications/argocd/";
 
 fn desired(number: u64, commit: u64) -> Desired {
     let env = format!("preview-web-pr-{number}");

@@ -46,8 +46,9 @@ const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
 /// How the worker behaves.
 #[derive(Clone, Debug)]
 pub struct Settings {
-    /// Argo CD's web address, for the deployments' `log_url`.
-    pub argocd_url: Option<String>,
+    /// Where Argo CD's web UI shows the previews' Applications
+    /// (`<argocd_url>/applications/<namespace>`), for the deployments' `log_url`.
+    pub applications_url: Option<String>,
     /// Least time between two writes to GitHub.
     pub write_interval: Duration,
     /// How many of a repo's newest preview-tower deployments are read back at start-up.
@@ -103,6 +104,9 @@ pub struct Worker {
     metrics: Arc<Metrics>,
     settings: Settings,
     pacer: Pacer,
+    /// Whether this replica leads: checked before every write, so that a replica that lost
+    /// its lease in the middle of a round stops writing at once.
+    leading: watch::Receiver<bool>,
 }
 
 impl Worker {
@@ -115,6 +119,7 @@ impl Worker {
         jira: Option<Arc<JiraQueue>>,
         metrics: Arc<Metrics>,
         settings: Settings,
+        leading: watch::Receiver<bool>,
     ) -> Self {
         let pacer = Pacer::new(settings.write_interval);
         Self {
@@ -126,12 +131,14 @@ impl Worker {
             metrics,
             settings,
             pacer,
+            leading,
         }
     }
 
     /// Runs rounds while `leading` says this replica leads, until `cancel` fires. Each term of
     /// leadership starts with an empty memory: everything is read back first.
-    pub async fn run(&self, mut leading: watch::Receiver<bool>, cancel: CancellationToken) {
+    pub async fn run(&self, cancel: CancellationToken) {
+        let mut leading = self.leading.clone();
         loop {
             if !*leading.borrow_and_update() {
                 self.metrics.lifecycle_leader.set(0);

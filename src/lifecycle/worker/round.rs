@@ -46,6 +46,11 @@ impl Worker {
         write: impl Future<Output = Result<T, SourceError>>,
     ) -> Result<T, SourceError> {
         self.pacer.turn().await;
+        if !*self.leading.borrow() {
+            return Err(SourceError::Unauthorized(
+                "this replica no longer holds the lease".into(),
+            ));
+        }
         let result = write.await;
         self.count(action, result.as_ref().map(|_| ()));
         if let Err(SourceError::RateLimited { retry_after }) = &result {
@@ -93,7 +98,7 @@ impl Worker {
             &observed,
             ledger,
             &services,
-            self.settings.argocd_url.as_deref(),
+            self.settings.applications_url.as_deref(),
         );
         self.execute(repo, &desired, actions, m).await?;
         self.comments(repo, &previews, m).await?;

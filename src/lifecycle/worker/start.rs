@@ -85,9 +85,10 @@ pub fn start(
         queue,
         metrics,
         parts.settings,
+        leading,
     );
     let worker_cancel = cancel.clone();
-    tasks.spawn(async move { worker.run(leading, worker_cancel).await });
+    tasks.spawn(async move { worker.run(worker_cancel).await });
     tokio::spawn(async move {
         let first = tasks.join_next().await;
         if !cancel.is_cancelled() {
