@@ -110,31 +110,6 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// A worker over its inputs (snapshot, Applications) and outputs (GitHub, Jira).
-    pub fn new(
-        fleet: Arc<Fleet>,
-        store: Arc<SnapshotStore>,
-        index: Arc<ApplicationIndex>,
-        github: Arc<dyn PreviewReporter>,
-        jira: Option<Arc<JiraQueue>>,
-        metrics: Arc<Metrics>,
-        settings: Settings,
-        leading: watch::Receiver<bool>,
-    ) -> Self {
-        let pacer = Pacer::new(settings.write_interval);
-        Self {
-            fleet,
-            store,
-            index,
-            github,
-            jira,
-            metrics,
-            settings,
-            pacer,
-            leading,
-        }
-    }
-
     /// Runs rounds while `leading` says this replica leads, until `cancel` fires. Each term of
     /// leadership starts with an empty memory: everything is read back first.
     pub async fn run(&self, cancel: CancellationToken) {

@@ -77,16 +77,18 @@ pub fn start(
         let (leading, cancel) = (leading.clone(), cancel.clone());
         tasks.spawn(async move { queue.run(leading, cancel).await });
     }
-    let worker = Worker::new(
+    let pacer = super::Pacer::new(parts.settings.write_interval);
+    let worker = Worker {
         fleet,
         store,
         index,
-        parts.github,
-        queue,
+        github: parts.github,
+        jira: queue,
         metrics,
-        parts.settings,
+        settings: parts.settings,
+        pacer,
         leading,
-    );
+    };
     let worker_cancel = cancel.clone();
     tasks.spawn(async move { worker.run(worker_cancel).await });
     tokio::spawn(async move {
