@@ -12,6 +12,8 @@
 //! suspect: the next round reads that environment's deployments back before deciding again,
 //! so a deployment that was created after all is not created twice.
 
+mod comments;
+mod notes;
 pub mod pacer;
 mod round;
 mod start;

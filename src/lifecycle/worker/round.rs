@@ -4,12 +4,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use tracing::info;
 
-use super::{PrMemory, RepoMemory, Round, Worker};
+use super::{RepoMemory, Round, Worker};
 use crate::fleet::ServiceName;
 use crate::github::{NewDeployment, NewStatus, SourceError};
-use crate::jira::{Event, IssueKey, Note, NotePreview};
-use crate::lifecycle::comment::MARKER;
-use crate::lifecycle::notices::{jira_event, sticky_comment};
 use crate::lifecycle::{Action, Desired, Shown, Target, decide};
 use crate::metrics::ActionLabels;
 use crate::plan::Preview;
@@ -17,7 +14,7 @@ use crate::pull_request::RepoName;
 
 /// Whether a failed write surely changed nothing on GitHub (it was refused), as opposed to an
 /// unknown outcome (the request may have been applied before the answer was lost).
-fn surely_refused(error: &SourceError) -> bool {
+pub(super) fn surely_refused(error: &SourceError) -> bool {
     match error {
         SourceError::RateLimited { .. } | SourceError::Unauthorized(_) | SourceError::Auth(_) => {
             true
@@ -28,7 +25,7 @@ fn surely_refused(error: &SourceError) -> bool {
 }
 
 impl Worker {
-    fn count(&self, action: &'static str, result: Result<(), &SourceError>) {
+    pub(super) fn count(&self, action: &'static str, result: Result<(), &SourceError>) {
         self.metrics
             .lifecycle_actions
             .get_or_create(&ActionLabels {
@@ -40,7 +37,7 @@ impl Worker {
     }
 
     /// Waits for a write turn, runs `write`, counts it, and holds writes off on a rate limit.
-    async fn write<T>(
+    pub(super) async fn write<T>(
         &self,
         action: &'static str,
         write: impl Future<Output = Result<T, SourceError>>,
@@ -221,203 +218,5 @@ impl Worker {
             }
         }
         Ok(())
-    }
-
-    /// PR numbers with a preview or a deployment.
-    fn numbers(previews: &[&Preview], m: &RepoMemory) -> BTreeSet<u64> {
-        previews
-            .iter()
-            .map(|p| p.pr.number)
-            .chain(m.ledger.iter().flatten().map(|s| s.number))
-            .collect()
-    }
-
-    /// Brings each PR's sticky comment up to date: found again by its marker, edited in place,
-    /// created only for a PR that has previews.
-    async fn comments(
-        &self,
-        repo: &RepoName,
-        previews: &[&Preview],
-        m: &mut RepoMemory,
-    ) -> Result<(), SourceError> {
-        for number in Self::numbers(previews, m) {
-            let of_pr: Vec<&Preview> = previews
-                .iter()
-                .copied()
-                .filter(|p| p.pr.number == number)
-                .collect();
-            let shown: Vec<Shown> = m
-                .ledger
-                .iter()
-                .flatten()
-                .filter(|s| s.number == number)
-                .cloned()
-                .collect();
-            let Some(body) = sticky_comment(&of_pr, &shown, &self.fleet.repo_config_path) else {
-                continue;
-            };
-            let memory = m.prs.entry(number).or_default();
-            if memory.comment.as_ref().is_some_and(|c| c.body == body) {
-                continue;
-            }
-            if !memory.comment_looked_up {
-                let result = self.github.find_comment(repo, number, MARKER).await;
-                self.count("read_back", result.as_ref().map(|_| ()));
-                memory.comment = result?;
-                memory.comment_looked_up = true;
-                if memory.comment.as_ref().is_some_and(|c| c.body == body) {
-                    continue;
-                }
-            }
-            self.write_comment(repo, number, body, !of_pr.is_empty(), memory)
-                .await?;
-        }
-        Ok(())
-    }
-
-    async fn write_comment(
-        &self,
-        repo: &RepoName,
-        number: u64,
-        body: String,
-        may_create: bool,
-        memory: &mut PrMemory,
-    ) -> Result<(), SourceError> {
-        match &memory.comment {
-            Some(comment) => {
-                let id = comment.id;
-                let result = self
-                    .write(
-                        "update_comment",
-                        self.github.update_comment(repo, id, &body),
-                    )
-                    .await;
-                if result.as_ref().is_err_and(|e| !surely_refused(e)) {
-                    memory.comment_looked_up = false;
-                }
-                result?;
-                info!(repo = %repo, pr = number, comment = id, "updated the PR comment");
-                memory.comment = Some(crate::github::IssueComment { id, body });
-            }
-            // Never open a comment on a PR whose previews are already gone.
-            None if !may_create => {}
-            None => {
-                let result = self
-                    .write(
-                        "create_comment",
-                        self.github.create_comment(repo, number, &body),
-                    )
-                    .await;
-                if result.as_ref().is_err_and(|e| !surely_refused(e)) {
-                    memory.comment_looked_up = false;
-                }
-                let id = result?;
-                info!(repo = %repo, pr = number, comment = id, "created the PR comment");
-                memory.comment = Some(crate::github::IssueComment { id, body });
-            }
-        }
-        Ok(())
-    }
-
-    /// The Jira keys named by PR `number`'s title, branch and description, as last seen.
-    fn issue_keys_of(&self, m: &RepoMemory, number: u64) -> Vec<IssueKey> {
-        m.prs
-            .get(&number)
-            .and_then(|p| p.text.as_ref())
-            .map(|(title, branch, body)| {
-                crate::jira::issue_keys(title, branch, body, &self.settings.jira_projects)
-            })
-            .unwrap_or_default()
-    }
-
-    /// Queues the Jira notes each PR's state calls for.
-    fn notify_jira(&self, repo: &RepoName, previews: &[&Preview], m: &RepoMemory) {
-        let Some(queue) = &self.jira else {
-            return;
-        };
-        for number in Self::numbers(previews, m) {
-            let of_pr: Vec<&Preview> = previews
-                .iter()
-                .copied()
-                .filter(|p| p.pr.number == number)
-                .collect();
-            let shown: Vec<Shown> = m
-                .ledger
-                .iter()
-                .flatten()
-                .filter(|s| s.number == number)
-                .cloned()
-                .collect();
-            let Some(event) = jira_event(&of_pr, &shown) else {
-                continue;
-            };
-            let title = m
-                .prs
-                .get(&number)
-                .and_then(|p| p.text.as_ref())
-                .map(|(title, _, _)| title.clone())
-                .unwrap_or_default();
-            // The PR's text while it has previews; after a restart, what its newest
-            // deployment recorded.
-            let mut keys = self.issue_keys_of(m, number);
-            if keys.is_empty() {
-                keys = shown
-                    .iter()
-                    .max_by_key(|s| s.id)
-                    .map(|s| s.issues.clone())
-                    .unwrap_or_default();
-            }
-            if keys.is_empty() {
-                continue;
-            }
-            let note = Note {
-                event,
-                repo: repo.clone(),
-                number,
-                title,
-                pr_url: format!(
-                    "{}/{repo}/pull/{number}",
-                    self.fleet.github_url.as_str().trim_end_matches('/')
-                ),
-                previews: self.note_previews(event, &of_pr, &shown),
-            };
-            for key in keys {
-                queue.enqueue(key, note.clone());
-            }
-        }
-    }
-
-    fn note_previews(
-        &self,
-        event: Event,
-        previews: &[&Preview],
-        shown: &[Shown],
-    ) -> Vec<NotePreview> {
-        if event == Event::Ready {
-            return previews
-                .iter()
-                .map(|p| NotePreview {
-                    service: p.service.clone(),
-                    url: p.url.clone(),
-                })
-                .collect();
-        }
-        let services: BTreeSet<&ServiceName> = shown.iter().map(|s| &s.service).collect();
-        services
-            .into_iter()
-            .filter_map(|name| {
-                let service = self.fleet.service(name.as_str())?;
-                let number = shown.first()?.number;
-                let host =
-                    service
-                        .policy
-                        .host_pattern
-                        .render(name, number, &self.fleet.base_domain);
-                Some(NotePreview {
-                    service: name.clone(),
-                    url: format!("https://{host}"),
-                })
-            })
-            .collect()
     }
 }

@@ -1,0 +1,113 @@
+//! The sticky PR comment: found again by its marker, edited in place, created only for a PR
+//! that has previews.
+
+use std::collections::BTreeSet;
+
+use tracing::info;
+
+use super::round::surely_refused;
+use super::{PrMemory, RepoMemory, Worker};
+use crate::github::SourceError;
+use crate::lifecycle::Shown;
+use crate::lifecycle::comment::MARKER;
+use crate::lifecycle::notices::sticky_comment;
+use crate::plan::Preview;
+use crate::pull_request::RepoName;
+
+impl Worker {
+    /// PR numbers with a preview or a deployment.
+    pub(super) fn numbers(previews: &[&Preview], m: &RepoMemory) -> BTreeSet<u64> {
+        previews
+            .iter()
+            .map(|p| p.pr.number)
+            .chain(m.ledger.iter().flatten().map(|s| s.number))
+            .collect()
+    }
+
+    /// Brings each PR's sticky comment up to date: found again by its marker, edited in place,
+    /// created only for a PR that has previews.
+    pub(super) async fn comments(
+        &self,
+        repo: &RepoName,
+        previews: &[&Preview],
+        m: &mut RepoMemory,
+    ) -> Result<(), SourceError> {
+        for number in Self::numbers(previews, m) {
+            let of_pr: Vec<&Preview> = previews
+                .iter()
+                .copied()
+                .filter(|p| p.pr.number == number)
+                .collect();
+            let shown: Vec<Shown> = m
+                .ledger
+                .iter()
+                .flatten()
+                .filter(|s| s.number == number)
+                .cloned()
+                .collect();
+            let Some(body) = sticky_comment(&of_pr, &shown, &self.fleet.repo_config_path) else {
+                continue;
+            };
+            let memory = m.prs.entry(number).or_default();
+            if memory.comment.as_ref().is_some_and(|c| c.body == body) {
+                continue;
+            }
+            if !memory.comment_looked_up {
+                let result = self.github.find_comment(repo, number, MARKER).await;
+                self.count("read_back", result.as_ref().map(|_| ()));
+                memory.comment = result?;
+                memory.comment_looked_up = true;
+                if memory.comment.as_ref().is_some_and(|c| c.body == body) {
+                    continue;
+                }
+            }
+            self.write_comment(repo, number, body, !of_pr.is_empty(), memory)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn write_comment(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        body: String,
+        may_create: bool,
+        memory: &mut PrMemory,
+    ) -> Result<(), SourceError> {
+        match &memory.comment {
+            Some(comment) => {
+                let id = comment.id;
+                let result = self
+                    .write(
+                        "update_comment",
+                        self.github.update_comment(repo, id, &body),
+                    )
+                    .await;
+                if result.as_ref().is_err_and(|e| !surely_refused(e)) {
+                    memory.comment_looked_up = false;
+                }
+                result?;
+                info!(repo = %repo, pr = number, comment = id, "updated the PR comment");
+                memory.comment = Some(crate::github::IssueComment { id, body });
+            }
+            // Never open a comment on a PR whose previews are already gone.
+            None if !may_create => {}
+            None => {
+                let result = self
+                    .write(
+                        "create_comment",
+                        self.github.create_comment(repo, number, &body),
+                    )
+                    .await;
+                if result.as_ref().is_err_and(|e| !surely_refused(e)) {
+                    memory.comment_looked_up = false;
+                }
+                let id = result?;
+                info!(repo = %repo, pr = number, comment = id, "created the PR comment");
+                memory.comment = Some(crate::github::IssueComment { id, body });
+            }
+        }
+        Ok(())
+    }
+}
