@@ -35,6 +35,7 @@ use crate::argocd::ApplicationIndex;
 use crate::fleet::Fleet;
 use crate::github::{IssueComment, PreviewReporter, SourceError};
 use crate::metrics::Metrics;
+use crate::plan::Preview;
 use crate::pull_request::RepoName;
 use crate::snapshot::SnapshotStore;
 
@@ -86,6 +87,30 @@ struct RepoMemory {
     clean_at: Option<(u64, u64)>,
     failures: u32,
     retry_at: Option<Instant>,
+}
+
+impl RepoMemory {
+    /// PR `number`'s desired previews (from `previews`) and its deployments as GitHub shows
+    /// them.
+    fn pull_request<'p>(
+        &self,
+        previews: &[&'p Preview],
+        number: u64,
+    ) -> (Vec<&'p Preview>, Vec<Shown>) {
+        let of_pr = previews
+            .iter()
+            .copied()
+            .filter(|p| p.pr.number == number)
+            .collect();
+        let shown = self
+            .ledger
+            .iter()
+            .flatten()
+            .filter(|s| s.number == number)
+            .cloned()
+            .collect();
+        (of_pr, shown)
+    }
 }
 
 /// Whether a round finished or is waiting for its inputs.

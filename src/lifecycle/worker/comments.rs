@@ -8,7 +8,6 @@ use tracing::info;
 use super::round::surely_refused;
 use super::{PrMemory, RepoMemory, Worker};
 use crate::github::SourceError;
-use crate::lifecycle::Shown;
 use crate::lifecycle::comment::MARKER;
 use crate::lifecycle::notices::sticky_comment;
 use crate::plan::Preview;
@@ -33,18 +32,7 @@ impl Worker {
         m: &mut RepoMemory,
     ) -> Result<(), SourceError> {
         for number in Self::numbers(previews, m) {
-            let of_pr: Vec<&Preview> = previews
-                .iter()
-                .copied()
-                .filter(|p| p.pr.number == number)
-                .collect();
-            let shown: Vec<Shown> = m
-                .ledger
-                .iter()
-                .flatten()
-                .filter(|s| s.number == number)
-                .cloned()
-                .collect();
+            let (of_pr, shown) = m.pull_request(previews, number);
             let Some(body) = sticky_comment(&of_pr, &shown, &self.fleet.repo_config_path) else {
                 continue;
             };

@@ -28,18 +28,7 @@ impl Worker {
             return;
         };
         for number in Self::numbers(previews, m) {
-            let of_pr: Vec<&Preview> = previews
-                .iter()
-                .copied()
-                .filter(|p| p.pr.number == number)
-                .collect();
-            let shown: Vec<Shown> = m
-                .ledger
-                .iter()
-                .flatten()
-                .filter(|s| s.number == number)
-                .cloned()
-                .collect();
+            let (of_pr, shown) = m.pull_request(previews, number);
             let Some(event) = jira_event(&of_pr, &shown) else {
                 continue;
             };
