@@ -32,7 +32,7 @@ use preview_tower::lifecycle::worker::{Parts, Settings, start};
 use preview_tower::metrics::Metrics;
 use preview_tower::snapshot::{Snapshot, SnapshotStore};
 use preview_tower::sync::Syncer;
-use support::fake_github::{FakeGitHub, FakePull, sha1_hex};
+use support::fake_github::{Endpoint, FakeGitHub, FakePull, sha1_hex};
 use support::fake_jira::{EMAIL, FakeJira, TOKEN};
 use support::fake_kube::{FakeKube, application, status};
 
@@ -76,7 +76,7 @@ impl Pod {
 }
 
 impl World {
-    pub(crate) async fn new(timeout: Duration) -> Self {
+    pub(crate) async fn new(timeout: Duration, edition: Edition) -> Self {
         let github = FakeGitHub::start().await;
         for repo in ["acme/web", "acme/api", "acme/billing"] {
             github.add_repo(repo);
@@ -91,7 +91,7 @@ impl World {
                 .labels(&["preview"]),
         );
         let kube = FakeKube::start().await;
-        let jira = FakeJira::start(Edition::Cloud).await;
+        let jira = FakeJira::start(edition).await;
         jira.add_issue(ISSUE);
         let fleet = Arc::new(Fleet::from_yaml(preview_tower::demo::FLEET_YAML).unwrap());
         let store = Arc::new(SnapshotStore::from_pointee(Snapshot::unsynced(Arc::clone(
@@ -136,10 +136,15 @@ impl World {
         .unwrap();
         let jira = JiraRest::new(JiraConfig {
             base_url: self.jira.url(),
-            edition: Edition::Cloud,
-            auth: JiraAuth::Basic {
-                email: EMAIL.to_owned(),
-                token: SecretString::from(TOKEN),
+            edition: self.jira.edition(),
+            auth: match self.jira.edition() {
+                Edition::Cloud => JiraAuth::Basic {
+                    email: EMAIL.to_owned(),
+                    token: SecretString::from(TOKEN),
+                },
+                Edition::DataCenter => JiraAuth::Bearer {
+                    token: SecretString::from(TOKEN),
+                },
             },
             timeout: Duration::from_secs(2),
         })
@@ -260,28 +265,58 @@ fn pair(seed: &str, state: &str) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pr_life_shows_one_deployment_per_commit_one_comment_and_two_jira_notes() {
-    let world = World::new(Duration::from_secs(5)).await;
+    let world = World::new(Duration::from_secs(5), Edition::Cloud).await;
+    life(&world, false).await;
+    world.github.assert_conformant();
+    world.kube.assert_conformant();
+    assert_eq!(world.jira.violations(), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_after_every_step_duplicates_nothing_on_jira_data_center_too() {
+    let world = World::new(Duration::from_secs(5), Edition::DataCenter).await;
+    life(&world, true).await;
+    world.github.assert_conformant();
+    world.kube.assert_conformant();
+    assert_eq!(world.jira.violations(), Vec::<String>::new());
+}
+
+/// After a step: a restart (a new pod with an empty memory) when `every_step`.
+async fn after_step(world: &World, pod: Pod, every_step: bool, n: &mut u32) -> Pod {
+    if !every_step {
+        return pod;
+    }
+    pod.stop().await;
+    *n += 1;
+    world.start_pod(&format!("pod-{n}"))
+}
+
+/// A PR's life, with one restart in the middle, or one after every step.
+async fn life(world: &World, every_step: bool) {
+    let mut n = 1;
     world.sync().await;
     let pod = world.start_pod("pod-1");
 
     // Labelled: no Application yet.
     eventually("the deployment is queued", || {
-        last_states(&world) == [pair("A", "queued")]
+        last_states(world) == [pair("A", "queued")]
     })
     .await;
     eventually("the comment says queued", || {
         world.comments().iter().any(|c| c.contains("queued"))
     })
     .await;
+    let pod = after_step(world, pod, every_step, &mut n).await;
 
     // Argo CD syncs, then the preview is healthy.
     world.argo("OutOfSync", "A", "Progressing", "Running");
     eventually("in progress", || {
-        last_states(&world) == [pair("A", "in_progress")]
+        last_states(world) == [pair("A", "in_progress")]
     })
     .await;
+    let pod = after_step(world, pod, every_step, &mut n).await;
     world.argo("Synced", "A", "Healthy", "Succeeded");
-    eventually("success", || last_states(&world) == [pair("A", "success")]).await;
+    eventually("success", || last_states(world) == [pair("A", "success")]).await;
     eventually("the comment says ready", || {
         world.comments().iter().any(|c| c.contains("ready"))
     })
@@ -290,16 +325,11 @@ async fn a_pr_life_shows_one_deployment_per_commit_one_comment_and_two_jira_note
 
     // A restart: the new pod starts with an empty memory and must not write anything again.
     pod.stop().await;
-    let writes = world.github.write_count();
-    let pod = world.start_pod("pod-2");
-    let lists = world
-        .github
-        .count(support::fake_github::Endpoint::Deployments);
+    n += 1;
+    let pod = world.start_pod(&format!("pod-{n}"));
+    let lists = world.github.count(Endpoint::Deployments);
     eventually("the new pod read the deployments back", || {
-        world
-            .github
-            .count(support::fake_github::Endpoint::Deployments)
-            > lists
+        world.github.count(Endpoint::Deployments) > lists
     })
     .await;
 
@@ -307,13 +337,13 @@ async fn a_pr_life_shows_one_deployment_per_commit_one_comment_and_two_jira_note
     world.github.push(REPO, PR, &sha("B"));
     world.sync().await;
     eventually("B in progress, A inactive", || {
-        last_states(&world) == [pair("A", "inactive"), pair("B", "in_progress")]
+        last_states(world) == [pair("A", "inactive"), pair("B", "in_progress")]
     })
     .await;
-    assert!(world.github.write_count() > writes);
+    let pod = after_step(world, pod, every_step, &mut n).await;
     world.argo("Synced", "B", "Healthy", "Succeeded");
     eventually("B up", || {
-        last_states(&world) == [pair("A", "inactive"), pair("B", "success")]
+        last_states(world) == [pair("A", "inactive"), pair("B", "success")]
     })
     .await;
     let short_b = &sha("B")[..8];
@@ -325,13 +355,14 @@ async fn a_pr_life_shows_one_deployment_per_commit_one_comment_and_two_jira_note
     })
     .await;
     insta::assert_snapshot!("ready_pr_comment", world.comments()[0]);
+    let pod = after_step(world, pod, every_step, &mut n).await;
 
     // Closed: the preview leaves the plan, Argo CD prunes the Application.
     world.github.close_pull(REPO, PR);
     world.sync().await;
     world.kube.delete_application(APP);
     eventually("every deployment inactive", || {
-        last_states(&world) == [pair("A", "inactive"), pair("B", "inactive")]
+        last_states(world) == [pair("A", "inactive"), pair("B", "inactive")]
     })
     .await;
     eventually("the comment's last edit", || {
@@ -377,16 +408,14 @@ async fn a_pr_life_shows_one_deployment_per_commit_one_comment_and_two_jira_note
     assert_eq!(comments.len(), 1, "one sticky comment: {comments:#?}");
     insta::assert_snapshot!("closed_pr_comment", comments[0]);
     let texts = world.jira_texts();
+    assert_eq!(texts.len(), 2, "{texts:?}");
     assert!(
-        texts[0].contains("[preview-tower:ready:acme/web#7]"),
+        texts[0].contains("preview-tower:ready:acme/web#7"),
         "{texts:?}"
     );
     assert!(texts[0].contains(URL), "{texts:?}");
     assert!(
-        texts[1].contains("[preview-tower:gone:acme/web#7]"),
+        texts[1].contains("preview-tower:gone:acme/web#7"),
         "{texts:?}"
     );
-    world.github.assert_conformant();
-    world.kube.assert_conformant();
-    assert_eq!(world.jira.violations(), Vec::<String>::new());
 }

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use preview_tower::jira::rest::Edition;
+
 use super::support::fake_github::{Endpoint, Fault, FaultRule};
 use super::{World, eventually, last_states, pair, sha};
 
@@ -13,7 +15,7 @@ fn once(fault: Fault, endpoint: Endpoint) -> FaultRule {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outages_delay_updates_but_lose_none_and_duplicate_none() {
-    let world = World::new(Duration::from_millis(500)).await;
+    let world = World::new(Duration::from_millis(500), Edition::Cloud).await;
     // Writes closer than half our interval are refused as GitHub's secondary limit would:
     // the pacing must never trip it.
     world.github.enforce_write_spacing(world.write_interval / 2);

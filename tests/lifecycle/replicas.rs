@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use preview_tower::jira::rest::Edition;
+
 use super::{World, eventually, last_states, pair, sha};
 
 fn strings(list: &[&str]) -> Vec<String> {
@@ -11,7 +13,7 @@ fn strings(list: &[&str]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_leader_writes_and_the_other_replica_takes_over() {
-    let world = World::new(Duration::from_secs(5)).await;
+    let world = World::new(Duration::from_secs(5), Edition::Cloud).await;
     world.sync().await;
     let first = world.start_pod("pod-1");
     eventually("pod-1 leads", || {
