@@ -131,6 +131,7 @@ pub struct HealthStatus {
 
 /// `status.operationState`: the last sync operation.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OperationState {
     /// `Running`, `Terminating`, `Failed`, `Error` or `Succeeded`.
     #[serde(default, deserialize_with = "lenient")]
@@ -138,6 +139,28 @@ pub struct OperationState {
     /// What happened.
     #[serde(default, deserialize_with = "lenient")]
     pub message: Option<String>,
+    /// `syncResult.revision`: the commit the operation synced.
+    #[serde(default, deserialize_with = "lenient")]
+    pub sync_result: Option<RevisionOf>,
+    /// `operation.sync.revision`: the commit the operation was asked to sync.
+    #[serde(default, deserialize_with = "lenient")]
+    pub operation: Option<OperationOf>,
+}
+
+/// An object with a `revision`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct RevisionOf {
+    /// The commit.
+    #[serde(default, deserialize_with = "lenient")]
+    pub revision: Option<String>,
+}
+
+/// `operation`: what was asked.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct OperationOf {
+    /// `operation.sync`.
+    #[serde(default, deserialize_with = "lenient")]
+    pub sync: Option<RevisionOf>,
 }
 
 /// `status.summary`.
@@ -201,6 +224,12 @@ pub fn observe(app: &Application) -> Option<Observed> {
             .or_else(|| sync.revisions.and_then(|r| r.into_iter().next())),
         health: health_of(health.status.as_deref()),
         phase,
+        operation_revision: operation.sync_result.and_then(|r| r.revision).or_else(|| {
+            operation
+                .operation
+                .and_then(|o| o.sync)
+                .and_then(|s| s.revision)
+        }),
         message,
         deleting: app.metadata.deletion_timestamp.is_some(),
         external_urls: status
@@ -249,6 +278,8 @@ impl ApplicationIndex {
                 if let (Some(relist), Some(observed)) = (state.relist.as_mut(), observe(&app)) {
                     relist.insert(observed.name.clone(), observed);
                 }
+                // Nothing anyone reads changed until the relist is done.
+                return;
             }
             Event::InitDone => {
                 let relist = state.relist.take().unwrap_or_default();

@@ -111,6 +111,8 @@ pub struct Observed {
     pub health: Health,
     /// The last operation's phase, absent before the first sync.
     pub phase: Option<Phase>,
+    /// The commit the last operation synced (or tried to), when Argo CD says.
+    pub operation_revision: Option<String>,
     /// The operation's or health's message, for failures.
     pub message: Option<String>,
     /// Whether Argo CD is deleting it (`metadata.deletionTimestamp` set).
@@ -213,15 +215,26 @@ fn target_state(desired: &Desired, observed: Option<&Observed>) -> (State, Strin
             "Argo CD is deleting the Application".into(),
         );
     }
+    // A failure counts against this commit only when it is this commit's: after a fix is
+    // pushed, the old commit's failed sync or broken pods must not fail the new deployment.
+    let at_revision = app.revision.as_deref() == Some(desired.sha.as_str());
+    let operation_here = match (&app.operation_revision, &app.revision) {
+        (Some(revision), _) | (None, Some(revision)) => revision == &desired.sha,
+        // Nothing says which commit failed (a manifest that does not render): this one.
+        (None, None) => true,
+    };
     let failed = matches!(app.phase, Some(Phase::Failed | Phase::Error));
     let reason = app.message.clone().unwrap_or_default();
-    if failed {
+    if failed && operation_here {
         return (State::Failure, format!("sync failed: {reason}"));
     }
-    if app.health == Health::Degraded {
+    if app.health == Health::Degraded && at_revision {
         return (State::Failure, format!("degraded: {reason}"));
     }
-    let at_revision = app.revision.as_deref() == Some(desired.sha.as_str());
+    if matches!(app.phase, Some(Phase::Running | Phase::Terminating)) {
+        // Hooks (migrations, PostSync) may still run against a healthy-looking app.
+        return (State::InProgress, "Argo CD is syncing the preview".into());
+    }
     match (app.sync, at_revision, app.health) {
         (Sync::Synced, true, Health::Healthy | Health::Suspended) => {
             (State::Success, "preview is up".into())
@@ -260,9 +273,12 @@ pub fn decide(
         let (state, why) = target_state(d, apps.get(d.application.as_str()).copied());
         let log_url = applications_url
             .map(|base| format!("{}/{}", base.trim_end_matches('/'), d.application));
+        // An inactive deployment is never revived: a head reverted to an older commit gets a
+        // new deployment, as any new head does.
         let existing = shown
             .iter()
             .filter(|s| s.environment == d.environment && s.sha == d.sha)
+            .filter(|s| s.state != Some(State::Inactive))
             .max_by_key(|s| s.id);
         let target = match existing {
             Some(s) if s.state == Some(state) => continue,

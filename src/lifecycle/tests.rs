@@ -31,6 +31,7 @@ fn app(
         health,
         phase,
         message: Some("container api: ImagePullBackOff".into()),
+        operation_revision: revision.map(sha),
         deleting: false,
         external_urls: vec![],
     }
@@ -330,5 +331,57 @@ fn a_deployment_created_without_its_status_gets_one_without_a_second_deployment(
     assert_eq!(
         summary(&actions),
         (0, vec![(Target::Existing(5), State::Queued)])
+    );
+}
+
+#[test]
+fn the_old_commits_failure_does_not_fail_the_new_commit() {
+    use Health::*;
+    let cases = [
+        // The sync of commit 9 failed; commit 10 is the one wanted now.
+        (Sync::OutOfSync, Some(9), Healthy, Some(Phase::Failed)),
+        // Commit 9's pods are broken.
+        (Sync::OutOfSync, Some(9), Degraded, Some(Phase::Succeeded)),
+        // Commit 10 is synced and looks healthy, but its hooks still run.
+        (Sync::Synced, Some(10), Healthy, Some(Phase::Running)),
+    ];
+    for (sync, revision, health, phase) in cases {
+        let observed = [app(1, sync, revision, health, phase)];
+        let actions = decide(
+            &[desired(1, 10)],
+            &observed,
+            &[shown(7, 1, 10, Some(State::Queued))],
+            &web(),
+            Some(ARGOCD),
+        );
+        assert_eq!(
+            summary(&actions),
+            (0, vec![(Target::Existing(7), State::InProgress)]),
+            "{sync:?} {revision:?} {health:?} {phase:?}"
+        );
+    }
+}
+
+#[test]
+fn a_reverted_head_gets_a_new_deployment_instead_of_reviving_an_inactive_one() {
+    let actions = decide(
+        &[desired(1, 10)],
+        &[],
+        &[
+            shown(5, 1, 10, Some(State::Inactive)),
+            shown(6, 1, 11, Some(State::Success)),
+        ],
+        &web(),
+        Some(ARGOCD),
+    );
+    assert_eq!(
+        summary(&actions),
+        (
+            1,
+            vec![
+                (created(1, 10), State::Queued),
+                (Target::Existing(6), State::Inactive)
+            ]
+        )
     );
 }
