@@ -51,6 +51,8 @@ pub struct GitHubSource {
     list_pages: Mutex<HashMap<RepoName, HashMap<String, CachedPage>>>,
     /// The reporter's list pages (deployments, statuses, comments) with their `ETag`s.
     reads: reporter::PageCache,
+    /// The login behind a token, once read: who preview-tower's comments are by.
+    own_login: tokio::sync::OnceCell<String>,
 }
 
 enum Auth {
@@ -133,6 +135,7 @@ impl GitHubSource {
             auth,
             list_pages: Mutex::new(HashMap::new()),
             reads: reporter::PageCache::default(),
+            own_login: tokio::sync::OnceCell::new(),
         })
     }
 

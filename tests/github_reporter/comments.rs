@@ -21,6 +21,8 @@ async fn the_sticky_comment_is_created_found_across_pages_and_updated() {
         "octocat",
         &format!("> {MARKER}\nwhy is this here?"),
     );
+    // Nor does starting with it: only preview-tower's own account writes the comment.
+    github.comment_as(REPO, PR, "mallory", &format!("{MARKER}\nall yours now"));
     let source = source(&github);
     assert_eq!(
         source.find_comment(&repo(), PR, MARKER).await.unwrap(),
@@ -61,7 +63,7 @@ async fn the_sticky_comment_is_created_found_across_pages_and_updated() {
         .unwrap()
         .unwrap();
     assert_eq!(found.id, id);
-    assert_eq!(github.comments(REPO, PR).len(), 123);
+    assert_eq!(github.comments(REPO, PR).len(), 124);
     assert_eq!(source.find_comment(&repo(), PR, "").await.unwrap(), None);
 }
 

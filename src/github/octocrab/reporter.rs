@@ -50,6 +50,23 @@ impl PageCache {
     }
 }
 
+/// Whose comments are preview-tower's.
+enum CommentAuthor {
+    /// Any bot account: a GitHub App writes as `<slug>[bot]`, which a person cannot be.
+    Bot,
+    /// The token's own account.
+    Login(String),
+}
+
+impl CommentAuthor {
+    fn wrote(&self, author: &report::WireAuthor) -> bool {
+        match self {
+            Self::Bot => author.kind == "Bot",
+            Self::Login(login) => author.login.eq_ignore_ascii_case(login),
+        }
+    }
+}
+
 /// What a write is about, for its log event.
 #[derive(Clone, Copy, Default)]
 struct Subject {
@@ -198,11 +215,13 @@ impl GitHubSource {
             status: 404,
             message: format!("{repo} has no pull request #{number}, or it cannot be seen"),
         };
+        let ours = self.comment_author(&client).await?;
         let mut oldest: Option<IssueComment> = None;
         self.each_page(&client, route, missing, |body| {
-            for comment in report::decode_comments(body)? {
+            for (comment, author) in report::decode_comments(body)? {
                 let older = oldest.as_ref().is_none_or(|o| comment.id < o.id);
-                if older && comment.body.starts_with(marker) {
+                let by_us = author.is_some_and(|a| ours.wrote(&a));
+                if older && by_us && comment.body.starts_with(marker) {
                     oldest = Some(comment);
                 }
             }
@@ -210,6 +229,26 @@ impl GitHubSource {
         })
         .await?;
         Ok(oldest)
+    }
+
+    /// Who preview-tower's comments are written by: a GitHub App's `<slug>[bot]` account, or
+    /// the token's own account (read once with `GET /user`). Only such comments are ever
+    /// adopted, so a PR author who pastes the marker cannot take the comment over.
+    async fn comment_author(&self, client: &Octocrab) -> Result<CommentAuthor, SourceError> {
+        if matches!(self.auth, super::Auth::App { .. }) {
+            return Ok(CommentAuthor::Bot);
+        }
+        let login = self
+            .own_login
+            .get_or_try_init(|| async {
+                let answer = transport::get(client, "/user", None, self.timeout).await?;
+                if !answer.status.is_success() {
+                    return Err(transport::status_error(&answer));
+                }
+                report::decode_login(&answer.body)
+            })
+            .await?;
+        Ok(CommentAuthor::Login(login.clone()))
     }
 
     /// Sends one write and checks that GitHub answered `expected`. Any other 2xx (a `202`

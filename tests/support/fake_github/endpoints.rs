@@ -120,6 +120,19 @@ pub(super) fn answer(
         Endpoint::Installation => installation(state, route),
         Endpoint::AccessToken => access_token(state, route, body),
         Endpoint::Other => Reply::error(404, "Not Found"),
+        // The account behind a token: the one the fake writes comments as. (No conformance
+        // schema covers `GET /user`; the body is the `simple-user` the comments carry.)
+        Endpoint::User => Reply {
+            status: StatusCode::OK,
+            body: Some(super::reporting::author(
+                &state.base_url,
+                super::reporting::BOT_LOGIN,
+            )),
+            raw: None,
+            schema: None,
+            headers: Vec::new(),
+            exhausted: false,
+        },
         _ => super::reporting::answer(state, route, query, body),
     }
 }

@@ -63,6 +63,8 @@ pub enum Endpoint {
     /// `PATCH /repos/{o}/{r}/issues/comments/{id}`.
     UpdateComment,
     /// Anything else (answered 404).
+    /// `GET /user`: the token's own account.
+    User,
     Other,
 }
 

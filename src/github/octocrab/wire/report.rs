@@ -278,21 +278,43 @@ pub(in crate::github::octocrab) fn decode_id(body: &[u8], what: &str) -> Result<
 struct WireComment {
     id: u64,
     body: Option<String>,
+    user: Option<WireAuthor>,
 }
 
-/// One page of `GET .../issues/{n}/comments`.
+/// Who wrote a comment.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+pub(in crate::github::octocrab) struct WireAuthor {
+    /// The login.
+    pub login: String,
+    /// `User`, `Bot` or `Organization`.
+    #[serde(rename = "type", default)]
+    pub kind: String,
+}
+
+/// One page of `GET .../issues/{n}/comments`, each comment with its author (absent for a
+/// deleted account).
 pub(in crate::github::octocrab) fn decode_comments(
     body: &[u8],
-) -> Result<Vec<IssueComment>, SourceError> {
+) -> Result<Vec<(IssueComment, Option<WireAuthor>)>, SourceError> {
     let page: Vec<WireComment> = serde_json::from_slice(body)
         .map_err(|e| SourceError::Malformed(format!("unreadable comment list: {e}")))?;
     Ok(page
         .into_iter()
-        .map(|c| IssueComment {
-            id: c.id,
-            body: c.body.unwrap_or_default(),
+        .map(|c| {
+            let comment = IssueComment {
+                id: c.id,
+                body: c.body.unwrap_or_default(),
+            };
+            (comment, c.user)
         })
         .collect())
+}
+
+/// `GET /user`: the login behind a token.
+pub(in crate::github::octocrab) fn decode_login(body: &[u8]) -> Result<String, SourceError> {
+    serde_json::from_slice::<WireAuthor>(body)
+        .map(|user| user.login)
+        .map_err(|e| SourceError::Malformed(format!("unreadable user: {e}")))
 }
 
 #[cfg(test)]
