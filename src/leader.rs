@@ -127,7 +127,8 @@ fn settle(result: Result<Lease, kube::Error>) -> Result<bool, kube::Error> {
 }
 
 /// Runs the election until `cancel` fires, publishing whether this replica leads on `leading`.
-/// On shutdown the leader gives the lease up so that another replica takes over at once.
+/// On shutdown the leader gives the lease up so that another replica takes over at once:
+/// cancel it only after everything that acts on `leading` has stopped.
 pub async fn run(
     client: Client,
     config: LeaseConfig,
@@ -139,7 +140,12 @@ pub async fn run(
     let mut renewed_at: Option<tokio::time::Instant> = None;
     loop {
         let attempt = tokio::time::Instant::now();
-        let held = match try_hold(&api, &config).await {
+        // An API server that hangs must not keep us "leading" past the lease: every attempt
+        // ends within a renewal period, and a timeout counts as a failed renewal.
+        let result = tokio::time::timeout(config.renew_every, try_hold(&api, &config))
+            .await
+            .unwrap_or_else(|_| Err(kube::Error::Service("the lease request timed out".into())));
+        let held = match result {
             Ok(true) => {
                 renewed_at = Some(attempt);
                 true

@@ -34,7 +34,9 @@ pub struct Parts {
 }
 
 /// Starts the lifecycle's tasks; the handle ends when all of them have stopped (after
-/// `cancel`), or as soon as one of them ends on its own or panics.
+/// `cancel`), or as soon as one of them ends on its own or panics. The lease is given up only
+/// after the worker and the Jira queue have stopped, so that no write of this replica can
+/// overlap with the next leader's.
 pub fn start(
     parts: Parts,
     fleet: Arc<Fleet>,
@@ -44,31 +46,21 @@ pub fn start(
 ) -> JoinHandle<()> {
     let index = Arc::new(ApplicationIndex::default());
     let (leading_tx, leading) = watch::channel(parts.lease.is_none());
+    let lease_cancel = CancellationToken::new();
+    let mut election = tokio::spawn(elect(
+        parts.kube.clone(),
+        parts.lease,
+        leading_tx,
+        lease_cancel.clone(),
+    ));
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(crate::argocd::watch::run(
-        parts.kube.clone(),
+        parts.kube,
         parts.argocd_namespace,
         Arc::clone(&index),
         Arc::clone(&metrics),
         cancel.clone(),
     ));
-    match parts.lease {
-        Some(lease) => {
-            tasks.spawn(crate::leader::run(
-                parts.kube,
-                lease,
-                leading_tx,
-                cancel.clone(),
-            ));
-        }
-        None => {
-            // Keep the sender alive: receivers treat a closed channel as the end.
-            tasks.spawn(async move {
-                let _keep = leading_tx;
-                std::future::pending::<()>().await;
-            });
-        }
-    }
     let queue = parts
         .jira
         .map(|notifier| Arc::new(JiraQueue::new(notifier, Arc::clone(&metrics))));
@@ -92,14 +84,41 @@ pub fn start(
     let worker_cancel = cancel.clone();
     tasks.spawn(async move { worker.run(worker_cancel).await });
     tokio::spawn(async move {
-        let first = tasks.join_next().await;
-        if !cancel.is_cancelled() {
+        let mut election_done = false;
+        let ended_alone = tokio::select! {
+            () = cancel.cancelled() => None,
+            first = tasks.join_next() => Some(matches!(first, Some(Err(_)))),
+            ended = &mut election => {
+                // Without the election nobody may write: stop the worker too.
+                election_done = true;
+                Some(ended.is_err())
+            }
+        };
+        if let Some(panicked) = ended_alone {
             tracing::error!(
-                panicked = matches!(first, Some(Err(_))),
+                panicked,
                 "a lifecycle task stopped on its own; stopping the lifecycle"
             );
         }
         cancel.cancel();
         while tasks.join_next().await.is_some() {}
+        lease_cancel.cancel();
+        if !election_done {
+            let _ = election.await;
+        }
     })
+}
+
+/// Runs the election, or (without a lease) leads until cancelled.
+async fn elect(
+    kube: kube::Client,
+    lease: Option<LeaseConfig>,
+    leading: watch::Sender<bool>,
+    cancel: CancellationToken,
+) {
+    match lease {
+        Some(lease) => crate::leader::run(kube, lease, leading, cancel).await,
+        // Keep the sender alive: receivers treat a closed channel as the end.
+        None => cancel.cancelled().await,
+    }
 }
