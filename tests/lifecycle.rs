@@ -326,8 +326,8 @@ async fn life(world: &World, every_step: bool) {
     // A restart: the new pod starts with an empty memory and must not write anything again.
     pod.stop().await;
     n += 1;
-    let pod = world.start_pod(&format!("pod-{n}"));
     let lists = world.github.count(Endpoint::Deployments);
+    let pod = world.start_pod(&format!("pod-{n}"));
     eventually("the new pod read the deployments back", || {
         world.github.count(Endpoint::Deployments) > lists
     })

@@ -82,6 +82,8 @@ struct RepoMemory {
     read_at: Option<Instant>,
     /// Environments whose last write has an unknown outcome: read back before deciding.
     suspect: BTreeSet<String>,
+    /// Environments read back on their own since the ledger was read.
+    read_environments: BTreeSet<String>,
     prs: BTreeMap<u64, PrMemory>,
     /// The (snapshot generation, index version) last reconciled without error.
     clean_at: Option<(u64, u64)>,
@@ -117,7 +119,8 @@ impl RepoMemory {
 #[derive(Debug, PartialEq, Eq)]
 enum Round {
     Done,
-    /// The repo is not synced yet, or the Applications are not listed yet.
+    /// The repo is not synced yet, the Applications are not listed yet, or a read back found
+    /// more to decide on: the next tick runs the round again.
     Waiting,
 }
 

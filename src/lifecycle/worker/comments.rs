@@ -31,28 +31,50 @@ impl Worker {
         previews: &[&Preview],
         m: &mut RepoMemory,
     ) -> Result<(), SourceError> {
+        let mut first_error = None;
         for number in Self::numbers(previews, m) {
             let (of_pr, shown) = m.pull_request(previews, number);
             let Some(body) = sticky_comment(&of_pr, &shown, &self.fleet.repo_config_path) else {
                 continue;
             };
             let memory = m.prs.entry(number).or_default();
-            if memory.comment.as_ref().is_some_and(|c| c.body == body) {
-                continue;
-            }
-            if !memory.comment_looked_up {
-                let result = self.github.find_comment(repo, number, MARKER).await;
-                self.count("read_back", result.as_ref().map(|_| ()));
-                memory.comment = result?;
-                memory.comment_looked_up = true;
-                if memory.comment.as_ref().is_some_and(|c| c.body == body) {
-                    continue;
+            match self
+                .update_comment_of(repo, number, body, !of_pr.is_empty(), memory)
+                .await
+            {
+                Err(error @ SourceError::RateLimited { .. }) => return Err(error),
+                // One PR's comment failing does not hold back the others'.
+                Err(error) => {
+                    first_error.get_or_insert(error);
                 }
+                Ok(()) => {}
             }
-            self.write_comment(repo, number, body, !of_pr.is_empty(), memory)
-                .await?;
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
+    }
+
+    async fn update_comment_of(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        body: String,
+        may_create: bool,
+        memory: &mut PrMemory,
+    ) -> Result<(), SourceError> {
+        if memory.comment.as_ref().is_some_and(|c| c.body == body) {
+            return Ok(());
+        }
+        if !memory.comment_looked_up {
+            let result = self.github.find_comment(repo, number, MARKER).await;
+            self.count("read_back", result.as_ref().map(|_| ()));
+            memory.comment = result?;
+            memory.comment_looked_up = true;
+            if memory.comment.as_ref().is_some_and(|c| c.body == body) {
+                return Ok(());
+            }
+        }
+        self.write_comment(repo, number, body, may_create, memory)
+            .await
     }
 
     async fn write_comment(
@@ -72,7 +94,11 @@ impl Worker {
                         self.github.update_comment(repo, id, &body),
                     )
                     .await;
-                if result.as_ref().is_err_and(|e| !surely_refused(e)) {
+                // Unknown outcome: look again. Gone (someone deleted it): look again, and
+                // create a new one if there is none.
+                let deleted = matches!(result, Err(SourceError::Upstream { status: 404, .. }));
+                if deleted || result.as_ref().is_err_and(|e| !surely_refused(e)) {
+                    memory.comment = None;
                     memory.comment_looked_up = false;
                 }
                 result?;

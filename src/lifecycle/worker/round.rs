@@ -97,10 +97,19 @@ impl Worker {
             &services,
             self.settings.applications_url.as_deref(),
         );
-        self.execute(repo, &desired, actions, m).await?;
-        self.comments(repo, &previews, m).await?;
+        // Each part goes as far as it can: a failed deployment write does not hold back the
+        // comment or Jira, and the first error (a rate limit at once) is returned at the end.
+        let executed = self.execute(repo, &desired, actions, m).await;
+        if let Err(error @ SourceError::RateLimited { .. }) = executed {
+            return Err(error);
+        }
+        let commented = self.comments(repo, &previews, m).await;
         self.notify_jira(repo, &previews, m);
-        Ok(Round::Done)
+        match (executed?, commented) {
+            (_, Err(error)) => Err(error),
+            (true, Ok(())) => Ok(Round::Waiting),
+            (false, Ok(())) => Ok(Round::Done),
+        }
     }
 
     /// Reads preview-tower's deployments back when they are not known, and the suspect
@@ -115,6 +124,7 @@ impl Worker {
             m.ledger = Some(result?);
             m.read_at = Some(tokio::time::Instant::now());
             m.suspect.clear();
+            m.read_environments.clear();
         }
         while let Some(environment) = m.suspect.first().cloned() {
             let result = self.github.deployments(repo, Some(&environment), 20).await;
@@ -128,52 +138,52 @@ impl Worker {
         Ok(())
     }
 
+    /// Reads `environment`'s deployments back before the first deployment is created in it:
+    /// the ledger holds only the repo's newest deployments, and one for this commit (or an
+    /// older one still active) may lie beyond them. `true` when the read found deployments
+    /// the ledger lacked: decide again with them.
+    async fn read_environment(
+        &self,
+        repo: &RepoName,
+        environment: &str,
+        m: &mut RepoMemory,
+    ) -> Result<bool, SourceError> {
+        if !m.read_environments.insert(environment.to_owned()) {
+            return Ok(false);
+        }
+        let result = self.github.deployments(repo, Some(environment), 20).await;
+        self.count("read_back", result.as_ref().map(|_| ()));
+        let fresh = result.inspect_err(|_| {
+            m.read_environments.remove(environment);
+        })?;
+        let ledger = m.ledger.get_or_insert_with(Vec::new);
+        let known: BTreeSet<u64> = ledger.iter().map(|s| s.id).collect();
+        let unknown = fresh.iter().any(|s| !known.contains(&s.id));
+        ledger.retain(|s| s.environment != environment);
+        ledger.extend(fresh);
+        Ok(unknown)
+    }
+
+    /// Carries out `actions` in order. A failed action skips only what depends on it (the
+    /// statuses of a deployment that was not created); the first error is returned at the
+    /// end, or at once for a rate limit. `Ok(true)`: decide again (the ledger grew).
     async fn execute(
         &self,
         repo: &RepoName,
         desired: &[Desired],
         actions: Vec<Action>,
         m: &mut RepoMemory,
-    ) -> Result<(), SourceError> {
+    ) -> Result<bool, SourceError> {
         let mut created: HashMap<(String, String), u64> = HashMap::new();
+        let mut first_error = None;
         for action in actions {
-            match action {
+            let result = match action {
                 Action::CreateDeployment { environment, sha } => {
-                    let Some(d) = desired.iter().find(|d| d.environment == environment) else {
-                        continue;
-                    };
-                    let issues = self.issue_keys_of(m, d.number);
-                    let new = NewDeployment {
-                        environment: environment.clone(),
-                        sha: sha.clone(),
-                        service: d.service.clone(),
-                        number: d.number,
-                        issues: issues.clone(),
-                        description: format!("preview of {} at {}", d.service, &sha[..7]),
-                    };
-                    let result = self
-                        .write(
-                            "create_deployment",
-                            self.github.create_deployment(repo, &new),
-                        )
-                        .await;
-                    let id = result.inspect_err(|e| {
-                        if !surely_refused(e) {
-                            m.suspect.insert(environment.clone());
-                        }
-                    })?;
-                    info!(repo = %repo, pr = d.number, service = %d.service, deployment = id,
-                        sha = %sha, "created deployment");
-                    m.ledger.get_or_insert_with(Vec::new).push(Shown {
-                        id,
-                        service: d.service.clone(),
-                        number: d.number,
-                        issues,
-                        environment: environment.clone(),
-                        sha: sha.clone(),
-                        state: None,
-                    });
-                    created.insert((environment, sha), id);
+                    if self.read_environment(repo, &environment, m).await? {
+                        return Ok(true);
+                    }
+                    self.create(repo, desired, environment, sha, m, &mut created)
+                        .await
                 }
                 Action::SetStatus {
                     target,
@@ -183,12 +193,9 @@ impl Worker {
                     description,
                 } => {
                     let id = match target {
-                        Target::Existing(id) => id,
+                        Target::Existing(id) => Some(id),
                         Target::Created { environment, sha } => {
-                            match created.get(&(environment, sha)) {
-                                Some(id) => *id,
-                                None => continue,
-                            }
+                            created.get(&(environment, sha)).copied()
                         }
                     };
                     let status = NewStatus {
@@ -197,26 +204,94 @@ impl Worker {
                         log_url,
                         description,
                     };
-                    let ledger = m.ledger.get_or_insert_with(Vec::new);
-                    let Some(entry) = ledger.iter_mut().find(|s| s.id == id) else {
-                        continue;
-                    };
-                    let environment = entry.environment.clone();
-                    let result = self
-                        .write("set_status", self.github.create_status(repo, id, &status))
-                        .await;
-                    if let Err(e) = &result
-                        && !surely_refused(e)
-                    {
-                        m.suspect.insert(environment);
+                    match id {
+                        Some(id) => self.set_status(repo, id, &status, m).await,
+                        None => Ok(()),
                     }
-                    result?;
-                    info!(repo = %repo, pr = entry.number, service = %entry.service,
-                        deployment = id, state = ?state, "deployment status");
-                    entry.state = Some(state);
                 }
+            };
+            match result {
+                Err(error @ SourceError::RateLimited { .. }) => return Err(error),
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+                Ok(()) => {}
             }
         }
+        first_error.map_or(Ok(false), Err)
+    }
+
+    async fn create(
+        &self,
+        repo: &RepoName,
+        desired: &[Desired],
+        environment: String,
+        sha: String,
+        m: &mut RepoMemory,
+        created: &mut HashMap<(String, String), u64>,
+    ) -> Result<(), SourceError> {
+        let Some(d) = desired.iter().find(|d| d.environment == environment) else {
+            return Ok(());
+        };
+        let issues = self.issue_keys_of(m, d.number);
+        let new = NewDeployment {
+            environment: environment.clone(),
+            sha: sha.clone(),
+            service: d.service.clone(),
+            number: d.number,
+            issues: issues.clone(),
+            description: format!("preview of {} at {}", d.service, &sha[..7]),
+        };
+        let result = self
+            .write(
+                "create_deployment",
+                self.github.create_deployment(repo, &new),
+            )
+            .await;
+        let id = result.inspect_err(|e| {
+            if !surely_refused(e) {
+                m.suspect.insert(environment.clone());
+            }
+        })?;
+        info!(repo = %repo, pr = d.number, service = %d.service, deployment = id,
+            sha = %sha, "created deployment");
+        m.ledger.get_or_insert_with(Vec::new).push(Shown {
+            id,
+            service: d.service.clone(),
+            number: d.number,
+            issues,
+            environment: environment.clone(),
+            sha: sha.clone(),
+            state: None,
+        });
+        created.insert((environment, sha), id);
+        Ok(())
+    }
+
+    async fn set_status(
+        &self,
+        repo: &RepoName,
+        id: u64,
+        status: &NewStatus,
+        m: &mut RepoMemory,
+    ) -> Result<(), SourceError> {
+        let ledger = m.ledger.get_or_insert_with(Vec::new);
+        let Some(entry) = ledger.iter_mut().find(|s| s.id == id) else {
+            return Ok(());
+        };
+        let environment = entry.environment.clone();
+        let result = self
+            .write("set_status", self.github.create_status(repo, id, status))
+            .await;
+        if let Err(e) = &result
+            && !surely_refused(e)
+        {
+            m.suspect.insert(environment);
+        }
+        result?;
+        info!(repo = %repo, pr = entry.number, service = %entry.service,
+            deployment = id, state = ?status.state, "deployment status");
+        entry.state = Some(status.state);
         Ok(())
     }
 }
