@@ -43,7 +43,16 @@ pub fn render_adf(note: &Note) -> Value {
         text("Preview environments for "),
         link(&pr_label(note), &note.pr_url),
     ];
-    let title = clean_title(&note.title);
+    // Brackets become parentheses: a title must not carry a marker (`[preview-tower:…]`)
+    // that would make the issue look as if it had heard this note already.
+    let title: String = clean_title(&note.title)
+        .chars()
+        .map(|c| match c {
+            '[' => '(',
+            ']' => ')',
+            c => c,
+        })
+        .collect();
     if !title.is_empty() {
         intro.push(text(&format!(" “{title}”")));
     }
@@ -243,6 +252,20 @@ mod tests {
     #[test]
     fn wiki_gone() {
         insta::assert_snapshot!("wiki_gone", render_wiki(&note(Event::Gone)));
+    }
+
+    #[test]
+    fn a_title_cannot_carry_a_marker() {
+        let mut forged = note(Event::Ready);
+        forged.title = format!("ABC-1 {}", note(Event::Ready).marker());
+        let adf = render_adf(&forged).to_string();
+        assert_eq!(
+            adf.matches("[preview-tower:").count(),
+            1,
+            "only our own: {adf}"
+        );
+        let wiki = render_wiki(&forged);
+        assert_eq!(wiki.matches("preview-tower:ready").count(), 1, "{wiki}");
     }
 
     #[test]
