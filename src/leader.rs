@@ -1,17 +1,19 @@
 //! Leader election with a Kubernetes `Lease`, so that with several replicas only one writes to
 //! GitHub and Jira while every replica keeps answering the plugin.
 //!
-//! The protocol is client-go's: the holder renews `renewTime` every `renew_every`; anyone may
-//! take the lease once `renewTime + leaseDurationSeconds` has passed. Every write carries the
-//! `resourceVersion` it read, so two candidates racing for an expired lease cannot both win
-//! (the API server answers 409 to the loser). A leader that cannot renew steps down before its
-//! lease can expire.
+//! The protocol is client-go's: the holder renews `renewTime` every `renew_every`; another
+//! replica may take the lease once it has seen it unchanged for `leaseDurationSeconds` by its
+//! own clock (so skewed clocks between nodes cannot steal a live lease), or at once when it
+//! was released. Every write carries the `resourceVersion` it read, so two candidates racing
+//! for an expired lease cannot both win (the API server answers 409 to the loser). A leader
+//! that cannot renew steps down before its lease can expire. Two replicas must not share an
+//! identity (the manifests use the pod name).
 
 use std::time::Duration;
 
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
-use k8s_openapi::jiff::{SignedDuration, Timestamp};
+use k8s_openapi::jiff::Timestamp;
 use kube::Client;
 use kube::api::{Api, PostParams};
 use tokio::sync::watch;
@@ -44,24 +46,59 @@ enum Move {
     Wait,
 }
 
-fn next_move(lease: Option<&Lease>, identity: &str, now: Timestamp) -> Move {
+/// Another holder's lease as we last saw it, and when, by our own clock: a lease expires when
+/// it has not changed for its duration *as we observe it* (client-go's rule), so clocks that
+/// disagree between nodes cannot steal a live lease.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Seen {
+    holder: String,
+    renewed: Option<String>,
+    at: std::time::Instant,
+}
+
+fn next_move(
+    lease: Option<&Lease>,
+    identity: &str,
+    seen: &mut Option<Seen>,
+    now: std::time::Instant,
+) -> Move {
     let Some(spec) = lease.map(|l| l.spec.clone().unwrap_or_default()) else {
+        *seen = None;
         return Move::Create;
     };
-    let holder = spec.holder_identity.as_deref().unwrap_or_default();
+    let holder = spec.holder_identity.clone().unwrap_or_default();
     if holder == identity {
+        *seen = None;
         return Move::Claim { transition: false };
     }
-    let duration = SignedDuration::from_secs(i64::from(spec.lease_duration_seconds.unwrap_or(0)));
-    let expired = spec
+    if holder.is_empty() {
+        *seen = None;
+        return Move::Claim { transition: true };
+    }
+    let renewed = spec
         .renew_time
         .as_ref()
         .or(spec.acquire_time.as_ref())
-        .is_none_or(|renewed| renewed.0 + duration < now);
-    if holder.is_empty() || expired {
-        Move::Claim { transition: true }
-    } else {
-        Move::Wait
+        .map(|t| t.0.to_string());
+    let duration =
+        Duration::from_secs(u64::try_from(spec.lease_duration_seconds.unwrap_or(0)).unwrap_or(0));
+    match seen {
+        Some(last) if last.holder == holder && last.renewed == renewed => {
+            if now.duration_since(last.at) >= duration {
+                *seen = None;
+                Move::Claim { transition: true }
+            } else {
+                Move::Wait
+            }
+        }
+        _ => {
+            *seen = Some(Seen {
+                holder,
+                renewed,
+                at: now,
+            });
+            Move::Wait
+        }
     }
 }
 
@@ -89,9 +126,18 @@ fn our_spec(config: &LeaseConfig, previous: Option<&LeaseSpec>, transition: bool
 }
 
 /// One round: read the lease and claim it when we may. `Ok(true)` when we hold it now.
-async fn try_hold(api: &Api<Lease>, config: &LeaseConfig) -> Result<bool, kube::Error> {
+async fn try_hold(
+    api: &Api<Lease>,
+    config: &LeaseConfig,
+    seen: &mut Option<Seen>,
+) -> Result<bool, kube::Error> {
     let current = api.get_opt(&config.name).await?;
-    match next_move(current.as_ref(), &config.identity, Timestamp::now()) {
+    match next_move(
+        current.as_ref(),
+        &config.identity,
+        seen,
+        std::time::Instant::now(),
+    ) {
         Move::Wait => Ok(false),
         Move::Create => {
             let lease = Lease {
@@ -136,13 +182,14 @@ pub async fn run(
     cancel: CancellationToken,
 ) {
     let api: Api<Lease> = Api::namespaced(client, &config.namespace);
+    let mut seen: Option<Seen> = None;
     // When we last wrote ourselves into the lease.
     let mut renewed_at: Option<tokio::time::Instant> = None;
     loop {
         let attempt = tokio::time::Instant::now();
         // An API server that hangs must not keep us "leading" past the lease: every attempt
         // ends within a renewal period, and a timeout counts as a failed renewal.
-        let result = tokio::time::timeout(config.renew_every, try_hold(&api, &config))
+        let result = tokio::time::timeout(config.renew_every, try_hold(&api, &config, &mut seen))
             .await
             .unwrap_or_else(|_| Err(kube::Error::Service("the lease request timed out".into())));
         let held = match result {
@@ -201,16 +248,20 @@ async fn release(api: &Api<Lease>, config: &LeaseConfig) {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Instant;
+
+    use k8s_openapi::jiff::SignedDuration;
+
     use super::*;
 
-    fn lease(holder: Option<&str>, renewed_secs_ago: i64, duration: i32) -> Lease {
+    fn lease(holder: Option<&str>, renewed: i64, duration: i32) -> Lease {
         Lease {
             metadata: ObjectMeta::default(),
             spec: Some(LeaseSpec {
                 holder_identity: holder.map(str::to_owned),
                 lease_duration_seconds: Some(duration),
                 renew_time: Some(MicroTime(
-                    Timestamp::now() - SignedDuration::from_secs(renewed_secs_ago),
+                    Timestamp::UNIX_EPOCH + SignedDuration::from_secs(renewed),
                 )),
                 ..LeaseSpec::default()
             }),
@@ -218,30 +269,46 @@ mod tests {
     }
 
     #[test]
-    fn a_live_lease_of_another_replica_is_respected() {
-        let l = lease(Some("pod-b"), 5, 15);
-        assert_eq!(next_move(Some(&l), "pod-a", Timestamp::now()), Move::Wait);
-    }
-
-    #[test]
-    fn an_expired_or_released_lease_is_taken_over() {
-        let expired = lease(Some("pod-b"), 16, 15);
-        let released = lease(None, 1, 15);
-        for l in [expired, released] {
-            assert_eq!(
-                next_move(Some(&l), "pod-a", Timestamp::now()),
-                Move::Claim { transition: true }
-            );
-        }
-    }
-
-    #[test]
-    fn our_own_lease_is_renewed_and_a_missing_one_created() {
-        let ours = lease(Some("pod-a"), 100, 15);
+    fn another_replicas_lease_expires_only_after_it_stood_still_for_its_duration_here() {
+        let start = Instant::now();
+        let mut seen = None;
+        // Its renew time is far in the past by our clock (skew): still respected.
+        let stale = lease(Some("pod-b"), 1, 15);
         assert_eq!(
-            next_move(Some(&ours), "pod-a", Timestamp::now()),
+            next_move(Some(&stale), "pod-a", &mut seen, start),
+            Move::Wait
+        );
+        let later = start + Duration::from_secs(10);
+        assert_eq!(
+            next_move(Some(&stale), "pod-a", &mut seen, later),
+            Move::Wait
+        );
+        // It renewed: the clock starts again.
+        let renewed = lease(Some("pod-b"), 2, 15);
+        let after = start + Duration::from_secs(20);
+        assert_eq!(
+            next_move(Some(&renewed), "pod-a", &mut seen, after),
+            Move::Wait
+        );
+        let expired = after + Duration::from_secs(15);
+        assert_eq!(
+            next_move(Some(&renewed), "pod-a", &mut seen, expired),
+            Move::Claim { transition: true }
+        );
+    }
+
+    #[test]
+    fn a_released_lease_is_taken_at_once_ours_renewed_a_missing_one_created() {
+        let now = Instant::now();
+        let mut seen = None;
+        assert_eq!(
+            next_move(Some(&lease(None, 1, 15)), "pod-a", &mut seen, now),
+            Move::Claim { transition: true }
+        );
+        assert_eq!(
+            next_move(Some(&lease(Some("pod-a"), 1, 15)), "pod-a", &mut seen, now),
             Move::Claim { transition: false }
         );
-        assert_eq!(next_move(None, "pod-a", Timestamp::now()), Move::Create);
+        assert_eq!(next_move(None, "pod-a", &mut seen, now), Move::Create);
     }
 }

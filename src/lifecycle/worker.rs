@@ -191,7 +191,8 @@ impl Worker {
 
     async fn maybe_round(&self, repo: &RepoName, m: &mut RepoMemory, version: (u64, u64)) {
         let now = Instant::now();
-        if m.retry_at.is_some_and(|at| at > now) {
+        // A rate limit holds every repo off, reads included.
+        if m.retry_at.is_some_and(|at| at > now) || self.pacer.holding().await {
             return;
         }
         if m.read_at
@@ -212,6 +213,10 @@ impl Worker {
             Err(error) => {
                 m.failures = m.failures.saturating_add(1);
                 let wait = retry_wait(&error, m.failures);
+                if let SourceError::RateLimited { retry_after } = &error {
+                    let hold = retry_after.unwrap_or(Duration::from_secs(60));
+                    self.pacer.hold_off(hold.min(RETRY_AFTER_MAX)).await;
+                }
                 m.retry_at = Some(now + wait);
                 warn!(repo = %repo, error = %error, retry_in = ?wait,
                     "lifecycle round failed; will retry");

@@ -30,6 +30,11 @@ impl Pacer {
         *next = Instant::now() + self.gap;
     }
 
+    /// Whether GitHub asked everyone to wait (a [`Pacer::hold_off`] still running).
+    pub async fn holding(&self) -> bool {
+        *self.next.lock().await > Instant::now() + self.gap
+    }
+
     /// No turn before `wait` from now (a rate limit).
     pub async fn hold_off(&self, wait: Duration) {
         let mut next = self.next.lock().await;
