@@ -2,10 +2,10 @@
 //! GitHub, a fake Kubernetes API and a fake Jira, all speaking HTTP and checking what they get
 //! against the vendors' schemas.
 //!
-//! A PR's life: labelled → progressing → healthy → new push → healthy → closed, with a restart
-//! in the middle. The exact deployments, statuses, the one comment and the Jira comments are
-//! asserted at the end; [`faults`] does the same life through GitHub errors, a secondary
-//! limit, a Jira outage and dropped watches.
+//! A PR's life: labelled → progressing → healthy → new push → healthy → degraded → healthy →
+//! closed, with a restart in the middle. The exact deployments, statuses, the one comment and
+//! the Jira comments are asserted at the end; [`faults`] does the same life through GitHub
+//! errors, a secondary limit, a Jira outage and dropped watches; [`replicas`] two pods.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -357,6 +357,24 @@ async fn life(world: &World, every_step: bool) {
     insta::assert_snapshot!("ready_pr_comment", world.comments()[0]);
     let pod = after_step(world, pod, every_step, &mut n).await;
 
+    // Its pods crash, then recover.
+    world.argo("Synced", "B", "Degraded", "Succeeded");
+    eventually("B failing", || {
+        last_states(world) == [pair("A", "inactive"), pair("B", "failure")]
+    })
+    .await;
+    eventually("the comment says failing", || {
+        world.comments().iter().any(|c| c.contains("failing"))
+    })
+    .await;
+    let pod = after_step(world, pod, every_step, &mut n).await;
+    world.argo("Synced", "B", "Healthy", "Succeeded");
+    eventually("B up again", || {
+        last_states(world) == [pair("A", "inactive"), pair("B", "success")]
+    })
+    .await;
+    let pod = after_step(world, pod, every_step, &mut n).await;
+
     // Closed: the preview leaves the plan, Argo CD prunes the Application.
     world.github.close_pull(REPO, PR);
     world.sync().await;
@@ -381,7 +399,7 @@ async fn life(world: &World, every_step: bool) {
             ),
             (
                 "B".to_owned(),
-                states(&["in_progress", "success", "inactive"])
+                states(&["in_progress", "success", "failure", "success", "inactive"])
             ),
         ],
         "exactly one deployment per commit, each status once"
@@ -394,6 +412,10 @@ async fn life(world: &World, every_step: bool) {
             .iter()
             .find(|s| s.state == "success")
             .unwrap();
+        if let Some(failure) = deployment.statuses.iter().find(|s| s.state == "failure") {
+            assert!(failure.description.starts_with("degraded"), "{failure:?}");
+            assert_eq!(failure.environment_url, "", "no URL to a broken preview");
+        }
         assert_eq!(success.environment_url, URL);
         assert_eq!(
             success.log_url,
