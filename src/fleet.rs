@@ -191,6 +191,11 @@ pub struct Policy {
     pub max_ttl: Duration,
     /// Sleeping outside working hours.
     pub sleep: SleepPolicy,
+    /// The name of the check run that builds the service's image (e.g. `preview-ready`): a head
+    /// commit is deployed only once this check has succeeded on it, so Argo CD never asks for
+    /// an image tag that does not exist yet. `None` (the default): no gate, every head is
+    /// deployed as soon as its files are read.
+    pub build_check: Option<String>,
 }
 
 /// A host template with the placeholders `{service}`, `{number}` and `{base_domain}`,

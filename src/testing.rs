@@ -41,6 +41,7 @@ pub(crate) fn policy() -> Policy {
                 time_zone: chrono_tz::UTC,
             },
         },
+        build_check: None,
     }
 }
 

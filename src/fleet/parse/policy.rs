@@ -13,7 +13,7 @@ use crate::naming::is_dns_name;
 use crate::repo_config::yaml::{Located, did_you_mean, position, short_duration};
 
 /// The keys of `defaults` and `overrides`.
-const POLICY_KEYS: [&str; 9] = [
+const POLICY_KEYS: [&str; 10] = [
     "label",
     "host_pattern",
     "drafts",
@@ -23,12 +23,16 @@ const POLICY_KEYS: [&str; 9] = [
     "ttl",
     "max_ttl",
     "sleep",
+    "build_check",
 ];
 const SLEEP_KEYS: [&str; 2] = ["enabled", "working_hours"];
 const HOURS_KEYS: [&str; 4] = ["days", "start", "end", "time_zone"];
 
 /// Longest opt-in label: GitHub's limit on label names.
 const MAX_LABEL_CHARS: usize = 50;
+/// Longest build check name. GitHub states no limit for check run names; a job name longer
+/// than this is almost certainly a pasted command, not a name.
+const MAX_CHECK_CHARS: usize = 100;
 /// Largest PR number GitHub hands out for a long while; hosts must fit with it.
 pub(super) const MAX_PR_NUMBER: u64 = 4_294_967_295;
 
@@ -56,6 +60,7 @@ pub(super) struct Layer {
     start: Option<Set<NaiveTime>>,
     end: Option<Set<NaiveTime>>,
     time_zone: Option<Set<Tz>>,
+    build_check: Option<Set<String>>,
 }
 
 impl Layer {
@@ -102,6 +107,7 @@ pub(super) fn layer(cx: &mut Cx, path: &str, node: Option<&Located>) -> Layer {
         start: read(cx, &hours, "start", hours::time),
         end: read(cx, &hours, "end", hours::time),
         time_zone: read(cx, &hours, "time_zone", time_zone),
+        build_check: read(cx, &fields, "build_check", build_check),
     }
 }
 
@@ -117,6 +123,33 @@ fn label(cx: &mut Cx, path: &str, node: &Located) -> Option<String> {
         return None;
     }
     Some(label.to_owned())
+}
+
+/// A check run name: what GitHub shows in the checks list (for GitHub Actions, the job's
+/// `name`, or its id when it has none). Matched exactly, as GitHub's `check_name` filter does.
+fn build_check(cx: &mut Cx, path: &str, node: &Located) -> Option<String> {
+    cx.checked_text(path, node, |name| {
+        let chars = name.chars().count();
+        if name.trim().is_empty() || chars > MAX_CHECK_CHARS {
+            return Err(format!(
+                "{} must be 1 to {MAX_CHECK_CHARS} characters: the name of the check run that builds the image, e.g. `preview-ready`",
+                quote(name)
+            ));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(format!(
+                "{} has a control character (a line break or a tab): write the check's name on one line",
+                quote(name)
+            ));
+        }
+        if name.trim() != name {
+            return Err(format!(
+                "{} starts or ends with a space: GitHub matches check names exactly, remove it",
+                quote(name)
+            ));
+        }
+        Ok(())
+    })
 }
 
 fn host_pattern(cx: &mut Cx, path: &str, node: &Located) -> Option<String> {
@@ -216,6 +249,7 @@ pub(super) fn resolve(
             enabled: value(pick(&over.sleep_enabled, &default.sleep_enabled), true),
             working_hours: working_hours?,
         },
+        build_check: pick(&over.build_check, &default.build_check).map(|s| s.value.clone()),
     };
     (cx.errors.len() == errors).then_some(policy)
 }

@@ -100,6 +100,12 @@ fn the_example_fleet_parses() {
         "eks.amazonaws.com/capacityType"
     );
     assert!(fleet.scheduling.spot_toleration.is_some());
+    assert!(
+        fleet
+            .services
+            .iter()
+            .all(|s| s.policy.build_check.as_deref() == Some("preview-ready"))
+    );
 }
 
 #[test]

@@ -177,3 +177,53 @@ fn a_bad_default_is_reported_once_for_all_services() {
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert_eq!(errors[0].field, "defaults.ttl");
 }
+
+#[test]
+fn build_checks_are_named_once_and_overridden_per_service() {
+    let fleet = parse_ok(&fleet_yaml(
+        "defaults: {build_check: preview-ready}",
+        "",
+        "overrides: {build_check: 'build / image (api)'}",
+    ));
+    let checks: Vec<Option<&str>> = fleet
+        .services
+        .iter()
+        .map(|s| s.policy.build_check.as_deref())
+        .collect();
+    assert_eq!(
+        checks,
+        [Some("preview-ready"), Some("build / image (api)")],
+        "web takes the default, api its override"
+    );
+    let ungated = parse_ok(&fleet_yaml("", "", ""));
+    assert!(
+        ungated
+            .services
+            .iter()
+            .all(|s| s.policy.build_check.is_none())
+    );
+}
+
+#[test]
+fn build_check_names_are_checked() {
+    let long = "b".repeat(101);
+    #[rustfmt::skip]
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("defaults: {build_check: ''}", "defaults.build_check", &["1 to 100 characters"]),
+        ("defaults: {build_check: '   '}", "defaults.build_check", &["1 to 100 characters"]),
+        (&format!("defaults: {{build_check: {long}}}"), "defaults.build_check", &["1 to 100 characters"]),
+        ("defaults: {build_check: \"a\\tb\"}", "defaults.build_check", &["control character"]),
+        ("defaults: {build_check: ' build'}", "defaults.build_check", &["starts or ends with a space"]),
+        ("defaults: {build_check: 42}", "defaults.build_check", &["must be text", "quote it"]),
+        ("defaults: {build_check: [a]}", "defaults.build_check", &["must be text"]),
+        ("defaults: {buildcheck: x}", "defaults.buildcheck", &["did you mean `build_check`?"]),
+    ];
+    for (root, field, words) in cases {
+        assert_error(&fleet_yaml(root, "", ""), field, words);
+    }
+    assert_error(
+        &fleet_yaml("", "", "overrides: {build_check: ''}"),
+        "services[1].overrides.build_check",
+        &["1 to 100 characters"],
+    );
+}
