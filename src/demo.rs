@@ -3,7 +3,9 @@
 //! [`DemoSource`] implements [`PullRequestSource`] from `demo/pulls.yaml`, so the demo runs the
 //! same sync, plan, snapshot and plugin code as production; only the source differs. The PRs
 //! show every case worth seeing: a frontend pointing at a backend PR's preview, a request for a
-//! PR preview that does not exist, an invalid repo config, an unlabelled PR, a draft and a fork.
+//! PR preview that does not exist, an invalid repo config, an unlabelled PR, a draft and a fork,
+//! and for `billing`, whose fleet entry names a build check: a push whose image is still
+//! building (the preview stays on the PR's earlier built commit) and a PR never built yet.
 
 use std::collections::HashMap;
 
@@ -13,7 +15,7 @@ use serde::Deserialize;
 
 use crate::fleet::{Fleet, FleetError};
 use crate::github::{PullRequestSource, SourceError};
-use crate::pull_request::{ConfigFile, PullRequest, RepoName};
+use crate::pull_request::{BuildStatus, ConfigFile, PullRequest, RepoName};
 
 /// The demo fleet file.
 pub const FLEET_YAML: &str = include_str!("demo/fleet.yaml");
@@ -48,6 +50,42 @@ struct DemoPull {
     files: HashMap<String, String>,
     #[serde(default)]
     objects: HashMap<String, String>,
+    /// The head's build check (default: succeeded).
+    #[serde(default)]
+    build: DemoBuild,
+    /// Earlier commits of the PR, oldest first. Their files are the head's.
+    #[serde(default)]
+    earlier: Vec<DemoCommit>,
+}
+
+/// A build check's state in the demo data.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum DemoBuild {
+    #[default]
+    Success,
+    Pending,
+    Failure,
+}
+
+impl DemoBuild {
+    fn status(self) -> BuildStatus {
+        match self {
+            Self::Success => BuildStatus::Succeeded,
+            Self::Pending => BuildStatus::Pending,
+            Self::Failure => BuildStatus::Failed {
+                conclusion: "failure".to_owned(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoCommit {
+    sha: String,
+    #[serde(default)]
+    build: DemoBuild,
 }
 
 impl DemoPull {
@@ -82,10 +120,11 @@ impl DemoSource {
         Ok(Self { pulls })
     }
 
+    /// The PR of `repo` with commit `sha` (its head or an earlier one).
     fn at(&self, repo: &RepoName, sha: &str) -> Option<&DemoPull> {
-        self.pulls
-            .iter()
-            .find(|p| &p.repo == repo && p.head_sha == sha)
+        self.pulls.iter().find(|p| {
+            &p.repo == repo && (p.head_sha == sha || p.earlier.iter().any(|c| c.sha == sha))
+        })
     }
 }
 
@@ -137,6 +176,45 @@ impl PullRequestSource for DemoSource {
             .and_then(|p| p.objects.get(path))
             .cloned())
     }
+
+    /// Every check name answers the same: the demo fleet names one.
+    async fn build_status(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+        _check_name: &str,
+    ) -> Result<BuildStatus, SourceError> {
+        let pull = self.at(repo, sha);
+        let build = pull.and_then(|p| {
+            if p.head_sha == sha {
+                Some(p.build)
+            } else {
+                p.earlier.iter().find(|c| c.sha == sha).map(|c| c.build)
+            }
+        });
+        Ok(build.map_or(BuildStatus::Pending, DemoBuild::status))
+    }
+
+    async fn pull_request_commits(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        limit: usize,
+    ) -> Result<Vec<String>, SourceError> {
+        let pull = self
+            .pulls
+            .iter()
+            .find(|p| &p.repo == repo && p.number == number);
+        Ok(pull
+            .map(|p| {
+                let earlier = p.earlier.iter().rev().map(|c| c.sha.clone());
+                std::iter::once(p.head_sha.clone())
+                    .chain(earlier)
+                    .take(limit)
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
 }
 
 #[cfg(test)]
@@ -150,6 +228,7 @@ mod tests {
         let fleet = fleet().expect("demo fleet parses");
         for pull in &source.pulls {
             assert!(is_full_sha(&pull.head_sha), "{}", pull.number);
+            assert!(pull.earlier.iter().all(|c| is_full_sha(&c.sha)));
             assert!(
                 fleet.services.iter().any(|s| s.repo == pull.repo),
                 "{} is not a fleet repo",

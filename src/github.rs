@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use crate::fleet::ServiceName;
 use crate::jira::IssueKey;
 use crate::lifecycle::{Shown, State};
-use crate::pull_request::{ConfigFile, PullRequest, RepoName};
+use crate::pull_request::{BuildStatus, ConfigFile, PullRequest, RepoName};
 
 /// Reads what the planner needs from a code host.
 #[async_trait]
@@ -49,6 +49,27 @@ pub trait PullRequestSource: Send + Sync {
         sha: &str,
         path: &str,
     ) -> Result<Option<String>, SourceError>;
+
+    /// What the check run called `check_name` says about commit `sha` of `repo`: the newest
+    /// run of that name decides, and no run yet is [`BuildStatus::Pending`]. Read for the
+    /// services whose fleet names a `build_check`, so that an image is deployed only once built.
+    async fn build_status(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+        check_name: &str,
+    ) -> Result<BuildStatus, SourceError>;
+
+    /// The commits of pull request `number`, newest first, at most `limit` (GitHub lists at
+    /// most 250 commits of a pull request). Asked only when a PR's head is not built and no
+    /// earlier built commit of it is known (after a restart): the newest built one is kept
+    /// deployed instead of removing the preview.
+    async fn pull_request_commits(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        limit: usize,
+    ) -> Result<Vec<String>, SourceError>;
 }
 
 /// Why a read from the code host failed. None of these is evidence about any pull request.

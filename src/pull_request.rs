@@ -138,6 +138,33 @@ pub struct HeadFacts {
     pub seed_tree_sha: Option<String>,
 }
 
+/// What a service's build check says about one commit: whether its image exists.
+///
+/// Read from the newest check run of that name on the commit. Only `Succeeded` is final for a
+/// commit (an image once pushed stays); `Failed` can still turn into `Succeeded` when the job
+/// is re-run, and `Pending` is the usual state while it builds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum BuildStatus {
+    /// The check completed with `success`: the image exists.
+    Succeeded,
+    /// No run of the check yet, or a run not completed (queued, in progress, waiting).
+    Pending,
+    /// The check completed with anything but `success` (`failure`, `cancelled`, `timed_out`,
+    /// `action_required`, `stale`, `neutral`, `skipped`): no image to trust.
+    Failed {
+        /// GitHub's `conclusion`, as reported (lowercase letters and `_`, at most 30).
+        conclusion: String,
+    },
+}
+
+impl BuildStatus {
+    /// Whether the image of the commit exists.
+    pub fn succeeded(&self) -> bool {
+        matches!(self, Self::Succeeded)
+    }
+}
+
 /// Whether `sha` looks like a full git object id (40 lowercase hex characters).
 pub fn is_full_sha(sha: &str) -> bool {
     sha.len() == 40

@@ -10,6 +10,7 @@
 //!
 //! It is also the [`super::PreviewReporter`] (see `reporter`): the same clients and errors.
 
+mod checks;
 mod reporter;
 mod transport;
 mod wire;
@@ -27,7 +28,7 @@ use url::Url;
 
 use super::auth::{self, Credentials};
 use super::{PullRequestSource, SourceError};
-use crate::pull_request::{ConfigFile, PullRequest, RepoName};
+use crate::pull_request::{BuildStatus, ConfigFile, PullRequest, RepoName};
 
 /// Most pages read for one pull-request list (100 per page): a guard against link loops.
 const MAX_PAGES: usize = 100;
@@ -51,6 +52,8 @@ pub struct GitHubSource {
     list_pages: Mutex<HashMap<RepoName, HashMap<String, CachedPage>>>,
     /// The reporter's list pages (deployments, statuses, comments) with their `ETag`s.
     reads: reporter::PageCache,
+    /// The build checks' answers and the pages of pull-request commits, with their `ETag`s.
+    checks: checks::ChecksCache,
     /// The login behind a token, once read: who preview-tower's comments are by.
     own_login: tokio::sync::OnceCell<String>,
 }
@@ -135,6 +138,7 @@ impl GitHubSource {
             auth,
             list_pages: Mutex::new(HashMap::new()),
             reads: reporter::PageCache::default(),
+            checks: checks::ChecksCache::default(),
             own_login: tokio::sync::OnceCell::new(),
         })
     }
@@ -394,6 +398,24 @@ impl PullRequestSource for GitHubSource {
         let result = self.read_object_sha(repo, sha, path).await;
         self.finish(repo, "object_sha_at", started, &result);
         result
+    }
+
+    async fn build_status(
+        &self,
+        repo: &RepoName,
+        sha: &str,
+        check_name: &str,
+    ) -> Result<BuildStatus, SourceError> {
+        self.logged_build_status(repo, sha, check_name).await
+    }
+
+    async fn pull_request_commits(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        limit: usize,
+    ) -> Result<Vec<String>, SourceError> {
+        self.logged_pull_commits(repo, number, limit).await
     }
 }
 

@@ -1,102 +1,12 @@
 //! The sync's fault semantics, against a scripted in-memory source. (The real adapter against a
 //! fake GitHub over HTTP is exercised in `tests/`.)
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
-use async_trait::async_trait;
+mod source;
 
 use super::*;
-use crate::pull_request::ConfigFile;
 use crate::snapshot::Query;
 use crate::testing::{fleet, pr, sha};
-
-#[derive(Default)]
-struct Script {
-    pulls: HashMap<String, Vec<PullRequest>>,
-    files: HashMap<String, String>,
-    failing_repos: Vec<String>,
-    failing_files: bool,
-    /// Commits whose files cannot be read (a 5xx tied to one commit).
-    failing_shas: Vec<String>,
-    /// Open PRs missing from listings (as when pages shift).
-    hidden: Vec<PullRequest>,
-    calls: Vec<String>,
-}
-
-#[derive(Default)]
-struct ScriptedSource(Mutex<Script>);
-
-impl ScriptedSource {
-    fn with(&self, f: impl FnOnce(&mut Script)) {
-        f(&mut self.0.lock().expect("lock"));
-    }
-
-    fn calls(&self, prefix: &str) -> usize {
-        let script = self.0.lock().expect("lock");
-        script
-            .calls
-            .iter()
-            .filter(|c| c.starts_with(prefix))
-            .count()
-    }
-}
-
-fn boom() -> SourceError {
-    SourceError::Upstream {
-        status: 500,
-        message: "boom".into(),
-    }
-}
-
-#[async_trait]
-impl PullRequestSource for ScriptedSource {
-    async fn open_pull_requests(&self, repo: &RepoName) -> Result<Vec<PullRequest>, SourceError> {
-        let mut s = self.0.lock().expect("lock");
-        s.calls.push(format!("list {repo}"));
-        if s.failing_repos.contains(&repo.to_string()) {
-            return Err(boom());
-        }
-        Ok(s.pulls.get(&repo.to_string()).cloned().unwrap_or_default())
-    }
-
-    async fn open_pull_request(
-        &self,
-        repo: &RepoName,
-        number: u64,
-    ) -> Result<Option<PullRequest>, SourceError> {
-        let mut s = self.0.lock().expect("lock");
-        s.calls.push(format!("get {repo} {number}"));
-        Ok(s.hidden.iter().find(|p| p.number == number).cloned())
-    }
-
-    async fn file_at(
-        &self,
-        repo: &RepoName,
-        sha: &str,
-        path: &str,
-    ) -> Result<ConfigFile, SourceError> {
-        let mut s = self.0.lock().expect("lock");
-        s.calls.push(format!("file {repo} {sha} {path}"));
-        if s.failing_files || s.failing_shas.iter().any(|f| f == sha) {
-            return Err(boom());
-        }
-        Ok(s.files
-            .get(sha)
-            .map_or(ConfigFile::Missing, |t| ConfigFile::Present(t.clone())))
-    }
-
-    async fn object_sha_at(
-        &self,
-        repo: &RepoName,
-        sha: &str,
-        path: &str,
-    ) -> Result<Option<String>, SourceError> {
-        let mut s = self.0.lock().expect("lock");
-        s.calls.push(format!("object {repo} {sha} {path}"));
-        Ok(Some(format!("{:040x}", sha.len() + path.len())))
-    }
-}
+use source::ScriptedSource;
 
 struct Harness {
     source: Arc<ScriptedSource>,
@@ -105,7 +15,11 @@ struct Harness {
 }
 
 fn harness() -> Harness {
-    let fleet = Arc::new(fleet());
+    harness_with(fleet())
+}
+
+fn harness_with(fleet: crate::fleet::Fleet) -> Harness {
+    let fleet = Arc::new(fleet);
     let source = Arc::new(ScriptedSource::default());
     source.with(|s| {
         s.pulls.insert("acme/web".into(), vec![pr(1), pr(2)]);
