@@ -9,6 +9,7 @@
 
 mod config;
 mod dependencies;
+mod gate;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -23,6 +24,7 @@ use crate::repo_config::RepoConfig;
 
 pub use config::{ConfigOutcome, ConfigSource, resolve_config};
 pub use dependencies::{DependencyRoute, ResolvedDependency, url_text};
+pub use gate::{BuildFacts, Builds, BuiltCommit};
 
 /// What the planner is given.
 #[derive(Clone, Debug)]
@@ -152,6 +154,9 @@ pub enum ExclusionReason {
     /// The head facts could not be read yet (never happens for a PR that had a preview: the sync
     /// keeps the last good facts).
     Pending,
+    /// The service has a build check and no commit of the PR has passed it yet: its image may
+    /// not exist. (A PR with an earlier built commit keeps a preview of that one instead.)
+    WaitingForBuild,
 }
 
 impl ExclusionReason {
@@ -162,6 +167,7 @@ impl ExclusionReason {
             Self::Draft => "draft (drafts are not previewed)",
             Self::Fork => "from a fork (forks are not previewed)",
             Self::Pending => "waiting for the head commit's files",
+            Self::WaitingForBuild => "waiting for the head commit's image build",
         }
     }
 }
@@ -196,6 +202,24 @@ pub enum Diagnostic {
         /// The seed path.
         path: String,
     },
+    /// The head's build check has not succeeded yet: the preview stays on the PR's newest
+    /// built commit (its `revision`).
+    BuildPending {
+        /// The head commit not deployed yet.
+        sha: String,
+        /// The build check waited for.
+        check: String,
+    },
+    /// The head's build check failed: the preview stays on the PR's newest built commit until
+    /// a push (or a re-run) passes it.
+    BuildFailed {
+        /// The head commit not deployed.
+        sha: String,
+        /// The build check.
+        check: String,
+        /// GitHub's conclusion (`failure`, `cancelled`, `timed_out`, `skipped`...).
+        conclusion: String,
+    },
 }
 
 impl Diagnostic {
@@ -220,8 +244,25 @@ impl Diagnostic {
             Self::SeedPathMissing { path } => {
                 format!("seed path `{path}` does not exist at this commit; no seed image")
             }
+            Self::BuildPending { sha, check } => format!(
+                "commit {} is deployed once check `{check}` succeeds (still building); the preview runs the last built commit meanwhile",
+                short(sha)
+            ),
+            Self::BuildFailed {
+                sha,
+                check,
+                conclusion,
+            } => format!(
+                "check `{check}` ended `{conclusion}` on commit {}, so it is not deployed; the preview runs the last built commit until a push or a re-run passes",
+                short(sha)
+            ),
         }
     }
+}
+
+/// The first 8 characters of a SHA, as GitHub shows commits.
+fn short(sha: &str) -> &str {
+    sha.get(..8).unwrap_or(sha)
 }
 
 /// Whether `pr` may get a preview under `policy`, and if not, why.
@@ -237,8 +278,15 @@ pub fn eligibility(pr: &PullRequest, policy: &Policy) -> Result<(), ExclusionRea
     }
 }
 
-/// Computes the desired previews. Pure and deterministic.
+/// Computes the desired previews with no build facts: services with a `build_check` get no
+/// preview at all (no image is assumed to exist). Pure and deterministic.
 pub fn plan(input: &PlanInput<'_>) -> Plan {
+    plan_with_builds(input, &Builds::new())
+}
+
+/// Computes the desired previews; `builds` says which commits of the PRs of services with a
+/// `build_check` are built (see the `gate` module). Pure and deterministic.
+pub fn plan_with_builds(input: &PlanInput<'_>, builds: &Builds) -> Plan {
     let fleet = input.fleet;
     let mut previews = Vec::new();
     let mut excluded = Vec::new();
@@ -250,9 +298,9 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         pulls.sort_by_key(|p| p.pr.number);
         for facts in pulls {
             let decision = eligibility(&facts.pr, &service.policy)
-                .and_then(|()| facts.head.as_ref().ok_or(ExclusionReason::Pending));
+                .and_then(|()| gate::deployable(service, facts, builds));
             match decision {
-                Ok(head) => previews.push(preview(fleet, service, facts, head)),
+                Ok(deployable) => previews.push(preview(fleet, service, facts, deployable)),
                 Err(reason) => excluded.push(Exclusion {
                     service: service.name.clone(),
                     number: facts.pr.number,
@@ -270,15 +318,22 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
 }
 
 /// Everything about one preview but its dependencies, which need the whole plan.
-fn preview(fleet: &Fleet, service: &Service, facts: &PullFacts, head: &HeadFacts) -> Preview {
+fn preview(
+    fleet: &Fleet,
+    service: &Service,
+    facts: &PullFacts,
+    deployable: gate::Deployable<'_>,
+) -> Preview {
     let pr = &facts.pr;
+    let head = deployable.head;
     let policy = &service.policy;
     let name = naming::preview_name(&fleet.namespace_prefix, &service.name, pr.number);
     let host = policy
         .host_pattern
         .render(&service.name, pr.number, &fleet.base_domain);
     let config = resolve_config(service, &head.config, facts.last_valid_config.as_ref());
-    let mut diagnostics: Vec<Diagnostic> = config.diagnostic().into_iter().collect();
+    let mut diagnostics: Vec<Diagnostic> = deployable.diagnostic.into_iter().collect();
+    diagnostics.extend(config.diagnostic());
     let seed_image = service
         .seed
         .as_ref()
@@ -302,7 +357,7 @@ fn preview(fleet: &Fleet, service: &Service, facts: &PullFacts, head: &HeadFacts
         url: format!("https://{host}"),
         host,
         name,
-        revision: pr.head_sha.clone(),
+        revision: deployable.revision.to_owned(),
         seed_image,
         capacity,
         replicas: policy.replicas,
