@@ -123,7 +123,9 @@ pub fn render(preview: &Preview, fleet: &Fleet, mode: Mode) -> ParamSet {
 
 fn pull_request_params(preview: &Preview, put: &mut impl FnMut(&str, Value)) {
     let pr = &preview.pr;
-    let sha = pr.head_sha.as_str();
+    // The deployed commit, not the listed head: they differ only while the head's image is
+    // being built, and a template using `head_sha` as its tag must not deploy it yet.
+    let sha = preview.revision.as_str();
     put("number", json!(pr.number.to_string()));
     put("branch", json!(pr.branch));
     put(

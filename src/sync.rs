@@ -7,6 +7,7 @@
 //! fault, and the other repos are not affected. Failures back off (honouring GitHub's
 //! `Retry-After`) and are counted and logged.
 
+mod gate;
 mod state;
 
 use std::collections::HashMap;
@@ -181,7 +182,9 @@ impl Syncer {
             .call("list_pulls", self.source.open_pull_requests(repo))
             .await?;
         self.confirm_vanished(repo, &mut pulls).await?;
-        let unread = self.fetch_heads(repo, &pulls).await;
+        // Builds first: a PR's last built commit, found after a restart, needs its files too.
+        let unbuilt = self.fetch_builds(repo, &pulls).await;
+        let unread = self.fetch_heads(repo, &pulls).await.or(unbuilt);
         // Plan and publish under the lock, so that snapshots are published in the order their
         // facts were committed.
         let mut state = self.lock();
@@ -190,7 +193,7 @@ impl Syncer {
             warn!(repo = %repo, held, "new commits not readable yet; their PRs keep their last good revision");
         }
         state.pulls.insert(repo.clone(), pulls);
-        state.prune(repo);
+        state.prune(&self.fleet, repo);
         let plan = state.plan(&self.fleet, Utc::now());
         let synced = state.synced_services(&self.fleet);
         let previous = self.store.load();
@@ -249,24 +252,12 @@ impl Syncer {
         Ok(())
     }
 
-    /// Reads, for every eligible PR of `repo`, what is not cached yet, and returns the first
-    /// error. What was read is cached even when another read fails. A failure tied to one
-    /// commit does not stop the others; one that would hit every read (rate limit,
-    /// credentials, network) does.
+    /// Reads, for every eligible PR of `repo`, what is not cached yet (at its head, and at its
+    /// last built commit for a service with a build check), and returns the first error. What
+    /// was read is cached even when another read fails. A failure tied to one commit does not
+    /// stop the others; one that would hit every read (rate limit, credentials, network) does.
     async fn fetch_heads(&self, repo: &RepoName, pulls: &[PullRequest]) -> Option<SourceError> {
-        let mut wanted: Vec<(ObjectKey, bool)> = Vec::new();
-        for service in self.fleet.services.iter().filter(|s| &s.repo == repo) {
-            for pr in pulls
-                .iter()
-                .filter(|pr| plan::eligibility(pr, &service.policy).is_ok())
-            {
-                let keys = state::head_keys(&self.fleet, service, pr);
-                wanted.push((keys.config, true));
-                if let Some(seed) = keys.seed {
-                    wanted.push((seed, false));
-                }
-            }
-        }
+        let mut wanted = self.wanted_reads(repo, pulls);
         wanted.sort();
         wanted.dedup();
         let missing: Vec<(ObjectKey, bool)> = {
@@ -300,6 +291,31 @@ impl Syncer {
             }
         }
         first_error
+    }
+
+    /// Every read the eligible PRs of `repo` need: `(key, is a file)` (else an object SHA).
+    fn wanted_reads(&self, repo: &RepoName, pulls: &[PullRequest]) -> Vec<(ObjectKey, bool)> {
+        let mut wanted: Vec<(ObjectKey, bool)> = Vec::new();
+        for service in self.fleet.services.iter().filter(|s| &s.repo == repo) {
+            for pr in pulls
+                .iter()
+                .filter(|pr| plan::eligibility(pr, &service.policy).is_ok())
+            {
+                let built = self
+                    .lock()
+                    .last_built
+                    .get(&(service.name.clone(), pr.number))
+                    .cloned();
+                let shas = std::iter::once(pr.head_sha.clone()).chain(built);
+                for keys in shas.map(|sha| state::keys_at(&self.fleet, service, &sha)) {
+                    wanted.push((keys.config, true));
+                    if let Some(seed) = keys.seed {
+                        wanted.push((seed, false));
+                    }
+                }
+            }
+        }
+        wanted
     }
 
     async fn fetch_one(&self, key: ObjectKey, is_file: bool) -> Result<(), SourceError> {

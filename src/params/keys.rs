@@ -84,7 +84,7 @@ pub const KEYS: &[ParamKey] = &[
     pr_key(
         "head_sha",
         ValueKind::String,
-        "Full head commit SHA of the PR.",
+        "Full SHA of the commit deployed, the same as `revision`: the PR's head, or while a `build_check` has not passed on it, the newest built commit (so a template written for the pullRequest generator never asks for an image not built yet).",
     ),
     pr_key(
         "head_short_sha",
@@ -109,7 +109,7 @@ pub const KEYS: &[ParamKey] = &[
     ),
     key(
         "revision",
-        "The commit to deploy: overlay `targetRevision` and image tag. Use this rather than `head_sha`, also in matrix mode.",
+        "The commit to deploy: overlay `targetRevision` and image tag. The PR's head, or while the service's `build_check` has not passed on it, the PR's newest commit that passed. Use this rather than `head_sha`, also in matrix mode.",
     ),
     key("service", "Fleet service name: `web`."),
     key("repo", "GitHub repository: `acme/web`."),

@@ -1,19 +1,21 @@
 //! What the sync remembers between refreshes: the last good PR list of each repo, the facts
-//! read per head SHA, and the last valid repo config of each PR. Plain data, no I/O.
+//! read per head SHA, the last valid repo config of each PR, and for services with a build
+//! check, the build statuses read per SHA and the newest built commit of each PR. Plain data,
+//! no I/O.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
 use crate::fleet::{Fleet, ServiceName};
-use crate::plan::{self, Plan, PlanInput, PullFacts};
-use crate::pull_request::{ConfigFile, HeadFacts, PullRequest, RepoName};
+use crate::plan::{self, BuildFacts, Builds, BuiltCommit, Plan, PlanInput, PullFacts};
+use crate::pull_request::{BuildStatus, ConfigFile, HeadFacts, PullRequest, RepoName};
 use crate::repo_config::RepoConfig;
 
 /// A file read at a commit: `(repo, sha, path)`.
 pub(crate) type ObjectKey = (RepoName, String, String);
 
-/// The reads a service's preview needs at a PR's head commit.
+/// The reads a service's preview needs at a commit.
 pub(crate) struct HeadKeys {
     /// The repo config file.
     pub(crate) config: ObjectKey,
@@ -21,13 +23,13 @@ pub(crate) struct HeadKeys {
     pub(crate) seed: Option<ObjectKey>,
 }
 
-/// What `service` needs read at `pr`'s head: what [`SyncState::head`] looks up.
-pub(crate) fn head_keys(
-    fleet: &Fleet,
-    service: &crate::fleet::Service,
-    pr: &PullRequest,
-) -> HeadKeys {
-    let key = |path: &str| (service.repo.clone(), pr.head_sha.clone(), path.to_owned());
+/// A build check's answer about a commit: `(repo, sha, check name)`.
+pub(crate) type BuildKey = (RepoName, String, String);
+
+/// What `service` needs read at commit `sha` to deploy it: what [`SyncState::facts_at`]
+/// looks up.
+pub(crate) fn keys_at(fleet: &Fleet, service: &crate::fleet::Service, sha: &str) -> HeadKeys {
+    let key = |path: &str| (service.repo.clone(), sha.to_owned(), path.to_owned());
     HeadKeys {
         config: key(&fleet.repo_config_path),
         seed: service.seed.as_ref().map(|seed| key(&seed.path)),
@@ -45,6 +47,16 @@ pub(crate) struct SyncState {
     pub(crate) objects: HashMap<ObjectKey, Option<String>>,
     /// The last valid repo config per service and PR.
     pub(crate) last_valid: HashMap<(ServiceName, u64), RepoConfig>,
+    /// The last answer of each build check read, by `(repo, sha, check)`. A success is never
+    /// read again; anything else is read at every refresh (a re-run can still pass).
+    pub(crate) builds: HashMap<BuildKey, BuildStatus>,
+    /// The newest commit of each gated service's PR whose build succeeded: what its preview
+    /// runs while the head is not built. Memory only; rebuilt after a restart from the PR's
+    /// commits (see `sync/gate.rs`).
+    pub(crate) last_built: HashMap<(ServiceName, u64), String>,
+    /// The head at which each gated PR's commits were last searched for a built one, so that
+    /// a PR that never built is searched once per push, not at every refresh.
+    pub(crate) searched: HashMap<(ServiceName, u64), String>,
 }
 
 impl SyncState {
@@ -61,19 +73,23 @@ impl SyncState {
     /// Plans from what is known, and remembers each preview's config when valid.
     pub(crate) fn plan(&mut self, fleet: &Fleet, now: DateTime<Utc>) -> Plan {
         let facts = self.facts(fleet);
-        let plan = plan::plan(&PlanInput {
+        let builds = self.builds(fleet, &facts);
+        let input = PlanInput {
             fleet,
             services: facts
                 .iter()
                 .map(|(k, v)| (k.clone(), v.as_slice()))
                 .collect(),
             now,
-        });
+        };
+        let plan = plan::plan_with_builds(&input, &builds);
         let open: HashSet<(ServiceName, u64)> = facts
             .iter()
             .flat_map(|(s, pulls)| pulls.iter().map(|p| (s.clone(), p.pr.number)))
             .collect();
         self.last_valid.retain(|key, _| open.contains(key));
+        self.last_built.retain(|key, _| open.contains(key));
+        self.searched.retain(|key, _| open.contains(key));
         for preview in &plan.previews {
             if let Some(config) = preview.config.valid_config() {
                 self.last_valid
@@ -111,6 +127,35 @@ impl SyncState {
         out
     }
 
+    /// What the build checks say about each eligible PR of each gated service.
+    fn builds(&self, fleet: &Fleet, facts: &BTreeMap<ServiceName, Vec<PullFacts>>) -> Builds {
+        let mut builds = Builds::new();
+        for service in &fleet.services {
+            let (Some(check), Some(pulls)) =
+                (&service.policy.build_check, facts.get(&service.name))
+            else {
+                continue;
+            };
+            for pr in pulls.iter().map(|f| &f.pr) {
+                if plan::eligibility(pr, &service.policy).is_err() {
+                    continue;
+                }
+                let status_key = (service.repo.clone(), pr.head_sha.clone(), check.clone());
+                let key = (service.name.clone(), pr.number);
+                let fallback = self.last_built.get(&key).and_then(|sha| {
+                    let facts = self.facts_at(fleet, service, sha)?;
+                    Some(BuiltCommit {
+                        sha: sha.clone(),
+                        facts,
+                    })
+                });
+                let head = self.builds.get(&status_key).cloned();
+                builds.insert(key, BuildFacts { head, fallback });
+            }
+        }
+        builds
+    }
+
     /// The head facts of `pr` for `service`, when every piece has been read.
     fn head(
         &self,
@@ -118,7 +163,17 @@ impl SyncState {
         service: &crate::fleet::Service,
         pr: &PullRequest,
     ) -> Option<HeadFacts> {
-        let keys = head_keys(fleet, service, pr);
+        self.facts_at(fleet, service, &pr.head_sha)
+    }
+
+    /// The facts of `service` at commit `sha`, when every piece has been read.
+    pub(crate) fn facts_at(
+        &self,
+        fleet: &Fleet,
+        service: &crate::fleet::Service,
+        sha: &str,
+    ) -> Option<HeadFacts> {
+        let keys = keys_at(fleet, service, sha);
         let config = self.files.get(&keys.config)?.clone();
         let seed_tree_sha = match &keys.seed {
             Some(key) => self.objects.get(key)?.clone(),
@@ -166,17 +221,26 @@ impl SyncState {
         held
     }
 
-    /// Forgets the facts of SHAs of `repo` that are no longer the head of an open PR.
-    pub(crate) fn prune(&mut self, repo: &RepoName) {
-        let heads: HashSet<&str> = self
-            .pulls
-            .get(repo)
-            .into_iter()
-            .flatten()
-            .map(|pr| pr.head_sha.as_str())
-            .collect();
-        let keep = |key: &ObjectKey| &key.0 != repo || heads.contains(key.1.as_str());
+    /// Forgets the facts and builds of SHAs of `repo` that are neither the head of an open PR
+    /// nor the last built commit a preview may run.
+    pub(crate) fn prune(&mut self, fleet: &Fleet, repo: &RepoName) {
+        let pulls = self.pulls.get(repo);
+        let heads = pulls.into_iter().flatten().map(|pr| pr.head_sha.clone());
+        let built = fleet
+            .services
+            .iter()
+            .filter(|s| &s.repo == repo)
+            .flat_map(|s| {
+                pulls.into_iter().flatten().filter_map(|pr| {
+                    let key = (s.name.clone(), pr.number);
+                    self.last_built.get(&key).cloned()
+                })
+            });
+        let live: HashSet<String> = heads.chain(built).collect();
+        let keep = |key: &ObjectKey| &key.0 != repo || live.contains(&key.1);
         self.files.retain(|key, _| keep(key));
         self.objects.retain(|key, _| keep(key));
+        self.builds
+            .retain(|(r, sha, _), _| r != repo || live.contains(sha));
     }
 }

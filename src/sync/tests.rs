@@ -1,6 +1,7 @@
 //! The sync's fault semantics, against a scripted in-memory source. (The real adapter against a
 //! fake GitHub over HTTP is exercised in `tests/`.)
 
+mod gate;
 mod source;
 
 use super::*;

@@ -1,0 +1,185 @@
+//! The reads behind the image-readiness gate: for each eligible PR of a service with a
+//! `build_check`, the check's status on the head commit, and the PR's newest built commit.
+//!
+//! A success is final for a commit (its image exists), so it is read once; a pending or failed
+//! build is read again at every refresh (a re-run can pass; the adapter's `ETag` makes an
+//! unchanged answer free). Whenever the head is seen built, it becomes the PR's last built
+//! commit, which its preview runs while a later head builds.
+//!
+//! **After a restart** that memory is empty, and a PR whose head is still building may have a
+//! preview running an earlier commit. Removing it would destroy its namespace and data because
+//! the process restarted; deploying the head would ask for an image that may not exist. So the
+//! PR's own commits are searched, newest first, for one whose build succeeded (at most
+//! [`SEARCH_DEPTH`] of them, once per head): the preview then runs the newest built commit,
+//! which is the one it ran before the restart unless a later one was built meanwhile. Only a PR
+//! none of whose recent commits ever built waits with no preview, which is also what a new PR
+//! does.
+
+use std::collections::BTreeSet;
+
+use futures::{StreamExt, stream};
+use tracing::info;
+
+use super::state::BuildKey;
+use super::{FETCH_CONCURRENCY, Syncer};
+use crate::fleet::ServiceName;
+use crate::github::SourceError;
+use crate::plan;
+use crate::pull_request::{BuildStatus, PullRequest, RepoName};
+
+/// How many commits before the head are searched for a built one.
+pub(crate) const SEARCH_DEPTH: usize = 10;
+
+/// One eligible PR of one gated service.
+struct Gated {
+    service: ServiceName,
+    check: String,
+    number: u64,
+    head: String,
+}
+
+impl Syncer {
+    /// Reads the build statuses the gate needs for `repo`'s PRs and records each PR's newest
+    /// built commit; returns the first error. A failure tied to one commit does not stop the
+    /// others; one that would hit every read does.
+    pub(super) async fn fetch_builds(
+        &self,
+        repo: &RepoName,
+        pulls: &[PullRequest],
+    ) -> Option<SourceError> {
+        let gated = self.gated(repo, pulls);
+        if gated.is_empty() {
+            return None;
+        }
+        let heads: BTreeSet<BuildKey> = gated
+            .iter()
+            .map(|g| (repo.clone(), g.head.clone(), g.check.clone()))
+            .collect();
+        let mut first_error = self.read_statuses(heads).await;
+        if first_error
+            .as_ref()
+            .is_some_and(SourceError::affects_every_call)
+        {
+            return first_error;
+        }
+        for pr in &gated {
+            if !self.needs_search(repo, pr) {
+                continue;
+            }
+            if let Err(error) = self.search_built(repo, pr).await {
+                let stop = error.affects_every_call();
+                first_error.get_or_insert(error);
+                if stop {
+                    break;
+                }
+            }
+        }
+        first_error
+    }
+
+    /// Records a built head as the PR's last built commit; whether the PR's earlier commits
+    /// must be searched for one (its head is not built and none is known, nor was searched
+    /// for at this head).
+    fn needs_search(&self, repo: &RepoName, pr: &Gated) -> bool {
+        let key = (pr.service.clone(), pr.number);
+        let status_key = (repo.clone(), pr.head.clone(), pr.check.clone());
+        let mut state = self.lock();
+        if state.builds.get(&status_key) == Some(&BuildStatus::Succeeded) {
+            state.last_built.insert(key, pr.head.clone());
+            return false;
+        }
+        !state.last_built.contains_key(&key) && state.searched.get(&key) != Some(&pr.head)
+    }
+
+    /// The eligible PRs of `repo` under each service that has a build check.
+    fn gated(&self, repo: &RepoName, pulls: &[PullRequest]) -> Vec<Gated> {
+        let services = self.fleet.services.iter().filter(|s| &s.repo == repo);
+        services
+            .filter_map(|s| Some((s, s.policy.build_check.as_ref()?)))
+            .flat_map(|(service, check)| {
+                pulls
+                    .iter()
+                    .filter(|pr| plan::eligibility(pr, &service.policy).is_ok())
+                    .map(|pr| Gated {
+                        service: service.name.clone(),
+                        check: check.clone(),
+                        number: pr.number,
+                        head: pr.head_sha.clone(),
+                    })
+            })
+            .collect()
+    }
+
+    /// Reads every status in `keys` that is not known to have succeeded; the first error.
+    async fn read_statuses(&self, keys: BTreeSet<BuildKey>) -> Option<SourceError> {
+        let missing: Vec<BuildKey> = {
+            let state = self.lock();
+            keys.into_iter()
+                .filter(|key| {
+                    let built = state.builds.get(key) == Some(&BuildStatus::Succeeded);
+                    if built {
+                        self.count("build_status", "cache_hit");
+                    }
+                    !built
+                })
+                .collect()
+        };
+        let mut reads = stream::iter(missing)
+            .map(|key| self.read_status(key))
+            .buffer_unordered(FETCH_CONCURRENCY);
+        let mut first_error = None;
+        while let Some(result) = reads.next().await {
+            if let Err(error) = result {
+                let stop = error.affects_every_call();
+                first_error.get_or_insert(error);
+                if stop {
+                    break;
+                }
+            }
+        }
+        first_error
+    }
+
+    async fn read_status(&self, key: BuildKey) -> Result<BuildStatus, SourceError> {
+        let (repo, sha, check) = &key;
+        let status = self
+            .call("build_status", self.source.build_status(repo, sha, check))
+            .await?;
+        self.lock().builds.insert(key, status.clone());
+        Ok(status)
+    }
+
+    /// Searches the commits of `pr` before its head, newest first, for one whose build
+    /// succeeded, and records it as the PR's last built commit. Done once per head: a search
+    /// that failed is tried again at the next refresh.
+    async fn search_built(&self, repo: &RepoName, pr: &Gated) -> Result<(), SourceError> {
+        let commits = self
+            .call(
+                "pull_request_commits",
+                self.source
+                    .pull_request_commits(repo, pr.number, SEARCH_DEPTH + 1),
+            )
+            .await?;
+        let earlier = commits.into_iter().filter(|sha| *sha != pr.head);
+        for sha in earlier.take(SEARCH_DEPTH) {
+            let key = (repo.clone(), sha.clone(), pr.check.clone());
+            let known = self.lock().builds.get(&key).cloned();
+            let status = match known {
+                Some(status @ BuildStatus::Succeeded) => status,
+                _ => self.read_status(key).await?,
+            };
+            if status.succeeded() {
+                info!(repo = %repo, number = pr.number, service = %pr.service, sha = %sha,
+                    "the head is not built; its preview runs the newest built commit");
+                let mut state = self.lock();
+                let key = (pr.service.clone(), pr.number);
+                state.last_built.entry(key).or_insert(sha);
+                break;
+            }
+        }
+        self.lock()
+            .searched
+            .insert((pr.service.clone(), pr.number), pr.head.clone());
+        Ok(())
+    }
+}
