@@ -2,12 +2,14 @@
 //!
 //! It answers as GitHub does for what preview-tower reads: pull-request lists (paginated at
 //! `per_page` with a `Link` header pointing at `/repositories/{id}/pulls`, as GitHub's do),
-//! the contents API, and the GitHub App flow (installation lookup with a JWT whose signature
-//! is checked, installation tokens). And for what preview-tower writes: deployments and their
-//! statuses (newest first, filtered by `task`, `environment`, `sha`, `ref`), comments on pull
-//! requests (oldest first), all paginated like the pulls, with GitHub's rules that no schema
-//! states (unknown ref, auto-merge 202, pending-checks 409, 140-character status
-//! descriptions) and an optional write-spacing rule answered with a secondary rate limit.
+//! the contents API, the check runs of a commit and the commits of a pull request (see
+//! `checks`: no vendor schema for those), and the GitHub App flow (installation lookup with a
+//! JWT whose signature is checked, installation tokens). And for what preview-tower writes:
+//! deployments and their statuses (newest first, filtered by `task`, `environment`, `sha`,
+//! `ref`), comments on pull requests (oldest first), all paginated like the pulls, with
+//! GitHub's rules that no schema states (unknown ref, auto-merge 202, pending-checks 409,
+//! 140-character status descriptions) and an optional write-spacing rule answered with a
+//! secondary rate limit.
 //! Every answer carries `x-ratelimit-*` headers; `GET` 200s carry an `ETag` and
 //! `If-None-Match` gets `304` without using rate limit. Errors are GitHub-shaped JSON. Every
 //! JSON body served, and every request body received, is validated against the vendor
@@ -30,6 +32,7 @@
 //! installation token used outside its owner. Without credentials the (private) repositories
 //! answer 404, as GitHub's do.
 
+mod checks;
 mod comments;
 mod deployments;
 mod endpoints;
@@ -46,6 +49,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use chrono::Utc;
 use url::Url;
 
+pub use checks::FakeCheckRun;
 use model::State;
 pub use model::{AuthSeen, Endpoint, FakePull, Fault, FaultRule, Node, RequestRecord, sha1_hex};
 pub use reporting::{FakeComment, FakeDeployment, FakeStatus};
@@ -142,7 +146,8 @@ impl FakeGitHub {
         });
     }
 
-    /// Changes pull request `number` in place; `updated_at` becomes now.
+    /// Changes pull request `number` in place; `updated_at` becomes now. A new head is a
+    /// push: the old one stays among the PR's commits.
     pub fn edit_pull(&self, repo: &str, number: u64, edit: impl FnOnce(&mut FakePull)) {
         self.with(|s| {
             let pull = s
@@ -150,8 +155,12 @@ impl FakeGitHub {
                 .pulls
                 .get_mut(&number)
                 .unwrap_or_else(|| panic!("fake GitHub: no pull request #{number} in {repo}"));
+            let old = pull.head_sha.clone();
             edit(pull);
             pull.updated_at = Utc::now();
+            if pull.head_sha != old {
+                checks::record_push(s, repo, number, &old);
+            }
         });
     }
 

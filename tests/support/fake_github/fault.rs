@@ -62,6 +62,10 @@ pub enum Endpoint {
     CreateComment,
     /// `PATCH /repos/{o}/{r}/issues/comments/{id}`.
     UpdateComment,
+    /// `GET /repos/{o}/{r}/commits/{sha}/check-runs`.
+    CheckRuns,
+    /// `GET /repos/{o}/{r}/pulls/{n}/commits` (and `/repositories/{id}/pulls/{n}/commits`).
+    PullCommits,
     /// Anything else (answered 404).
     /// `GET /user`: the token's own account.
     User,

@@ -279,6 +279,8 @@ pub struct State {
     pub renamed: HashMap<String, String>,
     /// Ids, hooks and write times of deployments, statuses and comments.
     pub reporting: Reporting,
+    /// Check runs, and the earlier heads of each pull request.
+    pub checks: super::checks::Checks,
 }
 
 impl State {

@@ -173,16 +173,18 @@ fn route(state: &State, method: &Method, path: &str) -> Route {
         ("POST", ["app", "installations", id, "access_tokens"]) => {
             (Endpoint::AccessToken, None, String::new(), id.parse().ok())
         }
-        (method, segs) => match reporting::route(method, segs) {
-            Some((endpoint, owner_repo, rest)) => {
-                let repo = match owner_repo {
-                    RepoRef::Name(o, r) => repo_of(o, r),
-                    RepoRef::Id(id) => by_id(id),
-                };
-                (endpoint, repo, rest, None)
+        (method, segs) => {
+            match reporting::route(method, segs).or_else(|| super::checks::route(method, segs)) {
+                Some((endpoint, owner_repo, rest)) => {
+                    let repo = match owner_repo {
+                        RepoRef::Name(o, r) => repo_of(o, r),
+                        RepoRef::Id(id) => by_id(id),
+                    };
+                    (endpoint, repo, rest, None)
+                }
+                None => (Endpoint::Other, None, String::new(), None),
             }
-            None => (Endpoint::Other, None, String::new(), None),
-        },
+        }
     };
     Route {
         endpoint,
