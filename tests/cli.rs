@@ -71,7 +71,49 @@ fn plan_demo_prints_the_sets_and_the_reasons() {
         .collect();
     assert_eq!(
         excluded,
-        [(103, "fork"), (44, "not_labelled"), (7, "draft")]
+        [
+            (103, "fork"),
+            (44, "not_labelled"),
+            (7, "draft"),
+            (9, "waiting_for_build")
+        ]
+    );
+    assert!(codes.contains(&("build_pending".into(), 8)), "{codes:?}");
+}
+
+#[test]
+fn plan_demo_table_shows_what_waits_for_its_image_build() {
+    let output = run(&[
+        "plan",
+        "--demo",
+        "--service",
+        "billing",
+        "--output",
+        "table",
+    ]);
+    assert!(output.status.success());
+    let text = stdout(&output);
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("billing") && l.contains("preview-billing-pr-8"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        row.contains("6f5e4d3c"),
+        "the built commit, not the head: {row}"
+    );
+    assert!(
+        text.contains(
+            "billing #8: commit d4c3b2a1 is deployed once check `preview-ready` succeeds"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("billing #9: waiting for the head commit's image build"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("d4c3b2a1f0e9"),
+        "never the unbuilt SHA: {text}"
     );
 }
 
