@@ -173,18 +173,16 @@ fn route(state: &State, method: &Method, path: &str) -> Route {
         ("POST", ["app", "installations", id, "access_tokens"]) => {
             (Endpoint::AccessToken, None, String::new(), id.parse().ok())
         }
-        (method, segs) => {
-            match reporting::route(method, segs).or_else(|| super::checks::route(method, segs)) {
-                Some((endpoint, owner_repo, rest)) => {
-                    let repo = match owner_repo {
-                        RepoRef::Name(o, r) => repo_of(o, r),
-                        RepoRef::Id(id) => by_id(id),
-                    };
-                    (endpoint, repo, rest, None)
-                }
-                None => (Endpoint::Other, None, String::new(), None),
+        (method, segs) => match other_route(method, segs) {
+            Some((endpoint, owner_repo, rest)) => {
+                let repo = match owner_repo {
+                    RepoRef::Name(o, r) => repo_of(o, r),
+                    RepoRef::Id(id) => by_id(id),
+                };
+                (endpoint, repo, rest, None)
             }
-        }
+            None => (Endpoint::Other, None, String::new(), None),
+        },
     };
     Route {
         endpoint,
@@ -192,6 +190,11 @@ fn route(state: &State, method: &Method, path: &str) -> Route {
         path: rest,
         installation,
     }
+}
+
+/// The write-side and check-run endpoints, which name their repository by name or by id.
+fn other_route<'a>(method: &str, segs: &[&'a str]) -> Option<(Endpoint, RepoRef<'a>, String)> {
+    reporting::route(method, segs).or_else(|| super::checks::route(method, segs))
 }
 
 fn fault_reply(fault: &Fault) -> Option<Reply> {
