@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod octocrab;
+pub mod rate;
 
 use std::time::Duration;
 

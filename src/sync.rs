@@ -33,6 +33,8 @@ const FETCH_CONCURRENCY: usize = 4;
 const BACKOFF_START: Duration = Duration::from_secs(5);
 /// Longest wait after failures (unless GitHub asks for longer).
 const BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// Below this share of GitHub's hourly budget, polling waits for the window to reset.
+const RATE_RESERVE: f64 = 0.05;
 /// Longest `Retry-After` honoured, so a bogus header cannot stop refreshes for days.
 const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
 
@@ -162,6 +164,16 @@ impl Syncer {
                         retry_in_s = delay.as_secs(), "refresh failed; serving the last good state");
                     delay
                 }
+            };
+            // Polling is the safety net: when GitHub's budget runs low, it waits for the reset
+            // and leaves what remains to webhooks-driven refreshes and the lifecycle's writes.
+            let delay = match crate::github::rate::hold_off(RATE_RESERVE, Utc::now().timestamp()) {
+                Some(until_reset) if until_reset > delay => {
+                    warn!(repo = %repo, wait_s = until_reset.as_secs(),
+                        "GitHub's rate limit is nearly spent; polling waits for the reset");
+                    until_reset.min(RETRY_AFTER_MAX)
+                }
+                _ => delay,
             };
             tokio::select! {
                 () = cancel.cancelled() => return,
