@@ -240,6 +240,24 @@ impl Snapshot {
             .collect()
     }
 
+    /// The services whose answer differs from `earlier`'s, in fleet order: their parameter
+    /// sets changed, or they became answerable (or stopped being). These are the services
+    /// whose ApplicationSets Argo CD should regenerate; a refresh that changed nothing gives
+    /// none. Compares the pre-rendered bodies, so it costs a memory comparison per service.
+    pub fn changed_services(&self, earlier: &Snapshot) -> Vec<ServiceName> {
+        self.fleet
+            .services
+            .iter()
+            .filter(|s| {
+                let name = s.name.as_str();
+                let body =
+                    |snapshot: &Snapshot| snapshot.service(name).map(|(_, body)| body.clone());
+                body(self) != body(earlier)
+            })
+            .map(|s| s.name.clone())
+            .collect()
+    }
+
     /// The answer body for `query`.
     pub fn answer(&self, query: &Query) -> Result<Bytes, AnswerError> {
         match query {
