@@ -2,19 +2,20 @@
 //!
 //! [`Freshness::poke`] marks a repo as needing a refresh and wakes its worker without blocking
 //! (the webhook handler answers GitHub first). One worker per repo refreshes it through the
-//! [`Syncer`] (which already runs one refresh of a repo at a time, poll loop included),
-//! compares the snapshot before and after, and sets the refresh annotation on the
-//! ApplicationSets of every service whose answer changed ([`Snapshot::changed_services`]): a
-//! push that changed nothing costs Argo CD nothing. Pokes that arrive during a round make
-//! exactly one more round after it (`freshness/pending.rs`); repos run in parallel. A failed
-//! refresh is logged, counted and retried a few times with backoff; the poll loop stays the
-//! safety net.
+//! [`Syncer`] (which already runs one refresh of a repo at a time, poll loop included), then
+//! sets the refresh annotation on each ApplicationSet one of whose services answers
+//! differently than when that ApplicationSet was last told (`freshness/tell.rs`,
+//! [`Snapshot::service_changed`]): a push that changed nothing costs Argo CD nothing. Pokes
+//! that arrive during a round make exactly one more round after it (`freshness/pending.rs`);
+//! repos run in parallel. A failed refresh is logged, counted and retried a few times with
+//! backoff; the poll loop stays the safety net.
 //!
 //! It does not parse webhooks, decide which events matter, poll, or read GitHub itself.
 //!
-//! [`Snapshot::changed_services`]: crate::snapshot::Snapshot::changed_services
+//! [`Snapshot::service_changed`]: crate::snapshot::Snapshot::service_changed
 
 mod pending;
+mod tell;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,15 +25,16 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 
-use crate::argocd::refresh::{ApplicationSetRefresher, RefreshError};
-use crate::fleet::{Fleet, ServiceName};
+use crate::argocd::refresh::ApplicationSetRefresher;
+use crate::fleet::Fleet;
 use crate::github::SourceError;
 use crate::metrics::{Metrics, OutcomeLabels};
 use crate::pull_request::RepoName;
 use crate::sync::Syncer;
 use pending::Pending;
+use tell::Teller;
 
 /// Wait before retrying a failed refresh; doubles per failure.
 const RETRY_START: Duration = Duration::from_secs(2);
@@ -46,8 +48,8 @@ const MAX_RETRIES: u32 = 5;
 /// Refreshes repos when webhooks poke them, and asks Argo CD to regenerate what changed.
 pub struct Freshness {
     syncer: Arc<Syncer>,
-    fleet: Arc<Fleet>,
-    refresher: Option<ApplicationSetRefresher>,
+    /// `None` without a Kubernetes API: repos are refreshed, Argo CD is not told.
+    teller: Option<Teller>,
     metrics: Arc<Metrics>,
     /// One slot per repo of the fleet, by lower-cased `owner/name` (GitHub's names are
     /// case-insensitive, and a delivery spells them as GitHub does, not as the fleet does).
@@ -73,9 +75,11 @@ fn key(repo: &RepoName) -> String {
 }
 
 impl Freshness {
-    /// Freshness for every repo of `fleet`, refreshing through `syncer`. Without a
-    /// `refresher` (no Kubernetes API, as in the demo) repos are refreshed but no
-    /// ApplicationSet is patched.
+    /// Freshness for every repo of `fleet`, refreshing through `syncer`. Every ApplicationSet
+    /// is considered up to date with the syncer's snapshot of now: build it before the first
+    /// sync, and the first poke after that sync refreshes them all (Argo CD may have been
+    /// answered 503 until then). Without a `refresher` (no Kubernetes API, as in the demo)
+    /// repos are refreshed but no ApplicationSet is patched.
     pub fn new(
         syncer: Arc<Syncer>,
         fleet: Arc<Fleet>,
@@ -95,10 +99,12 @@ impl Freshness {
                 (key(repo), slot)
             })
             .collect();
+        let start = syncer.snapshot();
+        let teller =
+            refresher.map(|refresher| Teller::new(refresher, &fleet, &start, Arc::clone(&metrics)));
         Self {
             syncer,
-            fleet,
-            refresher,
+            teller,
             metrics,
             slots,
         }
@@ -205,68 +211,26 @@ impl Freshness {
         Some(pause)
     }
 
-    /// Refreshes the repo, then patches the ApplicationSets of the services that changed (even
-    /// when the refresh failed in part: what it committed is served).
+    /// Refreshes the repo, then tells Argo CD what changed (even when the refresh failed in
+    /// part: what it committed is served).
     #[tracing::instrument(skip(self, slot, since), fields(repo = %slot.repo))]
     async fn round(&self, slot: &Slot, since: Instant) -> Result<(), SourceError> {
-        let before = self.syncer.snapshot();
         let result = self.syncer.refresh(&slot.repo).await;
         let outcome = result.as_ref().map_or_else(SourceError::kind, |()| "ok");
         self.metrics
             .freshness_refreshes
             .get_or_create(&OutcomeLabels { outcome })
             .inc();
-        let changed = self.syncer.snapshot().changed_services(&before);
-        if changed.is_empty() {
-            debug!(repo = %slot.repo, "refresh changed no answer; Argo CD left alone");
-        } else {
-            self.patch(&slot.repo, &changed, since).await;
+        match &self.teller {
+            Some(teller) => {
+                teller
+                    .tell(&self.syncer.snapshot(), &slot.repo, since)
+                    .await
+            }
+            None => debug!(repo = %slot.repo, "no Kubernetes API: Argo CD not told"),
         }
         result
     }
-
-    /// Sets the refresh annotation on every ApplicationSet serving one of `changed`, once each.
-    async fn patch(&self, repo: &RepoName, changed: &[ServiceName], since: Instant) {
-        let Some(refresher) = &self.refresher else {
-            debug!(repo = %repo, ?changed, "answers changed; no Kubernetes API to tell Argo CD");
-            return;
-        };
-        let mut measured = false;
-        for name in applicationsets_of(&self.fleet, changed) {
-            let result = refresher.refresh(name).await;
-            let outcome = result.as_ref().map_or_else(RefreshError::kind, |()| "ok");
-            self.metrics
-                .freshness_patches
-                .get_or_create(&OutcomeLabels { outcome })
-                .inc();
-            match result {
-                Ok(()) => {
-                    if !std::mem::replace(&mut measured, true) {
-                        let latency = since.elapsed().as_secs_f64();
-                        self.metrics.freshness_poke_to_patch.observe(latency);
-                    }
-                    info!(repo = %repo, applicationset = name, ?changed, "ApplicationSet refresh requested");
-                }
-                Err(error) => {
-                    warn!(repo = %repo, applicationset = name, error = %error, kind = error.kind(),
-                        "cannot refresh the ApplicationSet; Argo CD regenerates at its own pace");
-                }
-            }
-        }
-    }
-}
-
-/// The ApplicationSets serving any of `services`, each once, in fleet order.
-fn applicationsets_of<'a>(fleet: &'a Fleet, services: &[ServiceName]) -> Vec<&'a str> {
-    let mut names: Vec<&str> = Vec::new();
-    for service in fleet.services.iter().filter(|s| services.contains(&s.name)) {
-        for name in &service.applicationsets {
-            if !names.contains(&name.as_str()) {
-                names.push(name);
-            }
-        }
-    }
-    names
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use tokio::sync::Semaphore;
 
 use super::*;
+use crate::fleet::ServiceName;
 use crate::github::PullRequestSource;
 use crate::pull_request::{ConfigFile, PullRequest};
 use crate::snapshot::{Snapshot, SnapshotStore};
@@ -154,7 +155,7 @@ async fn repos_outside_the_fleet_are_ignored_and_names_match_in_any_case() {
 }
 
 #[test]
-fn each_applicationset_is_patched_once_in_fleet_order() {
+fn each_applicationset_is_listed_once_with_the_services_it_serves() {
     let mut fleet = fleet();
     fleet.services[0].applicationsets = vec!["previews-web".into(), "previews".into()];
     fleet.services[2].applicationsets = vec![];
@@ -164,12 +165,10 @@ fn each_applicationset_is_patched_once_in_fleet_order() {
             .collect()
     };
     assert_eq!(
-        applicationsets_of(&fleet, &names(&["billing", "api", "web"])),
-        ["previews-web", "previews"]
+        tell::targets(&fleet),
+        [
+            ("previews-web".to_owned(), names(&["web"])),
+            ("previews".to_owned(), names(&["web", "api"])),
+        ]
     );
-    assert_eq!(
-        applicationsets_of(&fleet, &names(&["billing"])),
-        Vec::<&str>::new()
-    );
-    assert!(applicationsets_of(&fleet, &[]).is_empty());
 }
