@@ -49,6 +49,13 @@ pub struct ActionLabels {
     pub outcome: &'static str,
 }
 
+/// Labels of an outcome alone.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    /// `ok` or an error kind.
+    pub outcome: &'static str,
+}
+
 /// Labels naming one repo.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RepoLabel {
@@ -103,6 +110,14 @@ pub struct Metrics {
     pub lifecycle_leader: Gauge,
     /// Jira notes waiting to be posted.
     pub lifecycle_jira_pending: Gauge,
+    /// Pokes received (webhook deliveries that name a repo of the fleet).
+    pub freshness_pokes: Counter,
+    /// Refreshes woken by pokes, by outcome (`ok` or the sync error kind).
+    pub freshness_refreshes: Family<OutcomeLabels, Counter>,
+    /// ApplicationSet refresh patches, by outcome (`ok`, `not_found`, `forbidden`, ...).
+    pub freshness_patches: Family<OutcomeLabels, Counter>,
+    /// Seconds from the first poke of a batch to its first successful ApplicationSet patch.
+    pub freshness_poke_to_patch: Histogram,
 }
 
 impl Metrics {
@@ -122,6 +137,11 @@ impl Metrics {
             lifecycle_watch_relists: Counter::default(),
             lifecycle_leader: Gauge::default(),
             lifecycle_jira_pending: Gauge::default(),
+            freshness_pokes: Counter::default(),
+            freshness_refreshes: Family::default(),
+            freshness_patches: Family::default(),
+            // 1 ms to ~33 s.
+            freshness_poke_to_patch: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
         };
         let r = registry.sub_registry_with_prefix("preview_tower");
         r.register(
@@ -210,6 +230,7 @@ impl Metrics {
             "Jira comments waiting to be posted (retried while Jira is down)",
             metrics.lifecycle_jira_pending.clone(),
         );
+        register_freshness(r, &metrics);
         metrics
     }
 
@@ -217,4 +238,27 @@ impl Metrics {
     pub fn unregistered() -> Self {
         Self::new(&mut Registry::default())
     }
+}
+
+fn register_freshness(r: &mut Registry, metrics: &Metrics) {
+    r.register(
+        "freshness_pokes",
+        "Webhook pokes naming a repo of the fleet; a burst of them makes one refresh",
+        metrics.freshness_pokes.clone(),
+    );
+    r.register(
+        "freshness_refreshes",
+        "Repo refreshes woken by webhook pokes, by outcome (ok or the error kind)",
+        metrics.freshness_refreshes.clone(),
+    );
+    r.register(
+        "freshness_patches",
+        "Patches of the ApplicationSet refresh annotation, by outcome (ok, not_found, forbidden, timeout, api)",
+        metrics.freshness_patches.clone(),
+    );
+    r.register(
+        "freshness_poke_to_patch_seconds",
+        "Time from a webhook poke to the ApplicationSet refresh patch that followed it",
+        metrics.freshness_poke_to_patch.clone(),
+    );
 }

@@ -48,6 +48,8 @@ pub struct Syncer {
     repo_locks: HashMap<RepoName, tokio::sync::Mutex<()>>,
     /// Repos whose first refresh has been tried (succeeded or not).
     first_round: std::sync::atomic::AtomicUsize,
+    /// Time between two polls of a repo after a success.
+    interval: Duration,
 }
 
 impl Syncer {
@@ -64,14 +66,28 @@ impl Syncer {
             .map(|r| (r.clone(), tokio::sync::Mutex::new(())))
             .collect();
         Self {
-            fleet,
             source,
             store,
             metrics,
             state: Mutex::new(SyncState::default()),
             repo_locks,
             first_round: std::sync::atomic::AtomicUsize::new(0),
+            interval: fleet.refresh_interval,
+            fleet,
         }
+    }
+
+    /// The same syncer polling every `interval` instead of the fleet's `refresh_interval`:
+    /// `serve` passes [`Fleet::poll_interval`]`(true)` when webhooks wake refreshes early.
+    #[must_use]
+    pub fn with_interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// The snapshot published last.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.store.load_full()
     }
 
     /// Refreshes one repo now and publishes a new snapshot. When the listing itself fails,
@@ -123,7 +139,8 @@ impl Syncer {
         results.into_iter().collect()
     }
 
-    /// Runs one refresh loop per repo until `cancel` fires.
+    /// Runs one refresh loop per repo until `cancel` fires, each polling every
+    /// `refresh_interval` (or the [`Syncer::with_interval`] override) after a success.
     pub async fn run(self: Arc<Self>, cancel: CancellationToken) {
         let repos: Vec<RepoName> = self.fleet.repos().into_iter().cloned().collect();
         let loops = repos.into_iter().map(|repo| {
@@ -155,7 +172,7 @@ impl Syncer {
                         info!(repo = %repo, failures, "refresh recovered");
                     }
                     failures = 0;
-                    self.fleet.refresh_interval
+                    self.interval
                 }
                 Err(error) => {
                     failures = failures.saturating_add(1);
