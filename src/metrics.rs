@@ -49,6 +49,16 @@ pub struct ActionLabels {
     pub outcome: &'static str,
 }
 
+/// Labels of a webhook delivery.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WebhookLabels {
+    /// The `X-GitHub-Event` from a fixed list (see [`crate::github::webhook::event_label`]),
+    /// else `other`.
+    pub event: &'static str,
+    /// `accepted`, `ignored`, `duplicate`, `unauthorized`, `invalid` or `pong`.
+    pub outcome: &'static str,
+}
+
 /// Labels naming one repo.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RepoLabel {
@@ -103,6 +113,8 @@ pub struct Metrics {
     pub lifecycle_leader: Gauge,
     /// Jira notes waiting to be posted.
     pub lifecycle_jira_pending: Gauge,
+    /// GitHub webhook deliveries by event and outcome.
+    pub webhook_deliveries: Family<WebhookLabels, Counter>,
 }
 
 impl Metrics {
@@ -122,6 +134,7 @@ impl Metrics {
             lifecycle_watch_relists: Counter::default(),
             lifecycle_leader: Gauge::default(),
             lifecycle_jira_pending: Gauge::default(),
+            webhook_deliveries: Family::default(),
         };
         let r = registry.sub_registry_with_prefix("preview_tower");
         r.register(
@@ -188,6 +201,11 @@ impl Metrics {
             "lifecycle_jira_pending",
             "Jira comments waiting to be posted (retried while Jira is down)",
             metrics.lifecycle_jira_pending.clone(),
+        );
+        r.register(
+            "webhook_deliveries",
+            "GitHub webhook deliveries, by event and outcome (accepted, ignored, duplicate, unauthorized, invalid, pong)",
+            metrics.webhook_deliveries.clone(),
         );
         metrics
     }
