@@ -6,13 +6,14 @@
 
 #[path = "webhook/collaborators.rs"]
 mod collaborators;
+#[path = "webhook/comments.rs"]
+mod comments;
 #[path = "webhook/forgery.rs"]
 mod forgery;
 mod support;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -21,7 +22,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use preview_tower::github::webhook::{Command, Conclusion, Event, PullRequestAction, sign};
+use preview_tower::github::webhook::{Conclusion, Event, PullRequestAction, sign};
 use preview_tower::http::{DeliveryLog, WEBHOOK_PATH, WebhookSink, WebhookState, webhook_routes};
 use preview_tower::metrics::{Metrics, WebhookLabels};
 use preview_tower::pull_request::RepoName;
@@ -159,26 +160,6 @@ fn pull_request(action: &str) -> Value {
     )
 }
 
-/// `issue_comment` `created` by `login` with `body`, on PR #7 (or on issue #7).
-fn comment(body: &str, login: &str, on_pull_request: bool) -> Value {
-    let mut fields = vec![
-        ("/issue/number", json!(7)),
-        ("/comment/body", json!(body)),
-        ("/comment/user/login", json!(login)),
-        ("/repository/full_name", json!(REPO)),
-    ];
-    if on_pull_request {
-        let api = "https://api.github.com/repos/acme/web/pulls/7";
-        fields.push((
-            "/issue/pull_request",
-            json!({"url": api, "html_url": "https://github.com/acme/web/pull/7",
-                   "diff_url": "https://github.com/acme/web/pull/7.diff",
-                   "patch_url": "https://github.com/acme/web/pull/7.patch"}),
-        ));
-    }
-    webhook_payload::build("issue_comment", "created", &fields)
-}
-
 fn bytes(value: &Value) -> Vec<u8> {
     serde_json::to_vec(value).unwrap()
 }
@@ -259,75 +240,6 @@ async fn ping_is_answered_pong_and_nothing_else() {
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "pong"})));
     assert!(receiver.sink.events().is_empty());
     assert_eq!(receiver.count("ping", "pong"), 1);
-}
-
-#[tokio::test]
-async fn preview_commands_on_pull_requests_are_delivered_for_authorization() {
-    let receiver = Receiver::new();
-    for text in [
-        "/preview keep",
-        "Please\n\n/preview extend 3d",
-        "/preview wake",
-    ] {
-        let body = bytes(&comment(text, "mona", true));
-        let (status, answer) = receiver
-            .send(delivery("issue_comment", &delivery_id(), body))
-            .await;
-        assert_eq!(status, StatusCode::ACCEPTED, "{text}: {answer}");
-    }
-    let commands: Vec<Command> = receiver
-        .sink
-        .events()
-        .into_iter()
-        .map(|event| match event {
-            Event::Command {
-                repo: r,
-                number: 7,
-                author,
-                command,
-            } if r == repo() && author == "mona" => command,
-            other => panic!("{other:?}"),
-        })
-        .collect();
-    let three_days = Duration::from_secs(3 * 24 * 3600);
-    assert_eq!(
-        commands,
-        [Command::Keep, Command::Extend(three_days), Command::Wake]
-    );
-}
-
-#[tokio::test]
-async fn comments_on_issues_bad_commands_and_chatter_are_ignored_with_a_reason() {
-    let receiver = Receiver::new();
-    let cases = [
-        (
-            comment("/preview keep", "mona", false),
-            "not on a pull request",
-        ),
-        (
-            comment("/preview extend 120d", "mona", true),
-            "at most 90 days",
-        ),
-        (
-            comment("/preview extend 0m", "mona", true),
-            "longer than zero",
-        ),
-        (comment("/preview deploy", "mona", true), "unknown command"),
-        (
-            comment("Looks good to me", "mona", true),
-            "no /preview command",
-        ),
-    ];
-    for (payload, reason) in cases {
-        let (status, answer) = receiver
-            .send(delivery("issue_comment", &delivery_id(), bytes(&payload)))
-            .await;
-        assert_eq!(status, StatusCode::ACCEPTED);
-        assert_eq!(answer["status"], "ignored");
-        let given = answer["reason"].as_str().unwrap();
-        assert!(given.contains(reason), "{given:?} should say {reason:?}");
-    }
-    assert!(receiver.sink.events().is_empty());
 }
 
 #[tokio::test]
