@@ -56,6 +56,16 @@ pub struct OutcomeLabels {
     pub outcome: &'static str,
 }
 
+/// Labels of a webhook delivery.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WebhookLabels {
+    /// The `X-GitHub-Event` from a fixed list (see [`crate::github::webhook::event_label`]),
+    /// else `other`.
+    pub event: &'static str,
+    /// `accepted`, `ignored`, `duplicate`, `unauthorized`, `invalid` or `pong`.
+    pub outcome: &'static str,
+}
+
 /// Labels naming one repo.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RepoLabel {
@@ -118,6 +128,8 @@ pub struct Metrics {
     pub freshness_patches: Family<OutcomeLabels, Counter>,
     /// Seconds from the first poke of a batch to its first successful ApplicationSet patch.
     pub freshness_poke_to_patch: Histogram,
+    /// GitHub webhook deliveries by event and outcome.
+    pub webhook_deliveries: Family<WebhookLabels, Counter>,
 }
 
 impl Metrics {
@@ -142,6 +154,7 @@ impl Metrics {
             freshness_patches: Family::default(),
             // 1 ms to ~33 s.
             freshness_poke_to_patch: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
+            webhook_deliveries: Family::default(),
         };
         let r = registry.sub_registry_with_prefix("preview_tower");
         r.register(
@@ -231,6 +244,11 @@ impl Metrics {
             metrics.lifecycle_jira_pending.clone(),
         );
         register_freshness(r, &metrics);
+        r.register(
+            "webhook_deliveries",
+            "GitHub webhook deliveries, by event and outcome (accepted, ignored, duplicate, unauthorized, invalid, pong)",
+            metrics.webhook_deliveries.clone(),
+        );
         metrics
     }
 

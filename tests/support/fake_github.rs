@@ -7,7 +7,8 @@
 //! statuses (newest first, filtered by `task`, `environment`, `sha`, `ref`), comments on pull
 //! requests (oldest first), all paginated like the pulls, with GitHub's rules that no schema
 //! states (unknown ref, auto-merge 202, pending-checks 409, 140-character status
-//! descriptions) and an optional write-spacing rule answered with a secondary rate limit.
+//! descriptions) and an optional write-spacing rule answered with a secondary rate limit. And
+//! who may give `/preview` commands: collaborator permissions (`set_permission`).
 //! Every answer carries `x-ratelimit-*` headers; `GET` 200s carry an `ETag` and
 //! `If-None-Match` gets `304` without using rate limit. Errors are GitHub-shaped JSON. Every
 //! JSON body served, and every request body received, is validated against the vendor
@@ -30,6 +31,7 @@
 //! installation token used outside its owner. Without credentials the (private) repositories
 //! answer 404, as GitHub's do.
 
+mod collaborators;
 mod comments;
 mod deployments;
 mod endpoints;

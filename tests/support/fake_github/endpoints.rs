@@ -120,6 +120,7 @@ pub(super) fn answer(
         Endpoint::Installation => installation(state, route),
         Endpoint::AccessToken => access_token(state, route, body),
         Endpoint::Other => Reply::error(404, "Not Found"),
+        Endpoint::Permission => super::collaborators::answer(state, route),
         // The account behind a token: the one the fake writes comments as. (No conformance
         // schema covers `GET /user`; the body is the `simple-user` the comments carry.)
         Endpoint::User => Reply {

@@ -62,9 +62,11 @@ pub enum Endpoint {
     CreateComment,
     /// `PATCH /repos/{o}/{r}/issues/comments/{id}`.
     UpdateComment,
-    /// Anything else (answered 404).
+    /// `GET /repos/{o}/{r}/collaborators/{username}/permission`.
+    Permission,
     /// `GET /user`: the token's own account.
     User,
+    /// Anything else (answered 404).
     Other,
 }
 

@@ -279,6 +279,8 @@ pub struct State {
     pub renamed: HashMap<String, String>,
     /// Ids, hooks and write times of deployments, statuses and comments.
     pub reporting: Reporting,
+    /// (`owner/name`, login), both lower-cased → role (see `set_permission`).
+    pub permissions: HashMap<(String, String), String>,
 }
 
 impl State {
