@@ -15,6 +15,7 @@
 //! [`Snapshot::service_changed`]: crate::snapshot::Snapshot::service_changed
 
 mod pending;
+pub mod sink;
 mod tell;
 
 use std::collections::HashMap;
