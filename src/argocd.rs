@@ -5,8 +5,10 @@
 //! instead of failing the object, because a single odd Application (an older Argo CD, a hand
 //! edit) must not stop the watch of all the others. The watch itself lives in
 //! [`watch`]; this module's [`ApplicationIndex`] is plain synchronous state that watch events
-//! are applied to, so that it can be tested without a cluster.
+//! are applied to, so that it can be tested without a cluster. [`refresh`] patches the
+//! ApplicationSets' refresh annotation so that Argo CD regenerates them at once.
 
+pub mod refresh;
 pub mod watch;
 
 use std::collections::BTreeMap;

@@ -139,6 +139,11 @@ pub struct ServeArgs {
         default_value = "plain"
     )]
     pub log_format: LogFormat,
+    /// File holding the GitHub webhook secret (the App's webhook secret, mounted). With it,
+    /// `POST /api/v1/webhooks/github` is served and the poll interval becomes the fleet's
+    /// `refresh_interval_with_webhooks`.
+    #[arg(long, env = "PREVIEW_TOWER_WEBHOOK_SECRET_FILE", value_name = "PATH")]
+    pub webhook_secret_file: Option<PathBuf>,
     #[command(flatten)]
     pub lifecycle: lifecycle::LifecycleArgs,
 }
@@ -266,6 +271,8 @@ fn credentials(args: &GitHubArgs) -> anyhow::Result<Credentials> {
 
 /// The environment variable holding a GitHub token (there is no flag: `ps` would show it).
 pub const GITHUB_TOKEN_ENV: &str = "PREVIEW_TOWER_GITHUB_TOKEN";
+/// The environment variable holding the GitHub webhook secret (no flag either).
+pub const WEBHOOK_SECRET_ENV: &str = "PREVIEW_TOWER_WEBHOOK_SECRET";
 /// The environment variable holding the plugin token (no flag either).
 pub const PLUGIN_TOKEN_ENV: &str = "PREVIEW_TOWER_PLUGIN_TOKEN";
 

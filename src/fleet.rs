@@ -34,8 +34,17 @@ pub struct Fleet {
     pub namespace_prefix: String,
     /// Path of the repo config file in each app repo (default `.preview.yaml`).
     pub repo_config_path: String,
-    /// How often each repo is listed again (default 60 s).
+    /// How often each repo is listed again when no webhook wakes it (default 60 s).
     pub refresh_interval: Duration,
+    /// How often each repo is listed again when GitHub webhooks are configured (default
+    /// 10 min): webhooks wake a repo's refresh at once, so polling is only a safety net for a
+    /// lost delivery. See [`Fleet::poll_interval`].
+    pub refresh_interval_with_webhooks: Duration,
+    /// The Argo CD ApplicationSets to refresh when a service's parameter sets change, for
+    /// services that do not name their own (default `[previews]`, `argocd/applicationset.yaml`).
+    /// Each is a DNS subdomain name, listed once; `manifests/rbac.yaml` must grant `patch` on
+    /// each by name.
+    pub applicationsets: Vec<String>,
     /// How spot and on-demand capacity are told apart on the cluster's nodes.
     pub scheduling: Scheduling,
     /// The services, in file order; names are unique.
@@ -46,6 +55,17 @@ impl Fleet {
     /// The service called `name`, if any.
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.name.as_str() == name)
+    }
+
+    /// How often each repo is polled: [`Fleet::refresh_interval_with_webhooks`] when GitHub
+    /// webhooks are configured (they wake refreshes early, so polling only catches lost
+    /// deliveries), [`Fleet::refresh_interval`] otherwise.
+    pub fn poll_interval(&self, webhooks: bool) -> Duration {
+        if webhooks {
+            self.refresh_interval_with_webhooks
+        } else {
+            self.refresh_interval
+        }
     }
 
     /// The distinct repositories of the fleet, in file order.
@@ -159,6 +179,10 @@ pub struct Service {
     pub databases: BTreeSet<Database>,
     /// Defaults merged with this service's overrides.
     pub policy: Policy,
+    /// The Argo CD ApplicationSets that generate this service's previews, refreshed when its
+    /// parameter sets change: the service's own `applicationsets`, else the fleet's. May be
+    /// empty (Argo CD then sees changes at its own `requeueAfterSeconds`).
+    pub applicationsets: Vec<String>,
 }
 
 /// Where a service's seed data lives and how its image is named.

@@ -4,9 +4,14 @@
 //! tests never see octocrab models. Two implementations: `octocrab::GitHubSource` against
 //! GitHub's REST API (github.com or Enterprise), and `crate::demo::DemoSource` for the embedded
 //! demo. This module must not cache or retry: that is [`crate::sync`]'s job.
+//!
+//! [`webhook`] reads what GitHub pushes (signatures, events, `/preview` commands), and
+//! [`Collaborators`] answers who may give those commands.
 
 pub mod auth;
 pub mod octocrab;
+pub mod rate;
+pub mod webhook;
 
 use std::time::Duration;
 
@@ -70,6 +75,35 @@ pub trait PullRequestSource: Send + Sync {
         number: u64,
         limit: usize,
     ) -> Result<Vec<String>, SourceError>;
+}
+
+/// Who may act on a repository: the permission behind a `/preview` command.
+#[async_trait]
+pub trait Collaborators: Send + Sync {
+    /// The legacy base permission of `user` on `repo` (`GET
+    /// /repos/{owner}/{repo}/collaborators/{user}/permission`): `admin`, `write`, `read` or
+    /// `none` (`maintain` is reported as `write`, `triage` as `read`). A user who is not a
+    /// collaborator, or a login that is not valid GitHub syntax (see [`valid_login`]), is
+    /// `none`: never an error, never a request with an untrusted name in its path.
+    /// Judge the answer with [`webhook::authorized`].
+    async fn permission(&self, repo: &RepoName, user: &str) -> Result<String, SourceError>;
+}
+
+/// Longest GitHub login (user or organisation), in characters.
+pub const MAX_LOGIN_CHARS: usize = 39;
+
+/// Whether `login` is GitHub login syntax, safe to put in a URL path: 1 to
+/// [`MAX_LOGIN_CHARS`] ASCII letters, digits, `-` or `_` (`_` appears in Enterprise Managed
+/// Users' logins, `name_shortcode`), optionally followed by `[bot]` (GitHub Apps' bot users,
+/// `dependabot[bot]`). Looser than GitHub's sign-up rule (no leading or doubled `-`), which
+/// older accounts predate; strict enough that nothing needs escaping but the brackets.
+pub fn valid_login(login: &str) -> bool {
+    let name = login.strip_suffix("[bot]").unwrap_or(login);
+    !name.is_empty()
+        && name.len() <= MAX_LOGIN_CHARS
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Why a read from the code host failed. None of these is evidence about any pull request.
@@ -238,4 +272,37 @@ pub trait PreviewReporter: Send + Sync {
     /// Replaces the body of comment `id`.
     async fn update_comment(&self, repo: &RepoName, id: u64, body: &str)
     -> Result<(), SourceError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_login;
+
+    #[test]
+    fn logins_are_github_syntax_or_refused() {
+        for login in [
+            "octocat",
+            "Octo-Cat-2",
+            "a",
+            "mona_acme",
+            "dependabot[bot]",
+            &"x".repeat(39),
+        ] {
+            assert!(valid_login(login), "{login}");
+        }
+        for login in [
+            "",
+            "[bot]",
+            "octo cat",
+            "octo/cat",
+            "../admin",
+            "octo%2Fcat",
+            "octocat[bot][bot]",
+            "octocat?x=1",
+            "ôctocat",
+            &"x".repeat(40),
+        ] {
+            assert!(!valid_login(login), "{login}");
+        }
+    }
 }

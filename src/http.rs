@@ -1,4 +1,5 @@
-//! The HTTP shell: the plugin router (main port) and the admin router (health and metrics).
+//! The HTTP shell: the plugin router and the GitHub webhook receiver (main port), and the admin
+//! router (health and metrics).
 //!
 //! [`router`] and [`admin_router`] build complete routers with every layer, so that tests call
 //! exactly what production serves (`tower::ServiceExt::oneshot`). `main` only binds and serves
@@ -8,6 +9,7 @@
 mod admin;
 mod error;
 mod plugin;
+pub mod webhook;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,6 +31,9 @@ use crate::snapshot::SnapshotStore;
 
 pub use error::ApiError;
 pub use plugin::{MAX_BODY_BYTES, PLUGIN_PATH};
+pub use webhook::{
+    DeliveryLog, MAX_WEBHOOK_BODY_BYTES, WEBHOOK_PATH, WebhookSink, WebhookState, webhook_routes,
+};
 
 /// Longest time any request may take before it is answered 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);

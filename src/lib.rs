@@ -15,12 +15,14 @@
 //! rendering; `jira::rest` is its adapter). The shell: [`github`] (octocrab adapter, demo
 //! source), [`sync`] (refresh loop, caches, last known good), [`snapshot`], [`http`] (plugin
 //! and admin routers), [`argocd`] (the Applications' typed subset and watch), [`leader`]
-//! (Lease election), [`metrics`], [`telemetry`], [`cli`].
+//! (Lease election), [`freshness`] (webhook-woken refreshes and ApplicationSet refresh
+//! patches), [`metrics`], [`telemetry`], [`cli`].
 
 pub mod argocd;
 pub mod cli;
 pub mod demo;
 pub mod fleet;
+pub mod freshness;
 pub mod github;
 pub mod http;
 pub mod jira;

@@ -49,6 +49,23 @@ pub struct ActionLabels {
     pub outcome: &'static str,
 }
 
+/// Labels of an outcome alone.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    /// `ok` or an error kind.
+    pub outcome: &'static str,
+}
+
+/// Labels of a webhook delivery.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WebhookLabels {
+    /// The `X-GitHub-Event` from a fixed list (see [`crate::github::webhook::event_label`]),
+    /// else `other`.
+    pub event: &'static str,
+    /// `accepted`, `ignored`, `duplicate`, `unauthorized`, `invalid` or `pong`.
+    pub outcome: &'static str,
+}
+
 /// Labels naming one repo.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RepoLabel {
@@ -103,6 +120,16 @@ pub struct Metrics {
     pub lifecycle_leader: Gauge,
     /// Jira notes waiting to be posted.
     pub lifecycle_jira_pending: Gauge,
+    /// Pokes received (webhook deliveries that name a repo of the fleet).
+    pub freshness_pokes: Counter,
+    /// Refreshes woken by pokes, by outcome (`ok` or the sync error kind).
+    pub freshness_refreshes: Family<OutcomeLabels, Counter>,
+    /// ApplicationSet refresh patches, by outcome (`ok`, `not_found`, `forbidden`, ...).
+    pub freshness_patches: Family<OutcomeLabels, Counter>,
+    /// Seconds from the first poke of a batch to its first successful ApplicationSet patch.
+    pub freshness_poke_to_patch: Histogram,
+    /// GitHub webhook deliveries by event and outcome.
+    pub webhook_deliveries: Family<WebhookLabels, Counter>,
 }
 
 impl Metrics {
@@ -122,6 +149,12 @@ impl Metrics {
             lifecycle_watch_relists: Counter::default(),
             lifecycle_leader: Gauge::default(),
             lifecycle_jira_pending: Gauge::default(),
+            freshness_pokes: Counter::default(),
+            freshness_refreshes: Family::default(),
+            freshness_patches: Family::default(),
+            // 1 ms to ~33 s.
+            freshness_poke_to_patch: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
+            webhook_deliveries: Family::default(),
         };
         let r = registry.sub_registry_with_prefix("preview_tower");
         r.register(
@@ -164,6 +197,27 @@ impl Metrics {
             "Generation of the snapshot the plugin answers from",
             metrics.snapshot_generation.clone(),
         );
+        let rate = crate::github::rate::rate_limits();
+        r.register(
+            "github_rate_limit_limit",
+            "GitHub's core rate limit per hour, from the last answer's x-ratelimit-limit",
+            rate.limit.clone(),
+        );
+        r.register(
+            "github_rate_limit_remaining",
+            "Requests left in GitHub's core rate-limit window, from the last answer",
+            rate.remaining.clone(),
+        );
+        r.register(
+            "github_rate_limit_used",
+            "Requests used in GitHub's core rate-limit window, from the last answer",
+            rate.used.clone(),
+        );
+        r.register(
+            "github_rate_limit_reset_timestamp_seconds",
+            "Unix time GitHub's core rate-limit window resets",
+            rate.reset.clone(),
+        );
         r.register(
             "lifecycle_actions",
             "Writes to GitHub and Jira (and the reads that check them first), by target, action and outcome",
@@ -189,6 +243,12 @@ impl Metrics {
             "Jira comments waiting to be posted (retried while Jira is down)",
             metrics.lifecycle_jira_pending.clone(),
         );
+        register_freshness(r, &metrics);
+        r.register(
+            "webhook_deliveries",
+            "GitHub webhook deliveries, by event and outcome (accepted, ignored, duplicate, unauthorized, invalid, pong)",
+            metrics.webhook_deliveries.clone(),
+        );
         metrics
     }
 
@@ -196,4 +256,27 @@ impl Metrics {
     pub fn unregistered() -> Self {
         Self::new(&mut Registry::default())
     }
+}
+
+fn register_freshness(r: &mut Registry, metrics: &Metrics) {
+    r.register(
+        "freshness_pokes",
+        "Webhook pokes naming a repo of the fleet; a burst of them makes one refresh",
+        metrics.freshness_pokes.clone(),
+    );
+    r.register(
+        "freshness_refreshes",
+        "Repo refreshes woken by webhook pokes, by outcome (ok or the error kind)",
+        metrics.freshness_refreshes.clone(),
+    );
+    r.register(
+        "freshness_patches",
+        "Patches of the ApplicationSet refresh annotation, by outcome (ok, not_found, forbidden, timeout, api)",
+        metrics.freshness_patches.clone(),
+    );
+    r.register(
+        "freshness_poke_to_patch_seconds",
+        "Time from a webhook poke to the ApplicationSet refresh patch that followed it",
+        metrics.freshness_poke_to_patch.clone(),
+    );
 }

@@ -240,6 +240,30 @@ impl Snapshot {
             .collect()
     }
 
+    /// The services whose answer differs from `earlier`'s, in fleet order (see
+    /// [`Snapshot::service_changed`]).
+    pub fn changed_services(&self, earlier: &Snapshot) -> Vec<ServiceName> {
+        self.fleet
+            .services
+            .iter()
+            .filter(|s| self.service_changed(earlier, &s.name))
+            .map(|s| s.name.clone())
+            .collect()
+    }
+
+    /// Whether `service`'s answer differs from `earlier`'s: its parameter sets changed, or it
+    /// became answerable (or stopped being). Argo CD should then regenerate the
+    /// ApplicationSets serving it; the same facts give the same bytes, so a refresh that
+    /// changed nothing gives `false`. Costs a memory comparison of the two pre-rendered bodies.
+    pub fn service_changed(&self, earlier: &Snapshot, service: &ServiceName) -> bool {
+        let body = |snapshot: &Snapshot| {
+            snapshot
+                .service(service.as_str())
+                .map(|(_, body)| body.clone())
+        };
+        body(self) != body(earlier)
+    }
+
     /// The answer body for `query`.
     pub fn answer(&self, query: &Query) -> Result<Bytes, AnswerError> {
         match query {

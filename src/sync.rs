@@ -34,6 +34,8 @@ const FETCH_CONCURRENCY: usize = 4;
 const BACKOFF_START: Duration = Duration::from_secs(5);
 /// Longest wait after failures (unless GitHub asks for longer).
 const BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// Below this share of GitHub's hourly budget, polling waits for the window to reset.
+const RATE_RESERVE: f64 = 0.05;
 /// Longest `Retry-After` honoured, so a bogus header cannot stop refreshes for days.
 const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
 
@@ -47,6 +49,8 @@ pub struct Syncer {
     repo_locks: HashMap<RepoName, tokio::sync::Mutex<()>>,
     /// Repos whose first refresh has been tried (succeeded or not).
     first_round: std::sync::atomic::AtomicUsize,
+    /// Time between two polls of a repo after a success.
+    interval: Duration,
 }
 
 impl Syncer {
@@ -63,14 +67,28 @@ impl Syncer {
             .map(|r| (r.clone(), tokio::sync::Mutex::new(())))
             .collect();
         Self {
-            fleet,
             source,
             store,
             metrics,
             state: Mutex::new(SyncState::default()),
             repo_locks,
             first_round: std::sync::atomic::AtomicUsize::new(0),
+            interval: fleet.refresh_interval,
+            fleet,
         }
+    }
+
+    /// The same syncer polling every `interval` instead of the fleet's `refresh_interval`:
+    /// `serve` passes [`Fleet::poll_interval`]`(true)` when webhooks wake refreshes early.
+    #[must_use]
+    pub fn with_interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// The snapshot published last.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.store.load_full()
     }
 
     /// Refreshes one repo now and publishes a new snapshot. When the listing itself fails,
@@ -122,7 +140,8 @@ impl Syncer {
         results.into_iter().collect()
     }
 
-    /// Runs one refresh loop per repo until `cancel` fires.
+    /// Runs one refresh loop per repo until `cancel` fires, each polling every
+    /// `refresh_interval` (or the [`Syncer::with_interval`] override) after a success.
     pub async fn run(self: Arc<Self>, cancel: CancellationToken) {
         let repos: Vec<RepoName> = self.fleet.repos().into_iter().cloned().collect();
         let loops = repos.into_iter().map(|repo| {
@@ -154,7 +173,7 @@ impl Syncer {
                         info!(repo = %repo, failures, "refresh recovered");
                     }
                     failures = 0;
-                    self.fleet.refresh_interval
+                    self.interval
                 }
                 Err(error) => {
                     failures = failures.saturating_add(1);
@@ -163,6 +182,16 @@ impl Syncer {
                         retry_in_s = delay.as_secs(), "refresh failed; serving the last good state");
                     delay
                 }
+            };
+            // Polling is the safety net: when GitHub's budget runs low, it waits for the reset
+            // and leaves what remains to webhooks-driven refreshes and the lifecycle's writes.
+            let delay = match crate::github::rate::hold_off(RATE_RESERVE, Utc::now().timestamp()) {
+                Some(until_reset) if until_reset > delay => {
+                    warn!(repo = %repo, wait_s = until_reset.as_secs(),
+                        "GitHub's rate limit is nearly spent; polling waits for the reset");
+                    until_reset.min(RETRY_AFTER_MAX)
+                }
+                _ => delay,
             };
             tokio::select! {
                 () = cancel.cancelled() => return,

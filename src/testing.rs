@@ -73,6 +73,7 @@ pub(crate) fn service(svc: &str, repo: &str, kind: ServiceKind, deps: &[&str]) -
             BTreeSet::new()
         },
         policy: policy(),
+        applicationsets: vec!["previews".into()],
     }
 }
 
@@ -85,6 +86,8 @@ pub(crate) fn fleet() -> Fleet {
         namespace_prefix: "preview".into(),
         repo_config_path: ".preview.yaml".into(),
         refresh_interval: Duration::from_secs(60),
+        refresh_interval_with_webhooks: Duration::from_secs(600),
+        applicationsets: vec!["previews".into()],
         scheduling: Scheduling {
             capacity_type_label: "karpenter.sh/capacity-type".into(),
             spot_value: "spot".into(),

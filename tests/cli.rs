@@ -439,3 +439,57 @@ async fn serve_reads_github_and_answers() {
         "the PR's .preview.yaml was read"
     );
 }
+
+#[tokio::test]
+async fn serve_with_a_webhook_secret_answers_github_on_the_main_port() {
+    let output = Command::new(BIN)
+        .args(["serve", "--demo"])
+        .env("PREVIEW_TOWER_WEBHOOK_SECRET", " ")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("PREVIEW_TOWER_WEBHOOK_SECRET"), "{stderr}");
+
+    let (port, admin) = (free_port(), free_port());
+    let _server = Server(
+        Command::new(BIN)
+            .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--admin-listen", &format!("127.0.0.1:{admin}")])
+            .env("PREVIEW_TOWER_WEBHOOK_SECRET", "hook-secret")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn serve --demo"),
+    );
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/api/v1/webhooks/github");
+    let body = br#"{"zen":"Keep it logically awesome.","hook_id":1}"#.to_vec();
+    let send = |signature: Option<String>, delivery: &str| {
+        let mut request = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("x-github-event", "ping")
+            .header("x-github-delivery", delivery)
+            .body(body.clone());
+        if let Some(signature) = signature {
+            request = request.header("x-hub-signature-256", signature);
+        }
+        request.send()
+    };
+    let mut answer = None;
+    for _ in 0..200 {
+        if let Ok(a) = send(None, "d-1").await {
+            answer = Some(a);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let answer = answer.expect("serve never answered");
+    assert_eq!(answer.status(), 401, "an unsigned delivery is refused");
+    let signed = preview_tower::github::webhook::sign(b"hook-secret", &body);
+    let answer = send(Some(signed), "d-2").await.expect("answer");
+    assert_eq!(answer.status(), 200);
+    let value: Value = answer.json().await.expect("JSON");
+    assert_eq!(value["status"], "pong");
+}

@@ -245,6 +245,51 @@ fn the_deployed_fleet_is_the_documented_example() {
     );
 }
 
+#[test]
+fn the_role_may_patch_every_applicationset_the_deployed_fleet_refreshes() {
+    let text = std::fs::read_to_string(root().join("manifests/fleet.yaml")).expect("read");
+    let fleet = preview_tower::fleet::Fleet::from_yaml(&text).expect("valid fleet");
+    let wanted: BTreeSet<&str> = fleet
+        .services
+        .iter()
+        .flat_map(|s| s.applicationsets.iter().map(String::as_str))
+        .collect();
+    let rbac = std::fs::read_to_string(root().join("manifests/rbac.yaml")).expect("read");
+    let role = documents(&rbac)
+        .into_iter()
+        .find(|d| d["kind"] == "Role" && d["metadata"]["namespace"] == "argocd")
+        .expect("the Role in argocd");
+    let rules = role["rules"].as_array().expect("rules");
+    let rule = rules
+        .iter()
+        .find(|r| r["resources"] == serde_json::json!(["applicationsets"]))
+        .expect("a rule on applicationsets");
+    let granted: BTreeSet<&str> = rule["resourceNames"]
+        .as_array()
+        .expect("resourceNames")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        wanted.is_subset(&granted),
+        "manifests/rbac.yaml grants patch on {granted:?}, the fleet refreshes {wanted:?}"
+    );
+    assert!(
+        rule["verbs"]
+            .as_array()
+            .expect("verbs")
+            .contains(&"patch".into())
+    );
+    let shipped: BTreeSet<String> = application_sets()
+        .iter()
+        .filter_map(|(_, a)| a["metadata"]["name"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        wanted.iter().all(|n| shipped.contains(*n)),
+        "{wanted:?} not all in argocd/: {shipped:?}"
+    );
+}
+
 /// The ApplicationSets of `argocd/` with their template, by file name.
 fn application_sets() -> Vec<(String, Value)> {
     let mut files = Vec::new();

@@ -68,6 +68,10 @@ async fn lists_every_page_of_250_pull_requests() {
         pages[1].path.starts_with("/repositories/"),
         "GitHub's next links use repository ids"
     );
+    // The budget GitHub reported is exported (tests in this binary run in parallel, so only
+    // what every fake answers alike is compared).
+    let rate = preview_tower::github::rate::rate_limits();
+    assert!(rate.limit.get() > 0 && rate.remaining.get() <= rate.limit.get());
 }
 
 #[tokio::test]

@@ -11,8 +11,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use super::ServeArgs;
-use crate::github::{PreviewReporter, PullRequestSource};
+use crate::argocd::refresh::ApplicationSetRefresher;
+use crate::freshness::Freshness;
+use crate::freshness::sink::FreshnessSink;
+use crate::github::{Collaborators, PreviewReporter, PullRequestSource};
 use crate::http::{self, AdminState, PluginState};
+use crate::http::{DeliveryLog, WebhookState};
 use crate::metrics::Metrics;
 use crate::snapshot::{Snapshot, SnapshotStore};
 use crate::sync::Syncer;
@@ -28,17 +32,44 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             let github = Arc::new(super::github(&args.github)?);
             (github.clone(), Some(github))
         };
+    let collaborators: Option<Arc<dyn Collaborators>> = match &reporter {
+        Some(_) if !args.fleet.demo => Some(Arc::new(super::github(&args.github)?)),
+        _ => None,
+    };
     let lifecycle = super::lifecycle::parts(&args.lifecycle, reporter).await?;
+    let webhook_secret = webhook_secret(&args)?;
+    let refresher = match (&webhook_secret, args.fleet.demo) {
+        (Some(_), false) => {
+            let client = kube::Client::try_default().await.context(
+                "webhooks refresh Argo CD's ApplicationSets: the Kubernetes API is needed \
+                 (in-cluster service account or KUBECONFIG)",
+            )?;
+            Some(ApplicationSetRefresher::new(
+                client,
+                &args.lifecycle.argocd_namespace,
+            ))
+        }
+        _ => None,
+    };
 
     let mut registry = Registry::default();
     let metrics = Arc::new(Metrics::new(&mut registry));
     let store = Arc::new(SnapshotStore::from_pointee(Snapshot::unsynced(Arc::clone(
         &fleet,
     ))));
-    let syncer = Arc::new(Syncer::new(
+    let syncer = Arc::new(
+        Syncer::new(
+            Arc::clone(&fleet),
+            source,
+            Arc::clone(&store),
+            Arc::clone(&metrics),
+        )
+        .with_interval(fleet.poll_interval(webhook_secret.is_some())),
+    );
+    let freshness = Arc::new(Freshness::new(
+        Arc::clone(&syncer),
         Arc::clone(&fleet),
-        source,
-        Arc::clone(&store),
+        refresher,
         Arc::clone(&metrics),
     ));
 
@@ -49,11 +80,20 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("--admin-listen: cannot bind {}", args.admin_listen))?;
     let (lifecycle_store, lifecycle_metrics) = (Arc::clone(&store), Arc::clone(&metrics));
-    let plugin = http::router(PluginState {
+    let mut plugin = http::router(PluginState {
         store: Arc::clone(&store),
         token: Arc::new(token),
-        metrics,
+        metrics: Arc::clone(&metrics),
     });
+    if let Some(secret) = webhook_secret {
+        let sink = FreshnessSink::new(Arc::clone(&freshness), collaborators);
+        plugin = plugin.merge(http::webhook_routes(WebhookState {
+            secret: Arc::new(secret),
+            deliveries: Arc::new(DeliveryLog::default()),
+            sink: Arc::new(sink),
+            metrics,
+        }));
+    }
     let ready_syncer = Arc::clone(&syncer);
     let admin = http::admin_router(AdminState {
         store,
@@ -65,6 +105,8 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     tokio::spawn(shutdown_on_signal(cancel.clone()));
     let sync = tokio::spawn(Arc::clone(&syncer).run(cancel.clone()));
     let sync_died = tokio::spawn(stop_if_sync_dies(sync, cancel.clone()));
+    let freshness_task = tokio::spawn(Arc::clone(&freshness).run(cancel.clone()));
+    let freshness_died = tokio::spawn(stop_if_sync_dies(freshness_task, cancel.clone()));
     let lifecycle_died = lifecycle.map(|parts| {
         let task = crate::lifecycle::worker::start(
             parts,
@@ -82,7 +124,7 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         http::serve(admin_listener, admin, cancel.clone()),
     );
     cancel.cancel();
-    let sync_failed = sync_died.await.unwrap_or(true);
+    let sync_failed = sync_died.await.unwrap_or(true) | freshness_died.await.unwrap_or(true);
     let lifecycle_failed = match lifecycle_died {
         Some(died) => died.await.unwrap_or(true),
         None => false,
@@ -94,6 +136,14 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     info!("preview-tower stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The webhook secret from the file or the environment, if webhooks are configured.
+fn webhook_secret(args: &ServeArgs) -> anyhow::Result<Option<SecretString>> {
+    if let Some(path) = &args.webhook_secret_file {
+        return super::read_secret(path, "--webhook-secret-file").map(Some);
+    }
+    super::secret_from_env(super::WEBHOOK_SECRET_ENV)
 }
 
 /// The plugin token from the file or the environment; the demo's when neither is given in demo

@@ -8,6 +8,7 @@
 //! field as a path (`services[1].dependencies[0]`) with its line, and saying how to fix it.
 //! Never panics, whatever the text.
 
+mod appsets;
 mod cx;
 mod cycles;
 mod env;
@@ -52,13 +53,15 @@ impl fmt::Display for FleetError {
 /// Hub rate limit on EKS).
 const DEFAULT_POSTGRES_IMAGE: &str = "public.ecr.aws/docker/library/postgres:17-alpine";
 
-const ROOT_KEYS: [&str; 9] = [
+const ROOT_KEYS: [&str; 11] = [
     "base_domain",
     "github_url",
     "postgres_image",
     "namespace_prefix",
     "repo_config_path",
     "refresh_interval",
+    "refresh_interval_with_webhooks",
+    "applicationsets",
     "scheduling",
     "defaults",
     "services",
@@ -74,6 +77,9 @@ const EFFECTS: [&str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
 
 /// Shortest refresh interval: listing every repo more often would burn the GitHub rate limit.
 const MIN_REFRESH: Duration = Duration::from_secs(10);
+/// Default poll interval when webhooks are configured: they wake refreshes at once, so polling
+/// only catches a lost delivery.
+const DEFAULT_REFRESH_WITH_WEBHOOKS: Duration = Duration::from_secs(600);
 
 /// Limits for loading the fleet file: operator-written, but still bounded.
 const LIMITS: yaml::Limits = yaml::Limits {
@@ -142,12 +148,21 @@ fn fleet(cx: &mut Cx, fields: &Fields<'_>) -> Option<Fleet> {
     });
     let namespace_prefix = fields.read_optional(cx, "namespace_prefix", namespace_prefix);
     let repo_config_path = fields.read_optional(cx, "repo_config_path", repo_config_path);
+    let with_webhooks =
+        fields.read_optional(cx, "refresh_interval_with_webhooks", refresh_interval);
     let refresh_interval = fields.read_optional(cx, "refresh_interval", refresh_interval);
+    let applicationsets = fields.read_optional(cx, "applicationsets", appsets::names);
     let scheduling = scheduling(cx, fields.get("scheduling"));
     let defaults = policy::layer(cx, "defaults", fields.get("defaults"));
+    // An invalid top-level list is reported; the services are checked against the default.
+    let default_appsets = applicationsets
+        .clone()
+        .flatten()
+        .unwrap_or_else(appsets::default_names);
     let context = service::Context {
         defaults: &defaults,
         base_domain: base_domain.as_deref(),
+        applicationsets: &default_appsets,
     };
     let services = fields.read_required(cx, "services", "[{name: web, ...}]", |cx, _, node| {
         service::services(cx, node, &context)
@@ -165,6 +180,8 @@ fn fleet(cx: &mut Cx, fields: &Fields<'_>) -> Option<Fleet> {
         namespace_prefix,
         repo_config_path: repo_config_path?.unwrap_or_else(|| ".preview.yaml".to_owned()),
         refresh_interval: refresh_interval?.unwrap_or(Duration::from_secs(60)),
+        refresh_interval_with_webhooks: with_webhooks?.unwrap_or(DEFAULT_REFRESH_WITH_WEBHOOKS),
+        applicationsets: applicationsets?.unwrap_or_else(appsets::default_names),
         scheduling: scheduling?,
         services,
     })

@@ -8,9 +8,11 @@
 //! The one exception is octocrab's own: with an App, a `401` clears the installation token
 //! and the request is sent once more with a fresh one.
 //!
-//! It is also the [`super::PreviewReporter`] (see `reporter`): the same clients and errors.
+//! It is also the [`super::PreviewReporter`] (see `reporter`) and the [`super::Collaborators`]
+//! (see `collaborators`): the same clients and errors.
 
 mod checks;
+mod collaborators;
 mod reporter;
 mod transport;
 mod wire;

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::github::webhook::SignatureError;
 use crate::snapshot::AnswerError;
 
 /// An error answered to a client.
@@ -18,7 +19,11 @@ pub enum ApiError {
     /// A bearer token that is not the plugin token.
     #[error("invalid bearer token")]
     Forbidden,
-    /// A request body that is not a plugin request.
+    /// A webhook delivery whose `X-Hub-Signature-256` is missing, malformed or wrong.
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    /// A request body that is not a plugin request, or a webhook delivery preview-tower cannot
+    /// read.
     #[error("{0}")]
     BadRequest(String),
     /// No such route.
@@ -42,7 +47,7 @@ impl ApiError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::Signature(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::BadRequest(_)
             | Self::Answer(
@@ -63,6 +68,7 @@ impl ApiError {
         match self {
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
+            Self::Signature(_) => "bad_signature",
             Self::BadRequest(_) => "bad_request",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",

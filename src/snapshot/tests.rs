@@ -159,3 +159,39 @@ fn matrix_queries_get_the_one_set_or_none() {
         "{other_repo:?}"
     );
 }
+
+#[test]
+fn changed_services_are_those_whose_answer_changed() {
+    let all = ["web", "api", "billing"];
+    let names = |list: &[&str]| list.iter().map(|s| name(s)).collect::<Vec<_>>();
+    let unsynced = Snapshot::unsynced(Arc::new(fleet()));
+    assert_eq!(snapshot(&all).changed_services(&unsynced), names(&all));
+    assert!(
+        snapshot(&all).changed_services(&snapshot(&all)).is_empty(),
+        "the same facts give the same bytes"
+    );
+    assert_eq!(
+        snapshot(&all).changed_services(&snapshot(&["billing"])),
+        names(&["web", "api"]),
+        "answerable once their dependencies are synced"
+    );
+    let fleet = Arc::new(fleet());
+    let mut pushed = pr(2);
+    pushed.head_sha = crate::testing::sha(2002);
+    let (web, others) = (
+        [facts(pr(1), None), facts(pushed, None)],
+        [facts(pr(1), None), facts(pr(2), None)],
+    );
+    let services = BTreeMap::from([
+        (name("web"), &web[..]),
+        (name("api"), &others[..]),
+        (name("billing"), &others[..]),
+    ]);
+    let plan = plan(&PlanInput {
+        fleet: &fleet,
+        services,
+        now: now(),
+    });
+    let after = Snapshot::build(fleet, plan, names(&all).into_iter().collect(), 2, None);
+    assert_eq!(after.changed_services(&snapshot(&all)), names(&["web"]));
+}

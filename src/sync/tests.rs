@@ -319,3 +319,17 @@ async fn the_loop_backs_off_while_failing_and_recovers() {
     cancel.cancel();
     running.await.expect("loop ends on cancel");
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_interval_override_sets_the_poll_pace() {
+    let h = harness();
+    let syncer = Arc::new(h.syncer.with_interval(Duration::from_secs(600)));
+    let cancel = CancellationToken::new();
+    let running = tokio::spawn(Arc::clone(&syncer).run(cancel.clone()));
+    tokio::time::sleep(Duration::from_secs(599)).await;
+    assert_eq!(h.source.calls("list acme/web"), 1, "not the fleet's 60 s");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(h.source.calls("list acme/web"), 2);
+    cancel.cancel();
+    running.await.expect("loop ends on cancel");
+}

@@ -9,6 +9,7 @@
 //! let violations = conformance::validate("github/schemas/pulls.list.response-200.schema.json", &body);
 //! assert!(violations.is_empty(), "{violations:#?}");
 //! let violations = conformance::validate_crd("argocd/crds/application-crd.yaml", "v1alpha1", &app);
+//! let violations = conformance::validate_webhook("pull_request", "opened", &payload);
 //! ```
 
 use std::collections::HashMap;
@@ -176,4 +177,96 @@ fn crd_validator(crd: &str, version: &str) -> Option<Arc<jsonschema::Validator>>
     let compiled = Arc::new(compiled);
     cache.insert(key, Arc::clone(&compiled));
     Some(compiled)
+}
+
+/// Where octokit's webhook payload schemas live, relative to the conformance directory.
+pub const WEBHOOK_SCHEMAS: &str = "github/webhooks/payload-schemas/api.github.com";
+
+/// Checks `instance` against octokit's schema of webhook `event` with `action` (`ping` has the
+/// single action `event`): `{WEBHOOK_SCHEMAS}/{event}/{action}.schema.json`, draft-07, its
+/// `common/*.schema.json` references read from the same folder. Empty when valid, or when the
+/// directory is missing outside CI. A missing or broken schema panics.
+pub fn validate_webhook(event: &str, action: &str, instance: &Value) -> Vec<Violation> {
+    let schema = format!("{WEBHOOK_SCHEMAS}/{event}/{action}.schema.json");
+    let Some(validator) = webhook_validator(&schema) else {
+        return Vec::new();
+    };
+    validator
+        .iter_errors(instance)
+        .map(|error| Violation {
+            schema: schema.clone(),
+            instance_path: error.instance_path().to_string(),
+            message: error.to_string(),
+        })
+        .collect()
+}
+
+/// Reads `$ref`s such as `common/user.schema.json` from the webhook schema folder. The
+/// schemas' `$id`s are relative (`pull_request$opened`), so every reference resolves against
+/// the base `json-schema:///`: the URI's path is the file's path in the folder.
+struct WebhookSchemaFiles(PathBuf);
+
+impl jsonschema::Retrieve for WebhookSchemaFiles {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let relative = uri.path().as_str().trim_start_matches('/');
+        let path = self.0.join(relative);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {} (for {uri}): {e}", path.display()))?;
+        let mut document: Value = serde_json::from_str(&text)?;
+        // The files' own `$id`s are relative too (`common/user.schema.json`), which the
+        // registry cannot resolve: give each the absolute URI it was retrieved by.
+        if let Some(object) = document.as_object_mut() {
+            object.insert("$id".to_owned(), Value::from(uri.as_str()));
+        }
+        Ok(document)
+    }
+}
+
+fn webhook_validator(schema: &str) -> Option<Arc<jsonschema::Validator>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<jsonschema::Validator>>>> = OnceLock::new();
+    let dir = dir()?;
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(found) = cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(schema)
+    {
+        return Some(Arc::clone(found));
+    }
+    let path = dir.join(schema);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read schema {}: {e}", path.display()));
+    let document: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("schema {} is not JSON: {e}", path.display()));
+    let compiled = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .with_base_uri("json-schema:///")
+        .with_retriever(WebhookSchemaFiles(dir.join(WEBHOOK_SCHEMAS)))
+        .build(&document)
+        .unwrap_or_else(|e| panic!("schema {} does not compile: {e}", path.display()));
+    let compiled = Arc::new(compiled);
+    cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(schema.to_owned(), Arc::clone(&compiled));
+    Some(compiled)
+}
+
+/// Panics with every violation listed when `instance` breaks the schema of webhook `event`
+/// with `action` (see [`validate_webhook`]).
+pub fn assert_webhook_valid(event: &str, action: &str, instance: &Value) {
+    let violations = validate_webhook(event, action, instance);
+    assert!(
+        violations.is_empty(),
+        "{} webhook schema violation(s):\n{}",
+        violations.len(),
+        violations
+            .iter()
+            .map(|v| format!("  - {v}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }

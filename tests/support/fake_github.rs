@@ -10,6 +10,7 @@
 //! GitHub's rules that no schema states (unknown ref, auto-merge 202, pending-checks 409,
 //! 140-character status descriptions) and an optional write-spacing rule answered with a
 //! secondary rate limit.
+//! And who may give `/preview` commands: collaborator permissions (`set_permission`).
 //! Every answer carries `x-ratelimit-*` headers; `GET` 200s carry an `ETag` and
 //! `If-None-Match` gets `304` without using rate limit. Errors are GitHub-shaped JSON. Every
 //! JSON body served, and every request body received, is validated against the vendor
@@ -33,6 +34,7 @@
 //! answer 404, as GitHub's do.
 
 mod checks;
+mod collaborators;
 mod comments;
 mod deployments;
 mod endpoints;

@@ -1,5 +1,6 @@
 //! Support shared by integration tests: fakes of GitHub, Jira and the Kubernetes API server
-//! that speak HTTP, vendor-schema conformance checks, and GitHub App keys made at test time.
+//! that speak HTTP, vendor-schema conformance checks, GitHub App keys made at test time, and
+//! webhook payloads built from the vendor's schemas.
 //!
 //! Use it from a test file with `mod support;` at the crate root (the fake refers to
 //! `crate::support::conformance`). Each test binary uses a different part, hence the allow.
@@ -10,3 +11,4 @@ pub mod conformance;
 pub mod fake_github;
 pub mod fake_jira;
 pub mod fake_kube;
+pub mod webhook_payload;

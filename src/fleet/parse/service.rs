@@ -5,12 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::cx::{Cx, Fields, index, join, quote};
 use super::policy::{self, HostCheck, Layer};
-use super::{cycles, env, host, rules};
+use super::{appsets, cycles, env, host, rules};
 use crate::fleet::{Database, Seed, Service, ServiceKind, ServiceName};
 use crate::pull_request::RepoName;
 use crate::repo_config::yaml::{Located, Node, did_you_mean};
 
-const SERVICE_KEYS: [&str; 12] = [
+const SERVICE_KEYS: [&str; 13] = [
     "name",
     "repo",
     "kind",
@@ -23,6 +23,7 @@ const SERVICE_KEYS: [&str; 12] = [
     "seed",
     "databases",
     "overrides",
+    "applicationsets",
 ];
 const SEED_KEYS: [&str; 2] = ["image", "path"];
 
@@ -31,6 +32,8 @@ pub(super) struct Context<'a> {
     pub(super) defaults: &'a Layer,
     /// `None` when `base_domain` is invalid: hosts are not checked then.
     pub(super) base_domain: Option<&'a str>,
+    /// The fleet's `applicationsets`, for services that name none.
+    pub(super) applicationsets: &'a [String],
 }
 
 /// Reads the `services` list. `None` when any service is invalid (the errors are in `cx`).
@@ -138,6 +141,7 @@ fn service(
     let seed = fields.read_optional(cx, "seed", seed);
     let databases = databases(cx, fields);
     let policy = service_policy(cx, fields, name, context);
+    let applicationsets = fields.read_optional(cx, "applicationsets", appsets::names);
     let kind = kind?;
     if kind == ServiceKind::Frontend {
         frontend_has_no_data(cx, path, fields);
@@ -156,6 +160,7 @@ fn service(
         seed: seed?,
         databases: databases?,
         policy: policy?,
+        applicationsets: applicationsets?.unwrap_or_else(|| context.applicationsets.to_vec()),
     })
 }
 

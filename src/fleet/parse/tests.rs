@@ -71,6 +71,8 @@ fn the_example_fleet_parses() {
     let fleet = parse_ok(text);
     let names: Vec<_> = fleet.services.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["web", "api", "billing"]);
+    assert_eq!(fleet.applicationsets, ["previews"]);
+    assert_eq!(fleet.poll_interval(true), Duration::from_secs(600));
     let (web, api, billing) = (&fleet.services[0], &fleet.services[1], &fleet.services[2]);
     assert_eq!(
         (web.kind, api.kind),

@@ -82,6 +82,7 @@ async fn within(
 ) -> Result<Answer, SourceError> {
     let exchange = async {
         let (parts, body) = response.await?.into_parts();
+        crate::github::rate::observe(&parts.headers);
         let body = body.collect().await?.to_bytes();
         Ok::<_, octocrab::Error>(Answer {
             status: parts.status,

@@ -121,6 +121,7 @@ pub(super) fn answer(
         Endpoint::AccessToken => access_token(state, route, body),
         Endpoint::Other => Reply::error(404, "Not Found"),
         Endpoint::CheckRuns | Endpoint::PullCommits => super::checks::answer(state, route, query),
+        Endpoint::Permission => super::collaborators::answer(state, route),
         // The account behind a token: the one the fake writes comments as. (No conformance
         // schema covers `GET /user`; the body is the `simple-user` the comments carry.)
         Endpoint::User => Reply {

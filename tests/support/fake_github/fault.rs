@@ -62,6 +62,8 @@ pub enum Endpoint {
     CreateComment,
     /// `PATCH /repos/{o}/{r}/issues/comments/{id}`.
     UpdateComment,
+    /// `GET /repos/{o}/{r}/collaborators/{username}/permission`.
+    Permission,
     /// `GET /repos/{o}/{r}/commits/{sha}/check-runs`.
     CheckRuns,
     /// `GET /repos/{o}/{r}/pulls/{n}/commits` (and `/repositories/{id}/pulls/{n}/commits`).
@@ -69,6 +71,7 @@ pub enum Endpoint {
     /// Anything else (answered 404).
     /// `GET /user`: the token's own account.
     User,
+    /// Anything else (answered 404).
     Other,
 }
 

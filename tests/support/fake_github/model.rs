@@ -281,6 +281,8 @@ pub struct State {
     pub reporting: Reporting,
     /// Check runs, and the earlier heads of each pull request.
     pub checks: super::checks::Checks,
+    /// (`owner/name`, login), both lower-cased → role (see `set_permission`).
+    pub permissions: HashMap<(String, String), String>,
 }
 
 impl State {

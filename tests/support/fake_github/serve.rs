@@ -169,6 +169,12 @@ fn route(state: &State, method: &Method, path: &str) -> Route {
         ("GET", ["repos", o, r, "installation"]) => {
             (Endpoint::Installation, repo_of(o, r), String::new(), None)
         }
+        ("GET", ["repos", o, r, "collaborators", user, "permission"]) => (
+            Endpoint::Permission,
+            repo_of(o, r),
+            (*user).to_owned(),
+            None,
+        ),
         ("GET", ["user"]) => (Endpoint::User, None, String::new(), None),
         ("POST", ["app", "installations", id, "access_tokens"]) => {
             (Endpoint::AccessToken, None, String::new(), id.parse().ok())

@@ -1,0 +1,69 @@
+//! The webhook receiver's sink: events that can change a repository's previews poke its
+//! refresh; `/preview` commands are authorized (write access) and logged. Never blocks: the
+//! receiver answers GitHub right after `deliver`.
+
+use std::sync::Arc;
+
+use tracing::{debug, info, warn};
+
+use super::Freshness;
+use crate::github::Collaborators;
+use crate::github::webhook::{self, Event};
+use crate::http::WebhookSink;
+
+/// Pokes [`Freshness`] for pull-request and build events; checks commands' authors.
+pub struct FreshnessSink {
+    freshness: Arc<Freshness>,
+    collaborators: Option<Arc<dyn Collaborators>>,
+}
+
+impl FreshnessSink {
+    /// A sink over `freshness`; `collaborators` answers who may give commands (`None`: the
+    /// demo, where every command is refused).
+    pub fn new(freshness: Arc<Freshness>, collaborators: Option<Arc<dyn Collaborators>>) -> Self {
+        Self {
+            freshness,
+            collaborators,
+        }
+    }
+}
+
+impl WebhookSink for FreshnessSink {
+    fn deliver(&self, event: Event) {
+        match event {
+            Event::PullRequest { repo, .. } | Event::BuildFinished { repo, .. } => {
+                if !self.freshness.poke(&repo) {
+                    debug!(repo = %repo, "webhook for a repository outside the fleet");
+                }
+            }
+            Event::Command {
+                repo,
+                number,
+                author,
+                command,
+            } => {
+                let Some(collaborators) = self.collaborators.clone() else {
+                    warn!(repo = %repo, pr = number, "/preview command refused: no GitHub to ask");
+                    return;
+                };
+                tokio::spawn(async move {
+                    match collaborators.permission(&repo, &author).await {
+                        Ok(permission) if webhook::authorized(&permission) => {
+                            info!(repo = %repo, pr = number, author, command = ?command,
+                                "accepted /preview command (its effect comes with the cost work: TTL, keep, wake)");
+                        }
+                        Ok(permission) => {
+                            warn!(repo = %repo, pr = number, author, permission,
+                                "/preview command refused: the author has no write access");
+                        }
+                        Err(error) => {
+                            warn!(repo = %repo, pr = number, author, error = %error,
+                                "/preview command not checked: GitHub did not answer");
+                        }
+                    }
+                });
+            }
+            Event::Ping { .. } | Event::Ignored { .. } => {}
+        }
+    }
+}
