@@ -1,7 +1,8 @@
 //! How long the plugin takes to answer from a loaded snapshot, through the real router (no
 //! network): 50 services × 100 PRs = 5,000 previews. Run with
-//! `cargo bench --bench plugin_answer` (numbers from this 2-core machine in `docs/benchmarks.md`). The full benchmark over HTTP, with the GitHub budget and
-//! the reaction time, comes with the freshness work.
+//! `cargo bench --bench plugin_answer` (numbers from this 2-core machine in `docs/benchmarks.md`).
+//! The same answers over real HTTP, next to a bare server, with the service's memory and the
+//! GitHub budget: `benches/freshness_budget.rs`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -1,0 +1,367 @@
+//! Tables on stdout, the targets of issue 5 side by side with what was measured, and the JSON
+//! written next to Cargo's other outputs.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::answers::{Question, Row};
+use super::budget::{self, Cycle};
+use super::load::Outcome;
+use super::resident;
+
+/// The machine the numbers come from.
+pub struct Machine {
+    cores: usize,
+    cpu: String,
+    memory_gib: f64,
+    kernel: String,
+}
+
+/// Reads the machine's description from `/proc`.
+pub fn machine() -> Machine {
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let cpu = read("/proc/cpuinfo")
+        .lines()
+        .find_map(|l| l.strip_prefix("model name")?.split_once(':').map(|x| x.1))
+        .map_or_else(|| "unknown".to_owned(), |m| m.trim().to_owned());
+    let memory_kib: f64 = read("/proc/meminfo")
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0.0);
+    Machine {
+        cores: std::thread::available_parallelism().map_or(0, usize::from),
+        cpu,
+        memory_gib: memory_kib / 1024.0 / 1024.0,
+        kernel: read("/proc/sys/kernel/osrelease").trim().to_owned(),
+    }
+}
+
+impl Machine {
+    /// One line for the table header.
+    pub fn line(&self) -> String {
+        format!(
+            "{} cores ({}), {:.1} GiB memory, Linux {}",
+            self.cores, self.cpu, self.memory_gib, self.kernel
+        )
+    }
+}
+
+/// `/proc/loadavg`'s three load averages, labelled: on a shared machine, how busy it was.
+pub fn load_average(when: &str) -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let averages: Vec<&str> = text.split_whitespace().take(3).collect();
+    format!("{when}: {}", averages.join(" "))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Prints one load run as soon as it is done.
+pub fn print_answer_row(row: &Row) {
+    let o = &row.outcome;
+    println!(
+        "{:>6} {:<13} {:>4} {:<14} {:>9.3} {:>9.3} {:>9.3} {:>10.0} {:>10} {:>6.2}",
+        row.previews,
+        row.question.label(),
+        row.clients,
+        if row.bare {
+            "bare axum"
+        } else {
+            "preview-tower"
+        },
+        ms(o.p50),
+        ms(o.p99),
+        ms(o.max),
+        o.throughput,
+        o.body_bytes,
+        o.cores_used
+    );
+}
+
+/// The header of the load-run lines.
+pub fn print_answer_header() {
+    println!(
+        "{:>6} {:<13} {:>4} {:<14} {:>9} {:>9} {:>9} {:>10} {:>10} {:>6}",
+        "prevs",
+        "query",
+        "conn",
+        "server",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "answers/s",
+        "body B",
+        "cores"
+    );
+}
+
+/// Prints one refresh cycle as soon as it is done.
+pub fn print_cycle(cycle: &Cycle) {
+    println!(
+        "{:<44} {:>8} {:>9} {:>10} {:>9.1}",
+        cycle.name,
+        cycle.counted,
+        cycle.requests,
+        cycle.counted * budget::CYCLES_PER_HOUR,
+        ms(cycle.wall)
+    );
+}
+
+/// The header of the cycle lines.
+pub fn print_cycle_header() {
+    println!(
+        "{:<44} {:>8} {:>9} {:>10} {:>9}",
+        "refresh of every repo", "counted", "requests", "counted/h", "wall ms"
+    );
+}
+
+/// Prints the resident-memory run.
+pub fn print_resident(r: &resident::Report) {
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    println!(
+        "{} previews: ready after {:.1} s; VmRSS {:.1} MiB once ready, {:.1} MiB after the load; \
+         VmHWM (peak) {:.1} MiB; {} repo refreshes during the load",
+        r.previews,
+        r.ready_after.as_secs_f64(),
+        mib(r.rss_ready_kib),
+        mib(r.rss_end_kib),
+        mib(r.hwm_kib),
+        r.repo_refreshes_during_load
+    );
+    for (name, o) in [
+        ("one service", &r.one_service),
+        ("all services", &r.all_services),
+    ] {
+        println!(
+            "  under load, {name}: p50 {:.3} ms, p99 {:.3} ms, {:.0} answers/s",
+            ms(o.p50),
+            ms(o.p99),
+            o.throughput
+        );
+    }
+    let a = &r.answer_bytes;
+    println!(
+        "  answers held by the snapshot: all {:.1} MiB, services {:.1} MiB, matrix {:.1} MiB (+ each full set once more, about the services' size)",
+        mib(a.all as u64 / 1024),
+        mib(a.services as u64 / 1024),
+        mib(a.matrix as u64 / 1024)
+    );
+    println!(
+        "  pull-request list pages kept with their ETags: {:.1} MiB; failed refreshes in its log: {}; allocator settings: {}",
+        mib(r.list_page_bytes as u64 / 1024),
+        r.refresh_failures,
+        if r.allocator_env.is_empty() {
+            "glibc defaults".to_owned()
+        } else {
+            r.allocator_env.join(" ")
+        }
+    );
+}
+
+/// A target of issue 5 and what was measured against it.
+pub struct Verdict {
+    target: String,
+    measured: String,
+    met: Option<bool>,
+}
+
+/// Every target, checked against the largest snapshot measured.
+pub fn verdicts(
+    rows: &[Row],
+    resident: Option<&resident::Report>,
+    budget: Option<&budget::Report>,
+) -> Vec<Verdict> {
+    let mut out = Vec::new();
+    let largest = rows.iter().map(|r| r.previews).max().unwrap_or(0);
+    let find = |question, clients, bare| {
+        rows.iter().find(|r| {
+            r.previews == largest
+                && r.question == question
+                && r.clients == clients
+                && r.bare == bare
+        })
+    };
+    let mut clients: Vec<usize> = rows.iter().map(|r| r.clients).collect();
+    clients.sort_unstable();
+    clients.dedup();
+    for &n in &clients {
+        if let (Some(real), Some(bare)) = (
+            find(Question::OneService, n, false),
+            find(Question::OneService, n, true),
+        ) {
+            let ratio = real.outcome.throughput / bare.outcome.throughput;
+            out.push(Verdict {
+                target: format!(
+                    "{largest} previews, one service, {n} conn: ≥ 0.5 × bare throughput"
+                ),
+                measured: format!(
+                    "{:.0}/s vs {:.0}/s = {ratio:.2} ×",
+                    real.outcome.throughput, bare.outcome.throughput
+                ),
+                met: Some(ratio >= 0.5),
+            });
+            out.push(Verdict {
+                target: format!("{largest} previews, one service, {n} conn: p99 < 1 ms"),
+                measured: format!("{:.3} ms", ms(real.outcome.p99)),
+                met: Some(real.outcome.p99 < Duration::from_millis(1)),
+            });
+        }
+    }
+    for &n in &clients {
+        if let Some(real) = find(Question::AllServices, n, false) {
+            out.push(Verdict {
+                target: format!("{largest} previews, all services, {n} conn: p99 < 50 ms"),
+                measured: format!("{:.3} ms", ms(real.outcome.p99)),
+                met: Some(real.outcome.p99 < Duration::from_millis(50)),
+            });
+        }
+    }
+    if let Some(resident) = resident {
+        let peak_mib = resident.hwm_kib as f64 / 1024.0;
+        out.push(Verdict {
+            target: format!(
+                "{} previews: < 64 MiB resident (peak, VmHWM)",
+                resident.previews
+            ),
+            measured: format!("{peak_mib:.1} MiB"),
+            met: Some(peak_mib < 64.0),
+        });
+    }
+    if let Some(budget) = budget {
+        let unchanged = budget
+            .cycles
+            .iter()
+            .filter(|c| c.pushed == 0 && !c.name.contains("cold"))
+            .map(|c| c.counted)
+            .max();
+        out.push(Verdict {
+            target: "zero counted GitHub requests per unchanged refresh".to_owned(),
+            measured: unchanged.map_or_else(|| "no cycle".to_owned(), |c| format!("{c} at most")),
+            met: unchanged.map(|c| c == 0),
+        });
+    }
+    out.push(Verdict {
+        target: "webhook → ApplicationSet refresh patch: p99 < 100 ms".to_owned(),
+        measured: "not measured: waits for the webhook receiver".to_owned(),
+        met: None,
+    });
+    out
+}
+
+/// Prints the verdicts.
+pub fn print_verdicts(verdicts: &[Verdict]) {
+    for v in verdicts {
+        let verdict = match v.met {
+            Some(true) => "met",
+            Some(false) => "MISSED",
+            None => "-",
+        };
+        println!("{:<62} {:<34} {verdict}", v.target, v.measured);
+    }
+}
+
+fn outcome_json(o: &Outcome) -> Value {
+    json!({
+        "requests": o.requests,
+        "answers_per_second": o.throughput,
+        "p50_ms": ms(o.p50),
+        "p99_ms": ms(o.p99),
+        "max_ms": ms(o.max),
+        "body_bytes": o.body_bytes,
+        "process_cores_used": o.cores_used,
+    })
+}
+
+fn cycle_json(c: &Cycle) -> Value {
+    json!({
+        "cycle": c.name,
+        "pushed_prs": c.pushed,
+        "counted_requests": c.counted,
+        "requests": c.requests,
+        "counted_per_hour_at_30s": c.counted * budget::CYCLES_PER_HOUR,
+        "wall_ms": ms(c.wall),
+    })
+}
+
+fn resident_json(r: &resident::Report) -> Value {
+    json!({
+        "what": "preview-tower serve (real binary), VmRSS/VmHWM from /proc/<pid>/status",
+        "previews": r.previews,
+        "ready_after_s": r.ready_after.as_secs_f64(),
+        "vm_rss_ready_kib": r.rss_ready_kib,
+        "vm_rss_after_load_kib": r.rss_end_kib,
+        "vm_hwm_kib": r.hwm_kib,
+        "repo_refreshes_during_load": r.repo_refreshes_during_load,
+        "answer_bytes": {
+            "all": r.answer_bytes.all,
+            "services": r.answer_bytes.services,
+            "matrix": r.answer_bytes.matrix,
+        },
+        "list_page_bytes_kept_with_etags": r.list_page_bytes,
+        "refresh_failures_in_log": r.refresh_failures,
+        "allocator_env": r.allocator_env,
+        "one_service_under_load": outcome_json(&r.one_service),
+        "all_services_under_load": outcome_json(&r.all_services),
+    })
+}
+
+/// Everything, for `target/bench-results/freshness_budget.json`.
+pub struct All<'a> {
+    /// The machine.
+    pub machine: &'a Machine,
+    /// Load averages along the run.
+    pub load: &'a [String],
+    /// Plugin answers over loopback.
+    pub rows: &'a [Row],
+    /// The service's memory.
+    pub resident: &'a resident::Report,
+    /// The same with glibc tuned (a diagnosis).
+    pub resident_tuned: Option<&'a resident::Report>,
+    /// The GitHub budget.
+    pub budget: &'a budget::Report,
+    /// The targets.
+    pub verdicts: &'a [Verdict],
+}
+
+/// The JSON document.
+pub fn json(all: &All<'_>) -> Value {
+    let m = all.machine;
+    let r = all.resident;
+    json!({
+        "bench": "freshness_budget",
+        "command": "cargo bench --bench freshness_budget",
+        "measured_at": chrono::Utc::now().to_rfc3339(),
+        "machine": {"cores": m.cores, "cpu": m.cpu, "memory_gib": m.memory_gib, "kernel": m.kernel},
+        "load_average_1_5_15_min": all.load,
+        "plugin_answers": all.rows.iter().map(|row| {
+            let mut o = outcome_json(&row.outcome);
+            o["previews"] = json!(row.previews);
+            o["query"] = json!(row.question.label());
+            o["connections"] = json!(row.clients);
+            o["server"] = json!(if row.bare { "bare axum" } else { "preview-tower" });
+            o
+        }).collect::<Vec<_>>(),
+        "resident": resident_json(r),
+        "resident_diagnosis_tuned_allocator": all.resident_tuned.map(resident_json),
+        "github_budget": {
+            "preview_tower": all.budget.cycles.iter().map(cycle_json).collect::<Vec<_>>(),
+            "argo_cd_pull_request_generator": {
+                "model": "per requeue and repo: ceil(open PRs / 100) GET /repos/{o}/{r}/pulls?per_page=100, no If-None-Match; nothing per PR",
+                "pages_per_repo": all.budget.argo_pages_per_repo,
+                "replayed_requeue": cycle_json(&all.budget.argo),
+            },
+        },
+        "reaction_time": {
+            "status": "not measured",
+            "why": "the webhook receiver (issue 5) has not landed; measured once it does",
+        },
+        "targets": all.verdicts.iter().map(|v| json!({
+            "target": v.target,
+            "measured": v.measured,
+            "met": v.met,
+        })).collect::<Vec<_>>(),
+    })
+}
