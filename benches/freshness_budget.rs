@@ -8,7 +8,7 @@
 //!    open PRs on the fake GitHub, unchanged and after pushes, next to the request pattern of
 //!    Argo CD's pull-request generator replayed on the same fake;
 //! 3. the reaction time from a webhook to the ApplicationSet refresh patch: **not measured
-//!    yet**, it waits for the webhook receiver.
+//!    yet**: the webhook receiver has landed, the bench does not drive it yet.
 //!
 //! Run with `cargo bench --bench freshness_budget` (about three minutes once built); it prints
 //! tables and writes `<target dir>/bench-results/freshness_budget.json`. Without `--bench` (as
@@ -221,7 +221,7 @@ fn main() {
     // is measured and no number stands in for it.
     // ---------------------------------------------------------------------------------------
     println!("\n3. Reaction time, webhook → ApplicationSet refresh patch");
-    println!("   NOT MEASURED: the webhook receiver (issue 5) has not landed yet.");
+    println!("   NOT MEASURED: the bench does not drive the webhook receiver yet.");
 
     println!("\nLoad average (1, 5, 15 min) of the machine, other processes included");
     for line in &load {

@@ -245,7 +245,7 @@ pub fn verdicts(
     }
     out.push(Verdict {
         target: "webhook → ApplicationSet refresh patch: p99 < 100 ms".to_owned(),
-        measured: "not measured: waits for the webhook receiver".to_owned(),
+        measured: "not measured: the bench does not drive the webhook receiver yet".to_owned(),
         met: None,
     });
     out
@@ -356,7 +356,7 @@ pub fn json(all: &All<'_>) -> Value {
         },
         "reaction_time": {
             "status": "not measured",
-            "why": "the webhook receiver (issue 5) has not landed; measured once it does",
+            "why": "the bench does not drive the webhook receiver yet",
         },
         "targets": all.verdicts.iter().map(|v| json!({
             "target": v.target,
