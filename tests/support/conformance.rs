@@ -102,11 +102,17 @@ pub fn assert_valid(schema: &str, instance: &Value) {
     );
 }
 
-/// The compiled validator for `schema`, compiled once per test binary.
-fn validator(schema: &str) -> Option<Arc<jsonschema::Validator>> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<jsonschema::Validator>>>> = OnceLock::new();
+type Cache = OnceLock<Mutex<HashMap<String, Arc<jsonschema::Validator>>>>;
+
+/// The validator for the JSON schema file `schema` (relative to the conformance directory),
+/// compiled by `compile` once per test binary and `cache`; `None` without the directory.
+fn cached(
+    cache: &'static Cache,
+    schema: &str,
+    compile: impl FnOnce(&Value) -> Result<jsonschema::Validator, jsonschema::ValidationError<'static>>,
+) -> Option<Arc<jsonschema::Validator>> {
     let dir = dir()?;
-    let cache = CACHE.get_or_init(Mutex::default);
+    let cache = cache.get_or_init(Mutex::default);
     if let Some(found) = cache
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
@@ -119,7 +125,7 @@ fn validator(schema: &str) -> Option<Arc<jsonschema::Validator>> {
         .unwrap_or_else(|e| panic!("cannot read schema {}: {e}", path.display()));
     let document: Value = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("schema {} is not JSON: {e}", path.display()));
-    let compiled = jsonschema::draft202012::new(&document)
+    let compiled = compile(&document)
         .unwrap_or_else(|e| panic!("schema {} does not compile: {e}", path.display()));
     let compiled = Arc::new(compiled);
     cache
@@ -127,6 +133,14 @@ fn validator(schema: &str) -> Option<Arc<jsonschema::Validator>> {
         .unwrap_or_else(PoisonError::into_inner)
         .insert(schema.to_owned(), Arc::clone(&compiled));
     Some(compiled)
+}
+
+/// The compiled validator for `schema`, compiled once per test binary.
+fn validator(schema: &str) -> Option<Arc<jsonschema::Validator>> {
+    static CACHE: Cache = OnceLock::new();
+    cached(&CACHE, schema, |document| {
+        jsonschema::draft202012::new(document)
+    })
 }
 
 /// Checks `instance` against the `openAPIV3Schema` of version `version` of the
@@ -226,33 +240,15 @@ impl jsonschema::Retrieve for WebhookSchemaFiles {
 }
 
 fn webhook_validator(schema: &str) -> Option<Arc<jsonschema::Validator>> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<jsonschema::Validator>>>> = OnceLock::new();
-    let dir = dir()?;
-    let cache = CACHE.get_or_init(Mutex::default);
-    if let Some(found) = cache
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(schema)
-    {
-        return Some(Arc::clone(found));
-    }
-    let path = dir.join(schema);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read schema {}: {e}", path.display()));
-    let document: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("schema {} is not JSON: {e}", path.display()));
-    let compiled = jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft7)
-        .with_base_uri("json-schema:///")
-        .with_retriever(WebhookSchemaFiles(dir.join(WEBHOOK_SCHEMAS)))
-        .build(&document)
-        .unwrap_or_else(|e| panic!("schema {} does not compile: {e}", path.display()));
-    let compiled = Arc::new(compiled);
-    cache
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(schema.to_owned(), Arc::clone(&compiled));
-    Some(compiled)
+    static CACHE: Cache = OnceLock::new();
+    let files = WebhookSchemaFiles(dir()?.join(WEBHOOK_SCHEMAS));
+    cached(&CACHE, schema, |document| {
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft7)
+            .with_base_uri("json-schema:///")
+            .with_retriever(files)
+            .build(document)
+    })
 }
 
 /// Panics with every violation listed when `instance` breaks the schema of webhook `event`
