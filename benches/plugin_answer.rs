@@ -5,7 +5,6 @@
 //! GitHub budget: `benches/freshness_budget.rs`.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,46 +19,22 @@ use preview_tower::fleet::{Fleet, ServiceName};
 use preview_tower::http::{self, PLUGIN_PATH, PluginState};
 use preview_tower::metrics::Metrics;
 use preview_tower::plan::{PlanInput, PullFacts, plan};
-use preview_tower::pull_request::{ConfigFile, HeadFacts, PullRequest};
 use preview_tower::snapshot::{Snapshot, SnapshotStore};
+
+/// The same fleets and pull requests as `freshness_budget`.
+#[allow(dead_code)]
+#[path = "freshness_budget/fixture.rs"]
+mod fixture;
 
 const SERVICES: usize = 50;
 const PULLS: u64 = 100;
 
 fn fleet() -> Fleet {
-    let mut yaml = String::from("base_domain: preview.example.com\nservices:\n");
-    for i in 0..SERVICES {
-        let _ = write!(
-            yaml,
-            "  - name: svc-{i}\n    repo: acme/svc-{i}\n    kind: backend\n    image: registry.example.com/svc-{i}\n    overlay_path: deploy/preview\n    staging_url: https://svc-{i}.staging.example.com\n"
-        );
-    }
-    Fleet::from_yaml(&yaml).unwrap_or_else(|e| panic!("{e:?}"))
+    Fleet::from_yaml(&fixture::fleet_yaml(SERVICES, "60s")).unwrap_or_else(|e| panic!("{e:?}"))
 }
 
 fn facts() -> Vec<PullFacts> {
-    (1..=PULLS)
-        .map(|number| PullFacts {
-            pr: PullRequest {
-                number,
-                title: format!("Change number {number}"),
-                body: String::new(),
-                branch: format!("feature/change-{number}"),
-                target_branch: "main".into(),
-                head_sha: format!("{number:040x}"),
-                author: "octocat".into(),
-                labels: vec!["preview".into()],
-                draft: false,
-                from_fork: false,
-                updated_at: Utc::now(),
-            },
-            head: Some(HeadFacts {
-                config: ConfigFile::Missing,
-                seed_tree_sha: None,
-            }),
-            last_valid_config: None,
-        })
-        .collect()
+    fixture::facts(PULLS)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -34,7 +34,7 @@ pub fn fleet(services: usize) -> Arc<Fleet> {
 }
 
 /// `pulls` open PRs, as the sync would have read them (the same for every service).
-fn facts(pulls: u64) -> Vec<PullFacts> {
+pub fn facts(pulls: u64) -> Vec<PullFacts> {
     (1..=pulls)
         .map(|number| PullFacts {
             pr: PullRequest {
