@@ -25,17 +25,20 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     crate::telemetry::init(args.log_format);
     let fleet = Arc::new(super::load_fleet(&args.fleet)?);
     let token = plugin_token(&args)?;
-    let (source, reporter): (Arc<dyn PullRequestSource>, Option<Arc<dyn PreviewReporter>>) =
-        if args.fleet.demo {
-            (super::source(true, &args.github)?, None)
-        } else {
-            let github = Arc::new(super::github(&args.github)?);
-            (github.clone(), Some(github))
-        };
-    let collaborators: Option<Arc<dyn Collaborators>> = match &reporter {
-        Some(_) if !args.fleet.demo => Some(Arc::new(super::github(&args.github)?)),
-        _ => None,
+    // One GitHub client serves reads, lifecycle writes and command checks (one token cache).
+    let github = if args.fleet.demo {
+        None
+    } else {
+        Some(Arc::new(super::github(&args.github)?))
     };
+    let source: Arc<dyn PullRequestSource> = match &github {
+        Some(github) => github.clone(),
+        None => super::source(true, &args.github)?,
+    };
+    let reporter = github
+        .clone()
+        .map(|github| -> Arc<dyn PreviewReporter> { github });
+    let collaborators = github.map(|github| -> Arc<dyn Collaborators> { github });
     let lifecycle = super::lifecycle::parts(&args.lifecycle, reporter).await?;
     let webhook_secret = webhook_secret(&args)?;
     let refresher = match (&webhook_secret, args.fleet.demo) {
