@@ -170,6 +170,15 @@ impl ExclusionReason {
             Self::WaitingForBuild => "waiting for the head commit's image build",
         }
     }
+
+    /// Whether the PR's sticky comment lists the service as waiting: the PR asked for a
+    /// preview and gets one once something outside the author's hands is done.
+    pub fn shown_on_pr(self) -> bool {
+        match self {
+            Self::WaitingForBuild => true,
+            Self::NotLabelled | Self::Draft | Self::Fork | Self::Pending => false,
+        }
+    }
 }
 
 /// Something a human should know about a preview.

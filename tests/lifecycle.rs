@@ -14,6 +14,8 @@ mod support;
 mod faults;
 #[path = "lifecycle/replicas.rs"]
 mod replicas;
+#[path = "lifecycle/waiting.rs"]
+mod waiting;
 
 use std::sync::Arc;
 use std::time::Duration;

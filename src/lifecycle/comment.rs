@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use super::State;
-use crate::plan::{DependencyRoute, Diagnostic, Preview};
+use crate::plan::{DependencyRoute, Diagnostic, Exclusion, Preview};
 
 /// The hidden marker that identifies preview-tower's comment on a PR.
 pub const MARKER: &str = "<!-- preview-tower:sticky-comment -->";
@@ -74,10 +74,15 @@ fn diagnostics(preview: &Preview, out: &mut String) {
 }
 
 /// The comment for one PR's previews (one per service of the PR's repo), each with the state
-/// GitHub shows for it. `None` previews means the PR has no preview any more: the last edit.
-pub fn render(previews: &[(&Preview, Option<State>)], config_path: &str) -> String {
+/// GitHub shows for it, and the services still waiting for one. Neither means the PR has no
+/// preview any more: the last edit.
+pub fn render(
+    previews: &[(&Preview, Option<State>)],
+    waiting: &[&Exclusion],
+    config_path: &str,
+) -> String {
     let mut out = format!("{MARKER}\n### 🔭 Preview environments\n\n");
-    if previews.is_empty() {
+    if previews.is_empty() && waiting.is_empty() {
         out.push_str(
             "The previews of this pull request are gone: it was merged or closed, lost its label, \
              or sat idle past its time to live. An open pull request with the label gets them \
@@ -105,6 +110,14 @@ pub fn render(previews: &[(&Preview, Option<State>)], config_path: &str) -> Stri
             state_text(*state),
             preview.url,
             &preview.revision[..preview.revision.len().min(8)],
+        );
+    }
+    for exclusion in waiting {
+        let _ = writeln!(
+            out,
+            "| `{}` | ⏸️ {} | – | – | – | – |",
+            exclusion.service,
+            exclusion.reason.describe(),
         );
     }
     let mut notes = String::new();
@@ -152,17 +165,30 @@ mod tests {
             ),
         ]);
         let web = &plan.previews[0];
-        let text = render(&[(web, Some(State::Success))], ".preview.yaml");
+        let text = render(&[(web, Some(State::Success))], &[], ".preview.yaml");
         insta::assert_snapshot!("web_ready", text);
         let api = &plan.previews[1];
-        let text = render(&[(api, Some(State::InProgress))], ".preview.yaml");
+        let text = render(&[(api, Some(State::InProgress))], &[], ".preview.yaml");
         insta::assert_snapshot!("api_config_errors", text);
     }
 
     #[test]
     fn the_last_edit_says_the_previews_are_gone() {
-        let text = render(&[], ".preview.yaml");
+        let text = render(&[], &[], ".preview.yaml");
         assert!(text.starts_with(MARKER) && text.contains("gone"));
+    }
+
+    #[test]
+    fn a_service_waiting_for_its_build_gets_a_row_beside_the_ready_ones() {
+        let plan = plan_of(&[("web", vec![facts(pr(101), None)])]);
+        let web = &plan.previews[0];
+        let api = Exclusion {
+            service: crate::testing::name("api"),
+            number: 101,
+            reason: crate::plan::ExclusionReason::WaitingForBuild,
+        };
+        let text = render(&[(web, Some(State::Success))], &[&api], ".preview.yaml");
+        insta::assert_snapshot!("web_ready_api_waiting_for_build", text);
     }
 
     proptest! {

@@ -4,7 +4,7 @@
 use super::comment;
 use super::{Shown, State};
 use crate::jira::Event;
-use crate::plan::Preview;
+use crate::plan::{Exclusion, Preview};
 
 /// The state GitHub shows for `preview` at its revision, from `shown` (the PR's deployments).
 pub fn shown_state(preview: &Preview, shown: &[Shown]) -> Option<State> {
@@ -24,18 +24,28 @@ fn all_gone(previews: &[&Preview], shown: &[Shown]) -> bool {
 }
 
 /// The sticky comment of a PR whose desired previews are `previews` (one per service of its
-/// repo) and whose deployments are `shown`: the table while it has previews, the last edit once
-/// GitHub shows them all inactive, `None` for a PR that never had a preview or whose old
-/// deployments are still being inactivated.
-pub fn sticky_comment(previews: &[&Preview], shown: &[Shown], config_path: &str) -> Option<String> {
-    if !previews.is_empty() {
+/// repo), whose services still `waiting` for something (see
+/// [`crate::plan::ExclusionReason::shown_on_pr`]) are listed, and whose deployments are
+/// `shown`: the table while it has previews or waits for one; the last edit once GitHub shows
+/// every deployment inactive, or at once for a PR that only ever waited (`commented`: our
+/// comment is on it); `None` for a PR that never had a preview or whose old deployments are
+/// still being inactivated.
+pub fn sticky_comment(
+    previews: &[&Preview],
+    waiting: &[&Exclusion],
+    shown: &[Shown],
+    commented: bool,
+    config_path: &str,
+) -> Option<String> {
+    if !previews.is_empty() || !waiting.is_empty() {
         let rows: Vec<(&Preview, Option<State>)> = previews
             .iter()
             .map(|p| (*p, shown_state(p, shown)))
             .collect();
-        return Some(comment::render(&rows, config_path));
+        return Some(comment::render(&rows, waiting, config_path));
     }
-    all_gone(previews, shown).then(|| comment::render(&[], config_path))
+    let only_waited = commented && shown.is_empty();
+    (all_gone(previews, shown) || only_waited).then(|| comment::render(&[], &[], config_path))
 }
 
 /// What the PR's Jira issues should hear now: `Ready` once one of its previews shows
@@ -73,7 +83,7 @@ mod tests {
         let plan = plan_of(&[("web", vec![facts(pr(101), None)])]);
         let web = &plan.previews[0];
         let queued = [shown(1, web, Some(State::Queued))];
-        let text = sticky_comment(&[web], &queued, ".preview.yaml").expect("a comment");
+        let text = sticky_comment(&[web], &[], &queued, false, ".preview.yaml").expect("a comment");
         assert!(text.contains("queued"), "{text}");
         assert_eq!(jira_event(&[web], &queued), None);
         let up = [shown(1, web, Some(State::Success))];
@@ -100,13 +110,36 @@ mod tests {
         let plan = plan_of(&[("web", vec![facts(pr(101), None)])]);
         let web = &plan.previews[0];
         let still = [shown(1, web, Some(State::Success))];
-        assert_eq!(sticky_comment(&[], &still, ".preview.yaml"), None);
+        assert_eq!(
+            sticky_comment(&[], &[], &still, true, ".preview.yaml"),
+            None
+        );
         assert_eq!(jira_event(&[], &still), None);
         let gone = [shown(1, web, Some(State::Inactive))];
-        let text = sticky_comment(&[], &gone, ".preview.yaml").expect("the last edit");
+        let text = sticky_comment(&[], &[], &gone, true, ".preview.yaml").expect("the last edit");
         assert!(text.contains("gone"), "{text}");
         assert_eq!(jira_event(&[], &gone), Some(Event::Gone));
-        assert_eq!(sticky_comment(&[], &[], ".preview.yaml"), None);
+        assert_eq!(sticky_comment(&[], &[], &[], false, ".preview.yaml"), None);
         assert_eq!(jira_event(&[], &[]), None);
+    }
+
+    #[test]
+    fn a_pr_waiting_for_its_build_is_told_so_and_told_when_it_stops_waiting() {
+        let waiting = Exclusion {
+            service: name("web"),
+            number: 101,
+            reason: crate::plan::ExclusionReason::WaitingForBuild,
+        };
+        let text = sticky_comment(&[], &[&waiting], &[], false, ".preview.yaml")
+            .expect("a comment while waiting");
+        assert!(
+            text.contains("waiting for the head commit's image build"),
+            "{text}"
+        );
+        assert!(text.contains("`web`"), "{text}");
+        assert_eq!(jira_event(&[], &[]), None);
+        // Unlabelled or closed before the build finished: the comment we wrote says so.
+        let text = sticky_comment(&[], &[], &[], true, ".preview.yaml").expect("the last edit");
+        assert!(text.contains("gone"), "{text}");
     }
 }

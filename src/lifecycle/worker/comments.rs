@@ -10,7 +10,7 @@ use super::{PrMemory, RepoMemory, Worker};
 use crate::github::SourceError;
 use crate::lifecycle::comment::MARKER;
 use crate::lifecycle::notices::sticky_comment;
-use crate::plan::Preview;
+use crate::plan::{Exclusion, Preview};
 use crate::pull_request::RepoName;
 
 impl Worker {
@@ -23,23 +23,56 @@ impl Worker {
             .collect()
     }
 
+    /// PR numbers with a preview, a deployment, a service waiting for its preview, or our
+    /// comment.
+    fn commented_numbers(
+        previews: &[&Preview],
+        waiting: &[&Exclusion],
+        m: &RepoMemory,
+    ) -> BTreeSet<u64> {
+        let mut numbers = Self::numbers(previews, m);
+        numbers.extend(waiting.iter().map(|w| w.number));
+        numbers.extend(
+            m.prs
+                .iter()
+                .filter(|(_, memory)| memory.comment.is_some())
+                .map(|(number, _)| *number),
+        );
+        numbers
+    }
+
     /// Brings each PR's sticky comment up to date: found again by its marker, edited in place,
-    /// created only for a PR that has previews.
+    /// created only for a PR that has previews or waits for one (`waiting`: this repo's
+    /// services whose PRs the comment lists as waiting).
     pub(super) async fn comments(
         &self,
         repo: &RepoName,
         previews: &[&Preview],
+        waiting: &[&Exclusion],
         m: &mut RepoMemory,
     ) -> Result<(), SourceError> {
         let mut first_error = None;
-        for number in Self::numbers(previews, m) {
+        for number in Self::commented_numbers(previews, waiting, m) {
             let (of_pr, shown) = m.pull_request(previews, number);
-            let Some(body) = sticky_comment(&of_pr, &shown, &self.fleet.repo_config_path) else {
+            let waits: Vec<&Exclusion> = waiting
+                .iter()
+                .copied()
+                .filter(|w| w.number == number)
+                .collect();
+            let commented = m.prs.get(&number).is_some_and(|p| p.comment.is_some());
+            let Some(body) = sticky_comment(
+                &of_pr,
+                &waits,
+                &shown,
+                commented,
+                &self.fleet.repo_config_path,
+            ) else {
                 continue;
             };
+            let may_create = !of_pr.is_empty() || !waits.is_empty();
             let memory = m.prs.entry(number).or_default();
             match self
-                .update_comment_of(repo, number, body, !of_pr.is_empty(), memory)
+                .update_comment_of(repo, number, body, may_create, memory)
                 .await
             {
                 Err(error @ SourceError::RateLimited { .. }) => return Err(error),

@@ -9,7 +9,7 @@ use crate::fleet::ServiceName;
 use crate::github::{NewDeployment, NewStatus, SourceError};
 use crate::lifecycle::{Action, Desired, Shown, Target, decide};
 use crate::metrics::ActionLabels;
-use crate::plan::Preview;
+use crate::plan::{Exclusion, Preview};
 use crate::pull_request::RepoName;
 
 /// Whether a failed write surely changed nothing on GitHub (it was refused), as opposed to an
@@ -103,7 +103,13 @@ impl Worker {
         if let Err(error @ SourceError::RateLimited { .. }) = executed {
             return Err(error);
         }
-        let commented = self.comments(repo, &previews, m).await;
+        let waiting: Vec<&Exclusion> = snapshot
+            .plan()
+            .excluded
+            .iter()
+            .filter(|e| services.contains(&e.service) && e.reason.shown_on_pr())
+            .collect();
+        let commented = self.comments(repo, &previews, &waiting, m).await;
         self.notify_jira(repo, &previews, m);
         match (executed?, commented) {
             (_, Err(error)) => Err(error),
