@@ -47,6 +47,10 @@ pub struct Fleet {
     pub applicationsets: Vec<String>,
     /// How spot and on-demand capacity are told apart on the cluster's nodes.
     pub scheduling: Scheduling,
+    /// The most previews alive at once (default: no limit).
+    pub quota: Quota,
+    /// The currency of the prices (`price_per_hour`), for reports (default `USD`).
+    pub currency: String,
     /// The services, in file order; names are unique.
     pub services: Vec<Service>,
 }
@@ -220,6 +224,40 @@ pub struct Policy {
     /// an image tag that does not exist yet. `None` (the default): no gate, every head is
     /// deployed as soon as its files are read.
     pub build_check: Option<String>,
+    /// How long before its idle expiry a preview's PR comment warns about it (default 12 h).
+    pub expiry_warning: Duration,
+    /// How long `/preview wake` keeps a sleeping preview awake (default 4 h).
+    pub wake_for: Duration,
+    /// The label that keeps a preview from idle expiry, like `/preview keep` (default
+    /// `preview-keep`).
+    pub keep_label: String,
+    /// The label that puts a PR at the head of the queue when the quota is full (default
+    /// `preview-priority`).
+    pub priority_label: String,
+    /// What one preview costs per hour, for the cost metrics and report; `None` (the default):
+    /// hours only.
+    pub price: Option<HourlyPrice>,
+}
+
+/// What one preview of a service costs per hour, in the fleet's currency.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HourlyPrice {
+    /// Awake on on-demand capacity.
+    pub on_demand: f64,
+    /// Awake on spot capacity.
+    pub spot: f64,
+    /// Asleep (scaled to zero: volumes, load balancer rules): usually near zero.
+    pub asleep: f64,
+}
+
+/// The most previews alive at once; beyond it new previews wait in a queue. Unlimited when
+/// `None`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Quota {
+    /// Across the fleet.
+    pub max_previews: Option<u32>,
+    /// Per repository (all its services' previews).
+    pub max_previews_per_repo: Option<u32>,
 }
 
 /// A host template with the placeholders `{service}`, `{number}` and `{base_domain}`,

@@ -10,6 +10,9 @@
 mod config;
 mod dependencies;
 mod gate;
+mod lifetime;
+mod quota;
+pub mod schedule;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -25,6 +28,8 @@ use crate::repo_config::RepoConfig;
 pub use config::{ConfigOutcome, ConfigSource, resolve_config};
 pub use dependencies::{DependencyRoute, ResolvedDependency, url_text};
 pub use gate::{BuildFacts, Builds, BuiltCommit};
+pub use lifetime::{Activity, Expiry, Sleep, TimedCommand, expiry, sleep};
+pub use quota::QuotaScope;
 
 /// What the planner is given.
 #[derive(Clone, Debug)]
@@ -49,6 +54,11 @@ pub struct PullFacts {
     pub head: Option<HeadFacts>,
     /// The last valid repo config seen for this PR, kept for when the file turns invalid.
     pub last_valid_config: Option<RepoConfig>,
+    /// What people did on the PR, with times; `None` until read (then it never expires).
+    pub activity: Option<Activity>,
+    /// Whether this service's preview of the PR is in the plan being served: a live preview
+    /// keeps its place when the quota is full.
+    pub live: bool,
 }
 
 /// The desired state: every preview, and every open PR left out with the reason.
@@ -60,6 +70,9 @@ pub struct Plan {
     pub previews: Vec<Preview>,
     /// Open PRs that get no preview, in the same order.
     pub excluded: Vec<Exclusion>,
+    /// The next moment the plan changes with time alone (an expiry, a warning, a preview
+    /// falling asleep or waking up): plan again then.
+    pub next_change: Option<DateTime<Utc>>,
 }
 
 /// One preview: one service × one pull request.
@@ -89,8 +102,15 @@ pub struct Preview {
     /// The idle TTL in force for this preview.
     #[serde(with = "humantime_serde_compat")]
     pub ttl: Duration,
-    /// When the preview will be deleted for idleness; `None` until idle expiry is enabled.
+    /// When the preview will be deleted for idleness; `None` when kept (`/preview keep`, the
+    /// keep label) or while the PR's activity has not been read.
     pub expires_at: Option<DateTime<Utc>>,
+    /// Within the warning window before `expires_at`: the PR comment says so.
+    pub expiry_warning: bool,
+    /// Sleeping (outside working hours, not woken): every workload at 0 replicas.
+    pub asleep: bool,
+    /// When `asleep` next changes, if it does.
+    pub sleep_changes_at: Option<DateTime<Utc>>,
     /// Where each dependency points.
     pub dependencies: Vec<ResolvedDependency>,
     /// The repo config in force and where it came from.
@@ -157,17 +177,40 @@ pub enum ExclusionReason {
     /// The service has a build check and no commit of the PR has passed it yet: its image may
     /// not exist. (A PR with an earlier built commit keeps a preview of that one instead.)
     WaitingForBuild,
+    /// Idle past its TTL (read after it was due): deleted until new activity.
+    Expired,
+    /// The quota is full: waiting at `position` (1 is next) of the queue.
+    Queued {
+        /// Place in the queue of the `scope`, from 1.
+        position: u32,
+        /// Which limit is full.
+        scope: QuotaScope,
+        /// That limit.
+        limit: u32,
+    },
 }
 
 impl ExclusionReason {
     /// A few words for humans.
-    pub fn describe(self) -> &'static str {
+    pub fn describe(self) -> String {
         match self {
-            Self::NotLabelled => "not labelled for preview",
-            Self::Draft => "draft (drafts are not previewed)",
-            Self::Fork => "from a fork (forks are not previewed)",
-            Self::Pending => "waiting for the head commit's files",
-            Self::WaitingForBuild => "waiting for the head commit's image build",
+            Self::NotLabelled => "not labelled for preview".into(),
+            Self::Draft => "draft (drafts are not previewed)".into(),
+            Self::Fork => "from a fork (forks are not previewed)".into(),
+            Self::Pending => "waiting for the head commit's files".into(),
+            Self::WaitingForBuild => "waiting for the head commit's image build".into(),
+            Self::Expired => "deleted after sitting idle past its time to live: push, comment \
+                 or `/preview extend 3d` to bring it back, with fresh seed data"
+                .into(),
+            Self::Queued {
+                position,
+                scope,
+                limit,
+            } => format!(
+                "queued: {} (at most {limit} previews); number {position} in line, in order of \
+                 labelling (the priority label goes first)",
+                scope.describe()
+            ),
         }
     }
 
@@ -175,7 +218,7 @@ impl ExclusionReason {
     /// preview and gets one once something outside the author's hands is done.
     pub fn shown_on_pr(self) -> bool {
         match self {
-            Self::WaitingForBuild => true,
+            Self::WaitingForBuild | Self::Expired | Self::Queued { .. } => true,
             Self::NotLabelled | Self::Draft | Self::Fork | Self::Pending => false,
         }
     }
@@ -297,9 +340,9 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
 /// `build_check` are built (see the `gate` module). Pure and deterministic.
 pub fn plan_with_builds(input: &PlanInput<'_>, builds: &Builds) -> Plan {
     let fleet = input.fleet;
-    let mut previews = Vec::new();
+    let mut candidates = Vec::new();
     let mut excluded = Vec::new();
-    for service in &fleet.services {
+    for (service_index, service) in fleet.services.iter().enumerate() {
         let Some(pulls) = input.services.get(&service.name) else {
             continue;
         };
@@ -307,9 +350,24 @@ pub fn plan_with_builds(input: &PlanInput<'_>, builds: &Builds) -> Plan {
         pulls.sort_by_key(|p| p.pr.number);
         for facts in pulls {
             let decision = eligibility(&facts.pr, &service.policy)
-                .and_then(|()| gate::deployable(service, facts, builds));
+                .and_then(|()| gate::deployable(service, facts, builds))
+                .and_then(|deployable| {
+                    let (preview, expired) = preview(fleet, service, facts, deployable, input.now);
+                    if expired {
+                        Err(ExclusionReason::Expired)
+                    } else {
+                        Ok(preview)
+                    }
+                });
             match decision {
-                Ok(deployable) => previews.push(preview(fleet, service, facts, deployable)),
+                Ok(preview) => candidates.push(quota::Candidate {
+                    preview,
+                    repo: service.repo.clone(),
+                    live: facts.live,
+                    priority: facts.pr.has_label(&service.policy.priority_label),
+                    labelled_at: facts.activity.as_ref().and_then(|a| a.labelled_at),
+                    service_index,
+                }),
                 Err(reason) => excluded.push(Exclusion {
                     service: service.name.clone(),
                     number: facts.pr.number,
@@ -318,21 +376,47 @@ pub fn plan_with_builds(input: &PlanInput<'_>, builds: &Builds) -> Plan {
             }
         }
     }
+    let (mut previews, queued) = quota::admit(&fleet.quota, candidates);
+    excluded.extend(queued);
+    let order = |service: &ServiceName| fleet.services.iter().position(|s| &s.name == service);
+    previews.sort_by_key(|p| (order(&p.service), p.pr.number));
+    excluded.sort_by_key(|e| (order(&e.service), e.number));
     dependencies::resolve(fleet, &mut previews);
+    let next_change = previews
+        .iter()
+        .flat_map(|p| {
+            let warn_from = p.expires_at.and_then(|at| {
+                at.checked_sub_signed(
+                    chrono::Duration::from_std(
+                        fleet
+                            .service(p.service.as_str())
+                            .map_or(Duration::ZERO, |s| s.policy.expiry_warning),
+                    )
+                    .unwrap_or(chrono::Duration::zero()),
+                )
+            });
+            [p.expires_at, warn_from, p.sleep_changes_at]
+        })
+        .flatten()
+        .filter(|at| *at > input.now)
+        .min();
     Plan {
         planned_at: Some(input.now),
         previews,
         excluded,
+        next_change,
     }
 }
 
 /// Everything about one preview but its dependencies, which need the whole plan.
+/// Also says whether it expired (see [`lifetime`]).
 fn preview(
     fleet: &Fleet,
     service: &Service,
     facts: &PullFacts,
     deployable: gate::Deployable<'_>,
-) -> Preview {
+    now: DateTime<Utc>,
+) -> (Preview, bool) {
     let pr = &facts.pr;
     let head = deployable.head;
     let policy = &service.policy;
@@ -360,7 +444,11 @@ fn preview(
     } else {
         CapacityType::OnDemand
     };
-    Preview {
+    let ttl = config.effective.ttl.unwrap_or(policy.ttl);
+    let activity = facts.activity.as_ref();
+    let expiry = lifetime::expiry(policy, ttl, pr.has_label(&policy.keep_label), activity, now);
+    let sleep = lifetime::sleep(policy, config.effective.sleep == Some(false), activity, now);
+    let preview = Preview {
         service: service.name.clone(),
         internal_url: internal_url(&service.name, &name, service.port),
         url: format!("https://{host}"),
@@ -369,14 +457,18 @@ fn preview(
         revision: deployable.revision.to_owned(),
         seed_image,
         capacity,
-        replicas: policy.replicas,
-        ttl: config.effective.ttl.unwrap_or(policy.ttl),
-        expires_at: None,
+        replicas: if sleep.asleep { 0 } else { policy.replicas },
+        ttl,
+        expires_at: expiry.expires_at,
+        expiry_warning: expiry.warning,
+        asleep: sleep.asleep,
+        sleep_changes_at: sleep.changes_at,
         dependencies: Vec::new(),
         config,
         diagnostics,
         pr: pr.clone(),
-    }
+    };
+    (preview, expiry.expired)
 }
 
 /// The in-cluster URL of a preview: its Service is named after the fleet service, in the

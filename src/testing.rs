@@ -42,6 +42,11 @@ pub(crate) fn policy() -> Policy {
             },
         },
         build_check: None,
+        expiry_warning: Duration::from_secs(12 * 3600),
+        wake_for: Duration::from_secs(4 * 3600),
+        keep_label: "preview-keep".into(),
+        priority_label: "preview-priority".into(),
+        price: None,
     }
 }
 
@@ -98,6 +103,8 @@ pub(crate) fn fleet() -> Fleet {
                 effect: "NoSchedule".into(),
             }),
         },
+        quota: crate::fleet::Quota::default(),
+        currency: "USD".into(),
         services: vec![
             service(
                 "web",
@@ -148,6 +155,8 @@ pub(crate) fn facts(pr: PullRequest, config: Option<&str>) -> PullFacts {
         pr,
         head: Some(head),
         last_valid_config: None,
+        activity: None,
+        live: false,
     }
 }
 

@@ -55,6 +55,8 @@ pub fn facts(pulls: u64) -> Vec<PullFacts> {
                 seed_tree_sha: None,
             }),
             last_valid_config: None,
+            activity: None,
+            live: false,
         })
         .collect()
 }

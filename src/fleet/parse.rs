@@ -183,6 +183,8 @@ fn fleet(cx: &mut Cx, fields: &Fields<'_>) -> Option<Fleet> {
         refresh_interval_with_webhooks: with_webhooks?.unwrap_or(DEFAULT_REFRESH_WITH_WEBHOOKS),
         applicationsets: applicationsets?.unwrap_or_else(appsets::default_names),
         scheduling: scheduling?,
+        quota: crate::fleet::Quota::default(),
+        currency: "USD".to_owned(),
         services,
     })
 }

@@ -103,11 +103,18 @@ pub fn render(
         } else {
             deps.trim_end_matches("; ").to_owned()
         };
+        let state = if preview.asleep {
+            match preview.sleep_changes_at {
+                Some(at) => format!("💤 asleep until {} UTC", at.format("%a %H:%M")),
+                None => "💤 asleep".to_owned(),
+            }
+        } else {
+            state_text(*state).to_owned()
+        };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | `{}` | {seed} | {deps} |",
+            "| `{}` | {state} | {} | `{}` | {seed} | {deps} |",
             preview.service,
-            state_text(*state),
             preview.url,
             &preview.revision[..preview.revision.len().min(8)],
         );
@@ -128,10 +135,27 @@ pub fn render(
         let _ = write!(out, "\n**Things to know**\n\n{notes}");
     }
     if let Some(expiry) = previews.iter().filter_map(|(p, _)| p.expires_at).min() {
-        let _ = writeln!(
-            out,
-            "\nDeleted when idle after {} UTC.",
-            expiry.format("%Y-%m-%d %H:%M")
+        if previews.iter().any(|(p, _)| p.expiry_warning) {
+            let _ = writeln!(
+                out,
+                "\n⚠️ **Idle: deleted after {} UTC** unless something happens on this pull \
+                 request (a push, a comment, a review). `/preview extend 3d` or `/preview keep` \
+                 keeps it longer.",
+                expiry.format("%Y-%m-%d %H:%M")
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "\nDeleted when idle after {} UTC.",
+                expiry.format("%Y-%m-%d %H:%M")
+            );
+        }
+    }
+    if previews.iter().any(|(p, _)| p.asleep) {
+        out.push_str(
+            "\n💤 Asleep outside working hours (scaled to zero; its databases start again from the seed \
+             data): `/preview wake` \
+             wakes it for a few hours.\n",
         );
     }
     let _ = write!(
@@ -189,6 +213,18 @@ mod tests {
         };
         let text = render(&[(web, Some(State::Success))], &[&api], ".preview.yaml");
         insta::assert_snapshot!("web_ready_api_waiting_for_build", text);
+    }
+
+    #[test]
+    fn a_preview_about_to_expire_and_asleep_says_so_and_how_to_keep_it() {
+        let plan = plan_of(&[("web", vec![facts(pr(101), None)])]);
+        let mut web = plan.previews[0].clone();
+        web.expires_at = Some(crate::testing::now() + chrono::Duration::hours(3));
+        web.expiry_warning = true;
+        web.asleep = true;
+        web.sleep_changes_at = Some(crate::testing::now() + chrono::Duration::hours(20));
+        let text = render(&[(&web, Some(State::Success))], &[], ".preview.yaml");
+        insta::assert_snapshot!("web_warned_asleep", text);
     }
 
     proptest! {

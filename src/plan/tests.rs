@@ -276,3 +276,63 @@ fn plans_are_ordered_by_fleet_service_then_number() {
         .collect();
     assert_eq!(order, [("web", 2), ("web", 9), ("billing", 3)]);
 }
+
+#[test]
+fn outside_working_hours_every_workload_renders_with_zero_replicas_until_woken() {
+    use crate::github::webhook::Command;
+    use crate::params::{Mode, render};
+    let fleet = fleet();
+    // Friday 2026-11-27 21:00 UTC: after the working day (08:00–20:00 UTC).
+    let evening = now() + chrono::Duration::hours(9);
+    let mut api = facts(pr(1), None);
+    api.activity = Some(crate::plan::Activity {
+        last: Some(evening),
+        labelled_at: None,
+        commands: vec![],
+        read_at: evening,
+    });
+    let plan_at = |facts: &[PullFacts], at| {
+        plan(&PlanInput {
+            fleet: &fleet,
+            services: BTreeMap::from([(name("api"), facts)]),
+            now: at,
+        })
+    };
+    let asleep = plan_at(std::slice::from_ref(&api), evening);
+    let preview = &asleep.previews[0];
+    assert!(preview.asleep);
+    let set = render(preview, &fleet, Mode::Full);
+    assert_eq!(set["replicas"], "0");
+    assert_eq!(set["database_replicas"], "0", "the databases sleep too");
+    // Monday 08:00 UTC is the next change (the expiry warning starts Monday 09:00).
+    assert_eq!(
+        asleep.next_change,
+        Some(now() + chrono::Duration::hours(68))
+    );
+
+    // `/preview wake` at 21:00: awake for four hours.
+    if let Some(a) = api.activity.as_mut() {
+        a.commands.push(crate::plan::TimedCommand {
+            command: Command::Wake,
+            at: evening,
+        });
+    }
+    let woken = plan_at(std::slice::from_ref(&api), evening);
+    let set = render(&woken.previews[0], &fleet, Mode::Full);
+    assert_eq!(
+        (set["replicas"].as_str(), set["database_replicas"].as_str()),
+        (Some("1"), Some("1"))
+    );
+    assert_eq!(
+        woken.next_change,
+        Some(evening + chrono::Duration::hours(4))
+    );
+
+    // Inside working hours: awake, with one replica each.
+    let day = plan_at(std::slice::from_ref(&api), now());
+    assert!(!day.previews[0].asleep);
+    assert_eq!(
+        render(&day.previews[0], &fleet, Mode::Full)["replicas"],
+        "1"
+    );
+}

@@ -119,6 +119,8 @@ impl SyncState {
                             .last_valid
                             .get(&(service.name.clone(), pr.number))
                             .cloned(),
+                        activity: None,
+                        live: false,
                     }
                 })
                 .collect();

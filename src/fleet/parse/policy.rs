@@ -250,6 +250,11 @@ pub(super) fn resolve(
             working_hours: working_hours?,
         },
         build_check: pick(&over.build_check, &default.build_check).map(|s| s.value.clone()),
+        expiry_warning: Duration::from_secs(12 * 3600),
+        wake_for: Duration::from_secs(4 * 3600),
+        keep_label: "preview-keep".to_owned(),
+        priority_label: "preview-priority".to_owned(),
+        price: None,
     };
     (cx.errors.len() == errors).then_some(policy)
 }
