@@ -7,10 +7,12 @@
 //! 2. GitHub's rate-limit budget: the real sync and octocrab adapter refreshing 50 repos × 20
 //!    open PRs on the fake GitHub, unchanged and after pushes, next to the request pattern of
 //!    Argo CD's pull-request generator replayed on the same fake;
-//! 3. the reaction time from a webhook to the ApplicationSet refresh patch: **not measured
-//!    yet**: the webhook receiver has landed, the bench does not drive it yet.
+//! 3. the reaction time: a signed `pull_request` webhook sent to the real `preview-tower serve`
+//!    binary (50 repos × 20 open PRs, polling once an hour) until the ApplicationSet refresh
+//!    patch arrives at the fake Kubernetes API, which it reaches through a kubeconfig;
+//!    p50/p99/max over 200 deliveries, each after a push to the fake GitHub.
 //!
-//! Run with `cargo bench --bench freshness_budget` (about three minutes once built); it prints
+//! Run with `cargo bench --bench freshness_budget` (about four minutes once built); it prints
 //! tables and writes `<target dir>/bench-results/freshness_budget.json`. Without `--bench` (as
 //! `cargo test --benches` runs it) every part runs once at a tiny size, as a smoke test, and
 //! nothing is written. Results and the Argo CD model: `docs/benchmarks.md`.
@@ -26,6 +28,8 @@ mod budget;
 mod fixture;
 #[path = "freshness_budget/load.rs"]
 mod load;
+#[path = "freshness_budget/reaction.rs"]
+mod reaction;
 #[path = "freshness_budget/report.rs"]
 mod report;
 #[path = "freshness_budget/resident.rs"]
@@ -39,6 +43,7 @@ struct Scale {
     answers: answers::Plan,
     resident: resident::Plan,
     budget: budget::Plan,
+    reaction: reaction::Plan,
 }
 
 impl Scale {
@@ -66,6 +71,15 @@ impl Scale {
                 pulls: 20,
                 unchanged_cycles: 3,
                 pushes: vec![1, 10, 50],
+            },
+            reaction: reaction::Plan {
+                services: 50,
+                pulls: 20,
+                deliveries: 200,
+                watched_deliveries: 50,
+                warmup: 10,
+                gap: Duration::from_millis(20),
+                log: results.join("freshness_budget-reaction-serve.log"),
             },
         }
     }
@@ -95,6 +109,15 @@ impl Scale {
                 unchanged_cycles: 1,
                 pushes: vec![1],
             },
+            reaction: reaction::Plan {
+                services: 2,
+                pulls: 2,
+                deliveries: 3,
+                watched_deliveries: 1,
+                warmup: 1,
+                gap: Duration::ZERO,
+                log: results.join("freshness_budget-smoke-reaction-serve.log"),
+            },
         }
     }
 }
@@ -120,12 +143,13 @@ fn runtime(name: &str) -> tokio::runtime::Runtime {
         .expect("a Tokio runtime")
 }
 
-/// Which parts to run: the names given after `--bench` (`answers`, `resident`, `budget`), or
-/// every part. The JSON is written only when every part ran.
+/// Which parts to run: the names given after `--bench` (`answers`, `resident`, `budget`,
+/// `reaction`), or every part. The JSON is written only when every part ran.
 struct Parts {
     answers: bool,
     resident: bool,
     budget: bool,
+    reaction: bool,
 }
 
 impl Parts {
@@ -139,11 +163,12 @@ impl Parts {
             answers: wants("answers"),
             resident: wants("resident"),
             budget: wants("budget"),
+            reaction: wants("reaction"),
         }
     }
 
     fn all(&self) -> bool {
-        self.answers && self.resident && self.budget
+        self.answers && self.resident && self.budget && self.reaction
     }
 }
 
@@ -213,15 +238,20 @@ fn main() {
         load.push(report::load_average("after the GitHub budget"));
     }
 
-    // ---------------------------------------------------------------------------------------
-    // 3. REACTION TIME: MEASURED ONCE THE WEBHOOK RECEIVER LANDS (issue 5).
-    // To come: signed `pull_request` deliveries to the real router, and the time until the
-    // `argocd.argoproj.io/application-set-refresh` patch reaches the fake Kubernetes API
-    // (`tests/support/fake_kube.rs`), p50/p99 against the 100 ms target. Until then nothing
-    // is measured and no number stands in for it.
-    // ---------------------------------------------------------------------------------------
-    println!("\n3. Reaction time, webhook → ApplicationSet refresh patch");
-    println!("   NOT MEASURED: the bench does not drive the webhook receiver yet.");
+    let mut reaction = None;
+    if parts.reaction {
+        println!(
+            "\n3. Reaction time, signed `pull_request` webhook → ApplicationSet refresh patch \
+             ({} repos × {} open PRs, `preview-tower serve`, polling every hour)",
+            scale.reaction.services, scale.reaction.pulls
+        );
+        let binary = PathBuf::from(env!("CARGO_BIN_EXE_preview-tower"));
+        // The fakes get the server runtime, the driver the other one (as for 1b).
+        let measured = clients.block_on(reaction::run(&binary, &scale.reaction, servers.handle()));
+        report::print_reaction(&measured);
+        reaction = Some(measured);
+        load.push(report::load_average("after the reaction time"));
+    }
 
     println!("\nLoad average (1, 5, 15 min) of the machine, other processes included");
     for line in &load {
@@ -236,10 +266,11 @@ fn main() {
             ": smoke-test scale, not the targets' conditions"
         }
     );
-    let verdicts = report::verdicts(&rows, resident.as_ref(), budget.as_ref());
+    let verdicts = report::verdicts(&rows, resident.as_ref(), budget.as_ref(), reaction.as_ref());
     report::print_verdicts(&verdicts);
 
-    if let (true, true, Some(resident), Some(budget)) = (measuring, parts.all(), &resident, &budget)
+    if let (true, true, Some(resident), Some(budget), Some(reaction)) =
+        (measuring, parts.all(), &resident, &budget, &reaction)
     {
         let json = report::json(&report::All {
             machine: &machine,
@@ -248,6 +279,7 @@ fn main() {
             resident,
             resident_tuned: resident_tuned.as_ref(),
             budget,
+            reaction,
             verdicts: &verdicts,
         });
         let path = results.join("freshness_budget.json");

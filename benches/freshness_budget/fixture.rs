@@ -26,6 +26,16 @@ pub fn fleet_yaml(services: usize, refresh: &str) -> String {
     yaml
 }
 
+/// Like [`fleet_yaml`], with GitHub webhooks in mind: polled every `with_webhooks` (a fleet
+/// duration such as `1h`) once the service has a webhook secret.
+pub fn fleet_yaml_with_webhooks(services: usize, with_webhooks: &str) -> String {
+    fleet_yaml(services, "30s").replacen(
+        "services:\n",
+        &format!("refresh_interval_with_webhooks: {with_webhooks}\nservices:\n"),
+        1,
+    )
+}
+
 /// The parsed fleet.
 pub fn fleet(services: usize) -> Arc<Fleet> {
     let fleet = Fleet::from_yaml(&fleet_yaml(services, "30s"))

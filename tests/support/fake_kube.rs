@@ -130,6 +130,19 @@ impl FakeKube {
         kube::Client::try_from(config).expect("a kube client for the fake")
     }
 
+    /// A kubeconfig for the fake (plain HTTP, a bearer token it ignores, `argocd` as the
+    /// default namespace), for a process that finds its cluster through `KUBECONFIG` as
+    /// `kube::Client::try_default` does.
+    pub fn kubeconfig(&self) -> String {
+        let server = self.url.as_str().trim_end_matches('/');
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: {server}\n\
+             users:\n- name: fake\n  user:\n    token: fake-kube-token\n\
+             contexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\n    namespace: {ARGOCD_NAMESPACE}\n\
+             current-context: fake\n"
+        )
+    }
+
     /// Stores a valid object of `kind` as a client's create or replace would (namespace
     /// `argocd` when it has none); panics with the server's refusal when invalid.
     fn put_checked(&self, kind: Kind, mut value: Value) -> Value {

@@ -12,11 +12,14 @@
 //!     ("/number", json!(7)),
 //!     ("/repository/full_name", json!("acme/web")),
 //! ]);
+//! let body = serde_json::to_vec(&webhook_payload::pull_request("labeled", "acme/web", 7))?;
+//! let headers = webhook_payload::headers("pull_request", &delivery_id, SECRET, &body);
 //! ```
 
 use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Value};
+use preview_tower::github::webhook::{DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, sign};
+use serde_json::{Map, Value, json};
 
 use super::conformance;
 
@@ -29,6 +32,39 @@ pub fn build(event: &str, action: &str, fields: &[(&str, Value)]) -> Value {
     }
     conformance::assert_webhook_valid(event, action, &payload);
     payload
+}
+
+/// A `pull_request` delivery with `action` about PR `number` of `repo` (`owner/name`), as
+/// [`build`] makes it: what preview-tower reads set, the rest the schema's smallest values.
+pub fn pull_request(action: &str, repo: &str, number: u64) -> Value {
+    let name = repo.split_once('/').map_or(repo, |(_, name)| name);
+    build(
+        "pull_request",
+        action,
+        &[
+            ("/number", json!(number)),
+            ("/pull_request/number", json!(number)),
+            ("/repository/full_name", json!(repo)),
+            ("/repository/name", json!(name)),
+        ],
+    )
+}
+
+/// The headers GitHub sends with delivery `id` of `event` whose body is `body`, signed with
+/// `secret` (`X-Hub-Signature-256` over the exact bytes).
+pub fn headers(event: &str, id: &str, secret: &str, body: &[u8]) -> Vec<(&'static str, String)> {
+    vec![
+        ("content-type", "application/json".to_owned()),
+        ("user-agent", "GitHub-Hookshot/5a5f0e1".to_owned()),
+        (EVENT_HEADER, event.to_owned()),
+        (DELIVERY_HEADER, id.to_owned()),
+        ("x-github-hook-id", "292430182".to_owned()),
+        (
+            "x-github-hook-installation-target-type",
+            "integration".to_owned(),
+        ),
+        (SIGNATURE_HEADER, sign(secret.as_bytes(), body)),
+    ]
 }
 
 /// The smallest payload octokit's schema allows, `None` without the conformance directory.

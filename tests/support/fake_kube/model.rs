@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::{SecondsFormat, Utc};
 use serde_json::{Value, json};
@@ -128,6 +129,9 @@ pub struct PatchRecord {
     pub patch: Value,
     /// The HTTP status answered.
     pub status: u16,
+    /// When the request arrived (its body read, before anything was checked or stored): for
+    /// benchmarks timing what reaches the API server.
+    pub arrived: Instant,
 }
 
 /// Everything the fake knows, behind one mutex.

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::State as Extracted;
@@ -81,6 +82,7 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let arrived = Instant::now();
     let query: HashMap<String, String> =
         url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
             .into_owned()
@@ -91,7 +93,15 @@ pub async fn handle(
         .unwrap_or_default();
     let response = match route(uri.path()) {
         None => Err(Failure::no_such_resource()),
-        Some(target) => dispatch(&shared, &method, target, &query, content_type, &body),
+        Some(target) => dispatch(
+            &shared,
+            &method,
+            target,
+            &query,
+            content_type,
+            &body,
+            arrived,
+        ),
     };
     let response = response.unwrap_or_else(|failure| {
         (failure.status_code(), json_body(&failure.to_json())).into_response()
@@ -113,6 +123,7 @@ fn dispatch(
     query: &HashMap<String, String>,
     content_type: &str,
     body: &[u8],
+    arrived: Instant,
 ) -> Result<Response, Failure> {
     let watching = query.get("watch").is_some_and(|w| w == "true" || w == "1");
     let mut state = shared.state();
@@ -133,7 +144,9 @@ fn dispatch(
         ) => write::create(&mut state, kind, &namespace, body)?,
         ("GET", Target::Item(key)) => read::get(&state, &key)?,
         ("PUT", Target::Item(key)) => write::replace(&mut state, &key, body)?,
-        ("PATCH", Target::Item(key)) => write::patch(&mut state, &key, content_type, query, body)?,
+        ("PATCH", Target::Item(key)) => {
+            write::patch(&mut state, &key, content_type, query, body, arrived)?
+        }
         ("DELETE", Target::Item(key)) => write::delete(&mut state, &key, body)?,
         _ => return Err(Failure::method_not_allowed()),
     };

@@ -5,6 +5,7 @@
 //! also recorded as a conformance violation: the client under test sent it.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -170,6 +171,7 @@ pub fn patch(
     content_type: &str,
     query: &HashMap<String, String>,
     body: &[u8],
+    arrived: Instant,
 ) -> Outcome {
     let content_type = content_type.split(';').next().unwrap_or_default().trim();
     let outcome = patch_object(state, key, content_type, query, body);
@@ -185,6 +187,7 @@ pub fn patch(
             content_type: content_type.to_owned(),
             patch,
             status,
+            arrived,
         });
     }
     outcome
