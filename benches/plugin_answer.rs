@@ -61,13 +61,14 @@ async fn measure(
             .oneshot(request)
             .await
             .unwrap_or_else(|e| match e {});
-        let collected = response
-            .into_body()
-            .collect()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        // Every frame read, none copied: a server writes them to the socket as they are.
+        let mut body = response.into_body();
+        bytes = 0;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.unwrap_or_else(|e| panic!("{e}"));
+            bytes += frame.data_ref().map_or(0, |data| data.len());
+        }
         times.push(started.elapsed());
-        bytes = collected.to_bytes().len();
     }
     times.sort();
     (times, bytes)
@@ -103,14 +104,37 @@ async fn main() {
     let started = Instant::now();
     let again = Snapshot::build(Arc::clone(&fleet), planned, synced, 2, Some(&snapshot));
     let rerendered_in = started.elapsed();
-    drop(again);
+    // One repo refreshed with a push to one of its PRs: only that service is rebuilt.
+    let mut pushed = facts.clone();
+    pushed[0].pr.head_sha = format!("{:040x}", 0xfeed_u64);
+    let services: BTreeMap<ServiceName, &[PullFacts]> = fleet
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            (
+                s.name.clone(),
+                if i == 7 { &pushed[..] } else { &facts[..] },
+            )
+        })
+        .collect();
+    let planned = plan(&PlanInput {
+        fleet: &fleet,
+        services,
+        now: Utc::now(),
+    });
+    let synced = fleet.services.iter().map(|s| s.name.clone()).collect();
+    let started = Instant::now();
+    let one_changed = Snapshot::build(Arc::clone(&fleet), planned, synced, 3, Some(&again));
+    let one_changed_in = started.elapsed();
+    drop((again, one_changed));
     let router = http::router(PluginState {
         store: Arc::new(SnapshotStore::from_pointee(snapshot)),
         token: Arc::new(SecretString::from("bench")),
         metrics: Arc::new(Metrics::unregistered()),
     });
     println!(
-        "{} previews: plan {planned_in:.1?}, render snapshot {rendered_in:.1?}, again unchanged {rerendered_in:.1?}",
+        "{} previews: plan {planned_in:.1?}, render snapshot {rendered_in:.1?}, again unchanged {rerendered_in:.1?}, again with one PR pushed {one_changed_in:.1?}",
         SERVICES as u64 * PULLS
     );
     println!(

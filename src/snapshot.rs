@@ -11,11 +11,14 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use axum::body::Bytes;
-use serde_json::json;
 
 use crate::fleet::{Fleet, ServiceName};
 use crate::params::{self, Mode};
 use crate::plan::{Plan, Preview};
+
+mod answer;
+
+pub use answer::Answer;
 
 /// What Argo CD asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,39 +74,26 @@ pub enum AnswerError {
     },
 }
 
-/// One preview's answers, rendered once and shared with the next snapshot while the preview
-/// does not change.
-#[derive(Debug)]
-struct Rendered {
-    /// The JSON object of its full set.
-    full: Bytes,
-    /// The whole matrix-mode answer: `{"output":{"parameters":[<matrix set>]}}`.
-    matrix: Bytes,
-}
-
-impl Rendered {
-    fn new(fleet: &Fleet, preview: &Preview) -> Self {
-        let set = |mode| Bytes::from(json!(params::render(preview, fleet, mode)).to_string());
-        Self {
-            full: set(Mode::Full),
-            matrix: body([&set(Mode::Matrix)]),
-        }
-    }
-}
-
 /// An immutable, pre-rendered plan.
+///
+/// Each service's answer is one buffer; a preview's full set is a slice of it, and the
+/// all-services answer is made of slices of every service's buffer, so the snapshot holds each
+/// set once. The next snapshot copies the sets of unchanged previews into the buffers of the
+/// services that changed, and shares the buffers of the services that did not.
 #[derive(Debug)]
 pub struct Snapshot {
     fleet: Arc<Fleet>,
     plan: Plan,
     synced: BTreeSet<ServiceName>,
-    /// Aligned with `plan.previews`.
-    rendered: Vec<Arc<Rendered>>,
+    /// Each preview's full set, aligned with `plan.previews`: a slice of its service's answer
+    /// (empty for a preview of a service outside the fleet, which is never answered).
+    sets: Vec<Bytes>,
     /// Index into `plan.previews` by service and PR number.
     index: HashMap<(ServiceName, u64), usize>,
-    /// Every set of each synced service.
+    /// The answer of every service that is synced or has previews.
     services: HashMap<ServiceName, Bytes>,
-    all: Bytes,
+    /// The all-services answer, in chunks of the services' answers.
+    all: Arc<[Bytes]>,
     generation: u64,
 }
 
@@ -114,32 +104,9 @@ fn pr_repo(fleet: &Fleet, service: &ServiceName) -> String {
         .unwrap_or_default()
 }
 
-/// The full sets of `service`'s previews, in plan order.
-fn sets_of<'a>(
-    previews: &'a [Preview],
-    rendered: &'a [Arc<Rendered>],
-    service: &'a ServiceName,
-) -> impl Iterator<Item = &'a Bytes> + 'a {
-    previews
-        .iter()
-        .zip(rendered)
-        .filter(move |(p, _)| &p.service == service)
-        .map(|(_, r)| &r.full)
-}
-
-/// `{"output":{"parameters":[...]}}` around already serialized sets.
-fn body<'a>(sets: impl IntoIterator<Item = &'a Bytes>) -> Bytes {
-    const HEAD: &[u8] = br#"{"output":{"parameters":["#;
-    const TAIL: &[u8] = b"]}}";
-    let mut out = Vec::from(HEAD);
-    for (i, set) in sets.into_iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(set);
-    }
-    out.extend_from_slice(TAIL);
-    Bytes::from(out)
+/// `preview`'s parameter set in `mode`, serialized.
+fn render_set(fleet: &Fleet, preview: &Preview, mode: Mode) -> Bytes {
+    Bytes::from(serde_json::Value::Object(params::render(preview, fleet, mode)).to_string())
 }
 
 impl Snapshot {
@@ -149,7 +116,8 @@ impl Snapshot {
     }
 
     /// Renders `plan`, made from the facts of the `synced` services. Previews equal to one of
-    /// `previous` reuse its rendering, so a refresh pays only for what changed.
+    /// `previous` reuse its rendering, and a service whose previews all did reuses its whole
+    /// answer, so a refresh pays only for what changed.
     pub fn build(
         fleet: Arc<Fleet>,
         plan: Plan,
@@ -157,36 +125,33 @@ impl Snapshot {
         generation: u64,
         previous: Option<&Snapshot>,
     ) -> Self {
-        let rendered: Vec<Arc<Rendered>> = plan
-            .previews
-            .iter()
-            .map(|preview| {
-                previous
-                    .and_then(|p| p.rendered_if_unchanged(preview))
-                    .unwrap_or_else(|| Arc::new(Rendered::new(&fleet, preview)))
-            })
-            .collect();
         let index: HashMap<(ServiceName, u64), usize> = plan
             .previews
             .iter()
             .enumerate()
             .map(|(i, p)| ((p.service.clone(), p.pr.number), i))
             .collect();
-        let services = synced
-            .iter()
-            .map(|name| (name.clone(), body(sets_of(&plan.previews, &rendered, name))))
-            .collect();
-        let all = body(
-            fleet
-                .services
-                .iter()
-                .flat_map(|s| sets_of(&plan.previews, &rendered, &s.name)),
-        );
+        let mut members: HashMap<&ServiceName, Vec<usize>> = HashMap::new();
+        for (i, preview) in plan.previews.iter().enumerate() {
+            members.entry(&preview.service).or_default().push(i);
+        }
+        let mut sets = vec![Bytes::new(); plan.previews.len()];
+        let mut services = HashMap::new();
+        for service in &fleet.services {
+            let members = members.get(&service.name).map_or(&[][..], Vec::as_slice);
+            if members.is_empty() && !synced.contains(&service.name) {
+                continue;
+            }
+            let earlier = previous.and_then(|p| Some((p, p.services.get(&service.name)?)));
+            let body = service_answer(&fleet, &plan.previews, members, earlier, &mut sets);
+            services.insert(service.name.clone(), body);
+        }
+        let all = answer::joined(fleet.services.iter().filter_map(|s| services.get(&s.name)));
         Self {
             fleet,
             plan,
             synced,
-            rendered,
+            sets,
             index,
             services,
             all,
@@ -194,11 +159,12 @@ impl Snapshot {
         }
     }
 
-    fn rendered_if_unchanged(&self, preview: &Preview) -> Option<Arc<Rendered>> {
+    /// The full set of `preview` in this snapshot, if it has the same preview.
+    fn set_if_unchanged(&self, preview: &Preview) -> Option<&Bytes> {
         let i = *self
             .index
             .get(&(preview.service.clone(), preview.pr.number))?;
-        (self.plan.previews.get(i)? == preview).then(|| Arc::clone(&self.rendered[i]))
+        (self.plan.previews.get(i)? == preview).then(|| &self.sets[i])
     }
 
     /// The plan this snapshot renders.
@@ -254,29 +220,39 @@ impl Snapshot {
     /// Whether `service`'s answer differs from `earlier`'s: its parameter sets changed, or it
     /// became answerable (or stopped being). Argo CD should then regenerate the
     /// ApplicationSets serving it; the same facts give the same bytes, so a refresh that
-    /// changed nothing gives `false`. Costs a memory comparison of the two pre-rendered bodies.
+    /// changed nothing gives `false`. Free when the service's answer was reused; otherwise a
+    /// memory comparison of the two answers.
     pub fn service_changed(&self, earlier: &Snapshot, service: &ServiceName) -> bool {
-        let body = |snapshot: &Snapshot| {
-            snapshot
-                .service(service.as_str())
-                .map(|(_, body)| body.clone())
-        };
-        body(self) != body(earlier)
+        match (
+            self.service(service.as_str()),
+            earlier.service(service.as_str()),
+        ) {
+            (Ok((_, now)), Ok((_, then))) => !same_bytes(now, then),
+            (now, then) => now != then,
+        }
     }
 
-    /// The answer body for `query`.
+    /// The answer body for `query`, in one buffer. The all-services answer is then a copy of
+    /// every set: the plugin sends [`Snapshot::answer_chunks`] instead.
     pub fn answer(&self, query: &Query) -> Result<Bytes, AnswerError> {
+        self.answer_chunks(query).map(|answer| answer.to_bytes())
+    }
+
+    /// The answer body for `query`, sharing the snapshot's buffers: the all-services answer is
+    /// made of the services' answers, and a matrix answer is rendered for the request (it is
+    /// asked once per pull request and Argo CD reconcile, not worth keeping 5,000 of).
+    pub fn answer_chunks(&self, query: &Query) -> Result<Answer, AnswerError> {
         match query {
             Query::All => {
                 if self.is_complete() {
-                    Ok(self.all.clone())
+                    Ok(Answer::from_chunks(Arc::clone(&self.all)))
                 } else {
                     Err(AnswerError::NotSynced {
                         services: self.unsynced_services(),
                     })
                 }
             }
-            Query::Service(name) => Ok(self.service(name)?.1.clone()),
+            Query::Service(name) => Ok(Answer::one(self.service(name)?.1.clone())),
             Query::Matrix {
                 service,
                 number,
@@ -284,9 +260,10 @@ impl Snapshot {
             } => {
                 let (name, _) = self.service(service)?;
                 let Some(&i) = self.index.get(&(name.clone(), *number)) else {
-                    return Ok(body([]));
+                    return Ok(Answer::one(answer::body([])));
                 };
-                let pr = &self.plan.previews[i].pr;
+                let preview = &self.plan.previews[i];
+                let pr = &preview.pr;
                 match branch {
                     Some(theirs) if *theirs != pr.branch => Err(AnswerError::MatrixMismatch {
                         service: name.to_string(),
@@ -295,7 +272,10 @@ impl Snapshot {
                         ours: pr.branch.chars().take(100).collect(),
                         theirs: theirs.chars().take(100).collect(),
                     }),
-                    _ => Ok(self.rendered[i].matrix.clone()),
+                    _ => {
+                        let set = render_set(&self.fleet, preview, Mode::Matrix);
+                        Ok(Answer::one(answer::body([&set[..]])))
+                    }
                 }
             }
         }
@@ -325,6 +305,53 @@ impl Snapshot {
             _ => Err(AnswerError::NotSynced { services: waiting }),
         }
     }
+}
+
+/// Whether two buffers hold the same bytes; free when they are the same buffer.
+fn same_bytes(a: &Bytes, b: &Bytes) -> bool {
+    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
+}
+
+/// The answer of one service whose previews are `members` (indices into `previews`, in plan
+/// order), and the slice of it for each of them in `sets`. `earlier` is the previous snapshot
+/// with this service's answer there: each unchanged preview's set is copied from it instead of
+/// rendered again, and when every set is reused in the same order, its answer is the answer.
+fn service_answer(
+    fleet: &Fleet,
+    previews: &[Preview],
+    members: &[usize],
+    earlier: Option<(&Snapshot, &Bytes)>,
+    sets: &mut [Bytes],
+) -> Bytes {
+    let reused: Vec<Option<&Bytes>> = members
+        .iter()
+        .map(|&i| earlier.and_then(|(snapshot, _)| snapshot.set_if_unchanged(&previews[i])))
+        .collect();
+    if let Some((_, body)) = earlier
+        && let Some(old) = reused.iter().copied().collect::<Option<Vec<&Bytes>>>()
+        && answer::spans_exactly(body, &old)
+    {
+        for (&i, set) in members.iter().zip(old) {
+            sets[i] = set.clone();
+        }
+        return body.clone();
+    }
+    let parts: Vec<Bytes> = members
+        .iter()
+        .zip(reused)
+        .map(|(&i, old)| {
+            old.cloned()
+                .unwrap_or_else(|| render_set(fleet, &previews[i], Mode::Full))
+        })
+        .collect();
+    let body = answer::body(parts.iter().map(|part| &part[..]));
+    for (&i, range) in members
+        .iter()
+        .zip(answer::set_ranges(parts.iter().map(Bytes::len)))
+    {
+        sets[i] = body.slice(range);
+    }
+    body
 }
 
 /// The current snapshot, swapped atomically; readers never block.

@@ -24,6 +24,7 @@ const TOKEN: &str = "bench";
 const ONE_SERVICE: &str =
     r#"{"applicationSetName":"previews","input":{"parameters":{"service":"svc-7"}}}"#;
 const ALL_SERVICES: &str = r#"{"applicationSetName":"previews","input":{}}"#;
+const MIB: f64 = 1024.0 * 1024.0;
 
 /// What to run.
 #[derive(Clone)]
@@ -63,12 +64,13 @@ pub struct Report {
     pub one_service: Outcome,
     /// The all-services load phase.
     pub all_services: Outcome,
-    /// Bytes of the answers the snapshot holds, asked over HTTP after the load: the
-    /// all-services answer, every service's, every preview's matrix answer. (Each preview's
-    /// full set is held once more on its own, about the size of the service answers.)
+    /// Sizes of the answers, asked over HTTP after the load: the all-services answer, every
+    /// service's, every preview's matrix answer. Only the services' answers are held: the
+    /// all-services answer and each preview's full set are slices of them, and a matrix
+    /// answer is rendered per request.
     pub answer_bytes: AnswerBytes,
-    /// Bytes of the pull-request list pages the service keeps with their `ETag`s (one page
-    /// per repo here), as the fake serves them.
+    /// Bytes of the pull-request list pages (one page per repo here), as the fake serves
+    /// them. The service keeps the pull requests they decode to with their `ETag`s, not these.
     pub list_page_bytes: usize,
     /// Lines of the service's log that say a refresh failed (a slow fake, a timeout).
     pub refresh_failures: usize,
@@ -158,6 +160,16 @@ pub async fn run(binary: &Path, plan: &Plan, github_runtime: &Handle) -> Report 
             .collect(),
     };
     drop(service);
+    println!(
+        "  held by the service: every service's answer once, {:.1} MiB (the all-services answer, \
+         {:.1} MiB, and every full set are slices of them; {:.1} MiB of matrix answers are \
+         rendered per request); the {} list pages ({:.1} MiB) are kept decoded, not as bodies",
+        report.answer_bytes.services as f64 / MIB,
+        report.answer_bytes.all as f64 / MIB,
+        report.answer_bytes.matrix as f64 / MIB,
+        plan.services,
+        report.list_page_bytes as f64 / MIB,
+    );
     Report {
         refresh_failures: std::fs::read_to_string(&plan.log)
             .unwrap_or_default()

@@ -2,7 +2,8 @@
 //! for github.com and GitHub Enterprise Server alike (the base URL is injectable).
 //!
 //! It owns the HTTP clients, GitHub App installation lookup, and the `ETag`s of pull-request
-//! list pages (a `304 Not Modified` costs no rate limit). It must not retry, back off or
+//! list pages with the pull requests they decoded to (a `304 Not Modified` costs no rate limit
+//! and no decoding). It must not retry, back off or
 //! cache answers beyond those `ETag`s: [`crate::sync`] decides when to call again.
 //! octocrab is built without its `retry` feature for that reason: one request, one attempt.
 //! The one exception is octocrab's own: with an App, a `401` clears the installation token
@@ -51,7 +52,7 @@ pub struct GitHubSource {
     timeout: Duration,
     auth: Auth,
     /// Per repository, the last pages of its pull-request list by route, with their `ETag`s.
-    list_pages: Mutex<HashMap<RepoName, HashMap<String, CachedPage>>>,
+    list_pages: Mutex<HashMap<RepoName, HashMap<String, ListPage>>>,
     /// The reporter's list pages (deployments, statuses, comments) with their `ETag`s.
     reads: reporter::PageCache,
     /// The build checks' answers and the pages of pull-request commits, with their `ETag`s.
@@ -70,6 +71,17 @@ enum Auth {
     },
 }
 
+/// One page of a pull-request list as decoded, with the `ETag` it came with and its
+/// `rel="next"` route. The body itself is not kept: a page of 100 pull requests is over a
+/// megabyte of JSON for a few kilobytes of [`PullRequest`]s.
+#[derive(Clone)]
+struct ListPage {
+    etag: String,
+    pulls: Arc<[PullRequest]>,
+    next: Option<String>,
+}
+
+/// A page with the `ETag` it came with and its `rel="next"` route (the reporter's reads).
 #[derive(Clone)]
 struct CachedPage {
     etag: String,
@@ -226,9 +238,9 @@ impl GitHubSource {
         &self,
         client: &Octocrab,
         repo: &RepoName,
-        previous: &HashMap<String, CachedPage>,
-    ) -> Result<(Vec<PullRequest>, HashMap<String, CachedPage>), SourceError> {
-        let mut pages: HashMap<String, CachedPage> = HashMap::new();
+        previous: &HashMap<String, ListPage>,
+    ) -> Result<(Vec<PullRequest>, HashMap<String, ListPage>), SourceError> {
+        let mut pages: HashMap<String, ListPage> = HashMap::new();
         let mut seen = HashSet::new();
         let mut pulls: Vec<PullRequest> = Vec::new();
         let mut route = Some(wire::pulls_route(repo));
@@ -242,9 +254,9 @@ impl GitHubSource {
             let page = self
                 .list_page(client, repo, &current, previous.get(&current))
                 .await?;
-            for pull in wire::decode_pulls(&page.body)? {
+            for pull in page.pulls.iter() {
                 if seen.insert(pull.number) {
-                    pulls.push(pull);
+                    pulls.push(pull.clone());
                 }
             }
             route = page.next.clone();
@@ -259,17 +271,17 @@ impl GitHubSource {
         client: &Octocrab,
         repo: &RepoName,
         route: &str,
-        cached: Option<&CachedPage>,
-    ) -> Result<CachedPage, SourceError> {
+        cached: Option<&ListPage>,
+    ) -> Result<ListPage, SourceError> {
         let etag = cached.map(|page| page.etag.as_str());
         let answer = transport::get(client, route, etag, self.timeout).await?;
         match (answer.status, cached) {
             (StatusCode::NOT_MODIFIED, Some(page)) => Ok(page.clone()),
             (status, _) if status.is_success() && status != StatusCode::NOT_MODIFIED => {
-                Ok(CachedPage {
+                Ok(ListPage {
                     etag: answer.header("etag").unwrap_or_default().to_owned(),
                     next: wire::next_route(&answer.headers, &self.api_url)?,
-                    body: answer.body,
+                    pulls: wire::decode_pulls(&answer.body)?.into(),
                 })
             }
             (StatusCode::NOT_FOUND, _) => Err(SourceError::Unauthorized(format!(

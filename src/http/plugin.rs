@@ -7,6 +7,7 @@
 //! discarded (up to 4 MiB) before the error is sent, so that the client reads the error rather
 //! than a broken pipe; beyond that the connection is closed.
 
+mod body;
 mod request;
 
 use std::time::Instant;
@@ -21,7 +22,7 @@ use secrecy::ExposeSecret;
 
 use super::{ApiError, PluginState};
 use crate::metrics::PluginLabels;
-use crate::snapshot::Query;
+use crate::snapshot::{Answer, Query};
 
 pub(crate) use request::{authorize, parse_request};
 
@@ -67,7 +68,7 @@ async fn getparams(State(state): State<PluginState>, request: Request) -> Respon
     let started = Instant::now();
     let (mode, result, unread) = answer(&state, request).await;
     let response = match result {
-        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Ok(answer) => respond(answer),
         Err(error) => {
             if error.status().is_server_error() {
                 tracing::warn!(error = %error, "plugin request not answered");
@@ -94,12 +95,25 @@ async fn getparams(State(state): State<PluginState>, request: Request) -> Respon
     response
 }
 
+/// An answer as a `200`, its chunks sent as they are with their total length.
+fn respond(answer: Answer) -> Response {
+    let length = HeaderValue::from(answer.len());
+    let mut response = Response::new(Body::new(body::AnswerBody::new(answer)));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CONTENT_LENGTH, length);
+    response
+}
+
 /// The answer, and whether part of the request body was left unread (the connection must
 /// then be closed).
 async fn answer(
     state: &PluginState,
     request: Request,
-) -> (&'static str, Result<Bytes, ApiError>, bool) {
+) -> (&'static str, Result<Answer, ApiError>, bool) {
     let (parts, body) = request.into_parts();
     if let Err(error) = authorize(&parts.headers, state.token.expose_secret()) {
         return ("invalid", Err(error), !drain(body).await);
@@ -130,7 +144,11 @@ async fn answer(
         Query::Service(_) => "service",
         Query::Matrix { .. } => "matrix",
     };
-    let result = state.store.load().answer(&query).map_err(ApiError::from);
+    let result = state
+        .store
+        .load()
+        .answer_chunks(&query)
+        .map_err(ApiError::from);
     tracing::debug!(appset = ?appset, mode, ok = result.is_ok(), "plugin request");
     (mode, result, false)
 }
@@ -170,3 +188,6 @@ async fn read_body(body: Body) -> Result<Bytes, ApiError> {
             }
         })
 }
+
+#[cfg(test)]
+mod tests;
