@@ -199,30 +199,32 @@ fn main() {
     }
 
     let mut resident = None;
-    let mut resident_tuned = None;
+    let mut resident_defaults = None;
     if parts.resident {
         println!("\n1b. Resident memory of `preview-tower serve`");
         let binary = PathBuf::from(env!("CARGO_BIN_EXE_preview-tower"));
         // The fake GitHub gets the (now idle) server runtime.
-        let measured = clients.block_on(resident::run(&binary, &scale.resident, servers.handle()));
+        // The result: the service as `manifests/deployment.yaml` runs it (its `MALLOC_*`
+        // settings), so the bench and the deployment cannot drift apart.
+        let shipped = resident::Plan {
+            allocator: shipped_allocator(),
+            ..scale.resident.clone()
+        };
+        let measured = clients.block_on(resident::run(&binary, &shipped, servers.handle()));
         report::print_resident(&measured);
         resident = Some(measured);
         if measuring {
-            // A diagnosis, not the result: how much of the resident set is glibc keeping
-            // freed memory (per-thread arenas, a mmap threshold that grows with the large
-            // answers) rather than live data.
-            println!("   the same, with glibc told to return large blocks (diagnosis only):");
-            let tuned = resident::Plan {
-                log: results.join("freshness_budget-serve-tuned.log"),
-                allocator: vec![
-                    ("MALLOC_ARENA_MAX", "2"),
-                    ("MALLOC_MMAP_THRESHOLD_", "131072"),
-                ],
+            // A comparison, not the result: glibc's defaults, which keep freed answer buffers
+            // in per-thread arenas.
+            println!("   the same with glibc's defaults (comparison only):");
+            let defaults = resident::Plan {
+                log: results.join("freshness_budget-serve-glibc-defaults.log"),
+                allocator: Vec::new(),
                 ..scale.resident.clone()
             };
-            let measured = clients.block_on(resident::run(&binary, &tuned, servers.handle()));
+            let measured = clients.block_on(resident::run(&binary, &defaults, servers.handle()));
             report::print_resident(&measured);
-            resident_tuned = Some(measured);
+            resident_defaults = Some(measured);
         }
         load.push(report::load_average("after the resident memory"));
     }
@@ -277,7 +279,7 @@ fn main() {
             load: &load,
             rows: &rows,
             resident,
-            resident_tuned: resident_tuned.as_ref(),
+            resident_defaults: resident_defaults.as_ref(),
             budget,
             reaction,
             verdicts: &verdicts,
@@ -287,4 +289,24 @@ fn main() {
         std::fs::write(&path, text).expect("write the results");
         println!("\nwritten: {}", path.display());
     }
+}
+
+/// The `MALLOC_*` environment of the preview-tower container in `manifests/deployment.yaml`.
+fn shipped_allocator() -> Vec<(String, String)> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests/deployment.yaml");
+    let text = std::fs::read_to_string(&path).expect("read manifests/deployment.yaml");
+    let deployment: serde_json::Value =
+        serde_saphyr::from_str(&text).expect("manifests/deployment.yaml is YAML");
+    deployment["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["env"].as_array().cloned().unwrap_or_default())
+        .filter_map(|e| {
+            let name = e["name"].as_str()?;
+            let value = e["value"].as_str()?;
+            name.starts_with("MALLOC_")
+                .then(|| (name.to_owned(), value.to_owned()))
+        })
+        .collect()
 }

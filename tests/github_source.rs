@@ -415,3 +415,20 @@ async fn a_pr_hidden_by_a_page_shift_is_still_listed() {
         "every open PR listed"
     );
 }
+
+/// A pooled connection that sat idle for most of the timeout still serves a slow answer: the
+/// timeout counts from the request, not from when the connection went idle. (hyper-timeout's
+/// read timeout starts counting while a kept-alive connection waits idle, and a new request
+/// does not restart it: with a poll interval near the timeout, refreshes failed.)
+#[tokio::test]
+async fn a_connection_idle_for_most_of_the_timeout_serves_the_next_request() {
+    let github = fake().await;
+    github.open_pull(REPO, FakePull::new(1));
+    let source = source_with_timeout(&github, Duration::from_millis(800));
+    source.open_pull_requests(&repo()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Answered 400 ms after it is asked: within the timeout, but past 800 ms of idleness.
+    github.fail_with(Fault::Timeout(Duration::from_millis(400)));
+    let pulls = source.open_pull_requests(&repo()).await;
+    assert!(pulls.is_ok(), "{pulls:?}");
+}

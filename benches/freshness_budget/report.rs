@@ -143,16 +143,8 @@ pub fn print_resident(r: &resident::Report) {
             o.throughput
         );
     }
-    let a = &r.answer_bytes;
     println!(
-        "  answers held by the snapshot: all {:.1} MiB, services {:.1} MiB, matrix {:.1} MiB (+ each full set once more, about the services' size)",
-        mib(a.all as u64 / 1024),
-        mib(a.services as u64 / 1024),
-        mib(a.matrix as u64 / 1024)
-    );
-    println!(
-        "  pull-request list pages kept with their ETags: {:.1} MiB; failed refreshes in its log: {}; allocator settings: {}",
-        mib(r.list_page_bytes as u64 / 1024),
+        "  failed refreshes in its log: {}; allocator settings: {}",
         r.refresh_failures,
         if r.allocator_env.is_empty() {
             "glibc defaults".to_owned()
@@ -354,7 +346,7 @@ fn resident_json(r: &resident::Report) -> Value {
             "services": r.answer_bytes.services,
             "matrix": r.answer_bytes.matrix,
         },
-        "list_page_bytes_kept_with_etags": r.list_page_bytes,
+        "list_page_bytes_listed": r.list_page_bytes,
         "refresh_failures_in_log": r.refresh_failures,
         "allocator_env": r.allocator_env,
         "one_service_under_load": outcome_json(&r.one_service),
@@ -395,8 +387,8 @@ pub struct All<'a> {
     pub rows: &'a [Row],
     /// The service's memory.
     pub resident: &'a resident::Report,
-    /// The same with glibc tuned (a diagnosis).
-    pub resident_tuned: Option<&'a resident::Report>,
+    /// The same with glibc's defaults (a comparison).
+    pub resident_defaults: Option<&'a resident::Report>,
     /// The GitHub budget.
     pub budget: &'a budget::Report,
     /// Webhook to refresh patch.
@@ -424,7 +416,7 @@ pub fn json(all: &All<'_>) -> Value {
             o
         }).collect::<Vec<_>>(),
         "resident": resident_json(r),
-        "resident_diagnosis_tuned_allocator": all.resident_tuned.map(resident_json),
+        "resident_glibc_defaults": all.resident_defaults.map(resident_json),
         "github_budget": {
             "preview_tower": all.budget.cycles.iter().map(cycle_json).collect::<Vec<_>>(),
             "argo_cd_pull_request_generator": {

@@ -41,7 +41,7 @@ pub struct Plan {
     pub log: PathBuf,
     /// `MALLOC_*` settings for the service (glibc's defaults when empty; inherited ones are
     /// dropped either way).
-    pub allocator: Vec<(&'static str, &'static str)>,
+    pub allocator: Vec<(String, String)>,
 }
 
 /// What was measured.
@@ -256,7 +256,7 @@ fn spawn(
             command.env_remove(name);
         }
     }
-    command.envs(plan.allocator.iter().copied());
+    command.envs(plan.allocator.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     command
         .arg("serve")
         .arg("--config")

@@ -46,7 +46,7 @@ pub fn install_crypto_provider() {
 /// Reads pull requests and files from GitHub over REST.
 ///
 /// Cheap to share behind an `Arc`; concurrent calls are fine. Every request has the timeout
-/// given to [`GitHubSource::new`] as its connect timeout, its read timeout and its deadline.
+/// given to [`GitHubSource::new`] as its connect timeout, its write timeout and the deadline of each whole exchange.
 pub struct GitHubSource {
     api_url: Url,
     timeout: Duration,
@@ -116,7 +116,10 @@ impl GitHubSource {
             .base_uri(api_url.as_str())
             .map_err(|e| SourceError::Transport(format!("invalid GitHub API URL {api_url}: {e}")))?
             .set_connect_timeout(Some(timeout))
-            .set_read_timeout(Some(timeout))
+            // No read timeout: hyper-timeout's starts counting while a kept-alive connection
+            // sits idle in the pool, and a new request does not restart it, so a request on a
+            // connection idle for about the timeout failed. Every exchange has an overall
+            // deadline instead (`transport::within`).
             .set_write_timeout(Some(timeout));
         let build_error = |e: ::octocrab::Error| {
             SourceError::Transport(format!("cannot build the GitHub client: {e}"))

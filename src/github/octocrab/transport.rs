@@ -74,8 +74,8 @@ pub(super) async fn write<B: serde::Serialize + ?Sized>(
 }
 
 /// Runs one exchange and reads the whole body under one deadline: octocrab's connect and
-/// read timeouts apply per socket operation, so a server that trickles bytes would never trip
-/// them.
+/// write timeouts apply per socket operation (and no read timeout is set, see
+/// `GitHubSource::new`), so without it a server that trickles bytes would never be left.
 async fn within(
     timeout: Duration,
     response: impl Future<Output = octocrab::Result<http::Response<ResponseBody>>>,
