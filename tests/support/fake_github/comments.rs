@@ -107,7 +107,7 @@ pub(super) fn insert(state: &mut State, repo: &str, number: u64, login: &str, bo
 }
 
 /// `issue-comment`.
-fn render(base: &str, full: &str, c: &FakeComment) -> Value {
+pub(super) fn render(base: &str, full: &str, c: &FakeComment) -> Value {
     let api = format!("{base}/repos/{full}");
     let url = format!("{api}/issues/comments/{}", c.id);
     let reactions = json!({

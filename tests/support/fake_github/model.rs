@@ -283,6 +283,8 @@ pub struct State {
     pub checks: super::checks::Checks,
     /// (`owner/name`, login), both lower-cased → role (see `set_permission`).
     pub permissions: HashMap<(String, String), String>,
+    /// The pull requests' timelines (comments aside).
+    pub timelines: super::timeline::Timelines,
 }
 
 impl State {
