@@ -69,3 +69,74 @@ pub(super) fn wait(fleet: &Fleet, plan: &Plan, now: DateTime<Utc>) -> Duration {
         .unwrap_or(MAX_WAIT)
         .clamp(Duration::from_secs(1), MAX_WAIT)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::testing::{facts, fleet, plan_of, pr};
+
+    fn at(hour: u32, minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, hour, minute, 0)
+            .single()
+            .expect("time")
+    }
+
+    /// A plan made at 10:00 whose `web` preview expires at 14:00 (warned from 02:00: the
+    /// default 12-hour window) and falls asleep at 20:00.
+    fn plan() -> Plan {
+        let mut plan = plan_of(&[("web", vec![facts(pr(1), None)])]);
+        plan.planned_at = Some(at(10, 0));
+        let preview = &mut plan.previews[0];
+        preview.expires_at = Some(at(14, 0));
+        preview.sleep_changes_at = Some(at(20, 0));
+        plan
+    }
+
+    #[test]
+    fn a_repo_is_due_once_a_change_passed_since_its_last_round() {
+        let (fleet, plan) = (fleet(), plan());
+        let web: RepoName = "acme/web".parse().expect("repo");
+        let never = |_: &RepoName| None;
+        type Case = (DateTime<Utc>, Option<DateTime<Utc>>, bool);
+        #[rustfmt::skip]
+        let cases: &[Case] = &[
+            (at(13, 59), None, false),          // nothing since the plan
+            (at(14, 0), None, true),            // the expiry, exactly
+            (at(14, 0), Some(at(14, 0)), false), // a round already ran then
+            (at(19, 0), Some(at(14, 1)), false),
+            (at(20, 0), Some(at(14, 1)), true), // falls asleep
+        ];
+        for (now, last_round, due_now) in cases {
+            let since = |_: &RepoName| *last_round;
+            let repos = if last_round.is_some() {
+                due(&fleet, &plan, *now, since)
+            } else {
+                due(&fleet, &plan, *now, never)
+            };
+            assert_eq!(repos.contains(&web), *due_now, "{now} after {last_round:?}");
+        }
+    }
+
+    #[test]
+    fn the_timer_waits_for_the_next_change_within_bounds() {
+        let (fleet, plan) = (fleet(), plan());
+        assert_eq!(wait(&fleet, &plan, at(13, 59)), Duration::from_secs(60));
+        assert_eq!(
+            wait(&fleet, &plan, at(13, 59) + chrono::Duration::seconds(30)),
+            Duration::from_secs(30)
+        );
+        assert_eq!(wait(&fleet, &plan, at(14, 0)), MAX_WAIT, "next: 20:00");
+        assert_eq!(wait(&fleet, &plan, at(21, 0)), MAX_WAIT, "nothing ahead");
+        assert_eq!(
+            wait(
+                &fleet,
+                &plan,
+                at(20, 0) - chrono::Duration::milliseconds(200)
+            ),
+            Duration::from_secs(1),
+            "at least a second"
+        );
+    }
+}

@@ -4,8 +4,10 @@
 //! **When a timeline is read.** GitHub bumps a PR's `updated_at` on every comment, label
 //! change, push and review, and the listing (free when unchanged, thanks to its `ETag`) shows
 //! it. So a PR's activity is read when the PR is new to the sync or its `updated_at` moved
-//! since the last read; otherwise the listing itself proves nothing happened, and the facts'
-//! `read_at` advances to the time of the listing. An unchanged fleet costs no request.
+//! since the last read (or the last read was sent less than a minute after that `updated_at`:
+//! GitHub's times have whole seconds, see `ReadActivity::complete_for`); otherwise the listing
+//! itself proves nothing happened, and the facts' `read_at` advances to the time of the
+//! listing. An unchanged fleet costs no request (a read again is revalidated: `304`, free).
 //!
 //! **Failures.** A read that fails keeps the PR's previous facts with their previous
 //! `read_at`: expiry needs facts read after the moment a preview was due, so an outage never
@@ -14,7 +16,7 @@
 //!
 //! **Permissions.** A command is honoured only when its author has write access. The answer is
 //! cached per (repo, login) and asked again, after [`PERMISSION_TTL`], only when that PR's
-//! activity is read again (so an unchanged fleet still costs nothing). A failed check leaves
+//! activity changed (so an unchanged fleet still costs nothing). A failed check leaves
 //! the previous answer, or "not authorized yet" when there is none: tried again next time.
 
 use std::time::Duration;
@@ -60,7 +62,7 @@ impl Syncer {
                 .filter(|pr| {
                     let key = (repo.clone(), pr.number);
                     match state.activity.get_mut(&key) {
-                        Some(read) if read.updated_at == pr.updated_at => {
+                        Some(read) if read.complete_for(pr.updated_at) => {
                             read.read_at = read.read_at.max(listed_at);
                             self.count("pull_request_activity", "cache_hit");
                             false
@@ -74,26 +76,31 @@ impl Syncer {
         let mut reads = stream::iter(stale.iter().copied())
             .map(|(number, updated_at)| self.read_activity(repo, number, updated_at))
             .buffer_unordered(FETCH_CONCURRENCY);
+        let mut changed = Vec::new();
         while let Some(result) = reads.next().await {
-            if let Err(error) = result {
-                warn!(repo = %repo, error = %error, kind = error.kind(),
-                    "cannot read a pull request's activity; its last facts stay (nothing expires for it)");
-                if error.affects_every_call() {
-                    break;
+            match result {
+                Ok(Some(number)) => changed.push(number),
+                Ok(None) => {}
+                Err(error) => {
+                    warn!(repo = %repo, error = %error, kind = error.kind(),
+                        "cannot read a pull request's activity; its last facts stay (nothing expires for it)");
+                    if error.affects_every_call() {
+                        break;
+                    }
                 }
             }
         }
         drop(reads);
-        let reread: Vec<u64> = stale.into_iter().map(|(number, _)| number).collect();
-        self.resolve_permissions(repo, &reread).await;
+        self.resolve_permissions(repo, &changed).await;
     }
 
+    /// Reads and records the activity of PR `number`; `Some(number)` when its events changed.
     async fn read_activity(
         &self,
         repo: &RepoName,
         number: u64,
         updated_at: DateTime<Utc>,
-    ) -> Result<(), crate::github::SourceError> {
+    ) -> Result<Option<u64>, crate::github::SourceError> {
         let started = self.now();
         let events = self
             .call(
@@ -102,19 +109,26 @@ impl Syncer {
             )
             .await?;
         debug!(repo = %repo, number, events = events.as_ref().map(Vec::len), "activity read");
-        self.lock().activity.insert(
-            (repo.clone(), number),
+        let key = (repo.clone(), number);
+        let mut state = self.lock();
+        let changed = state
+            .activity
+            .get(&key)
+            .is_none_or(|old| old.events != events);
+        state.activity.insert(
+            key,
             ReadActivity {
                 events,
                 updated_at,
                 read_at: started,
+                sent_at: started,
             },
         );
-        Ok(())
+        Ok(changed.then_some(number))
     }
 
     /// Asks who of the command authors of `repo`'s PRs has write access, where unknown, or
-    /// known for longer than [`PERMISSION_TTL`] on a PR in `reread`.
+    /// known for longer than [`PERMISSION_TTL`] on a PR in `reread` (whose events changed).
     async fn resolve_permissions(&self, repo: &RepoName, reread: &[u64]) {
         let Some(collaborators) = self.collaborators.clone() else {
             return;

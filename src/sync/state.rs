@@ -51,7 +51,24 @@ pub(crate) struct ReadActivity {
     /// Up to when the events are known complete: when the read was sent, then advanced to
     /// each later listing that showed the same `updated_at`.
     pub(crate) read_at: DateTime<Utc>,
+    /// When the read was sent (not advanced).
+    pub(crate) sent_at: DateTime<Utc>,
 }
+
+impl ReadActivity {
+    /// Whether these facts are complete for a PR listed with `updated_at`: read for that
+    /// `updated_at`, and sent long enough after it. GitHub's times have whole seconds, so a
+    /// comment in the same second as the read would leave `updated_at` unchanged; the margin
+    /// covers that and some clock skew. (Reading again soon after costs nothing when nothing
+    /// changed: the timeline pages answer `304`.)
+    pub(crate) fn complete_for(&self, updated_at: DateTime<Utc>) -> bool {
+        self.updated_at == updated_at && self.sent_at >= updated_at + SETTLE
+    }
+}
+
+/// How long after a PR's `updated_at` a read of its activity must be sent to be trusted as
+/// complete for it (see [`ReadActivity::complete_for`]).
+pub(crate) const SETTLE: chrono::Duration = chrono::Duration::seconds(60);
 
 /// Whether a login may give `/preview` commands on a repo, as last asked.
 #[derive(Clone, Copy, Debug)]

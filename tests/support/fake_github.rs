@@ -146,8 +146,8 @@ impl FakeGitHub {
     /// Opens (or replaces) a pull request. Its timeline gets, now, the commit of its head and
     /// a `labeled` event per label.
     pub fn open_pull(&self, repo: &str, pull: FakePull) {
-        let at = Utc::now();
         self.with(|s| {
+            let at = s.now();
             let (number, sha) = (pull.number, pull.head_sha.clone());
             let labels = pull.labels.clone();
             let held = s.repo_mut(repo);
@@ -173,6 +173,7 @@ impl FakeGitHub {
     /// event; changed labels get `labeled` / `unlabeled` events (by [`LABELLER`]).
     pub fn edit_pull(&self, repo: &str, number: u64, edit: impl FnOnce(&mut FakePull)) {
         self.with(|s| {
+            let offset = s.clock_offset;
             let pull = s
                 .repo_mut(repo)
                 .pulls
@@ -181,7 +182,7 @@ impl FakeGitHub {
             let old = pull.head_sha.clone();
             let old_labels = pull.labels.clone();
             edit(pull);
-            let at = Utc::now();
+            let at = Utc::now() + offset;
             pull.updated_at = at;
             let (new, new_labels) = (pull.head_sha.clone(), pull.labels.clone());
             if new != old {
@@ -229,6 +230,13 @@ impl FakeGitHub {
     /// Makes `sha` readable (see [`FakeGitHub::push_unreplicated`]).
     pub fn know_commit(&self, repo: &str, sha: &str) {
         self.with(|s| s.repo_mut(repo).know_commit(sha));
+    }
+
+    /// Moves the fake's clock `by` ahead of the machine's: the times of what the helpers do
+    /// from now on (pushes, labels, comments, reviews, `updated_at`) are that much later. For
+    /// tests that move the syncer's clock too, instead of waiting.
+    pub fn advance_clock(&self, by: chrono::Duration) {
+        self.with(|s| s.clock_offset += by);
     }
 
     /// Replaces the labels.

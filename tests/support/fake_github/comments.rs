@@ -94,7 +94,7 @@ fn too_long(body: &str) -> Option<Reply> {
 pub(super) fn insert(state: &mut State, repo: &str, number: u64, login: &str, body: &str) -> u64 {
     let id = state.reporting.next_comment;
     state.reporting.next_comment += 1;
-    let now = Utc::now();
+    let now = state.now();
     state.repo_mut(repo).comments.push(FakeComment {
         id,
         number,

@@ -285,9 +285,16 @@ pub struct State {
     pub permissions: HashMap<(String, String), String>,
     /// The pull requests' timelines (comments aside).
     pub timelines: super::timeline::Timelines,
+    /// How far the fake's clock is ahead of the machine's (see `advance_clock`).
+    pub clock_offset: chrono::Duration,
 }
 
 impl State {
+    /// The fake's time: the machine's, moved by `advance_clock`.
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.clock_offset
+    }
+
     /// The repository `owner/name` (case-insensitive).
     pub fn repo_mut(&mut self, full_name: &str) -> &mut Repo {
         self.repos

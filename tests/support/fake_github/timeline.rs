@@ -184,8 +184,8 @@ fn render(base: &str, full: &str, number: u64, event: &Recorded) -> Value {
 impl FakeGitHub {
     /// `login` submits a review of PR `number` (now): a `reviewed` event; `updated_at` moves.
     pub fn review(&self, repo: &str, number: u64, login: &str) {
-        let at = Utc::now();
         self.with(|s| {
+            let at = s.now();
             let id = 5_000_001 + s.timelines.next_review;
             s.timelines.next_review += 1;
             let login = login.to_owned();
