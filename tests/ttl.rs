@@ -505,3 +505,38 @@ async fn an_unchanged_fleet_costs_no_rate_limit_even_when_time_moves() {
     );
     w.stop().await;
 }
+
+#[tokio::test]
+async fn the_adapter_reads_every_timeline_page_once_and_revalidates_for_free() {
+    let github = FakeGitHub::start().await;
+    github.add_repo(REPO);
+    github.open_pull(REPO, FakePull::new(7).labels(&["preview"]));
+    for n in 0..120 {
+        github.comment_as(REPO, 7, "octocat", &format!("comment {n}"));
+    }
+    github.comment_as(REPO, 7, "preview-tower[bot]", "<!-- sticky -->");
+    github.review(REPO, 7, "mona");
+    let source = GitHubSource::new(
+        github.url(),
+        Credentials::token("ghp_sync").unwrap(),
+        Duration::from_secs(2),
+    )
+    .unwrap();
+    let events = source
+        .pull_request_activity(&repo(), 7)
+        .await
+        .unwrap()
+        .unwrap();
+    // The head's commit, the label, 120 comments and the review; not the bot's comment.
+    assert_eq!(events.len(), 123, "{:?}", &events[..3]);
+    assert_eq!(github.count(Endpoint::Timeline), 2, "two pages of 100");
+    let used = github.rate_limit_used();
+    let again = source
+        .pull_request_activity(&repo(), 7)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again, events);
+    assert_eq!(github.rate_limit_used(), used, "unchanged pages answer 304");
+    assert_eq!(github.count(Endpoint::Timeline), 4);
+}

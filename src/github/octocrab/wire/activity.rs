@@ -12,7 +12,7 @@
 //! | `committed` | `committer.date` (git's, no `created_at`) | none (`author`/`committer` are git identities) |
 //! | `head_ref_force_pushed`, `ready_for_review`, `reopened` | `created_at` | `actor` |
 //! | `labeled`, `unlabeled` (+ `label.name`) | `created_at` | `actor` |
-//! | `commented` (an `issue-comment` plus `event`, `actor`; `body` may be absent) | `created_at` | `user` |
+//! | `commented` (an `issue-comment` plus `event`, `actor`; `body` may be absent; an edited one, `updated_at` ≠ `created_at`, gives no command) | `created_at` | `user` |
 //! | `reviewed` | `submitted_at` (null while pending) | `user` |
 //!
 //! No vendor schema for the timeline is in `shared/conformance/github/schemas/`. Decoding is
@@ -43,6 +43,8 @@ struct WireEvent {
     event: Option<String>,
     #[serde(default)]
     created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    updated_at: Option<DateTime<Utc>>,
     #[serde(default)]
     submitted_at: Option<DateTime<Utc>>,
     #[serde(default)]
@@ -136,11 +138,15 @@ fn into_event(wire: WireEvent, own_login: Option<&str>) -> Result<Option<PullEve
             Some(at) => (at, wire.user, PullEventKind::Reviewed),
         },
         "commented" => {
+            let at = wire.created_at.ok_or_else(|| missing("created_at"))?;
+            // Only new comments give commands (as the webhook reads them): an edited one is
+            // still activity, at its creation, but gives none.
+            let edited = wire.updated_at.is_some_and(|updated| updated != at);
             let command = wire
                 .body
                 .as_deref()
+                .filter(|_| !edited)
                 .and_then(|body| parse_command(body).ok().flatten());
-            let at = wire.created_at.ok_or_else(|| missing("created_at"))?;
             (
                 at,
                 wire.user.or(wire.actor),
@@ -259,6 +265,8 @@ mod tests {
             {"event": "commented", "user": user("preview-tower[bot]", "Bot"),
                 "created_at": "2026-11-23T10:00:00Z", "body": "<!-- preview-tower -->"},
             {"event": "commented", "user": user("ci-bot", "Bot"), "created_at": "2026-11-23T10:00:00Z"},
+            {"event": "commented", "user": user("mona", "User"), "created_at": "2026-11-23T10:30:00Z",
+                "updated_at": "2026-11-23T12:00:00Z", "body": "/preview keep"},
             {"event": "commented", "user": user("Tower-Token-User", "User"),
                 "created_at": "2026-11-23T10:00:00Z", "body": "sticky"},
             {"event": "labeled", "actor": user("tower-token-user", "User"),
@@ -271,8 +279,13 @@ mod tests {
             {"no_event": true},
         ]);
         let events = decode(items, Some("tower-token-user"));
-        assert_eq!(events.len(), 1, "{events:?}");
-        assert_eq!(events[0].kind, PullEventKind::Labeled("preview".into()));
+        assert_eq!(events.len(), 2, "{events:?}");
+        assert_eq!(
+            events[0].kind,
+            PullEventKind::Commented { command: None },
+            "an edited comment is activity, not a command"
+        );
+        assert_eq!(events[1].kind, PullEventKind::Labeled("preview".into()));
     }
 
     #[test]
