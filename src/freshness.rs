@@ -10,6 +10,10 @@
 //! repos run in parallel. A failed refresh is logged, counted and retried a few times with
 //! backoff; the poll loop stays the safety net.
 //!
+//! Time is a poke too (`freshness/timer.rs`): when the served plan changes with time alone (a
+//! preview expires, is warned about, falls asleep or wakes), the repos concerned are poked at
+//! that moment ([`Freshness::poke_due`]), so that the ApplicationSet gets its refresh then.
+//!
 //! It does not parse webhooks, decide which events matter, poll, or read GitHub itself.
 //!
 //! [`Snapshot::service_changed`]: crate::snapshot::Snapshot::service_changed
@@ -17,12 +21,14 @@
 mod pending;
 pub mod sink;
 mod tell;
+mod timer;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -49,6 +55,7 @@ const MAX_RETRIES: u32 = 5;
 /// Refreshes repos when webhooks poke them, and asks Argo CD to regenerate what changed.
 pub struct Freshness {
     syncer: Arc<Syncer>,
+    fleet: Arc<Fleet>,
     /// `None` without a Kubernetes API: repos are refreshed, Argo CD is not told.
     teller: Option<Teller>,
     metrics: Arc<Metrics>,
@@ -63,11 +70,17 @@ struct Slot {
     pending: Mutex<Pending<Instant>>,
     wake: Notify,
     rounds: AtomicU64,
+    /// The planner's time when its last round started: changes due after it are the timer's.
+    round_at: Mutex<Option<DateTime<Utc>>>,
 }
 
 impl Slot {
     fn pending(&self) -> MutexGuard<'_, Pending<Instant>> {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn round_at(&self) -> MutexGuard<'_, Option<DateTime<Utc>>> {
+        self.round_at.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -96,6 +109,7 @@ impl Freshness {
                     pending: Mutex::new(Pending::default()),
                     wake: Notify::new(),
                     rounds: AtomicU64::new(0),
+                    round_at: Mutex::new(None),
                 };
                 (key(repo), slot)
             })
@@ -105,9 +119,50 @@ impl Freshness {
             refresher.map(|refresher| Teller::new(refresher, &fleet, &start, Arc::clone(&metrics)));
         Self {
             syncer,
+            fleet,
             teller,
             metrics,
             slots,
+        }
+    }
+
+    /// Pokes every repo one of whose previews in the served plan changed with time alone
+    /// (expiry, warning, sleep) since that repo's last round (or since the plan was made),
+    /// up to the syncer's now; returns them. The timer calls it at each such moment; tests
+    /// call it after moving their clock.
+    pub fn poke_due(&self) -> Vec<RepoName> {
+        let snapshot = self.syncer.snapshot();
+        let now = self.syncer.now();
+        let since = |repo: &RepoName| self.slots.get(&key(repo)).and_then(|slot| *slot.round_at());
+        let due = timer::due(&self.fleet, snapshot.plan(), now, since);
+        for repo in &due {
+            debug!(repo = %repo, "a preview changes with time now: refreshing its repo");
+            self.poke(repo);
+        }
+        due.into_iter().collect()
+    }
+
+    /// A `/preview` command by `author` on `repo` was checked: the sync remembers the answer
+    /// (no second request for it), and an authorized command pokes the repo, so that it takes
+    /// effect within seconds. Returns whether it poked.
+    pub fn command_checked(&self, repo: &RepoName, author: &str, authorized: bool) -> bool {
+        self.syncer.note_permission(repo, author, authorized);
+        authorized && self.poke(repo)
+    }
+
+    /// Pokes the repos whose previews change with time, when they do, until `cancel` fires.
+    async fn timer(&self, cancel: CancellationToken) {
+        loop {
+            self.poke_due();
+            let wait = timer::wait(
+                &self.fleet,
+                self.syncer.snapshot().plan(),
+                self.syncer.now(),
+            );
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(wait) => {}
+            }
         }
     }
 
@@ -149,7 +204,10 @@ impl Freshness {
             .slots
             .values()
             .map(|slot| self.worker(slot, cancel.clone()));
-        futures::future::join_all(workers).await;
+        tokio::join!(
+            futures::future::join_all(workers),
+            self.timer(cancel.clone())
+        );
     }
 
     async fn worker(&self, slot: &Slot, cancel: CancellationToken) {
@@ -216,6 +274,7 @@ impl Freshness {
     /// part: what it committed is served).
     #[tracing::instrument(skip(self, slot, since), fields(repo = %slot.repo))]
     async fn round(&self, slot: &Slot, since: Instant) -> Result<(), SourceError> {
+        *slot.round_at() = Some(self.syncer.now());
         let result = self.syncer.refresh(&slot.repo).await;
         let outcome = result.as_ref().map_or_else(SourceError::kind, |()| "ok");
         self.metrics

@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use crate::fleet::ServiceName;
 use crate::jira::IssueKey;
 use crate::lifecycle::{Shown, State};
-use crate::pull_request::{BuildStatus, ConfigFile, PullRequest, RepoName};
+use crate::pull_request::{BuildStatus, ConfigFile, PullEvent, PullRequest, RepoName};
 
 /// Reads what the planner needs from a code host.
 #[async_trait]
@@ -75,6 +75,23 @@ pub trait PullRequestSource: Send + Sync {
         number: u64,
         limit: usize,
     ) -> Result<Vec<String>, SourceError>;
+
+    /// What people did on pull request `number` of `repo` (pushes, label changes, comments
+    /// and reviews, `/preview` commands), oldest first, all pages: what idle expiry, sleep and
+    /// the queue are computed from (see [`crate::pull_request::summarize`]). preview-tower's
+    /// own comments and deployments, and other bots' comments and reviews, are left out.
+    ///
+    /// `Ok(None)`: this source cannot tell (the demo's default). The PR's activity then stays
+    /// unknown, and a preview whose activity is unknown never expires. Asked only for an
+    /// eligible PR that is new to the sync or whose `updated_at` moved since the last read.
+    async fn pull_request_activity(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<Option<Vec<PullEvent>>, SourceError> {
+        let _ = (repo, number);
+        Ok(None)
+    }
 }
 
 /// Who may act on a repository: the permission behind a `/preview` command.

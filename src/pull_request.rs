@@ -5,10 +5,14 @@
 //! repository name is written by whoever opened the pull request: treat it as untrusted text,
 //! never as a name, a path or a template.
 
+mod activity;
+
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+pub use activity::{PullEvent, PullEventKind, command_authors, summarize};
 
 /// `owner/name` of a GitHub repository, validated to GitHub's character set.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -6,7 +6,12 @@
 //! nothing: the repo keeps its last good list, so no preview ever leaves the set because of a
 //! fault, and the other repos are not affected. Failures back off (honouring GitHub's
 //! `Retry-After`) and are counted and logged.
+//!
+//! Each eligible PR's activity (what idle expiry, sleep and the queue are computed from) is
+//! read beside its files (`sync/activity.rs`): only when it changed, and never failing the
+//! refresh. The time the planner sees is the syncer's [`Clock`], the machine's by default.
 
+mod activity;
 mod gate;
 mod state;
 
@@ -14,13 +19,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures::{StreamExt, stream};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::fleet::Fleet;
-use crate::github::{PullRequestSource, SourceError};
+use crate::github::{Collaborators, PullRequestSource, SourceError};
 use crate::metrics::{CallLabels, Metrics, RepoLabel, RepoLabels, ServiceLabel};
 use crate::plan;
 use crate::pull_request::{PullRequest, RepoName};
@@ -39,6 +44,10 @@ const RATE_RESERVE: f64 = 0.05;
 /// Longest `Retry-After` honoured, so a bogus header cannot stop refreshes for days.
 const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
 
+/// What time it is for the planner: `Utc::now` in service, a hand-moved clock in tests (so
+/// that expiry and sleep are tested without waiting).
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
 /// Refreshes repos and publishes snapshots.
 pub struct Syncer {
     fleet: Arc<Fleet>,
@@ -51,6 +60,10 @@ pub struct Syncer {
     first_round: std::sync::atomic::AtomicUsize,
     /// Time between two polls of a repo after a success.
     interval: Duration,
+    /// Who may give `/preview` commands; `None`: nobody (the demo).
+    collaborators: Option<Arc<dyn Collaborators>>,
+    /// The planner's time.
+    clock: Clock,
 }
 
 impl Syncer {
@@ -75,7 +88,29 @@ impl Syncer {
             first_round: std::sync::atomic::AtomicUsize::new(0),
             interval: fleet.refresh_interval,
             fleet,
+            collaborators: None,
+            clock: Arc::new(Utc::now),
         }
+    }
+
+    /// The same syncer honouring `/preview` commands from the authors `collaborators` says
+    /// have write access (without it, no command is honoured).
+    #[must_use]
+    pub fn with_collaborators(mut self, collaborators: Arc<dyn Collaborators>) -> Self {
+        self.collaborators = Some(collaborators);
+        self
+    }
+
+    /// The same syncer planning at the times `clock` gives (tests move it by hand).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The planner's time now.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
     }
 
     /// The same syncer polling every `interval` instead of the fleet's `refresh_interval`:
@@ -207,10 +242,12 @@ impl Syncer {
             Some(lock) => Some(lock.lock().await),
             None => None,
         };
+        let listed_at = self.now();
         let mut pulls = self
             .call("list_pulls", self.source.open_pull_requests(repo))
             .await?;
         self.confirm_vanished(repo, &mut pulls).await?;
+        self.fetch_activity(repo, &pulls, listed_at).await;
         // Builds first: a PR's last built commit, found after a restart, needs its files too.
         let unbuilt = self.fetch_builds(repo, &pulls).await;
         let unread = self.fetch_heads(repo, &pulls).await.or(unbuilt);
@@ -223,9 +260,15 @@ impl Syncer {
         }
         state.pulls.insert(repo.clone(), pulls);
         state.prune(&self.fleet, repo);
-        let plan = state.plan(&self.fleet, Utc::now());
-        let synced = state.synced_services(&self.fleet);
         let previous = self.store.load();
+        let live = previous
+            .plan()
+            .previews
+            .iter()
+            .map(|p| (p.service.clone(), p.pr.number))
+            .collect();
+        let plan = state.plan(&self.fleet, self.now(), &live);
+        let synced = state.synced_services(&self.fleet);
         self.publish(Snapshot::build(
             Arc::clone(&self.fleet),
             plan,

@@ -60,15 +60,18 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let store = Arc::new(SnapshotStore::from_pointee(Snapshot::unsynced(Arc::clone(
         &fleet,
     ))));
-    let syncer = Arc::new(
-        Syncer::new(
-            Arc::clone(&fleet),
-            source,
-            Arc::clone(&store),
-            Arc::clone(&metrics),
-        )
-        .with_interval(fleet.poll_interval(webhook_secret.is_some())),
-    );
+    let mut syncer = Syncer::new(
+        Arc::clone(&fleet),
+        source,
+        Arc::clone(&store),
+        Arc::clone(&metrics),
+    )
+    .with_interval(fleet.poll_interval(webhook_secret.is_some()));
+    // Commands in PR timelines are honoured only from authors with write access.
+    if let Some(collaborators) = &collaborators {
+        syncer = syncer.with_collaborators(Arc::clone(collaborators));
+    }
+    let syncer = Arc::new(syncer);
     let freshness = Arc::new(Freshness::new(
         Arc::clone(&syncer),
         Arc::clone(&fleet),

@@ -1,6 +1,7 @@
 //! The webhook receiver's sink: events that can change a repository's previews poke its
-//! refresh; `/preview` commands are authorized (write access) and logged. Never blocks: the
-//! receiver answers GitHub right after `deliver`.
+//! refresh; `/preview` commands are authorized (write access), and an authorized one pokes its
+//! repo too: the refresh reads the PR's timeline, where the command is, and honours it. Never
+//! blocks: the receiver answers GitHub right after `deliver`.
 
 use std::sync::Arc;
 
@@ -46,13 +47,16 @@ impl WebhookSink for FreshnessSink {
                     warn!(repo = %repo, pr = number, "/preview command refused: no GitHub to ask");
                     return;
                 };
+                let freshness = Arc::clone(&self.freshness);
                 tokio::spawn(async move {
                     match collaborators.permission(&repo, &author).await {
                         Ok(permission) if webhook::authorized(&permission) => {
-                            info!(repo = %repo, pr = number, author, command = ?command,
-                                "accepted /preview command (its effect comes with the cost work: TTL, keep, wake)");
+                            let poked = freshness.command_checked(&repo, &author, true);
+                            info!(repo = %repo, pr = number, author, command = ?command, poked,
+                                "accepted /preview command: refreshing its repo");
                         }
                         Ok(permission) => {
+                            freshness.command_checked(&repo, &author, false);
                             warn!(repo = %repo, pr = number, author, permission,
                                 "/preview command refused: the author has no write access");
                         }

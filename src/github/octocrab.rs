@@ -12,6 +12,7 @@
 //! It is also the [`super::PreviewReporter`] (see `reporter`) and the [`super::Collaborators`]
 //! (see `collaborators`): the same clients and errors.
 
+mod activity;
 mod checks;
 mod collaborators;
 mod reporter;
@@ -31,7 +32,7 @@ use url::Url;
 
 use super::auth::{self, Credentials};
 use super::{PullRequestSource, SourceError};
-use crate::pull_request::{BuildStatus, ConfigFile, PullRequest, RepoName};
+use crate::pull_request::{BuildStatus, ConfigFile, PullEvent, PullRequest, RepoName};
 
 /// Most pages read for one pull-request list (100 per page): a guard against link loops.
 const MAX_PAGES: usize = 100;
@@ -59,6 +60,8 @@ pub struct GitHubSource {
     checks: checks::ChecksCache,
     /// The login behind a token, once read: who preview-tower's comments are by.
     own_login: tokio::sync::OnceCell<String>,
+    /// The pull requests' timeline pages (activity), decoded, with their `ETag`s.
+    timelines: activity::TimelineCache,
 }
 
 enum Auth {
@@ -157,6 +160,7 @@ impl GitHubSource {
             reads: reporter::PageCache::default(),
             checks: checks::ChecksCache::default(),
             own_login: tokio::sync::OnceCell::new(),
+            timelines: activity::TimelineCache::default(),
         })
     }
 
@@ -433,6 +437,14 @@ impl PullRequestSource for GitHubSource {
         limit: usize,
     ) -> Result<Vec<String>, SourceError> {
         self.logged_pull_commits(repo, number, limit).await
+    }
+
+    async fn pull_request_activity(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<Option<Vec<PullEvent>>, SourceError> {
+        self.logged_activity(repo, number).await
     }
 }
 

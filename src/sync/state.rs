@@ -8,8 +8,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use crate::fleet::{Fleet, ServiceName};
-use crate::plan::{self, BuildFacts, Builds, BuiltCommit, Plan, PlanInput, PullFacts};
-use crate::pull_request::{BuildStatus, ConfigFile, HeadFacts, PullRequest, RepoName};
+use crate::plan::{self, Activity, BuildFacts, Builds, BuiltCommit, Plan, PlanInput, PullFacts};
+use crate::pull_request::{
+    BuildStatus, ConfigFile, HeadFacts, PullEvent, PullRequest, RepoName, summarize,
+};
 use crate::repo_config::RepoConfig;
 
 /// A file read at a commit: `(repo, sha, path)`.
@@ -36,6 +38,47 @@ pub(crate) fn keys_at(fleet: &Fleet, service: &crate::fleet::Service, sha: &str)
     }
 }
 
+/// Most permission answers kept; the map is emptied when it would grow past this.
+pub(crate) const MAX_PERMISSIONS: usize = 10_000;
+
+/// A PR's activity as last read (see `sync/activity.rs`).
+#[derive(Clone, Debug)]
+pub(crate) struct ReadActivity {
+    /// Its events; `None` when the source cannot tell (the preview then never expires).
+    pub(crate) events: Option<Vec<PullEvent>>,
+    /// The PR's `updated_at` in the listing the read was made for: read again when it moves.
+    pub(crate) updated_at: DateTime<Utc>,
+    /// Up to when the events are known complete: when the read was sent, then advanced to
+    /// each later listing that showed the same `updated_at`.
+    pub(crate) read_at: DateTime<Utc>,
+    /// When the read was sent (not advanced).
+    pub(crate) sent_at: DateTime<Utc>,
+}
+
+impl ReadActivity {
+    /// Whether these facts are complete for a PR listed with `updated_at`: read for that
+    /// `updated_at`, and sent long enough after it. GitHub's times have whole seconds, so a
+    /// comment in the same second as the read would leave `updated_at` unchanged; the margin
+    /// covers that and some clock skew. (Reading again soon after costs nothing when nothing
+    /// changed: the timeline pages answer `304`.)
+    pub(crate) fn complete_for(&self, updated_at: DateTime<Utc>) -> bool {
+        self.updated_at == updated_at && self.sent_at >= updated_at + SETTLE
+    }
+}
+
+/// How long after a PR's `updated_at` a read of its activity must be sent to be trusted as
+/// complete for it (see [`ReadActivity::complete_for`]).
+pub(crate) const SETTLE: chrono::Duration = chrono::Duration::seconds(60);
+
+/// Whether a login may give `/preview` commands on a repo, as last asked.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Permission {
+    /// Write access (or more).
+    pub(crate) authorized: bool,
+    /// When GitHub said so.
+    pub(crate) checked_at: DateTime<Utc>,
+}
+
 /// The sync's memory.
 #[derive(Debug, Default)]
 pub(crate) struct SyncState {
@@ -57,6 +100,10 @@ pub(crate) struct SyncState {
     /// The head at which each gated PR's commits were last searched for a built one, so that
     /// a PR that never built is searched once per push, not at every refresh.
     pub(crate) searched: HashMap<(ServiceName, u64), String>,
+    /// The activity of each eligible PR, by `(repo, number)`.
+    pub(crate) activity: HashMap<(RepoName, u64), ReadActivity>,
+    /// Who may give commands, by `(repo, lower-cased login)`.
+    pub(crate) permissions: HashMap<(RepoName, String), Permission>,
 }
 
 impl SyncState {
@@ -70,9 +117,15 @@ impl SyncState {
             .collect()
     }
 
-    /// Plans from what is known, and remembers each preview's config when valid.
-    pub(crate) fn plan(&mut self, fleet: &Fleet, now: DateTime<Utc>) -> Plan {
-        let facts = self.facts(fleet);
+    /// Plans from what is known at `now`, and remembers each preview's config when valid.
+    /// `live`: the previews of the plan served now, by `(service, number)`.
+    pub(crate) fn plan(
+        &mut self,
+        fleet: &Fleet,
+        now: DateTime<Utc>,
+        live: &HashSet<(ServiceName, u64)>,
+    ) -> Plan {
+        let facts = self.facts(fleet, live);
         let builds = self.builds(fleet, &facts);
         let input = PlanInput {
             fleet,
@@ -100,7 +153,11 @@ impl SyncState {
     }
 
     /// The planner's input per synced service.
-    fn facts(&self, fleet: &Fleet) -> BTreeMap<ServiceName, Vec<PullFacts>> {
+    fn facts(
+        &self,
+        fleet: &Fleet,
+        live: &HashSet<(ServiceName, u64)>,
+    ) -> BTreeMap<ServiceName, Vec<PullFacts>> {
         let mut out = BTreeMap::new();
         for service in &fleet.services {
             let Some(pulls) = self.pulls.get(&service.repo) else {
@@ -119,14 +176,35 @@ impl SyncState {
                             .last_valid
                             .get(&(service.name.clone(), pr.number))
                             .cloned(),
-                        activity: None,
-                        live: false,
+                        activity: self.activity(service, pr),
+                        live: live.contains(&(service.name.clone(), pr.number)),
                     }
                 })
                 .collect();
             out.insert(service.name.clone(), facts);
         }
         out
+    }
+
+    /// The activity of `pr` as `service`'s planner sees it: commands count only from authors
+    /// known to have write access. `None` while never read (or unreadable by the source).
+    fn activity(&self, service: &crate::fleet::Service, pr: &PullRequest) -> Option<Activity> {
+        let read = self.activity.get(&(service.repo.clone(), pr.number))?;
+        let events = read.events.as_ref()?;
+        let authorized = |login: &str| {
+            self.permissions
+                .get(&(service.repo.clone(), login.to_ascii_lowercase()))
+                .is_some_and(|p| p.authorized)
+        };
+        // The later `updated_at` is the safe fallback (see `pull_request::summarize`).
+        let updated_at = read.updated_at.max(pr.updated_at);
+        Some(summarize(
+            events,
+            &service.policy.label,
+            updated_at,
+            read.read_at,
+            authorized,
+        ))
     }
 
     /// What the build checks say about each eligible PR of each gated service.
@@ -244,5 +322,8 @@ impl SyncState {
         self.objects.retain(|key, _| keep(key));
         self.builds
             .retain(|(r, sha, _), _| r != repo || live.contains(sha));
+        let open: HashSet<u64> = pulls.into_iter().flatten().map(|pr| pr.number).collect();
+        self.activity
+            .retain(|(r, number), _| r != repo || open.contains(number));
     }
 }

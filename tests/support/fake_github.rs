@@ -11,6 +11,8 @@
 //! 140-character status descriptions) and an optional write-spacing rule answered with a
 //! secondary rate limit.
 //! And who may give `/preview` commands: collaborator permissions (`set_permission`).
+//! And what people did on a pull request: its issue timeline (see `timeline`: pushes, label
+//! changes, comments and reviews recorded by the helpers; no vendor schema for it).
 //! Every answer carries `x-ratelimit-*` headers; `GET` 200s carry an `ETag` and
 //! `If-None-Match` gets `304` without using rate limit. Errors are GitHub-shaped JSON. Every
 //! JSON body served, and every request body received, is validated against the vendor
@@ -44,6 +46,7 @@ mod model;
 mod render;
 mod reporting;
 mod serve;
+mod timeline;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -55,6 +58,7 @@ pub use checks::FakeCheckRun;
 use model::State;
 pub use model::{AuthSeen, Endpoint, FakePull, Fault, FaultRule, Node, RequestRecord, sha1_hex};
 pub use reporting::{FakeComment, FakeDeployment, FakeStatus};
+pub use timeline::{LABELLER, Recorded};
 
 /// The fake server. Dropping it stops the server, and panics if any served body broke its
 /// vendor schema.
@@ -139,29 +143,66 @@ impl FakeGitHub {
         });
     }
 
-    /// Opens (or replaces) a pull request.
+    /// Opens (or replaces) a pull request. Its timeline gets, now, the commit of its head and
+    /// a `labeled` event per label.
     pub fn open_pull(&self, repo: &str, pull: FakePull) {
         self.with(|s| {
-            let repo = s.repo_mut(repo);
-            repo.know_commit(&pull.head_sha);
-            repo.pulls.insert(pull.number, pull);
+            let at = s.now();
+            let (number, sha) = (pull.number, pull.head_sha.clone());
+            let labels = pull.labels.clone();
+            let held = s.repo_mut(repo);
+            held.know_commit(&pull.head_sha);
+            held.pulls.insert(pull.number, pull);
+            timeline::record_event(s, repo, number, timeline::Recorded::Committed { sha, at });
+            for name in labels {
+                let actor = LABELLER.to_owned();
+                let added = true;
+                let event = timeline::Recorded::Label {
+                    name,
+                    added,
+                    actor,
+                    at,
+                };
+                timeline::record_event(s, repo, number, event);
+            }
         });
     }
 
     /// Changes pull request `number` in place; `updated_at` becomes now. A new head is a
-    /// push: the old one stays among the PR's commits.
+    /// push: the old one stays among the PR's commits, and the timeline gets a `committed`
+    /// event; changed labels get `labeled` / `unlabeled` events (by [`LABELLER`]).
     pub fn edit_pull(&self, repo: &str, number: u64, edit: impl FnOnce(&mut FakePull)) {
         self.with(|s| {
+            let offset = s.clock_offset;
             let pull = s
                 .repo_mut(repo)
                 .pulls
                 .get_mut(&number)
                 .unwrap_or_else(|| panic!("fake GitHub: no pull request #{number} in {repo}"));
             let old = pull.head_sha.clone();
+            let old_labels = pull.labels.clone();
             edit(pull);
-            pull.updated_at = Utc::now();
-            if pull.head_sha != old {
+            let at = Utc::now() + offset;
+            pull.updated_at = at;
+            let (new, new_labels) = (pull.head_sha.clone(), pull.labels.clone());
+            if new != old {
                 checks::record_push(s, repo, number, &old);
+                let event = timeline::Recorded::Committed { sha: new, at };
+                timeline::record_event(s, repo, number, event);
+            }
+            let removed = old_labels.iter().filter(|l| !new_labels.contains(l));
+            let removed: Vec<(String, bool)> = removed.map(|l| (l.clone(), false)).collect();
+            let added = new_labels.iter().filter(|l| !old_labels.contains(l));
+            let added: Vec<(String, bool)> = added.map(|l| (l.clone(), true)).collect();
+            for (name, added) in removed.into_iter().chain(added) {
+                let actor = LABELLER.to_owned();
+                let event = timeline::Recorded::Label {
+                    name,
+                    added,
+                    actor,
+                    at,
+                };
+                timeline::record_event(s, repo, number, event);
             }
         });
     }
@@ -189,6 +230,13 @@ impl FakeGitHub {
     /// Makes `sha` readable (see [`FakeGitHub::push_unreplicated`]).
     pub fn know_commit(&self, repo: &str, sha: &str) {
         self.with(|s| s.repo_mut(repo).know_commit(sha));
+    }
+
+    /// Moves the fake's clock `by` ahead of the machine's: the times of what the helpers do
+    /// from now on (pushes, labels, comments, reviews, `updated_at`) are that much later. For
+    /// tests that move the syncer's clock too, instead of waiting.
+    pub fn advance_clock(&self, by: chrono::Duration) {
+        self.with(|s| s.clock_offset += by);
     }
 
     /// Replaces the labels.

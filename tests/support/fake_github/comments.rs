@@ -94,7 +94,7 @@ fn too_long(body: &str) -> Option<Reply> {
 pub(super) fn insert(state: &mut State, repo: &str, number: u64, login: &str, body: &str) -> u64 {
     let id = state.reporting.next_comment;
     state.reporting.next_comment += 1;
-    let now = Utc::now();
+    let now = state.now();
     state.repo_mut(repo).comments.push(FakeComment {
         id,
         number,
@@ -107,7 +107,7 @@ pub(super) fn insert(state: &mut State, repo: &str, number: u64, login: &str, bo
 }
 
 /// `issue-comment`.
-fn render(base: &str, full: &str, c: &FakeComment) -> Value {
+pub(super) fn render(base: &str, full: &str, c: &FakeComment) -> Value {
     let api = format!("{base}/repos/{full}");
     let url = format!("{api}/issues/comments/{}", c.id);
     let reactions = json!({

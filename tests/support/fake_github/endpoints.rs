@@ -122,6 +122,7 @@ pub(super) fn answer(
         Endpoint::Other => Reply::error(404, "Not Found"),
         Endpoint::CheckRuns | Endpoint::PullCommits => super::checks::answer(state, route, query),
         Endpoint::Permission => super::collaborators::answer(state, route),
+        Endpoint::Timeline => super::timeline::answer(state, route, query),
         // The account behind a token: the one the fake writes comments as. (No conformance
         // schema covers `GET /user`; the body is the `simple-user` the comments carry.)
         Endpoint::User => Reply {

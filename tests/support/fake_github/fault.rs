@@ -68,7 +68,8 @@ pub enum Endpoint {
     CheckRuns,
     /// `GET /repos/{o}/{r}/pulls/{n}/commits` (and `/repositories/{id}/pulls/{n}/commits`).
     PullCommits,
-    /// Anything else (answered 404).
+    /// `GET /repos/{o}/{r}/issues/{n}/timeline` (and `/repositories/{id}/issues/{n}/timeline`).
+    Timeline,
     /// `GET /user`: the token's own account.
     User,
     /// Anything else (answered 404).

@@ -65,10 +65,13 @@ impl FakeGitHub {
         })
     }
 
-    /// Someone (`login`) comments on PR `number`; the comment id. Not a write through the API:
-    /// it neither counts as one nor meets the pacing rule.
+    /// Someone (`login`) comments on PR `number` (now); the comment id. Not a write through the
+    /// API: it neither counts as one nor meets the pacing rule. The PR's `updated_at` moves,
+    /// as on GitHub, and the timeline shows a `commented` event.
     pub fn comment_as(&self, repo: &str, number: u64, login: &str, body: &str) -> u64 {
-        self.with(|s| comments::insert(s, repo, number, login, body))
+        let id = self.with(|s| comments::insert(s, repo, number, login, body));
+        self.edit_pull(repo, number, |_| {});
+        id
     }
 
     /// Refs are behind the base branch: a deployment without `auto_merge: false` answers 202

@@ -283,9 +283,18 @@ pub struct State {
     pub checks: super::checks::Checks,
     /// (`owner/name`, login), both lower-cased → role (see `set_permission`).
     pub permissions: HashMap<(String, String), String>,
+    /// The pull requests' timelines (comments aside).
+    pub timelines: super::timeline::Timelines,
+    /// How far the fake's clock is ahead of the machine's (see `advance_clock`).
+    pub clock_offset: chrono::Duration,
 }
 
 impl State {
+    /// The fake's time: the machine's, moved by `advance_clock`.
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.clock_offset
+    }
+
     /// The repository `owner/name` (case-insensitive).
     pub fn repo_mut(&mut self, full_name: &str) -> &mut Repo {
         self.repos

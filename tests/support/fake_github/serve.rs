@@ -200,7 +200,9 @@ fn route(state: &State, method: &Method, path: &str) -> Route {
 
 /// The write-side and check-run endpoints, which name their repository by name or by id.
 fn other_route<'a>(method: &str, segs: &[&'a str]) -> Option<(Endpoint, RepoRef<'a>, String)> {
-    reporting::route(method, segs).or_else(|| super::checks::route(method, segs))
+    reporting::route(method, segs)
+        .or_else(|| super::checks::route(method, segs))
+        .or_else(|| super::timeline::route(method, segs))
 }
 
 fn fault_reply(fault: &Fault) -> Option<Reply> {
