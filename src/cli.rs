@@ -1,10 +1,11 @@
-//! The command line: `serve`, `plan` and `check-config`.
+//! The command line: `serve`, `plan`, `check-config` and `cost`.
 //!
 //! Every flag has an environment twin (`PREVIEW_TOWER_*`). Secrets come from files or the
 //! environment, never from flags that `ps` would show. Everything is validated before anything
 //! starts; a bad value exits non-zero with one message naming the flag.
 
 mod check;
+mod cost;
 mod lifecycle;
 mod plan;
 mod serve;
@@ -44,6 +45,9 @@ pub enum Command {
     Plan(PlanArgs),
     /// Validate a repo config file (`.preview.yaml`); exit 1 on error. For app repos' CI.
     CheckConfig(CheckConfigArgs),
+    /// What previews cost always on and with TTL, sleep and spot, over a recorded trace of PR
+    /// events or a simulated month (docs/cost.md).
+    Cost(CostArgs),
 }
 
 /// Where the fleet comes from.
@@ -195,6 +199,41 @@ pub struct CheckConfigArgs {
     pub service: Option<String>,
 }
 
+/// `cost`.
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    /// The fleet file whose policies and prices are used (default: the demo fleet).
+    #[arg(long, env = "PREVIEW_TOWER_CONFIG", value_name = "FLEET.yaml")]
+    pub fleet: Option<std::path::PathBuf>,
+    /// Replay a synthetic month of PR activity.
+    #[arg(long, conflicts_with = "trace")]
+    pub simulate: bool,
+    /// Replay a recorded trace of PR events (JSON lines, see docs/cost.md).
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<std::path::PathBuf>,
+    /// Engineers opening PRs in the simulation (1 to 10000).
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub engineers: u32,
+    /// Days simulated (1 to 366).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=366))]
+    pub days: u32,
+    /// Seed of the simulation: the same seed gives the same trace and report.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Save the simulated trace to this file (JSON lines), to replay with --trace.
+    #[arg(long, value_name = "FILE", requires = "simulate")]
+    pub write_trace: Option<std::path::PathBuf>,
+    /// Start of the window counted in a trace (RFC 3339; default: its first event).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// End of the window counted in a trace, excluded (RFC 3339; default: its last event).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Runs the command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     crate::github::octocrab::install_crypto_provider();
@@ -202,6 +241,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(*args).await,
         Command::Plan(args) => plan::run(args).await,
         Command::CheckConfig(args) => check::run(&args),
+        Command::Cost(args) => cost::run(&args),
     }
 }
 

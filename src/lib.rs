@@ -10,7 +10,7 @@
 //! ```
 //!
 //! Pure modules (no I/O, no async runtime): [`fleet`], [`repo_config`], [`pull_request`],
-//! [`naming`], [`plan`], [`params`], [`lifecycle`] (decisions, the PR comment, notices; its
+//! [`naming`], [`plan`], [`params`], [`cost`] (but its meter task), [`lifecycle`] (decisions, the PR comment, notices; its
 //! `worker` and `jira_queue` submodules are the shell around them), [`jira`] (keys and
 //! rendering; `jira::rest` is its adapter). The shell: [`github`] (octocrab adapter, demo
 //! source), [`sync`] (refresh loop, caches, last known good), [`snapshot`], [`http`] (plugin
@@ -20,6 +20,7 @@
 
 pub mod argocd;
 pub mod cli;
+pub mod cost;
 pub mod demo;
 pub mod fleet;
 pub mod freshness;

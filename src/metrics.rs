@@ -3,6 +3,8 @@
 //! Labels are bounded: modes, outcomes, operations, services and repos of the fleet. Never a PR
 //! number, a SHA or anything a PR author writes.
 
+use std::sync::atomic::AtomicU64;
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::{Family, MetricConstructor};
@@ -80,6 +82,18 @@ pub struct ServiceLabel {
     pub service: String,
 }
 
+/// Labels of preview-hours.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HoursLabels {
+    /// The fleet service.
+    pub service: String,
+    /// `awake_spot`, `awake_on_demand` or `asleep` (see [`crate::cost::HourState`]).
+    pub state: &'static str,
+}
+
+/// A counter of hours, fractional.
+pub type HoursCounter = Counter<f64, AtomicU64>;
+
 /// Builds the request-duration histograms.
 #[derive(Clone, Copy, Debug)]
 pub struct LatencyBuckets;
@@ -130,6 +144,12 @@ pub struct Metrics {
     pub freshness_poke_to_patch: Histogram,
     /// GitHub webhook deliveries by event and outcome.
     pub webhook_deliveries: Family<WebhookLabels, Counter>,
+    /// Preview-hours by service and state (see [`crate::cost::meter`]).
+    pub preview_hours: Family<HoursLabels, HoursCounter>,
+    /// Hours open labelled PRs went without a preview because they sat idle past their TTL.
+    pub preview_hours_deleted_early: Family<ServiceLabel, HoursCounter>,
+    /// Hours labelled PRs waited for a preview because the quota was full.
+    pub preview_hours_queued: Family<ServiceLabel, HoursCounter>,
 }
 
 impl Metrics {
@@ -155,6 +175,9 @@ impl Metrics {
             // 1 ms to ~33 s.
             freshness_poke_to_patch: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
             webhook_deliveries: Family::default(),
+            preview_hours: Family::default(),
+            preview_hours_deleted_early: Family::default(),
+            preview_hours_queued: Family::default(),
         };
         let r = registry.sub_registry_with_prefix("preview_tower");
         r.register(
@@ -249,6 +272,7 @@ impl Metrics {
             "GitHub webhook deliveries, by event and outcome (accepted, ignored, duplicate, unauthorized, invalid, pong)",
             metrics.webhook_deliveries.clone(),
         );
+        register_cost(r, &metrics);
         metrics
     }
 
@@ -278,5 +302,23 @@ fn register_freshness(r: &mut Registry, metrics: &Metrics) {
         "freshness_poke_to_patch_seconds",
         "Time from a webhook poke to the ApplicationSet refresh patch that followed it",
         metrics.freshness_poke_to_patch.clone(),
+    );
+}
+
+fn register_cost(r: &mut Registry, metrics: &Metrics) {
+    r.register(
+        "preview_hours",
+        "Preview-hours by service and state (awake_spot, awake_on_demand, asleep), from the plan served",
+        metrics.preview_hours.clone(),
+    );
+    r.register(
+        "preview_hours_deleted_early",
+        "Hours open labelled PRs went without a preview because they sat idle past their TTL",
+        metrics.preview_hours_deleted_early.clone(),
+    );
+    r.register(
+        "preview_hours_queued",
+        "Hours labelled PRs waited for a preview because the quota was full",
+        metrics.preview_hours_queued.clone(),
     );
 }

@@ -113,6 +113,12 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let sync_died = tokio::spawn(stop_if_sync_dies(sync, cancel.clone()));
     let freshness_task = tokio::spawn(Arc::clone(&freshness).run(cancel.clone()));
     let freshness_died = tokio::spawn(stop_if_sync_dies(freshness_task, cancel.clone()));
+    let meter = crate::cost::meter::run(
+        Arc::clone(&lifecycle_store),
+        Arc::clone(&lifecycle_metrics),
+        cancel.clone(),
+    );
+    tokio::spawn(meter);
     let lifecycle_died = lifecycle.map(|parts| {
         let task = crate::lifecycle::worker::start(
             parts,

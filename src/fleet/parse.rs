@@ -15,6 +15,7 @@ mod env;
 mod host;
 mod hours;
 mod policy;
+mod quota;
 mod rules;
 mod service;
 
@@ -53,7 +54,7 @@ impl fmt::Display for FleetError {
 /// Hub rate limit on EKS).
 const DEFAULT_POSTGRES_IMAGE: &str = "public.ecr.aws/docker/library/postgres:17-alpine";
 
-const ROOT_KEYS: [&str; 11] = [
+const ROOT_KEYS: [&str; 13] = [
     "base_domain",
     "github_url",
     "postgres_image",
@@ -63,6 +64,8 @@ const ROOT_KEYS: [&str; 11] = [
     "refresh_interval_with_webhooks",
     "applicationsets",
     "scheduling",
+    "quota",
+    "currency",
     "defaults",
     "services",
 ];
@@ -153,6 +156,8 @@ fn fleet(cx: &mut Cx, fields: &Fields<'_>) -> Option<Fleet> {
     let refresh_interval = fields.read_optional(cx, "refresh_interval", refresh_interval);
     let applicationsets = fields.read_optional(cx, "applicationsets", appsets::names);
     let scheduling = scheduling(cx, fields.get("scheduling"));
+    let quota = quota::quota(cx, fields.get("quota"));
+    let currency = fields.read_optional(cx, "currency", quota::currency);
     let defaults = policy::layer(cx, "defaults", fields.get("defaults"));
     // An invalid top-level list is reported; the services are checked against the default.
     let default_appsets = applicationsets
@@ -183,8 +188,8 @@ fn fleet(cx: &mut Cx, fields: &Fields<'_>) -> Option<Fleet> {
         refresh_interval_with_webhooks: with_webhooks?.unwrap_or(DEFAULT_REFRESH_WITH_WEBHOOKS),
         applicationsets: applicationsets?.unwrap_or_else(appsets::default_names),
         scheduling: scheduling?,
-        quota: crate::fleet::Quota::default(),
-        currency: "USD".to_owned(),
+        quota: quota?,
+        currency: currency?.unwrap_or_else(|| "USD".to_owned()),
         services,
     })
 }

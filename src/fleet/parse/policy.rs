@@ -1,6 +1,8 @@
 //! The preview policy keys (`defaults` and each service's `overrides`): read each layer, merge
 //! overrides over defaults over the built-in values, and check the rules that span keys.
 
+mod price;
+
 use std::time::Duration;
 
 use chrono::{NaiveTime, Weekday};
@@ -13,7 +15,7 @@ use crate::naming::is_dns_name;
 use crate::repo_config::yaml::{Located, did_you_mean, position, short_duration};
 
 /// The keys of `defaults` and `overrides`.
-const POLICY_KEYS: [&str; 10] = [
+const POLICY_KEYS: [&str; 15] = [
     "label",
     "host_pattern",
     "drafts",
@@ -24,6 +26,11 @@ const POLICY_KEYS: [&str; 10] = [
     "max_ttl",
     "sleep",
     "build_check",
+    "expiry_warning",
+    "wake_for",
+    "keep_label",
+    "priority_label",
+    "price_per_hour",
 ];
 const SLEEP_KEYS: [&str; 2] = ["enabled", "working_hours"];
 const HOURS_KEYS: [&str; 4] = ["days", "start", "end", "time_zone"];
@@ -61,6 +68,11 @@ pub(super) struct Layer {
     end: Option<Set<NaiveTime>>,
     time_zone: Option<Set<Tz>>,
     build_check: Option<Set<String>>,
+    expiry_warning: Option<Set<Duration>>,
+    wake_for: Option<Set<Duration>>,
+    keep_label: Option<Set<String>>,
+    priority_label: Option<Set<String>>,
+    price: price::PriceLayer,
 }
 
 impl Layer {
@@ -108,6 +120,11 @@ pub(super) fn layer(cx: &mut Cx, path: &str, node: Option<&Located>) -> Layer {
         end: read(cx, &hours, "end", hours::time),
         time_zone: read(cx, &hours, "time_zone", time_zone),
         build_check: read(cx, &fields, "build_check", build_check),
+        expiry_warning: read(cx, &fields, "expiry_warning", positive_duration),
+        wake_for: read(cx, &fields, "wake_for", positive_duration),
+        keep_label: read(cx, &fields, "keep_label", label),
+        priority_label: read(cx, &fields, "priority_label", label),
+        price: price::layer(cx, &fields),
     }
 }
 
@@ -162,8 +179,13 @@ fn replicas(cx: &mut Cx, path: &str, node: &Located) -> Option<u32> {
 }
 
 fn ttl(cx: &mut Cx, path: &str, node: &Located) -> Option<Duration> {
-    let ttl = cx.duration(path, node)?;
-    if ttl.is_zero() {
+    positive_duration(cx, path, node)
+}
+
+/// A duration longer than zero (`ttl`, `expiry_warning`, `wake_for`).
+fn positive_duration(cx: &mut Cx, path: &str, node: &Located) -> Option<Duration> {
+    let duration = cx.duration(path, node)?;
+    if duration.is_zero() {
         cx.error(
             path,
             Some(node),
@@ -171,7 +193,7 @@ fn ttl(cx: &mut Cx, path: &str, node: &Located) -> Option<Duration> {
         );
         return None;
     }
-    Some(ttl)
+    Some(duration)
 }
 
 fn time_zone(cx: &mut Cx, path: &str, node: &Located) -> Option<Tz> {
@@ -206,8 +228,9 @@ pub(super) struct HostCheck<'a> {
 }
 
 /// Merges `over` over `default` over the built-in defaults and checks the rules that span keys
-/// (`max_ttl` ≥ `ttl`, `end` after `start`, the host a DNS name). Errors blame the innermost
-/// field that set one of the keys involved.
+/// (`max_ttl` ≥ `ttl`, `expiry_warning` < `ttl`, distinct labels, complete prices, `end` after
+/// `start`, the host a DNS name). Errors blame the innermost field that set one of the keys
+/// involved.
 pub(super) fn resolve(
     cx: &mut Cx,
     default: &Layer,
@@ -230,14 +253,33 @@ pub(super) fn resolve(
         );
         blame(cx, blamed, message);
     }
+    let expiry_warning = pick(&over.expiry_warning, &default.expiry_warning);
+    let expiry_warning_value = value(expiry_warning, Duration::from_secs(12 * 3600));
+    if expiry_warning_value >= ttl_value {
+        let blamed = if expiry_warning.is_some() {
+            expiry_warning
+        } else {
+            ttl
+        };
+        let message = format!(
+            "`expiry_warning` ({}) must be shorter than `ttl` ({}): otherwise every preview is \
+             warned about from its last activity on; lower `expiry_warning` or raise `ttl`",
+            short_duration(expiry_warning_value),
+            short_duration(ttl_value)
+        );
+        blame(cx, blamed, message);
+    }
+    let labels = labels(cx, default, over);
+    let price = price::resolve(cx, &default.price, &over.price);
     let working_hours = working_hours(cx, default, over);
     let pattern = pick(&over.host_pattern, &default.host_pattern);
     let pattern_value = value(pattern, HostPattern::DEFAULT.to_owned());
     if let Some(host) = host {
         check_host(cx, pattern, &pattern_value, &host);
     }
+    let [label, keep_label, priority_label] = labels;
     let policy = Policy {
-        label: value(pick(&over.label, &default.label), "preview".to_owned()),
+        label,
         host_pattern: HostPattern::new_unchecked(pattern_value),
         drafts: value(pick(&over.drafts, &default.drafts), false),
         forks: value(pick(&over.forks, &default.forks), false),
@@ -250,13 +292,51 @@ pub(super) fn resolve(
             working_hours: working_hours?,
         },
         build_check: pick(&over.build_check, &default.build_check).map(|s| s.value.clone()),
-        expiry_warning: Duration::from_secs(12 * 3600),
-        wake_for: Duration::from_secs(4 * 3600),
-        keep_label: "preview-keep".to_owned(),
-        priority_label: "preview-priority".to_owned(),
-        price: None,
+        expiry_warning: expiry_warning_value,
+        wake_for: value(
+            pick(&over.wake_for, &default.wake_for),
+            Duration::from_secs(4 * 3600),
+        ),
+        keep_label,
+        priority_label,
+        price: price?,
     };
     (cx.errors.len() == errors).then_some(policy)
+}
+
+/// The opt-in, keep and priority labels, merged; they must differ (GitHub compares label names
+/// without case): a keep label equal to the opt-in label would keep every preview forever, a
+/// priority label equal to it would put every PR first.
+fn labels(cx: &mut Cx, default: &Layer, over: &Layer) -> [String; 3] {
+    let sets = [
+        ("label", pick(&over.label, &default.label), "preview"),
+        (
+            "keep_label",
+            pick(&over.keep_label, &default.keep_label),
+            "preview-keep",
+        ),
+        (
+            "priority_label",
+            pick(&over.priority_label, &default.priority_label),
+            "preview-priority",
+        ),
+    ];
+    let values = sets.map(|(_, set, builtin)| value(set, builtin.to_owned()));
+    for later in 1..sets.len() {
+        for earlier in 0..later {
+            if values[later].eq_ignore_ascii_case(&values[earlier]) {
+                let (name, set, _) = sets[later];
+                let blamed = if set.is_some() { set } else { sets[earlier].1 };
+                let message = format!(
+                    "`{name}` and `{}` are both {}: use a label of its own for each",
+                    sets[earlier].0,
+                    quote(&values[later])
+                );
+                blame(cx, blamed, message);
+            }
+        }
+    }
+    values
 }
 
 fn working_hours(cx: &mut Cx, default: &Layer, over: &Layer) -> Option<WorkingHours> {

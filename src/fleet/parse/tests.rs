@@ -228,6 +228,38 @@ fn scheduling_keys_are_checked() {
 }
 
 #[test]
+fn quota_and_currency_are_checked() {
+    #[rustfmt::skip]
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("quota: {max_previews: 0}", "quota.max_previews", &["from 1 to 100000", "`0`"]),
+        ("quota: {max_previews: -3}", "quota.max_previews", &["from 1 to 100000"]),
+        ("quota: {max_previews_per_repo: 2.5}", "quota.max_previews_per_repo", &["whole number"]),
+        ("quota: {max_preview: 5}", "quota.max_preview", &["did you mean `max_previews`?"]),
+        ("quota: 10", "quota", &["must be a mapping"]),
+        ("currency: usd", "currency", &["not a currency code", "`USD`"]),
+        ("currency: Euro", "currency", &["three capital letters"]),
+        ("currency: 978", "currency", &["must be text"]),
+        ("curency: EUR", "curency", &["did you mean `currency`?"]),
+    ];
+    for (root, field, words) in cases {
+        assert_error(&fleet_yaml(root, "", ""), field, words);
+    }
+    let fleet = parse_ok(&fleet_yaml(
+        "quota: {max_previews: 40, max_previews_per_repo: 15}\ncurrency: EUR",
+        "",
+        "",
+    ));
+    assert_eq!(
+        (fleet.quota.max_previews, fleet.quota.max_previews_per_repo),
+        (Some(40), Some(15))
+    );
+    assert_eq!(fleet.currency, "EUR");
+    let fleet = parse_ok(BASE);
+    assert_eq!(fleet.quota, crate::fleet::Quota::default());
+    assert_eq!(fleet.currency, "USD");
+}
+
+#[test]
 fn the_namespace_prefix_must_leave_room_for_every_service() {
     let long = "s".repeat(40);
     let text = fleet_yaml("namespace_prefix: preview-x", "", "")
