@@ -105,12 +105,18 @@ impl World {
             Duration::from_secs(5),
         )
         .unwrap();
+        // Planned on a Wednesday morning in Paris, inside the demo fleet's working hours, so
+        // that the previews are awake whenever the tests run.
+        let working_hours = chrono::DateTime::parse_from_rfc3339("2026-11-25T10:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
         let syncer = Syncer::new(
             Arc::clone(&fleet),
             Arc::new(source),
             Arc::clone(&store),
             Arc::new(Metrics::unregistered()),
-        );
+        )
+        .with_clock(Arc::new(move || working_hours));
         Self {
             github,
             kube,
@@ -236,6 +242,24 @@ impl World {
     }
 }
 
+/// The comment with its expiry time masked: it follows the fake GitHub's clock, which is the
+/// machine's. The line must be there: the PR's activity was read.
+fn expiry_masked(comment: &str) -> String {
+    const EXPIRY: &str = "Deleted when idle after ";
+    assert!(comment.contains(EXPIRY), "{comment}");
+    comment
+        .lines()
+        .map(|line| {
+            if line.starts_with(EXPIRY) {
+                format!("{EXPIRY}[time] UTC.")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Waits until `done` holds (polling; a generous deadline, never a timing assertion).
 pub(crate) async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
@@ -356,7 +380,7 @@ async fn life(world: &World, every_step: bool) {
             .any(|c| c.contains(short_b) && c.contains("ready"))
     })
     .await;
-    insta::assert_snapshot!("ready_pr_comment", world.comments()[0]);
+    insta::assert_snapshot!("ready_pr_comment", expiry_masked(&world.comments()[0]));
     let pod = after_step(world, pod, every_step, &mut n).await;
 
     // Its pods crash, then recover.
