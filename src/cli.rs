@@ -162,6 +162,10 @@ pub struct PlanArgs {
     /// Only this service's parameter sets.
     #[arg(long, env = "PREVIEW_TOWER_SERVICE")]
     pub service: Option<String>,
+    /// Plan as of this moment (RFC 3339, e.g. `2026-11-28T21:00:00Z`) instead of now: which
+    /// previews would sleep, be warned about or have expired then, with what GitHub shows now.
+    #[arg(long, value_parser = parse_moment)]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
     /// Output format.
     #[arg(long, value_enum, default_value = "json")]
     pub output: OutputFormat,
@@ -173,6 +177,13 @@ pub struct PlanArgs {
         default_value = "plain"
     )]
     pub log_format: LogFormat,
+}
+
+/// An RFC 3339 moment, for `plan --at`.
+fn parse_moment(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("{e}: write e.g. 2026-11-28T21:00:00Z"))
 }
 
 /// How `plan` prints.

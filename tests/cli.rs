@@ -140,6 +140,30 @@ fn plan_refuses_an_unknown_service() {
 }
 
 #[test]
+fn plan_at_a_moment_shows_what_sleeps_then_and_refuses_a_vague_one() {
+    let output = run(&[
+        "plan",
+        "--demo",
+        "--service",
+        "web",
+        "--at",
+        "2026-11-28T11:00:00Z",
+    ]);
+    assert!(output.status.success());
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    let sets = plan["output"]["parameters"].as_array().expect("sets");
+    assert!(!sets.is_empty());
+    assert!(
+        sets.iter().all(|s| s["replicas"] == "0"),
+        "Saturday: asleep"
+    );
+
+    let output = run(&["plan", "--demo", "--at", "tomorrow"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("2026-11-28T21:00:00Z"));
+}
+
+#[test]
 fn check_config_points_at_the_line_of_each_error() {
     let file = temp_file("# preview config\ndependancies:\n  api: pr-1\nttl: 3d\nspot: maybe\n");
     let path = file.path().to_str().expect("utf-8 path");

@@ -49,26 +49,33 @@ fn documents(text: &str) -> Vec<Value> {
     docs.into_iter().filter(|d| !d.is_null()).collect()
 }
 
+/// The full sets `preview-tower plan --demo` prints, planned as of `at` (RFC 3339) or now.
+fn demo_sets_at(at: Option<&str>) -> Vec<(String, Map<String, Value>)> {
+    let mut args = vec!["plan", "--demo"];
+    args.extend(at.map(|at| ["--at", at]).into_iter().flatten());
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_preview-tower"))
+        .args(&args)
+        .output()
+        .expect("run preview-tower plan --demo");
+    assert!(output.status.success(), "plan --demo failed");
+    let plan: Value = serde_json::from_slice(&output.stdout).expect("plan JSON");
+    plan["output"]["parameters"]
+        .as_array()
+        .expect("parameter sets")
+        .iter()
+        .map(|set| {
+            let set = set.as_object().expect("a set is an object").clone();
+            (set["service"].as_str().expect("service").to_owned(), set)
+        })
+        .collect()
+}
+
 /// The demo's parameter sets, per mode: `(service, set)`. Full sets are what
 /// `preview-tower plan --demo` prints, which is what Argo CD gets; matrix sets (not printed by
 /// `plan`) come from the same renderer through the library.
 fn demo_sets(mode: Mode) -> Vec<(String, Map<String, Value>)> {
     if mode == Mode::Full {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_preview-tower"))
-            .args(["plan", "--demo"])
-            .output()
-            .expect("run preview-tower plan --demo");
-        assert!(output.status.success(), "plan --demo failed");
-        let plan: Value = serde_json::from_slice(&output.stdout).expect("plan JSON");
-        return plan["output"]["parameters"]
-            .as_array()
-            .expect("parameter sets")
-            .iter()
-            .map(|set| {
-                let set = set.as_object().expect("a set is an object").clone();
-                (set["service"].as_str().expect("service").to_owned(), set)
-            })
-            .collect();
+        return demo_sets_at(None);
     }
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
@@ -419,4 +426,60 @@ fn demo_previews_render_into_their_own_namespace() {
         previews::assert_preview(&docs, &set);
         previews::assert_project_admits(&project, &docs, &set);
     }
+}
+
+/// Outside working hours every workload of a sleeping preview renders with 0 replicas, its
+/// databases included; inside them every one runs. The demo fleet works Monday to Friday,
+/// 08:00–20:00 in Paris.
+#[test]
+fn sleeping_previews_render_every_workload_at_zero_replicas() {
+    let Some(tools) = tools::Tools::find() else {
+        return;
+    };
+    let (_, appset) = application_sets()
+        .into_iter()
+        .find(|(_, a)| !is_matrix(a))
+        .expect("the plugin ApplicationSet");
+    let scratch = scratch("sleeping");
+    // Saturday noon, then Wednesday 11:00 in Paris.
+    let mut slept = 0;
+    for (at, asleep) in [
+        ("2026-11-28T11:00:00Z", true),
+        ("2026-11-25T10:00:00Z", false),
+    ] {
+        let sets = demo_sets_at(Some(at));
+        assert!(!sets.is_empty(), "the demo has previews");
+        for (service, set) in sets {
+            // The demo's billing PR opts out with `sleep: false` in its `.preview.yaml`.
+            let opted_out = set["capacity_type"] == "on-demand" && service == "billing";
+            let asleep = asleep && !opted_out;
+            let expected = if asleep { "0" } else { "1" };
+            assert_eq!(set["replicas"], expected, "{service} at {at}");
+            assert_eq!(set["database_replicas"], expected, "{service} at {at}");
+            let app = gotemplate::render(&appset["spec"]["template"], &set).expect("render");
+            let overlay = previews::example_overlay(&root(), &set);
+            let name = set["name"].as_str().expect("name");
+            let dir = argo::wrapper(&app, &overlay, &scratch.join(format!("{name}-{asleep}")));
+            let docs = documents(&tools.kustomize(&dir).expect("kustomize"));
+            let problems = schemas::validate(&tools, &docs, name, &scratch);
+            assert!(problems.is_empty(), "{}", problems.join("\n"));
+            previews::assert_preview(&docs, &set);
+            let workloads: Vec<&Value> = docs
+                .iter()
+                .filter(|d| matches!(d["kind"].as_str(), Some("Deployment" | "StatefulSet")))
+                .collect();
+            assert!(!workloads.is_empty(), "{service}: no workload rendered");
+            for workload in workloads {
+                let replicas = workload["spec"]["replicas"].as_u64();
+                let what = format!("{service} at {at}: {}", workload["metadata"]["name"]);
+                if asleep {
+                    slept += 1;
+                    assert_eq!(replicas, Some(0), "{what} must sleep");
+                } else {
+                    assert!(replicas.is_some_and(|r| r >= 1), "{what} must run");
+                }
+            }
+        }
+    }
+    assert!(slept > 0, "no workload slept on Saturday");
 }

@@ -31,12 +31,15 @@ pub(super) async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let store = Arc::new(SnapshotStore::from_pointee(Snapshot::unsynced(Arc::clone(
         &fleet,
     ))));
-    let syncer = Syncer::new(
+    let mut syncer = Syncer::new(
         Arc::clone(&fleet),
         source,
         Arc::clone(&store),
         Arc::new(Metrics::unregistered()),
     );
+    if let Some(at) = args.at {
+        syncer = syncer.with_clock(Arc::new(move || at));
+    }
     let partial = syncer.refresh_all().await.err();
     let snapshot = store.load();
     let unsynced = snapshot.unsynced_services();
