@@ -15,7 +15,7 @@ mod activity;
 mod gate;
 mod state;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ use futures::{StreamExt, stream};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::fleet::Fleet;
+use crate::fleet::{Fleet, ServiceName};
 use crate::github::{Collaborators, PullRequestSource, SourceError};
 use crate::metrics::{CallLabels, Metrics, RepoLabel, RepoLabels, ServiceLabel};
 use crate::plan;
@@ -261,12 +261,24 @@ impl Syncer {
         state.pulls.insert(repo.clone(), pulls);
         state.prune(&self.fleet, repo);
         let previous = self.store.load();
-        let live = previous
+        let mut live: HashSet<(ServiceName, u64)> = previous
             .plan()
             .previews
             .iter()
             .map(|p| (p.service.clone(), p.pr.number))
             .collect();
+        // A service this process has not served yet (after a restart) may have previews
+        // running that the quota knows nothing of: every open PR of it counts as live, so a
+        // full quota queues only PRs that come later, never a running preview. (A PR that
+        // was queued before the restart may get its preview now: the quota can be exceeded
+        // until previews go, never enforced by deleting one.)
+        for service in &self.fleet.services {
+            if previous.is_synced(&service.name) {
+                continue;
+            }
+            let numbers = state.pulls.get(&service.repo).into_iter().flatten();
+            live.extend(numbers.map(|pr| (service.name.clone(), pr.number)));
+        }
         let plan = state.plan(&self.fleet, self.now(), &live);
         let synced = state.synced_services(&self.fleet);
         self.publish(Snapshot::build(

@@ -391,6 +391,32 @@ async fn extend_and_keep_from_a_writer_push_expiry_out_and_from_a_reader_do_noth
     w.stop().await;
 }
 
+/// A `/preview keep` whose author's access cannot be checked (GitHub refuses the permission
+/// call, as after a restart during an outage) may be a writer's: nothing expires until it is
+/// known, and once it is, the keep holds.
+#[tokio::test]
+async fn a_command_whose_author_cannot_be_checked_expires_nothing() {
+    let w = World::new(|_| {}).await;
+    w.open(7, &["preview"]);
+    w.poll().await;
+    w.github
+        .fail(FaultRule::new(Fault::Status(502)).endpoint(Endpoint::Permission));
+    w.command(7, "mona", "/preview keep");
+    w.poll().await;
+    w.advance(hours(TTL_HOURS * 10));
+    w.tick().await;
+    w.poll().await;
+    assert!(w.web(7).is_some(), "an unchecked keep may be a real one");
+
+    w.github.clear_faults();
+    w.advance(hours(1));
+    w.poll().await;
+    w.poll().await;
+    let kept = w.web(7).expect("kept once mona's access is known");
+    assert_eq!(kept.expires_at, None);
+    w.stop().await;
+}
+
 #[tokio::test]
 async fn wake_outside_working_hours_answers_one_replica() {
     // Working hours on a day that is neither today nor tomorrow: asleep now.

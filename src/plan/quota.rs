@@ -1,7 +1,9 @@
 //! The quota: at most so many previews alive, fleet-wide and per repository. Beyond it new
 //! previews wait in a queue, in this order:
 //!
-//! 1. previews alive now keep their place (a full quota never deletes a running preview);
+//! 1. previews alive now keep their place: a full quota never deletes a running preview, even
+//!    when the limit was lowered or more were alive (after a restart the sync counts every
+//!    open PR of a service it has not served yet as alive);
 //! 2. PRs with the priority label (`preview-priority`) go first;
 //! 3. then in order of labelling (when the opt-in label was last added; unknown last);
 //! 4. then by PR number, then service, so the order is total and stable.
@@ -78,6 +80,8 @@ pub(super) fn admit(
     for candidate in candidates {
         let in_repo = repo_count.entry(candidate.repo.clone()).or_default();
         let full = match (quota.max_previews_per_repo, quota.max_previews) {
+            // A live preview is never queued: that would delete it. It counts, so new ones wait.
+            _ if candidate.live => None,
             (Some(limit), _) if *in_repo >= limit => Some((QuotaScope::Repo, limit)),
             (_, Some(limit)) if fleet_count >= limit => Some((QuotaScope::Fleet, limit)),
             _ => None,

@@ -63,7 +63,13 @@ pub fn summarize(
     read_at: DateTime<Utc>,
     authorized: impl Fn(&str) -> bool,
 ) -> Activity {
-    let last = events.iter().map(|e| e.at).max().or(Some(updated_at));
+    // A push is dated by its commit, which its author sets: a date after the read is clamped
+    // to the read, so a commit dated 2099 cannot keep a preview alive forever.
+    let last = events
+        .iter()
+        .map(|e| e.at.min(read_at))
+        .max()
+        .or(Some(updated_at));
     let labelled_at = events
         .iter()
         .filter(
@@ -155,6 +161,13 @@ mod tests {
             let activity = summarize(events, "preview", at(23), at(23), writers);
             assert_eq!(activity.last, Some(at(*hour)), "{name}");
         }
+    }
+
+    #[test]
+    fn a_commit_dated_in_the_future_counts_as_of_the_read() {
+        let events = [event(23, None, PullEventKind::Pushed)];
+        let activity = summarize(&events, "preview", at(1), at(12), writers);
+        assert_eq!(activity.last, Some(at(12)));
     }
 
     #[test]

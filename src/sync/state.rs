@@ -196,13 +196,32 @@ impl SyncState {
                 .get(&(service.repo.clone(), login.to_ascii_lowercase()))
                 .is_some_and(|p| p.authorized)
         };
+        // A command whose author's access is not known yet (a failed check, a restart, a
+        // forgotten answer) may be a `/preview keep`: until it is known, the PR's facts are
+        // incomplete, and incomplete facts never expire anything (no read counts as after
+        // the expiry). Sleep and the queue still use what is known.
+        let unknown_author = events.iter().any(|e| {
+            matches!(
+                e.kind,
+                crate::pull_request::PullEventKind::Commented { command: Some(_) }
+            ) && e.actor.as_deref().is_some_and(|login| {
+                !self
+                    .permissions
+                    .contains_key(&(service.repo.clone(), login.to_ascii_lowercase()))
+            })
+        });
+        let read_at = if unknown_author {
+            DateTime::<Utc>::MIN_UTC
+        } else {
+            read.read_at
+        };
         // The later `updated_at` is the safe fallback (see `pull_request::summarize`).
         let updated_at = read.updated_at.max(pr.updated_at);
         Some(summarize(
             events,
             &service.policy.label,
             updated_at,
-            read.read_at,
+            read_at,
             authorized,
         ))
     }

@@ -170,3 +170,22 @@ fn an_expired_preview_frees_its_place_and_says_why() {
     assert_eq!(numbers(&plan, "web"), [2]);
     assert_eq!(plan.excluded[0].reason, ExclusionReason::Expired);
 }
+
+#[test]
+fn live_previews_beyond_a_lowered_limit_or_after_a_restart_are_never_queued() {
+    // Three previews alive (a restart counts every open PR of a service not served yet as
+    // alive), a limit of two: all three stay, and a new one waits.
+    let quota = Quota {
+        max_previews: Some(2),
+        max_previews_per_repo: None,
+    };
+    let web = vec![
+        web_pr(1, 3, true, &[]),
+        web_pr(2, 2, true, &[]),
+        web_pr(3, 1, true, &[]),
+        web_pr(4, 9, false, &["preview-priority"]),
+    ];
+    let plan = plan_with(quota, web, vec![]);
+    assert_eq!(numbers(&plan, "web"), [1, 2, 3]);
+    assert_eq!(queued(&plan), [("web".into(), 4, 1, QuotaScope::Fleet)]);
+}

@@ -176,9 +176,15 @@ fn into_event(wire: WireEvent, own_login: Option<&str>) -> Result<Option<PullEve
         (a.login, bot)
     });
     let ours = own_login.is_some_and(|own| own.eq_ignore_ascii_case(&login));
+    // Bots' comments, reviews and labels are not activity: a stale bot labelling every idle
+    // PR would otherwise keep every preview alive. (A bot adding the opt-in label gives no
+    // labelling time either: such a PR queues after those labelled by people.)
     let by_person_only = matches!(
         what,
-        PullEventKind::Commented { .. } | PullEventKind::Reviewed
+        PullEventKind::Commented { .. }
+            | PullEventKind::Reviewed
+            | PullEventKind::Labeled(_)
+            | PullEventKind::Unlabeled(_)
     );
     if ours || (is_bot && by_person_only) {
         return Ok(None);
@@ -260,7 +266,7 @@ mod tests {
     }
 
     #[test]
-    fn our_events_bots_comments_unknown_kinds_and_pending_reviews_are_left_out() {
+    fn our_events_bots_comments_and_labels_unknown_kinds_and_pending_reviews_are_left_out() {
         let items = json!([
             {"event": "commented", "user": user("preview-tower[bot]", "Bot"),
                 "created_at": "2026-11-23T10:00:00Z", "body": "<!-- preview-tower -->"},
@@ -279,13 +285,13 @@ mod tests {
             {"no_event": true},
         ]);
         let events = decode(items, Some("tower-token-user"));
-        assert_eq!(events.len(), 2, "{events:?}");
+        // A bot's label (a labeller, a stale bot) is not activity either.
+        assert_eq!(events.len(), 1, "{events:?}");
         assert_eq!(
             events[0].kind,
             PullEventKind::Commented { command: None },
             "an edited comment is activity, not a command"
         );
-        assert_eq!(events[1].kind, PullEventKind::Labeled("preview".into()));
     }
 
     #[test]
