@@ -95,9 +95,12 @@ impl GitHubSource {
         Ok(events)
     }
 
-    /// The login whose events are ours: `None` with an App (its bot's comments are left out
-    /// as a bot's), the token's login otherwise (read once).
-    async fn own_account(&self, client: &Octocrab) -> Result<Option<String>, SourceError> {
+    /// The login whose events and comments are ours: `None` with an App (its `<slug>[bot]`
+    /// account), the token's login otherwise (read once with `GET /user`).
+    pub(super) async fn own_account(
+        &self,
+        client: &Octocrab,
+    ) -> Result<Option<String>, SourceError> {
         if matches!(self.auth, Auth::App { .. }) {
             return Ok(None);
         }

@@ -235,20 +235,10 @@ impl GitHubSource {
     /// the token's own account (read once with `GET /user`). Only such comments are ever
     /// adopted, so a PR author who pastes the marker cannot take the comment over.
     async fn comment_author(&self, client: &Octocrab) -> Result<CommentAuthor, SourceError> {
-        if matches!(self.auth, super::Auth::App { .. }) {
-            return Ok(CommentAuthor::Bot);
-        }
-        let login = self
-            .own_login
-            .get_or_try_init(|| async {
-                let answer = transport::get(client, "/user", None, self.timeout).await?;
-                if !answer.status.is_success() {
-                    return Err(transport::status_error(&answer));
-                }
-                report::decode_login(&answer.body)
-            })
-            .await?;
-        Ok(CommentAuthor::Login(login.clone()))
+        Ok(match self.own_account(client).await? {
+            None => CommentAuthor::Bot,
+            Some(login) => CommentAuthor::Login(login),
+        })
     }
 
     /// Sends one write and checks that GitHub answered `expected`. Any other 2xx (a `202`
