@@ -28,7 +28,7 @@ use crate::repo_config::RepoConfig;
 pub use config::{ConfigOutcome, ConfigSource, resolve_config};
 pub use dependencies::{DependencyRoute, ResolvedDependency, url_text};
 pub use gate::{BuildFacts, Builds, BuiltCommit};
-pub use lifetime::{Activity, Expiry, Sleep, TimedCommand, expiry, sleep};
+pub use lifetime::{Activity, EVIDENCE_MARGIN, Expiry, Sleep, TimedCommand, expiry, sleep};
 pub use quota::QuotaScope;
 
 /// What the planner is given.
@@ -395,7 +395,14 @@ pub fn plan_with_builds(input: &PlanInput<'_>, builds: &Builds) -> Plan {
                     .unwrap_or(chrono::Duration::zero()),
                 )
             });
-            [p.expires_at, warn_from, p.sleep_changes_at]
+            // Expiry is decided on a read made after the evidence margin.
+            let settled = p.expires_at.and_then(|at| {
+                at.checked_add_signed(
+                    chrono::Duration::from_std(lifetime::EVIDENCE_MARGIN)
+                        .unwrap_or(chrono::Duration::zero()),
+                )
+            });
+            [settled, warn_from, p.sleep_changes_at]
         })
         .flatten()
         .filter(|at| *at > input.now)

@@ -278,9 +278,10 @@ async fn an_idle_preview_is_warned_then_gone_at_the_next_reconcile_and_back_on_a
     let comment = preview_tower::lifecycle::comment::render(&[(&preview, None)], &[], ".p.yaml");
     assert!(comment.contains("Idle: deleted after"), "{comment}");
 
-    // Past the expiry: the next reconcile drops it and tells Argo CD.
+    // Past the expiry (and the two-minute evidence margin): the next reconcile drops it and
+    // tells Argo CD.
     let patches = w.patches();
-    w.advance(minutes(21));
+    w.advance(minutes(23));
     assert_eq!(w.tick().await, [repo()]);
     assert_eq!(w.web(7), None);
     assert_eq!(w.excluded(7), Some(ExclusionReason::Expired));

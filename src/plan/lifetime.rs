@@ -5,8 +5,9 @@
 //! comment or review, a `/preview` command). `/preview extend <d>` at `t` keeps it at least
 //! until `t + d` (at most `max_ttl` from `t`); `/preview keep` or the keep label turns expiry
 //! off; of the two commands the latest wins. Expiry needs evidence: the PR's activity must have
-//! been read *after* the moment it was due, so a GitHub outage (activity we could not read)
-//! never expires anything, and a PR whose activity was never read does not expire.
+//! been read *after* the moment it was due (by [`EVIDENCE_MARGIN`], for clock skew and listing
+//! lag), so a GitHub outage (activity we could not read) never expires anything, and a PR whose
+//! activity was never read does not expire.
 //!
 //! **Sleep.** Outside the working hours (when sleep is on for the service and the PR did not
 //! opt out) a preview sleeps: every workload at 0 replicas. `/preview wake` at `t` keeps it
@@ -17,6 +18,10 @@ use chrono::{DateTime, Duration as Span, Utc};
 use super::schedule;
 use crate::fleet::Policy;
 use crate::github::webhook::Command;
+
+/// How long after its expiry moment a preview's activity must have been read for the expiry to
+/// count: clock skew between GitHub and us, and GitHub's listing lag.
+pub const EVIDENCE_MARGIN: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// A `/preview` command from someone with write access to the repo, with its time.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,7 +98,12 @@ pub fn expiry(
     let Some(expires_at) = expires_at else {
         return never;
     };
-    let expired = expires_at <= now && activity.read_at >= expires_at;
+    // The read must come a little after the expiry: the expiry is on GitHub's clock, the read
+    // on ours, and a comment made just before the expiry may not be listed yet.
+    let settled = expires_at
+        .checked_add_signed(Span::from_std(EVIDENCE_MARGIN).unwrap_or(Span::MAX))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+    let expired = expires_at <= now && activity.read_at >= settled;
     let warning = !expired
         && expires_at
             .checked_sub_signed(span(policy.expiry_warning))

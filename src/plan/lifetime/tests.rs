@@ -38,15 +38,17 @@ const TTL: Duration = Duration::from_secs(72 * 3600);
 fn expiry_at_its_edges() {
     let p = policy();
     // (activity, now, expires_at, expired, warning)
-    let cases: [(Activity, f64, Option<f64>, bool, bool); 7] = [
+    let cases: [(Activity, f64, Option<f64>, bool, bool); 8] = [
         // Idle 59 h 59 m: before the 12 h warning window.
         (activity(0.0, 59.9, &[]), 59.9, Some(72.0), false, false),
         // Exactly 12 h before: warned.
         (activity(0.0, 60.0, &[]), 60.0, Some(72.0), false, true),
         // One second before expiry: warned, not expired.
         (activity(0.0, 71.999, &[]), 71.999, Some(72.0), false, true),
-        // At expiry, read at expiry: expired.
-        (activity(0.0, 72.0, &[]), 72.0, Some(72.0), true, false),
+        // At expiry, read at expiry: not yet (the read must settle); read two minutes later:
+        // expired.
+        (activity(0.0, 72.0, &[]), 72.0, Some(72.0), false, true),
+        (activity(0.0, 72.034, &[]), 72.034, Some(72.0), true, false),
         // Past expiry but the last read was before it (GitHub down): not expired.
         (activity(0.0, 71.0, &[]), 90.0, Some(72.0), false, true),
         // New activity moves expiry.
