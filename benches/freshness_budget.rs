@@ -34,6 +34,8 @@ mod reaction;
 mod report;
 #[path = "freshness_budget/resident.rs"]
 mod resident;
+#[path = "freshness_budget/serve.rs"]
+mod serve;
 
 use std::path::PathBuf;
 use std::time::Duration;

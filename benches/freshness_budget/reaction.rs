@@ -16,7 +16,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use preview_tower::argocd::refresh::REFRESH_ANNOTATION;
@@ -24,11 +23,11 @@ use preview_tower::http::{PLUGIN_PATH, WEBHOOK_PATH};
 use tokio::runtime::Handle;
 
 use super::fixture;
+use super::serve::{Service, TOKEN};
 use crate::support::fake_github::{Endpoint, FakeGitHub, FakePull, sha1_hex};
 use crate::support::fake_kube::{FakeKube, applicationset};
 use crate::support::webhook_payload;
 
-const TOKEN: &str = "bench";
 const SECRET: &str = "whsec-bench-reaction";
 /// Longest wait for one patch before the bench gives up (a stuck service, not a slow one).
 const PATCH_DEADLINE: Duration = Duration::from_secs(30);
@@ -218,16 +217,15 @@ impl World {
         .expect("write the fleet");
         let kubeconfig = dir.path().join("kubeconfig");
         std::fs::write(&kubeconfig, kube.kubeconfig()).expect("write the kubeconfig");
-        let (listen, admin) = (free_port(), free_port());
-        let mut service = Service(spawn(
-            binary,
-            &fleet,
-            &kubeconfig,
-            &github,
-            (listen, admin),
-            &plan.log,
-        ));
-        wait_ready(&mut service.0, admin, &plan.log).await;
+        let env = [
+            ("PREVIEW_TOWER_WEBHOOK_SECRET".to_owned(), SECRET.to_owned()),
+            (
+                "KUBECONFIG".to_owned(),
+                kubeconfig.to_string_lossy().into_owned(),
+            ),
+        ];
+        let service = Service::start(binary, &fleet, &github, &plan.log, &env).await;
+        let (listen, admin) = (service.listen, service.admin);
         Self {
             github,
             kube,
@@ -407,95 +405,5 @@ impl World {
             times.push(started.elapsed());
         }
         Stats::of(times)
-    }
-}
-
-/// The child process, killed when dropped (also when the bench panics).
-struct Service(Child);
-
-impl Service {
-    fn assert_running(&mut self) {
-        if let Ok(Some(exit)) = self.0.try_wait() {
-            panic!("preview-tower serve exited ({exit})");
-        }
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn(
-    binary: &Path,
-    fleet: &Path,
-    kubeconfig: &Path,
-    github: &FakeGitHub,
-    (listen, admin): (SocketAddr, SocketAddr),
-    log: &Path,
-) -> Child {
-    let log = std::fs::File::create(log).expect("create the service log");
-    let mut command = Command::new(binary);
-    // Nothing from the caller's environment configures this run.
-    for (name, _) in std::env::vars_os() {
-        let name_text = name.to_string_lossy();
-        if name_text.starts_with("PREVIEW_TOWER_")
-            || name_text.starts_with("MALLOC_")
-            || name_text.starts_with("KUBERNETES_")
-        {
-            command.env_remove(name);
-        }
-    }
-    command
-        .arg("serve")
-        .arg("--config")
-        .arg(fleet)
-        .arg("--github-api-url")
-        .arg(github.url().as_str())
-        .arg("--listen")
-        .arg(listen.to_string())
-        .arg("--admin-listen")
-        .arg(admin.to_string())
-        .env("PREVIEW_TOWER_GITHUB_TOKEN", "ghp_bench")
-        .env("PREVIEW_TOWER_PLUGIN_TOKEN", TOKEN)
-        .env("PREVIEW_TOWER_WEBHOOK_SECRET", SECRET)
-        .env("KUBECONFIG", kubeconfig)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("clone the log handle"))
-        .stderr(log)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()))
-}
-
-/// A port free a moment ago on 127.0.0.1.
-fn free_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-}
-
-/// Polls `/readyz` until it answers 200 (every repo's first refresh tried).
-async fn wait_ready(child: &mut Child, admin: SocketAddr, log: &Path) {
-    let client = reqwest::Client::new();
-    let url = format!("http://{admin}/readyz");
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        if let Ok(Some(exit)) = child.try_wait() {
-            panic!("preview-tower serve exited ({exit}); see {}", log.display());
-        }
-        if let Ok(response) = client.get(&url).send().await
-            && response.status().is_success()
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "preview-tower serve not ready after 300 s; see {}",
-            log.display()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

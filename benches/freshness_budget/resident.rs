@@ -7,7 +7,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use preview_tower::http::PLUGIN_PATH;
@@ -15,12 +14,12 @@ use tokio::runtime::Handle;
 
 use super::fixture;
 use super::load::{self, Load, Outcome};
+use super::serve::{Service, TOKEN};
 use crate::support::fake_github::{Endpoint, FakeGitHub, FakePull, sha1_hex};
 
 /// The fleet's refresh interval: the shortest the fleet accepts, so that refreshes happen
 /// while the load runs.
 const REFRESH: &str = "12s";
-const TOKEN: &str = "bench";
 const ONE_SERVICE: &str =
     r#"{"applicationSetName":"previews","input":{"parameters":{"service":"svc-7"}}}"#;
 const ALL_SERVICES: &str = r#"{"applicationSetName":"previews","input":{}}"#;
@@ -107,12 +106,11 @@ pub async fn run(binary: &Path, plan: &Plan, github_runtime: &Handle) -> Report 
     let dir = tempfile::tempdir().expect("a temporary directory");
     let fleet = dir.path().join("fleet.yaml");
     std::fs::write(&fleet, fixture::fleet_yaml(plan.services, REFRESH)).expect("write the fleet");
-    let (listen, admin) = (free_port(), free_port());
     let started = Instant::now();
-    let mut service = Service(spawn(binary, &fleet, &github, (listen, admin), plan));
-    wait_ready(&mut service.0, admin, &plan.log).await;
+    let service = Service::start(binary, &fleet, &github, &plan.log, &plan.allocator).await;
     let ready_after = started.elapsed();
-    let pid = service.0.id();
+    let listen = service.listen;
+    let pid = service.pid();
     let rss_ready_kib = status_kib(pid, "VmRSS");
 
     let (status, body) = load::fetch(listen, PLUGIN_PATH, ALL_SERVICES, TOKEN).await;
@@ -228,83 +226,6 @@ async fn list_page_bytes(github: &FakeGitHub, repos: usize) -> usize {
         total += page.bytes().await.expect("the page").len();
     }
     total
-}
-
-/// The child process, killed when dropped (also when the bench panics).
-struct Service(Child);
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn(
-    binary: &Path,
-    fleet: &Path,
-    github: &FakeGitHub,
-    (listen, admin): (SocketAddr, SocketAddr),
-    plan: &Plan,
-) -> Child {
-    let log = std::fs::File::create(&plan.log).expect("create the service log");
-    let mut command = Command::new(binary);
-    // Nothing from the caller's environment configures this run.
-    for (name, _) in std::env::vars_os() {
-        let name_text = name.to_string_lossy();
-        if name_text.starts_with("PREVIEW_TOWER_") || name_text.starts_with("MALLOC_") {
-            command.env_remove(name);
-        }
-    }
-    command.envs(plan.allocator.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    command
-        .arg("serve")
-        .arg("--config")
-        .arg(fleet)
-        .arg("--github-api-url")
-        .arg(github.url().as_str())
-        .arg("--listen")
-        .arg(listen.to_string())
-        .arg("--admin-listen")
-        .arg(admin.to_string())
-        .env("PREVIEW_TOWER_GITHUB_TOKEN", "ghp_bench")
-        .env("PREVIEW_TOWER_PLUGIN_TOKEN", TOKEN)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("clone the log handle"))
-        .stderr(log)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()))
-}
-
-/// A port free a moment ago on 127.0.0.1.
-fn free_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-}
-
-/// Polls `/readyz` until it answers 200 (every repo's first refresh tried).
-async fn wait_ready(child: &mut Child, admin: SocketAddr, log: &Path) {
-    let client = reqwest::Client::new();
-    let url = format!("http://{admin}/readyz");
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        if let Ok(Some(exit)) = child.try_wait() {
-            panic!("preview-tower serve exited ({exit}); see {}", log.display());
-        }
-        if let Ok(response) = client.get(&url).send().await
-            && response.status().is_success()
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "preview-tower serve not ready after 300 s; see {}",
-            log.display()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// A `kB` line of `/proc/<pid>/status`.
