@@ -384,28 +384,12 @@ pub fn plan_with_builds(input: &PlanInput<'_>, builds: &Builds) -> Plan {
     dependencies::resolve(fleet, &mut previews);
     let next_change = previews
         .iter()
-        .flat_map(|p| {
-            let warn_from = p.expires_at.and_then(|at| {
-                at.checked_sub_signed(
-                    chrono::Duration::from_std(
-                        fleet
-                            .service(p.service.as_str())
-                            .map_or(Duration::ZERO, |s| s.policy.expiry_warning),
-                    )
-                    .unwrap_or(chrono::Duration::zero()),
-                )
-            });
-            // Expiry is decided on a read made after the evidence margin.
-            let settled = p.expires_at.and_then(|at| {
-                at.checked_add_signed(
-                    chrono::Duration::from_std(lifetime::EVIDENCE_MARGIN)
-                        .unwrap_or(chrono::Duration::zero()),
-                )
-            });
-            [settled, warn_from, p.sleep_changes_at]
+        .filter_map(|p| {
+            let warning = fleet
+                .service(p.service.as_str())
+                .map_or(Duration::ZERO, |s| s.policy.expiry_warning);
+            lifetime::next_change(p.expires_at, warning, p.sleep_changes_at, input.now)
         })
-        .flatten()
-        .filter(|at| *at > input.now)
         .min();
     Plan {
         planned_at: Some(input.now),

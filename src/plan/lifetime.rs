@@ -98,12 +98,7 @@ pub fn expiry(
     let Some(expires_at) = expires_at else {
         return never;
     };
-    // The read must come a little after the expiry: the expiry is on GitHub's clock, the read
-    // on ours, and a comment made just before the expiry may not be listed yet.
-    let settled = expires_at
-        .checked_add_signed(Span::from_std(EVIDENCE_MARGIN).unwrap_or(Span::MAX))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC);
-    let expired = expires_at <= now && activity.read_at >= settled;
+    let expired = expires_at <= now && settled(expires_at).is_some_and(|at| activity.read_at >= at);
     let warning = !expired
         && expires_at
             .checked_sub_signed(span(policy.expiry_warning))
@@ -113,6 +108,30 @@ pub fn expiry(
         expired,
         warning,
     }
+}
+
+/// When a read can prove a preview that expires at `expires_at` idle: a little after it, since
+/// the expiry is on GitHub's clock, the read on ours, and a comment made just before the
+/// expiry may not be listed yet.
+fn settled(expires_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    expires_at.checked_add_signed(span(EVIDENCE_MARGIN))
+}
+
+/// The first moment after `now` when a preview's plan changes with time alone: its expiry
+/// can be proven ([`settled`]), its warning starts (`warning` before `expires_at`), or it falls
+/// asleep or wakes up (`sleep_changes_at`).
+pub(super) fn next_change(
+    expires_at: Option<DateTime<Utc>>,
+    warning: std::time::Duration,
+    sleep_changes_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let warn_from = expires_at.and_then(|at| at.checked_sub_signed(span(warning)));
+    [expires_at.and_then(settled), warn_from, sleep_changes_at]
+        .into_iter()
+        .flatten()
+        .filter(|at| *at > now)
+        .min()
 }
 
 /// Whether a preview sleeps now, and when that next changes.
