@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use crate::fleet::{Fleet, ServiceName};
 use crate::plan::{self, Activity, BuildFacts, Builds, BuiltCommit, Plan, PlanInput, PullFacts};
 use crate::pull_request::{
-    BuildStatus, ConfigFile, HeadFacts, PullEvent, PullRequest, RepoName, summarize,
+    BuildStatus, ConfigFile, HeadFacts, PullEvent, PullRequest, RepoName, command_authors,
+    summarize,
 };
 use crate::repo_config::RepoConfig;
 
@@ -191,25 +192,17 @@ impl SyncState {
     fn activity(&self, service: &crate::fleet::Service, pr: &PullRequest) -> Option<Activity> {
         let read = self.activity.get(&(service.repo.clone(), pr.number))?;
         let events = read.events.as_ref()?;
-        let authorized = |login: &str| {
+        // What is known of `login`'s write access to the repo: `None` while unknown.
+        let permission = |login: &str| {
             self.permissions
                 .get(&(service.repo.clone(), login.to_ascii_lowercase()))
-                .is_some_and(|p| p.authorized)
+                .map(|p| p.authorized)
         };
         // A command whose author's access is not known yet (a failed check, a restart, a
         // forgotten answer) may be a `/preview keep`: until it is known, the PR's facts are
         // incomplete, and incomplete facts never expire anything (no read counts as after
         // the expiry). Sleep and the queue still use what is known.
-        let unknown_author = events.iter().any(|e| {
-            matches!(
-                e.kind,
-                crate::pull_request::PullEventKind::Commented { command: Some(_) }
-            ) && e.actor.as_deref().is_some_and(|login| {
-                !self
-                    .permissions
-                    .contains_key(&(service.repo.clone(), login.to_ascii_lowercase()))
-            })
-        });
+        let unknown_author = command_authors(events).any(|login| permission(login).is_none());
         let read_at = if unknown_author {
             DateTime::<Utc>::MIN_UTC
         } else {
@@ -222,7 +215,7 @@ impl SyncState {
             &service.policy.label,
             updated_at,
             read_at,
-            authorized,
+            |login| permission(login) == Some(true),
         ))
     }
 
