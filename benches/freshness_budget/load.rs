@@ -137,18 +137,7 @@ fn process_cpu() -> Duration {
 /// One request on a new connection: the status and the whole body.
 pub async fn fetch(addr: SocketAddr, path: &str, body: &str, token: &str) -> (u16, Bytes) {
     let mut sender = connect(addr).await;
-    let response = sender
-        .send_request(request(addr, path, body.to_owned(), token))
-        .await
-        .expect("send the request");
-    let status = response.status().as_u16();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("read the answer")
-        .to_bytes();
-    (status, bytes)
+    exchange(&mut sender, request(addr, path, body.to_owned(), token)).await
 }
 
 /// Requests on one kept-alive connection, one after the other: each answer's status and size.
@@ -162,20 +151,29 @@ pub async fn fetch_each(
     let mut answers = Vec::with_capacity(bodies.len());
     for body in bodies {
         sender.ready().await.expect("connection kept alive");
-        let response = sender
-            .send_request(request(addr, path, body, token))
-            .await
-            .expect("send the request");
-        let status = response.status().as_u16();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("read the answer")
-            .to_bytes();
+        let (status, bytes) = exchange(&mut sender, request(addr, path, body, token)).await;
         answers.push((status, bytes.len()));
     }
     answers
+}
+
+/// Sends `request` on `sender` and reads the whole answer: its status and body.
+async fn exchange(
+    sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    request: Request<Full<Bytes>>,
+) -> (u16, Bytes) {
+    let response = sender
+        .send_request(request)
+        .await
+        .expect("send the request");
+    let status = response.status().as_u16();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("read the answer")
+        .to_bytes();
+    (status, bytes)
 }
 
 async fn connect(addr: SocketAddr) -> hyper::client::conn::http1::SendRequest<Full<Bytes>> {
