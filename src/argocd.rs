@@ -1,5 +1,7 @@
 //! Argo CD's `Application` as a minimal typed subset we read but never install, and the index
-//! of the previews' Applications that the lifecycle worker decides from.
+//! of the previews' Applications: what the lifecycle worker decides from, and the durable
+//! record of which previews exist, which survives a restart of preview-tower (the sync's hold
+//! rule reads it through [`ApplicationIndex::previews`]).
 //!
 //! Every field is optional and read leniently: a field of the wrong shape reads as absent
 //! instead of failing the object, because a single odd Application (an older Argo CD, a hand
@@ -14,6 +16,8 @@ pub mod watch;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
+use crate::fleet::{Fleet, ServiceName};
+
 use kube::CustomResource;
 use kube::runtime::watcher::Event;
 use serde::de::DeserializeOwned;
@@ -22,8 +26,66 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::lifecycle::{Health, Observed, Phase, Sync};
 
 /// The label the previews ApplicationSet puts on every Application it generates
-/// (`argocd/applicationset.yaml`); the watch selects on it.
+/// (`argocd/applicationset.yaml`).
 pub const PREVIEW_LABEL: &str = "preview-tower.io/preview";
+/// The label naming the fleet service of a preview's Application.
+pub const SERVICE_LABEL: &str = "preview-tower.io/service";
+/// The label naming the PR number of a preview's Application.
+pub const PR_LABEL: &str = "preview-tower.io/pr";
+
+/// The previews Argo CD has, by `(service, PR number)`: the commit each one's Application last
+/// synced, when Argo CD says (a full SHA).
+pub type PreviewRevisions = BTreeMap<(ServiceName, u64), Option<String>>;
+
+/// What an Application says of the preview it is: its preview labels, and its name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PreviewLabels {
+    /// [`SERVICE_LABEL`].
+    pub service: Option<String>,
+    /// [`PR_LABEL`].
+    pub pr: Option<String>,
+}
+
+impl PreviewLabels {
+    /// The preview labels of `app`.
+    pub fn of(app: &Application) -> Self {
+        let labels = app.metadata.labels.as_ref();
+        let get = |key: &str| labels.and_then(|l| l.get(key)).cloned();
+        Self {
+            service: get(SERVICE_LABEL),
+            pr: get(PR_LABEL),
+        }
+    }
+}
+
+/// Whether `app` may be a preview's Application: labelled as one, or named like one
+/// (`…-pr-<number>`, the naming rule's shape). The watch keeps these and ignores the rest of
+/// the namespace.
+pub fn may_be_preview(app: &Application) -> bool {
+    let labels = app.metadata.labels.as_ref();
+    let labelled = labels.is_some_and(|l| {
+        l.contains_key(PREVIEW_LABEL) || l.contains_key(SERVICE_LABEL) || l.contains_key(PR_LABEL)
+    });
+    labelled
+        || app.metadata.name.as_deref().is_some_and(|name| {
+            name.rsplit_once("-pr-")
+                .is_some_and(|(_, n)| crate::naming::pr_number(n).is_some())
+        })
+}
+
+/// The preview of `fleet` that the Application `name` with `labels` is, by `(service, PR)`:
+/// from its [`SERVICE_LABEL`] and [`PR_LABEL`], or, for an Application without them (made by a
+/// template without the labels), from its name under the fleet's naming rule
+/// (`<prefix>-<service>-pr-<number>`). `None` for an Application of no fleet service.
+pub fn preview_of(fleet: &Fleet, name: &str, labels: &PreviewLabels) -> Option<(ServiceName, u64)> {
+    let labelled = labels.service.as_deref().zip(labels.pr.as_deref());
+    let (service, number) = match labelled {
+        Some((service, pr)) => (service, crate::naming::pr_number(pr)?),
+        None => crate::naming::parse_preview_name(&fleet.namespace_prefix, name)?,
+    };
+    let service = fleet.service(service)?;
+    Some((service.name.clone(), number))
+}
 
 /// Reads `T` when the value has its shape, `None` otherwise (never an error).
 fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
@@ -241,11 +303,27 @@ pub fn observe(app: &Application) -> Option<Observed> {
     })
 }
 
+/// One Application as the index keeps it.
+#[derive(Clone, Debug)]
+struct Indexed {
+    observed: Observed,
+    labels: PreviewLabels,
+}
+
+impl Indexed {
+    fn of(app: &Application) -> Option<Self> {
+        Some(Self {
+            observed: observe(app)?,
+            labels: PreviewLabels::of(app),
+        })
+    }
+}
+
 #[derive(Debug, Default)]
 struct IndexState {
-    apps: BTreeMap<String, Observed>,
+    apps: BTreeMap<String, Indexed>,
     /// Objects of a (re)list in progress, swapped in at `InitDone`.
-    relist: Option<BTreeMap<String, Observed>>,
+    relist: Option<BTreeMap<String, Indexed>>,
     /// Whether a full list has been applied since start-up.
     complete: bool,
     /// Bumped on every change.
@@ -277,8 +355,8 @@ impl ApplicationIndex {
         match event {
             Event::Init => state.relist = Some(BTreeMap::new()),
             Event::InitApply(app) => {
-                if let (Some(relist), Some(observed)) = (state.relist.as_mut(), observe(&app)) {
-                    relist.insert(observed.name.clone(), observed);
+                if let (Some(relist), Some(indexed)) = (state.relist.as_mut(), Indexed::of(&app)) {
+                    relist.insert(indexed.observed.name.clone(), indexed);
                 }
                 // Nothing anyone reads changed until the relist is done.
                 return;
@@ -289,8 +367,8 @@ impl ApplicationIndex {
                 state.complete = true;
             }
             Event::Apply(app) => {
-                if let Some(observed) = observe(&app) {
-                    state.apps.insert(observed.name.clone(), observed);
+                if let Some(indexed) = Indexed::of(&app) {
+                    state.apps.insert(indexed.observed.name.clone(), indexed);
                 }
             }
             Event::Delete(app) => {
@@ -311,7 +389,33 @@ impl ApplicationIndex {
         let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state
             .complete
-            .then(|| state.apps.values().cloned().collect())
+            .then(|| state.apps.values().map(|i| i.observed.clone()).collect())
+    }
+
+    /// The previews of `fleet` whose Applications exist (and are not being deleted: those hold
+    /// nothing an answer could keep), once a full list has been seen; `None` before. A
+    /// revision is kept only when it is a full commit SHA.
+    pub fn previews(&self, fleet: &Fleet) -> Option<PreviewRevisions> {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if !state.complete {
+            return None;
+        }
+        let mut previews = PreviewRevisions::new();
+        for (name, indexed) in state.apps.iter().filter(|(_, i)| !i.observed.deleting) {
+            let Some(key) = preview_of(fleet, name, &indexed.labels) else {
+                continue;
+            };
+            let revision = indexed
+                .observed
+                .revision
+                .clone()
+                .filter(|r| r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit()));
+            let entry = previews.entry(key).or_default();
+            if entry.is_none() {
+                *entry = revision;
+            }
+        }
+        Some(previews)
     }
 
     /// Wakes on every change.

@@ -37,6 +37,9 @@ pub use webhook::{
 
 /// Longest time any request may take before it is answered 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long answers in flight may finish after a shutdown signal (SIGTERM), before the server
+/// closes what is left. Kubernetes waits 30 s by default before SIGKILL.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// What the plugin handlers share.
 #[derive(Clone)]
@@ -100,10 +103,23 @@ pub async fn serve(
             tracing::debug!(%error, "cannot set TCP_NODELAY on a connection");
         }
     });
-    axum::serve(
+    let stopping = cancel.clone();
+    let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(async move { cancel.cancelled().await })
-    .await
+    .with_graceful_shutdown(async move { stopping.cancelled().await });
+    // On shutdown the listener closes at once and answers in flight finish, for at most
+    // SHUTDOWN_GRACE: a client that keeps a connection open cannot hold the exit up.
+    let grace = async {
+        cancel.cancelled().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        result = server => result,
+        () = grace => {
+            tracing::warn!(grace_s = SHUTDOWN_GRACE.as_secs(), "connections still open after the grace period; closing them");
+            Ok(())
+        }
+    }
 }

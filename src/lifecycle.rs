@@ -253,7 +253,8 @@ fn description(text: &str) -> String {
 /// The actions that make GitHub show `desired` as the Applications really are.
 ///
 /// `planned` are the services the plan covers: deployments of any other service are left alone
-/// (their previews are unknown, not gone). `applications_url` is where Argo CD's web UI shows
+/// (their previews are unknown, not gone), and so are those of the `held` PRs of a planned
+/// service (`(service, PR)`: their previews may exist and are not read). `applications_url` is where Argo CD's web UI shows
 /// the Applications (`<argocd_url>/applications/<namespace>`): `log_url` is
 /// `<applications_url>/<application>`.
 pub fn decide(
@@ -261,6 +262,7 @@ pub fn decide(
     observed: &[Observed],
     shown: &[Shown],
     planned: &BTreeSet<ServiceName>,
+    held: &BTreeSet<(ServiceName, u64)>,
     applications_url: Option<&str>,
 ) -> Vec<Action> {
     let apps: HashMap<&str, &Observed> = observed.iter().map(|o| (o.name.as_str(), o)).collect();
@@ -303,7 +305,9 @@ pub fn decide(
         });
     }
     for s in shown {
-        if s.state == Some(State::Inactive) || !planned.contains(&s.service) {
+        let unknown =
+            !planned.contains(&s.service) || held.contains(&(s.service.clone(), s.number));
+        if s.state == Some(State::Inactive) || unknown {
             continue;
         }
         let why = match wanted.get(s.environment.as_str()) {

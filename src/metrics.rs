@@ -122,6 +122,10 @@ pub struct Metrics {
     pub github_calls: Family<CallLabels, Counter>,
     /// Previews in the current snapshot, per service.
     pub previews: Family<ServiceLabel, Gauge>,
+    /// PRs that may hold a preview and are held (their service answers 503), per service.
+    pub held_previews: Family<ServiceLabel, Gauge>,
+    /// Unix time since when each service has had held PRs; 0 while it has none.
+    pub held_since: Family<ServiceLabel, Gauge>,
     /// Generation of the current snapshot.
     pub snapshot_generation: Gauge,
     /// Lifecycle writes and read-backs by target, action and outcome.
@@ -163,6 +167,8 @@ impl Metrics {
             sync_consecutive_failures: Family::default(),
             github_calls: Family::default(),
             previews: Family::default(),
+            held_previews: Family::default(),
+            held_since: Family::default(),
             snapshot_generation: Gauge::default(),
             lifecycle_actions: Family::default(),
             lifecycle_watch_errors: Counter::default(),
@@ -214,6 +220,16 @@ impl Metrics {
             "previews",
             "Previews in the current snapshot, per service",
             metrics.previews.clone(),
+        );
+        r.register(
+            "held_previews",
+            "PRs that may hold a preview whose facts cannot be read yet, per service: the service answers 503 (Argo CD keeps its previews as they are) while this is above 0",
+            metrics.held_previews.clone(),
+        );
+        r.register(
+            "held_since_timestamp_seconds",
+            "Unix time since when the service has had held previews; 0 while it has none",
+            metrics.held_since.clone(),
         );
         r.register(
             "snapshot_generation",

@@ -68,6 +68,22 @@ pub fn preview_name(prefix: &str, service: &ServiceName, number: u64) -> String 
     format!("{prefix}-{service}-pr-{number}")
 }
 
+/// A PR number as the naming rule writes it: decimal digits, no leading zero, not 0.
+pub fn pr_number(text: &str) -> Option<u64> {
+    let canonical =
+        !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) && !text.starts_with('0');
+    canonical.then(|| text.parse().ok()).flatten()
+}
+
+/// The service name and PR number of a name made by [`preview_name`] with `prefix`; `None` for
+/// any other name. The service part is returned as written (check it against the fleet).
+pub fn parse_preview_name<'a>(prefix: &str, name: &'a str) -> Option<(&'a str, u64)> {
+    let rest = name.strip_prefix(prefix)?.strip_prefix('-')?;
+    let (service, number) = rest.rsplit_once("-pr-")?;
+    (!service.is_empty()).then_some(())?;
+    Some((service, pr_number(number)?))
+}
+
 /// The environment variables the plugin sets for every preview (`env` and `env_patch`).
 pub const PREVIEW_ENV: [&str; 7] = [
     "PREVIEW_SERVICE",

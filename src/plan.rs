@@ -10,6 +10,7 @@
 mod config;
 mod dependencies;
 mod gate;
+mod hold;
 mod lifetime;
 mod quota;
 pub mod schedule;
@@ -28,6 +29,7 @@ use crate::repo_config::RepoConfig;
 pub use config::{ConfigOutcome, ConfigSource, resolve_config};
 pub use dependencies::{DependencyRoute, ResolvedDependency, url_text};
 pub use gate::{BuildFacts, Builds, BuiltCommit};
+pub use hold::{Held, HoldReason};
 pub use lifetime::{Activity, EVIDENCE_MARGIN, Expiry, Sleep, TimedCommand, expiry, sleep};
 pub use quota::QuotaScope;
 
@@ -56,12 +58,15 @@ pub struct PullFacts {
     pub last_valid_config: Option<RepoConfig>,
     /// What people did on the PR, with times; `None` until read (then it never expires).
     pub activity: Option<Activity>,
-    /// Whether this service's preview of the PR is in the plan being served: a live preview
-    /// keeps its place when the quota is full.
+    /// Whether the PR may hold this service's preview now: Argo CD has its Application, or
+    /// this process served it (or cannot tell, after a restart without the Applications). A
+    /// live preview keeps its place when the quota is full, and is held rather than left out
+    /// while its facts cannot be read (see [`Held`]).
     pub live: bool,
 }
 
-/// The desired state: every preview, and every open PR left out with the reason.
+/// The desired state: every preview, every open PR left out with the reason, and every PR
+/// that may hold a preview whose facts are not read yet.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Plan {
     /// When the plan was made.
@@ -70,6 +75,9 @@ pub struct Plan {
     pub previews: Vec<Preview>,
     /// Open PRs that get no preview, in the same order.
     pub excluded: Vec<Exclusion>,
+    /// PRs that may hold a preview and can be neither planned nor left out yet, in the same
+    /// order: their services must not be answered (see [`Held`]).
+    pub held: Vec<Held>,
     /// The next moment the plan changes with time alone (an expiry, a warning, a preview
     /// falling asleep or waking up): plan again then.
     pub next_change: Option<DateTime<Utc>>,
@@ -161,7 +169,8 @@ pub struct Exclusion {
     pub reason: ExclusionReason,
 }
 
-/// Why an open PR gets no preview. Each is positive evidence from GitHub.
+/// Why an open PR gets no preview. Each is positive evidence from GitHub but `Pending` and
+/// `BuildUnknown` (see [`ExclusionReason::is_evidence`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExclusionReason {
@@ -171,12 +180,17 @@ pub enum ExclusionReason {
     Draft,
     /// The PR comes from a fork and the policy leaves forks out.
     Fork,
-    /// The head facts could not be read yet (never happens for a PR that had a preview: the sync
-    /// keeps the last good facts).
+    /// The head facts could not be read yet. Not evidence: a PR that may hold a preview is
+    /// held instead (the sync also keeps a PR's last good facts while its new commit is
+    /// unreadable).
     Pending,
     /// The service has a build check and no commit of the PR has passed it yet: its image may
     /// not exist. (A PR with an earlier built commit keeps a preview of that one instead.)
     WaitingForBuild,
+    /// The service has a build check, and what it says about the PR is not read yet (the
+    /// head's status, or the PR's earlier commits after a restart). Not evidence, like
+    /// `Pending`.
+    BuildUnknown,
     /// Idle past its TTL (read after it was due): deleted until new activity.
     Expired,
     /// The quota is full: waiting at `position` (1 is next) of the queue.
@@ -199,6 +213,7 @@ impl ExclusionReason {
             Self::Fork => "from a fork (forks are not previewed)".into(),
             Self::Pending => "waiting for the head commit's files".into(),
             Self::WaitingForBuild => "waiting for the head commit's image build".into(),
+            Self::BuildUnknown => "waiting to read the build check of its commits".into(),
             Self::Expired => "deleted after sitting idle past its time to live: push, comment \
                  or `/preview extend 3d` to bring it back, with fresh seed data"
                 .into(),
@@ -219,8 +234,16 @@ impl ExclusionReason {
     pub fn shown_on_pr(self) -> bool {
         match self {
             Self::WaitingForBuild | Self::Expired | Self::Queued { .. } => true,
-            Self::NotLabelled | Self::Draft | Self::Fork | Self::Pending => false,
+            Self::NotLabelled | Self::Draft | Self::Fork | Self::Pending | Self::BuildUnknown => {
+                false
+            }
         }
+    }
+
+    /// Whether this is what GitHub says about the PR (so that a preview may leave the set for
+    /// it), rather than what is not read yet. Only evidence may remove a preview.
+    pub fn is_evidence(self) -> bool {
+        !matches!(self, Self::Pending | Self::BuildUnknown)
     }
 }
 
@@ -342,6 +365,7 @@ pub fn plan_with_builds(input: &PlanInput<'_>, builds: &Builds) -> Plan {
     let fleet = input.fleet;
     let mut candidates = Vec::new();
     let mut excluded = Vec::new();
+    let mut held = Vec::new();
     for (service_index, service) in fleet.services.iter().enumerate() {
         let Some(pulls) = input.services.get(&service.name) else {
             continue;
@@ -368,6 +392,12 @@ pub fn plan_with_builds(input: &PlanInput<'_>, builds: &Builds) -> Plan {
                     labelled_at: facts.activity.as_ref().and_then(|a| a.labelled_at),
                     service_index,
                 }),
+                // A preview that may exist is never left out for what is not read yet.
+                Err(reason) if facts.live && !reason.is_evidence() => held.push(Held {
+                    service: service.name.clone(),
+                    number: facts.pr.number,
+                    reason: HoldReason::unread(reason),
+                }),
                 Err(reason) => excluded.push(Exclusion {
                     service: service.name.clone(),
                     number: facts.pr.number,
@@ -382,21 +412,29 @@ pub fn plan_with_builds(input: &PlanInput<'_>, builds: &Builds) -> Plan {
     previews.sort_by_key(|p| (order(&p.service), p.pr.number));
     excluded.sort_by_key(|e| (order(&e.service), e.number));
     dependencies::resolve(fleet, &mut previews);
-    let next_change = previews
+    let mut plan = Plan {
+        planned_at: Some(input.now),
+        previews,
+        excluded,
+        held,
+        next_change: None,
+    };
+    hold::hold_dependents(fleet, &mut plan);
+    plan.next_change = next_change(fleet, &plan.previews, input.now);
+    plan
+}
+
+/// The next moment `previews` change with time alone (see [`Plan::next_change`]).
+fn next_change(fleet: &Fleet, previews: &[Preview], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    previews
         .iter()
         .filter_map(|p| {
             let warning = fleet
                 .service(p.service.as_str())
                 .map_or(Duration::ZERO, |s| s.policy.expiry_warning);
-            lifetime::next_change(p.expires_at, warning, p.sleep_changes_at, input.now)
+            lifetime::next_change(p.expires_at, warning, p.sleep_changes_at, now)
         })
-        .min();
-    Plan {
-        planned_at: Some(input.now),
-        previews,
-        excluded,
-        next_change,
-    }
+        .min()
 }
 
 /// Everything about one preview but its dependencies, which need the whole plan.

@@ -4,9 +4,11 @@
 //! successful refresh, so the plugin answers from memory in microseconds and never waits on
 //! GitHub. It knows which services have been listed at least once: for any other, it refuses to
 //! answer (503) rather than answer with nothing, because an empty `200` makes Argo CD delete
-//! every preview.
+//! every preview. Likewise a service with held PRs (previews that may exist and whose facts
+//! are not read, see [`crate::plan::Held`]) answers 503, naming them and GitHub's last failure
+//! ([`Notes`]): an answer that left them out would delete them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -17,8 +19,10 @@ use crate::params::{self, Mode};
 use crate::plan::{Plan, Preview};
 
 mod answer;
+mod notes;
 
 pub use answer::Answer;
+pub use notes::Notes;
 
 /// What Argo CD asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,10 +71,24 @@ pub enum AnswerError {
         theirs: String,
     },
     /// These services' repos have not been listed successfully yet.
-    #[error("not synced with GitHub yet: {}; retry later", services.join(", "))]
+    #[error("not synced with GitHub yet: {}{}; retry later", services.join(", "), notes::github(github))]
     NotSynced {
         /// The services waiting for their first sync.
         services: Vec<String>,
+        /// What went wrong with their repos, per repo.
+        github: Vec<String>,
+    },
+    /// These services may hold previews whose facts are not read yet: an answer would leave
+    /// them out, and Argo CD would delete them.
+    #[error(
+        "kept as they are: {held}{}; Argo CD leaves every preview unchanged until they are read; retry later",
+        notes::github(github)
+    )]
+    Held {
+        /// The held PRs per service, with why and since when.
+        held: String,
+        /// What went wrong with their repos, per repo.
+        github: Vec<String>,
     },
 }
 
@@ -80,11 +98,16 @@ pub enum AnswerError {
 /// all-services answer is made of slices of every service's buffer, so the snapshot holds each
 /// set once. The next snapshot copies the sets of unchanged previews into the buffers of the
 /// services that changed, and shares the buffers of the services that did not.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Snapshot {
     fleet: Arc<Fleet>,
-    plan: Plan,
+    plan: Arc<Plan>,
     synced: BTreeSet<ServiceName>,
+    /// The services with held PRs, and those PRs: never answered.
+    held: HashSet<(ServiceName, u64)>,
+    held_services: BTreeSet<ServiceName>,
+    /// What the 503s say beside the services and PRs.
+    notes: Notes,
     /// Each preview's full set, aligned with `plan.previews`: a slice of its service's answer
     /// (empty for a preview of a service outside the fleet, which is never answered).
     sets: Vec<Bytes>,
@@ -147,10 +170,19 @@ impl Snapshot {
             services.insert(service.name.clone(), body);
         }
         let all = answer::joined(fleet.services.iter().filter_map(|s| services.get(&s.name)));
+        let held: HashSet<(ServiceName, u64)> = plan
+            .held
+            .iter()
+            .map(|h| (h.service.clone(), h.number))
+            .collect();
+        let held_services = held.iter().map(|(s, _)| s.clone()).collect();
         Self {
             fleet,
-            plan,
+            plan: Arc::new(plan),
             synced,
+            held,
+            held_services,
+            notes: Notes::default(),
             sets,
             index,
             services,
@@ -170,6 +202,23 @@ impl Snapshot {
     /// The plan this snapshot renders.
     pub fn plan(&self) -> &Plan {
         &self.plan
+    }
+
+    /// The same snapshot saying `notes` in its 503s.
+    #[must_use]
+    pub fn with_notes(mut self, notes: Notes) -> Self {
+        self.notes = notes;
+        self
+    }
+
+    /// What its 503s say beside the services and PRs.
+    pub fn notes(&self) -> &Notes {
+        &self.notes
+    }
+
+    /// Whether `service` answers (2xx): it and its dependencies are synced, and it holds no PR.
+    pub fn answers(&self, service: &ServiceName) -> bool {
+        self.service(service.as_str()).is_ok()
     }
 
     /// The fleet it was planned for.
@@ -218,7 +267,7 @@ impl Snapshot {
     }
 
     /// Whether `service`'s answer differs from `earlier`'s: its parameter sets changed, or it
-    /// became answerable (or stopped being). Argo CD should then regenerate the
+    /// became answerable (or stopped being: held, Argo CD then shows the 503's message). Argo CD should then regenerate the
     /// ApplicationSets serving it; the same facts give the same bytes, so a refresh that
     /// changed nothing gives `false`. Free when the service's answer was reused; otherwise a
     /// memory comparison of the two answers.
@@ -228,7 +277,8 @@ impl Snapshot {
             earlier.service(service.as_str()),
         ) {
             (Ok((_, now)), Ok((_, then))) => !same_bytes(now, then),
-            (now, then) => now != then,
+            (Err(_), Err(_)) => false,
+            _ => true,
         }
     }
 
@@ -244,13 +294,15 @@ impl Snapshot {
     pub fn answer_chunks(&self, query: &Query) -> Result<Answer, AnswerError> {
         match query {
             Query::All => {
-                if self.is_complete() {
-                    Ok(Answer::from_chunks(Arc::clone(&self.all)))
-                } else {
-                    Err(AnswerError::NotSynced {
-                        services: self.unsynced_services(),
-                    })
+                if !self.is_complete() {
+                    let services = self.unsynced_services();
+                    let github = self.notes.faults_of(&self.fleet, &services);
+                    return Err(AnswerError::NotSynced { services, github });
                 }
+                if !self.held_services.is_empty() {
+                    return Err(self.held_error(|_| true));
+                }
+                Ok(Answer::from_chunks(Arc::clone(&self.all)))
             }
             Query::Service(name) => Ok(Answer::one(self.service(name)?.1.clone())),
             Query::Matrix {
@@ -258,7 +310,10 @@ impl Snapshot {
                 number,
                 branch,
             } => {
-                let (name, _) = self.service(service)?;
+                let (name, _) = self.synced_service(service)?;
+                if self.held.contains(&(name.clone(), *number)) {
+                    return Err(self.held_error(|h| &h.service == name && h.number == *number));
+                }
                 let Some(&i) = self.index.get(&(name.clone(), *number)) else {
                     return Ok(Answer::one(answer::body([])));
                 };
@@ -282,8 +337,34 @@ impl Snapshot {
     }
 
     /// The service called `name` and its answer, when it and every service it depends on
-    /// have been synced (a dependency's previews decide where its URLs point).
+    /// have been synced (a dependency's previews decide where its URLs point) and it holds no
+    /// PR.
     fn service(&self, name: &str) -> Result<(&ServiceName, &Bytes), AnswerError> {
+        let (name, body) = self.synced_service(name)?;
+        if self.held_services.contains(name) {
+            return Err(self.held_error(|h| &h.service == name));
+        }
+        Ok((name, body))
+    }
+
+    /// The 503 for the held PRs that `which` picks.
+    fn held_error(&self, which: impl Fn(&crate::plan::Held) -> bool) -> AnswerError {
+        let held: Vec<&crate::plan::Held> = self.plan.held.iter().filter(|h| which(h)).collect();
+        let services: Vec<String> = self
+            .fleet
+            .services
+            .iter()
+            .filter(|s| held.iter().any(|h| h.service == s.name))
+            .map(|s| s.name.to_string())
+            .collect();
+        AnswerError::Held {
+            held: self.notes.held(&held),
+            github: self.notes.faults_of(&self.fleet, &services),
+        }
+    }
+
+    /// [`Snapshot::service`] but for the held PRs.
+    fn synced_service(&self, name: &str) -> Result<(&ServiceName, &Bytes), AnswerError> {
         let Some(service) = self.fleet.service(name) else {
             return Err(AnswerError::UnknownService {
                 name: name.chars().take(64).collect(),
@@ -302,7 +383,13 @@ impl Snapshot {
             .collect();
         match self.services.get(&service.name) {
             Some(body) if waiting.is_empty() => Ok((&service.name, body)),
-            _ => Err(AnswerError::NotSynced { services: waiting }),
+            _ => {
+                let github = self.notes.faults_of(&self.fleet, &waiting);
+                Err(AnswerError::NotSynced {
+                    services: waiting,
+                    github,
+                })
+            }
         }
     }
 }

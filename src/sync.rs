@@ -7,12 +7,18 @@
 //! fault, and the other repos are not affected. Failures back off (honouring GitHub's
 //! `Retry-After`) and are counted and logged.
 //!
+//! A PR that may hold a preview (Argo CD has its Application, or this process served it) is
+//! never left out of an answer because its facts are not read: the plan holds it, and its
+//! service answers `503` until it is read (`sync/hold.rs`). That is what makes the promise
+//! hold across a restart, when nothing is in memory yet.
+//!
 //! Each eligible PR's activity (what idle expiry, sleep and the queue are computed from) is
-//! read beside its files (`sync/activity.rs`): only when it changed, and never failing the
+//! read after its files (`sync/activity.rs`): only when it changed, and never failing the
 //! refresh. The time the planner sees is the syncer's [`Clock`], the machine's by default.
 
 mod activity;
 mod gate;
+mod hold;
 mod state;
 
 use std::collections::{HashMap, HashSet};
@@ -24,6 +30,7 @@ use futures::{StreamExt, stream};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use crate::argocd::{ApplicationIndex, PreviewRevisions};
 use crate::fleet::{Fleet, ServiceName};
 use crate::github::{Collaborators, PullRequestSource, SourceError};
 use crate::metrics::{CallLabels, Metrics, RepoLabel, RepoLabels, ServiceLabel};
@@ -32,6 +39,8 @@ use crate::pull_request::{PullRequest, RepoName};
 use crate::snapshot::{Snapshot, SnapshotStore};
 
 use state::{ObjectKey, SyncState};
+
+pub use hold::follow_applications;
 
 /// Reads at most this many files at once per repo.
 const FETCH_CONCURRENCY: usize = 4;
@@ -64,6 +73,12 @@ pub struct Syncer {
     collaborators: Option<Arc<dyn Collaborators>>,
     /// The planner's time.
     clock: Clock,
+    /// Argo CD's Applications, when the Kubernetes API can be read: which previews exist.
+    applications: Option<Arc<ApplicationIndex>>,
+    /// When the syncer was made: the start of the cold start.
+    started: std::time::Instant,
+    /// The services answered (2xx) at least once since start.
+    answered: Mutex<HashSet<ServiceName>>,
 }
 
 impl Syncer {
@@ -90,7 +105,18 @@ impl Syncer {
             fleet,
             collaborators: None,
             clock: Arc::new(Utc::now),
+            applications: None,
+            started: std::time::Instant::now(),
+            answered: Mutex::default(),
         }
+    }
+
+    /// The same syncer knowing which previews exist from Argo CD's Applications (see
+    /// `sync/hold.rs`); without it, it is conservative after a restart.
+    #[must_use]
+    pub fn with_applications(mut self, index: Arc<ApplicationIndex>) -> Self {
+        self.applications = Some(index);
+        self
     }
 
     /// The same syncer honouring `/preview` commands from the authors `collaborators` says
@@ -242,15 +268,17 @@ impl Syncer {
             Some(lock) => Some(lock.lock().await),
             None => None,
         };
-        let listed_at = self.now();
-        let mut pulls = self
-            .call("list_pulls", self.source.open_pull_requests(repo))
-            .await?;
-        self.confirm_vanished(repo, &mut pulls).await?;
-        self.fetch_activity(repo, &pulls, listed_at).await;
-        // Builds first: a PR's last built commit, found after a restart, needs its files too.
-        let unbuilt = self.fetch_builds(repo, &pulls).await;
-        let unread = self.fetch_heads(repo, &pulls).await.or(unbuilt);
+        let applications = self.argo_previews();
+        let (mut pulls, unread) = match self.fetch(repo, applications.as_ref()).await {
+            Ok(fetched) => fetched,
+            Err(error) => {
+                // Nothing is committed; only the 503s learn why.
+                let mut state = self.lock();
+                state.note_fault(repo, Some(&error), self.now());
+                self.publish_notes(&state);
+                return Err(error);
+            }
+        };
         // Plan and publish under the lock, so that snapshots are published in the order their
         // facts were committed.
         let mut state = self.lock();
@@ -260,80 +288,40 @@ impl Syncer {
         }
         state.pulls.insert(repo.clone(), pulls);
         state.prune(&self.fleet, repo);
-        let previous = self.store.load();
-        let mut live: HashSet<(ServiceName, u64)> = previous
-            .plan()
-            .previews
-            .iter()
-            .map(|p| (p.service.clone(), p.pr.number))
-            .collect();
-        // A service this process has not served yet (after a restart) may have previews
-        // running that the quota knows nothing of: every open PR of it counts as live, so a
-        // full quota queues only PRs that come later, never a running preview. (A PR that
-        // was queued before the restart may get its preview now: the quota can be exceeded
-        // until previews go, never enforced by deleting one.)
-        for service in &self.fleet.services {
-            if previous.is_synced(&service.name) {
-                continue;
-            }
-            let numbers = state.pulls.get(&service.repo).into_iter().flatten();
-            live.extend(numbers.map(|pr| (service.name.clone(), pr.number)));
-        }
-        let plan = state.plan(&self.fleet, self.now(), &live);
-        let synced = state.synced_services(&self.fleet);
-        self.publish(Snapshot::build(
-            Arc::clone(&self.fleet),
-            plan,
-            synced,
-            previous.generation() + 1,
-            Some(&previous),
-        ));
+        state.note_fault(repo, unread.as_ref(), self.now());
+        self.commit(&mut state, applications.as_ref());
         // The listing is committed (closed PRs go, others stay); a read that failed is still
         // reported, so the loop backs off and retries it.
         unread.map_or(Ok(()), Err)
     }
 
-    /// Asks again about every PR that had a preview and is missing from the new listing: only
-    /// a closed or merged answer is evidence. (Paging a long list while a PR closes shifts the
-    /// pages and can hide an open PR for one listing.) A PR still open is put back.
-    async fn confirm_vanished(
+    /// Lists `repo` and reads what its PRs need: the PRs, and the first read that failed (their
+    /// PRs then keep their last good facts, or wait). Fails as a whole only when the listing
+    /// does, or when asking about a vanished PR hit an error that would hit every call.
+    /// Files and builds are read before activity: they are what a preview cannot be answered
+    /// without, when the budget runs short.
+    async fn fetch(
         &self,
         repo: &RepoName,
-        pulls: &mut Vec<PullRequest>,
-    ) -> Result<(), SourceError> {
-        let listed: std::collections::HashSet<u64> = pulls.iter().map(|p| p.number).collect();
-        let vanished: Vec<u64> = {
-            let state = self.lock();
-            let services: Vec<_> = self
-                .fleet
-                .services
-                .iter()
-                .filter(|s| &s.repo == repo)
-                .collect();
-            state
-                .pulls
-                .get(repo)
-                .into_iter()
-                .flatten()
-                .filter(|pr| !listed.contains(&pr.number))
-                .filter(|pr| {
-                    services
-                        .iter()
-                        .any(|s| plan::eligibility(pr, &s.policy).is_ok())
-                })
-                .map(|pr| pr.number)
-                .collect()
-        };
-        for number in vanished {
-            let still_open = self
-                .call("get_pull", self.source.open_pull_request(repo, number))
-                .await?;
-            if let Some(pr) = still_open {
-                warn!(repo = %repo, number, "open PR missing from the listing; kept");
-                pulls.push(pr);
-            }
-        }
-        Ok(())
+        applications: Option<&PreviewRevisions>,
+    ) -> Result<(Vec<PullRequest>, Option<SourceError>), SourceError> {
+        let listed_at = self.now();
+        let mut pulls = self
+            .call("list_pulls", self.source.open_pull_requests(repo))
+            .await?;
+        let unconfirmed = self
+            .confirm_vanished(repo, &mut pulls, applications)
+            .await?;
+        // Builds first: a PR's last built commit, found after a restart, needs its files too.
+        let unbuilt = self.fetch_builds(repo, &pulls, applications).await;
+        let unread = self.fetch_heads(repo, &pulls).await.or(unbuilt);
+        self.fetch_activity(repo, &pulls, listed_at).await;
+        Ok((pulls, unread.or(unconfirmed)))
+    }
+
+    /// The previews Argo CD has, when its Applications are known.
+    fn argo_previews(&self) -> Option<PreviewRevisions> {
+        self.applications.as_ref()?.previews(&self.fleet)
     }
 
     /// Reads, for every eligible PR of `repo`, what is not cached yet (at its head, and at its
@@ -443,20 +431,40 @@ impl Syncer {
     }
 
     fn publish(&self, snapshot: Snapshot) {
+        let mut answered = self.answered.lock().unwrap_or_else(PoisonError::into_inner);
         for service in &self.fleet.services {
-            let count = snapshot
-                .plan()
+            let plan = snapshot.plan();
+            let count = plan
                 .previews
                 .iter()
                 .filter(|p| p.service == service.name)
                 .count();
+            let held = plan.held_of(&service.name).count();
+            let held_since = snapshot.notes().held_since.get(&service.name);
+            let label = ServiceLabel {
+                service: service.name.to_string(),
+            };
+            let gauge = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
             self.metrics
                 .previews
-                .get_or_create(&ServiceLabel {
-                    service: service.name.to_string(),
-                })
-                .set(i64::try_from(count).unwrap_or(i64::MAX));
+                .get_or_create(&label)
+                .set(gauge(count));
+            self.metrics
+                .held_previews
+                .get_or_create(&label)
+                .set(gauge(held));
+            self.metrics
+                .held_since
+                .get_or_create(&label)
+                .set(held_since.map_or(0, DateTime::timestamp));
+            if snapshot.answers(&service.name) && answered.insert(service.name.clone()) {
+                info!(service = %service.name, previews = count,
+                    cold_start_s = self.started.elapsed().as_secs_f64(),
+                    github_requests = crate::github::rate::requests(),
+                    "first answer since start");
+            }
         }
+        drop(answered);
         self.metrics
             .snapshot_generation
             .set(i64::try_from(snapshot.generation()).unwrap_or(i64::MAX));

@@ -159,7 +159,6 @@ impl World {
         .unwrap();
         let parts = Parts {
             kube: self.kube.client(),
-            argocd_namespace: "argocd".into(),
             lease: Some(LeaseConfig {
                 namespace: "preview-tower".into(),
                 name: "preview-tower-lifecycle".into(),
@@ -178,11 +177,20 @@ impl World {
             },
         };
         let cancel = CancellationToken::new();
+        let metrics = Arc::new(Metrics::unregistered());
+        // Each pod watches the Applications itself, as `serve` does.
+        let (index, _watch) = preview_tower::argocd::watch::spawn(
+            self.kube.client(),
+            "argocd".into(),
+            Arc::clone(&metrics),
+            cancel.clone(),
+        );
         let task = start(
             parts,
             Arc::clone(&self.fleet),
             Arc::clone(&self.store),
-            Arc::new(Metrics::unregistered()),
+            metrics,
+            index,
             cancel.clone(),
         );
         Pod { cancel, task }

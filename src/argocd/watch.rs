@@ -1,6 +1,12 @@
 //! The watch of the previews' Applications: kube-rs's watcher, applied to an
 //! [`ApplicationIndex`]. A dropped connection resumes from the last resource version; a `410
 //! Gone` or a restart relists, and the index swaps the new list in whole.
+//!
+//! The watch selects nothing on the server: an Application made by a template without the
+//! preview labels is still a preview that must survive a restart, and is recognised by its
+//! name (see [`super::may_be_preview`]); the others of the namespace are dropped as they
+//! arrive. Lists come in pages of [`PAGE_SIZE`], so a large Argo CD never sits in memory at
+//! once.
 
 use std::sync::Arc;
 
@@ -10,10 +16,26 @@ use kube::{Api, Client};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use super::{Application, ApplicationIndex, PREVIEW_LABEL};
+use super::{Application, ApplicationIndex, may_be_preview};
 use crate::metrics::Metrics;
 
-/// Watches the Applications labelled [`PREVIEW_LABEL`] in `namespace` until `cancel` fires.
+/// Applications per page of a list.
+pub const PAGE_SIZE: u32 = 100;
+
+/// A new index of the previews' Applications in `namespace`, and the task that keeps it
+/// up to date (see [`run`]).
+pub fn spawn(
+    client: Client,
+    namespace: String,
+    metrics: Arc<Metrics>,
+    cancel: CancellationToken,
+) -> (Arc<ApplicationIndex>, tokio::task::JoinHandle<()>) {
+    let index = Arc::new(ApplicationIndex::default());
+    let task = tokio::spawn(run(client, namespace, Arc::clone(&index), metrics, cancel));
+    (index, task)
+}
+
+/// Watches the previews' Applications in `namespace` until `cancel` fires.
 /// Errors (API down, watch expired) are logged, counted, and retried with kube-rs's default
 /// backoff; they never end the watch.
 pub async fn run(
@@ -24,14 +46,10 @@ pub async fn run(
     cancel: CancellationToken,
 ) {
     let api: Api<Application> = Api::namespaced(client, &namespace);
-    let config = watcher::Config::default().labels(PREVIEW_LABEL);
+    let config = watcher::Config::default().page_size(PAGE_SIZE);
     let stream = watcher(api, config).default_backoff();
     futures::pin_mut!(stream);
-    info!(
-        namespace,
-        selector = PREVIEW_LABEL,
-        "watching Argo CD Applications"
-    );
+    info!(namespace, "watching Argo CD Applications");
     loop {
         let next = tokio::select! {
             () = cancel.cancelled() => return,
@@ -39,10 +57,19 @@ pub async fn run(
         };
         match next {
             Some(Ok(event)) => {
-                if matches!(event, watcher::Event::InitDone) {
-                    metrics.lifecycle_watch_relists.inc();
+                let ours = match &event {
+                    watcher::Event::Apply(app) | watcher::Event::InitApply(app) => {
+                        may_be_preview(app)
+                    }
+                    watcher::Event::InitDone => {
+                        metrics.lifecycle_watch_relists.inc();
+                        true
+                    }
+                    watcher::Event::Init | watcher::Event::Delete(_) => true,
+                };
+                if ours {
+                    index.apply(event);
                 }
-                index.apply(event);
             }
             Some(Err(error)) => {
                 metrics.lifecycle_watch_errors.inc();

@@ -147,10 +147,12 @@ fn jira(args: &JiraArgs) -> anyhow::Result<Option<Arc<dyn IssueNotifier>>> {
     Ok(Some(Arc::new(client)))
 }
 
-/// The lifecycle's parts from the flags; `None` when `--lifecycle` is off.
-pub(super) async fn parts(
+/// The lifecycle's parts from the flags; `None` when `--lifecycle` is off. `kube` is the
+/// Kubernetes API when one was found.
+pub(super) fn parts(
     args: &LifecycleArgs,
     github: Option<Arc<dyn PreviewReporter>>,
+    kube: Option<kube::Client>,
 ) -> anyhow::Result<Option<Parts>> {
     if !args.lifecycle {
         return Ok(None);
@@ -173,12 +175,11 @@ pub(super) async fn parts(
     } else {
         None
     };
-    let kube = kube::Client::try_default().await.context(
+    let kube = kube.context(
         "--lifecycle: cannot reach the Kubernetes API (in-cluster service account or KUBECONFIG)",
     )?;
     Ok(Some(Parts {
         kube,
-        argocd_namespace: args.argocd_namespace.clone(),
         lease,
         github,
         jira,

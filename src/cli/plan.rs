@@ -59,6 +59,18 @@ pub(super) async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     }
     let plan = snapshot.plan();
     let wanted = |service: &str| args.service.as_deref().is_none_or(|s| s == service);
+    let held: Vec<&crate::plan::Held> = plan
+        .held
+        .iter()
+        .filter(|h| wanted(h.service.as_str()))
+        .collect();
+    if !held.is_empty() {
+        // `plan` cannot see Argo CD's Applications: every labelled PR not read counts as held.
+        eprintln!(
+            "warning: Argo CD would get 503 for these services until GitHub can be read: {}",
+            crate::snapshot::Notes::list(&held)
+        );
+    }
     let text = match args.output {
         OutputFormat::Json => {
             let value = plan_json(snapshot.fleet(), plan, &wanted);
@@ -70,7 +82,7 @@ pub(super) async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `{"output": {"parameters": [...]}, "diagnostics": [...], "excluded": [...]}`.
+/// `{"output": {"parameters": [...]}, "diagnostics": [...], "excluded": [...], "held": [...]}`.
 fn plan_json(fleet: &crate::fleet::Fleet, plan: &Plan, wanted: &dyn Fn(&str) -> bool) -> Value {
     let previews = plan.previews.iter().filter(|p| wanted(p.service.as_str()));
     let sets: Vec<_> = previews
@@ -96,7 +108,13 @@ fn plan_json(fleet: &crate::fleet::Fleet, plan: &Plan, wanted: &dyn Fn(&str) -> 
         .iter()
         .filter(|e| wanted(e.service.as_str()))
         .collect();
-    json!({"output": {"parameters": sets}, "diagnostics": diagnostics, "excluded": excluded})
+    let held: Vec<_> = plan
+        .held
+        .iter()
+        .filter(|h| wanted(h.service.as_str()))
+        .map(|h| json!({"service": h.service, "number": h.number, "reason": h.reason, "message": h.reason.describe()}))
+        .collect();
+    json!({"output": {"parameters": sets}, "diagnostics": diagnostics, "excluded": excluded, "held": held})
 }
 
 fn plan_table(plan: &Plan, wanted: &dyn Fn(&str) -> bool) -> String {
@@ -167,6 +185,21 @@ fn plan_table(plan: &Plan, wanted: &dyn Fn(&str) -> bool) -> String {
     if !excluded.is_empty() {
         let _ = writeln!(out, "\nNo preview:");
         excluded.iter().for_each(|n| {
+            let _ = writeln!(out, "  {n}");
+        });
+    }
+    let held: Vec<String> = plan
+        .held
+        .iter()
+        .filter(|h| wanted(h.service.as_str()))
+        .map(|h| format!("{} #{}: {}", h.service, h.number, h.reason.describe()))
+        .collect();
+    if !held.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nHeld (may have a preview that cannot be read yet: the service answers 503, Argo CD keeps it as it is):"
+        );
+        held.iter().for_each(|n| {
             let _ = writeln!(out, "  {n}");
         });
     }

@@ -8,7 +8,7 @@ use prometheus_client::registry::Registry;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tracing::info;
+use tracing::{info, warn};
 
 use super::ServeArgs;
 use crate::argocd::refresh::ApplicationSetRefresher;
@@ -39,11 +39,12 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .clone()
         .map(|github| -> Arc<dyn PreviewReporter> { github });
     let collaborators = github.map(|github| -> Arc<dyn Collaborators> { github });
-    let lifecycle = super::lifecycle::parts(&args.lifecycle, reporter).await?;
+    let kube = kubernetes(args.fleet.demo).await;
+    let lifecycle = super::lifecycle::parts(&args.lifecycle, reporter, kube.clone())?;
     let webhook_secret = webhook_secret(&args)?;
     let refresher = match (&webhook_secret, args.fleet.demo) {
         (Some(_), false) => {
-            let client = kube::Client::try_default().await.context(
+            let client = kube.clone().context(
                 "webhooks refresh Argo CD's ApplicationSets: the Kubernetes API is needed \
                  (in-cluster service account or KUBECONFIG)",
             )?;
@@ -70,6 +71,20 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Commands in PR timelines are honoured only from authors with write access.
     if let Some(collaborators) = &collaborators {
         syncer = syncer.with_collaborators(Arc::clone(collaborators));
+    }
+    // Argo CD's Applications: which previews exist, across restarts (the sync's hold rule), and
+    // their state (the lifecycle). One watch serves both.
+    let cancel = CancellationToken::new();
+    let applications = kube.map(|client| {
+        crate::argocd::watch::spawn(
+            client,
+            args.lifecycle.argocd_namespace.clone(),
+            Arc::clone(&metrics),
+            cancel.clone(),
+        )
+    });
+    if let Some((index, _)) = &applications {
+        syncer = syncer.with_applications(Arc::clone(index));
     }
     let syncer = Arc::new(syncer);
     let freshness = Arc::new(Freshness::new(
@@ -107,10 +122,24 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         registry: Arc::new(registry),
     });
 
-    let cancel = CancellationToken::new();
     tokio::spawn(shutdown_on_signal(cancel.clone()));
     let sync = tokio::spawn(Arc::clone(&syncer).run(cancel.clone()));
     let sync_died = tokio::spawn(stop_if_sync_dies(sync, cancel.clone()));
+    let (index, watch_died) = match applications {
+        Some((index, watch)) => {
+            let follow = tokio::spawn(crate::sync::follow_applications(
+                Arc::clone(&syncer),
+                Arc::clone(&index),
+                cancel.clone(),
+            ));
+            let died = (
+                tokio::spawn(stop_if_sync_dies(watch, cancel.clone())),
+                tokio::spawn(stop_if_sync_dies(follow, cancel.clone())),
+            );
+            (Some(index), Some(died))
+        }
+        None => (None, None),
+    };
     let freshness_task = tokio::spawn(Arc::clone(&freshness).run(cancel.clone()));
     let freshness_died = tokio::spawn(stop_if_sync_dies(freshness_task, cancel.clone()));
     let meter = crate::cost::meter::run(
@@ -119,12 +148,14 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         cancel.clone(),
     );
     tokio::spawn(meter);
-    let lifecycle_died = lifecycle.map(|parts| {
+    // `parts` exist only with the Kubernetes API, hence with the index.
+    let lifecycle_died = lifecycle.zip(index).map(|(parts, index)| {
         let task = crate::lifecycle::worker::start(
             parts,
             Arc::clone(&fleet),
             Arc::clone(&lifecycle_store),
             Arc::clone(&lifecycle_metrics),
+            index,
             cancel.child_token(),
         );
         tokio::spawn(stop_if_sync_dies(task, cancel.clone()))
@@ -136,7 +167,10 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         http::serve(admin_listener, admin, cancel.clone()),
     );
     cancel.cancel();
-    let sync_failed = sync_died.await.unwrap_or(true) | freshness_died.await.unwrap_or(true);
+    let mut sync_failed = sync_died.await.unwrap_or(true) | freshness_died.await.unwrap_or(true);
+    if let Some((watch, follow)) = watch_died {
+        sync_failed |= watch.await.unwrap_or(true) | follow.await.unwrap_or(true);
+    }
     let lifecycle_failed = match lifecycle_died {
         Some(died) => died.await.unwrap_or(true),
         None => false,
@@ -148,6 +182,24 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     info!("preview-tower stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The Kubernetes API (in-cluster service account or `KUBECONFIG`), when one is configured;
+/// never for the demo. Without it the sync cannot see Argo CD's Applications and is
+/// conservative after a restart (see `sync/hold.rs`).
+async fn kubernetes(demo: bool) -> Option<kube::Client> {
+    if demo {
+        return None;
+    }
+    match kube::Client::try_default().await {
+        Ok(client) => Some(client),
+        Err(error) => {
+            warn!(error = %error,
+                "no Kubernetes API: Argo CD's Applications cannot be read, so after a restart a \
+                 service answers only once every labelled PR of it has been read");
+            None
+        }
+    }
 }
 
 /// The webhook secret from the file or the environment, if webhooks are configured.

@@ -7,6 +7,7 @@
 //! budget; the gauges then show the budget of the last answer.
 
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use http::HeaderMap;
@@ -27,13 +28,23 @@ pub struct RateLimits {
 
 static RATE_LIMITS: LazyLock<RateLimits> = LazyLock::new(RateLimits::default);
 
+/// Answers GitHub gave this process, whatever their status (`304`s included).
+static REQUESTS: AtomicU64 = AtomicU64::new(0);
+
+/// How many requests GitHub answered since the process started: what the cold start log says
+/// it spent.
+pub fn requests() -> u64 {
+    REQUESTS.load(Ordering::Relaxed)
+}
+
 /// The process's rate-limit gauges.
 pub fn rate_limits() -> &'static RateLimits {
     &RATE_LIMITS
 }
 
-/// Records the rate-limit headers of an answer (only the `core` resource's).
+/// Counts an answer and records its rate-limit headers (only the `core` resource's).
 pub fn observe(headers: &HeaderMap) {
+    REQUESTS.fetch_add(1, Ordering::Relaxed);
     let number =
         |name: &str| -> Option<i64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
     let resource = headers

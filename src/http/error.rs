@@ -35,7 +35,8 @@ pub enum ApiError {
     /// A request body over the limit.
     #[error("request body larger than {0} bytes")]
     PayloadTooLarge(usize),
-    /// The snapshot cannot answer: the service is unknown (400) or not synced yet (503).
+    /// The snapshot cannot answer: the service is unknown (400), not synced yet or holding
+    /// previews it cannot read (503).
     #[error(transparent)]
     Answer(#[from] AnswerError),
     /// A bug; the detail is logged, not sent.
@@ -56,7 +57,9 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Answer(AnswerError::NotSynced { .. }) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Answer(AnswerError::NotSynced { .. } | AnswerError::Held { .. }) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -76,6 +79,7 @@ impl ApiError {
             Self::Answer(AnswerError::UnknownService { .. }) => "unknown_service",
             Self::Answer(AnswerError::MatrixMismatch { .. }) => "matrix_mismatch",
             Self::Answer(AnswerError::NotSynced { .. }) => "not_synced",
+            Self::Answer(AnswerError::Held { .. }) => "held",
             Self::Internal(_) => "internal",
         }
     }

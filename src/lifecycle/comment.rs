@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use super::State;
-use crate::plan::{DependencyRoute, Diagnostic, Exclusion, Preview};
+use crate::plan::{DependencyRoute, Diagnostic, Exclusion, Held, Preview};
 
 /// The hidden marker that identifies preview-tower's comment on a PR.
 pub const MARKER: &str = "<!-- preview-tower:sticky-comment -->";
@@ -74,15 +74,17 @@ fn diagnostics(preview: &Preview, out: &mut String) {
 }
 
 /// The comment for one PR's previews (one per service of the PR's repo), each with the state
-/// GitHub shows for it, and the services still waiting for one. Neither means the PR has no
-/// preview any more: the last edit.
+/// GitHub shows for it, the services still waiting for one, and those `held` (kept as they are
+/// while GitHub cannot be read). None of them means the PR has no preview any more: the last
+/// edit.
 pub fn render(
     previews: &[(&Preview, Option<State>)],
     waiting: &[&Exclusion],
+    held: &[&Held],
     config_path: &str,
 ) -> String {
     let mut out = format!("{MARKER}\n### 🔭 Preview environments\n\n");
-    if previews.is_empty() && waiting.is_empty() {
+    if previews.is_empty() && waiting.is_empty() && held.is_empty() {
         out.push_str(
             "The previews of this pull request are gone: it was merged or closed, lost its label, \
              or sat idle past its time to live. An open pull request with the label gets them \
@@ -125,6 +127,14 @@ pub fn render(
             "| `{}` | ⏸️ {} | – | – | – | – |",
             exclusion.service,
             exclusion.reason.describe(),
+        );
+    }
+    for h in held {
+        let _ = writeln!(
+            out,
+            "| `{}` | ⏸️ kept on its last known state while GitHub cannot be read ({}) | – | – | – | – |",
+            h.service,
+            h.reason.describe(),
         );
     }
     let mut notes = String::new();
@@ -189,16 +199,16 @@ mod tests {
             ),
         ]);
         let web = &plan.previews[0];
-        let text = render(&[(web, Some(State::Success))], &[], ".preview.yaml");
+        let text = render(&[(web, Some(State::Success))], &[], &[], ".preview.yaml");
         insta::assert_snapshot!("web_ready", text);
         let api = &plan.previews[1];
-        let text = render(&[(api, Some(State::InProgress))], &[], ".preview.yaml");
+        let text = render(&[(api, Some(State::InProgress))], &[], &[], ".preview.yaml");
         insta::assert_snapshot!("api_config_errors", text);
     }
 
     #[test]
     fn the_last_edit_says_the_previews_are_gone() {
-        let text = render(&[], &[], ".preview.yaml");
+        let text = render(&[], &[], &[], ".preview.yaml");
         assert!(text.starts_with(MARKER) && text.contains("gone"));
     }
 
@@ -211,7 +221,12 @@ mod tests {
             number: 101,
             reason: crate::plan::ExclusionReason::WaitingForBuild,
         };
-        let text = render(&[(web, Some(State::Success))], &[&api], ".preview.yaml");
+        let text = render(
+            &[(web, Some(State::Success))],
+            &[&api],
+            &[],
+            ".preview.yaml",
+        );
         insta::assert_snapshot!("web_ready_api_waiting_for_build", text);
     }
 
@@ -223,7 +238,7 @@ mod tests {
         web.expiry_warning = true;
         web.asleep = true;
         web.sleep_changes_at = Some(crate::testing::now() + chrono::Duration::hours(20));
-        let text = render(&[(&web, Some(State::Success))], &[], ".preview.yaml");
+        let text = render(&[(&web, Some(State::Success))], &[], &[], ".preview.yaml");
         insta::assert_snapshot!("web_warned_asleep", text);
     }
 

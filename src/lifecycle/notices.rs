@@ -4,7 +4,7 @@
 use super::comment;
 use super::{Shown, State};
 use crate::jira::Event;
-use crate::plan::{Exclusion, Preview};
+use crate::plan::{Exclusion, Held, Preview};
 
 /// The state GitHub shows for `preview` at its revision, from `shown` (the PR's deployments).
 pub fn shown_state(preview: &Preview, shown: &[Shown]) -> Option<State> {
@@ -25,27 +25,29 @@ fn all_gone(previews: &[&Preview], shown: &[Shown]) -> bool {
 
 /// The sticky comment of a PR whose desired previews are `previews` (one per service of its
 /// repo), whose services still `waiting` for something (see
-/// [`crate::plan::ExclusionReason::shown_on_pr`]) are listed, and whose deployments are
-/// `shown`: the table while it has previews or waits for one; the last edit once GitHub shows
+/// [`crate::plan::ExclusionReason::shown_on_pr`]) and whose `held` previews (kept as they are
+/// while GitHub cannot be read) are listed, and whose deployments are `shown`: the table while
+/// it has previews, waits for one or has one held; the last edit once GitHub shows
 /// every deployment inactive, or at once for a PR that only ever waited (`commented`: our
 /// comment is on it); `None` for a PR that never had a preview or whose old deployments are
 /// still being inactivated.
 pub fn sticky_comment(
     previews: &[&Preview],
     waiting: &[&Exclusion],
+    held: &[&Held],
     shown: &[Shown],
     commented: bool,
     config_path: &str,
 ) -> Option<String> {
-    if !previews.is_empty() || !waiting.is_empty() {
+    if !previews.is_empty() || !waiting.is_empty() || !held.is_empty() {
         let rows: Vec<(&Preview, Option<State>)> = previews
             .iter()
             .map(|p| (*p, shown_state(p, shown)))
             .collect();
-        return Some(comment::render(&rows, waiting, config_path));
+        return Some(comment::render(&rows, waiting, held, config_path));
     }
     let only_waited = commented && shown.is_empty();
-    (all_gone(previews, shown) || only_waited).then(|| comment::render(&[], &[], config_path))
+    (all_gone(previews, shown) || only_waited).then(|| comment::render(&[], &[], &[], config_path))
 }
 
 /// What the PR's Jira issues should hear now: `Ready` once one of its previews shows
@@ -83,7 +85,8 @@ mod tests {
         let plan = plan_of(&[("web", vec![facts(pr(101), None)])]);
         let web = &plan.previews[0];
         let queued = [shown(1, web, Some(State::Queued))];
-        let text = sticky_comment(&[web], &[], &queued, false, ".preview.yaml").expect("a comment");
+        let text =
+            sticky_comment(&[web], &[], &[], &queued, false, ".preview.yaml").expect("a comment");
         assert!(text.contains("queued"), "{text}");
         assert_eq!(jira_event(&[web], &queued), None);
         let up = [shown(1, web, Some(State::Success))];
@@ -111,15 +114,19 @@ mod tests {
         let web = &plan.previews[0];
         let still = [shown(1, web, Some(State::Success))];
         assert_eq!(
-            sticky_comment(&[], &[], &still, true, ".preview.yaml"),
+            sticky_comment(&[], &[], &[], &still, true, ".preview.yaml"),
             None
         );
         assert_eq!(jira_event(&[], &still), None);
         let gone = [shown(1, web, Some(State::Inactive))];
-        let text = sticky_comment(&[], &[], &gone, true, ".preview.yaml").expect("the last edit");
+        let text =
+            sticky_comment(&[], &[], &[], &gone, true, ".preview.yaml").expect("the last edit");
         assert!(text.contains("gone"), "{text}");
         assert_eq!(jira_event(&[], &gone), Some(Event::Gone));
-        assert_eq!(sticky_comment(&[], &[], &[], false, ".preview.yaml"), None);
+        assert_eq!(
+            sticky_comment(&[], &[], &[], &[], false, ".preview.yaml"),
+            None
+        );
         assert_eq!(jira_event(&[], &[]), None);
     }
 
@@ -130,7 +137,7 @@ mod tests {
             number: 101,
             reason: crate::plan::ExclusionReason::WaitingForBuild,
         };
-        let text = sticky_comment(&[], &[&waiting], &[], false, ".preview.yaml")
+        let text = sticky_comment(&[], &[&waiting], &[], &[], false, ".preview.yaml")
             .expect("a comment while waiting");
         assert!(
             text.contains("waiting for the head commit's image build"),
@@ -139,7 +146,8 @@ mod tests {
         assert!(text.contains("`web`"), "{text}");
         assert_eq!(jira_event(&[], &[]), None);
         // Unlabelled or closed before the build finished: the comment we wrote says so.
-        let text = sticky_comment(&[], &[], &[], true, ".preview.yaml").expect("the last edit");
+        let text =
+            sticky_comment(&[], &[], &[], &[], true, ".preview.yaml").expect("the last edit");
         assert!(text.contains("gone"), "{text}");
     }
 }

@@ -53,6 +53,10 @@ fn web() -> BTreeSet<ServiceName> {
     BTreeSet::from([name("web")])
 }
 
+fn none_held() -> BTreeSet<(ServiceName, u64)> {
+    BTreeSet::new()
+}
+
 /// `(target, state)` of every status action, and how many deployments are created.
 fn summary(actions: &[Action]) -> (usize, Vec<(Target, State)>) {
     let created = actions
@@ -78,7 +82,14 @@ fn created(number: u64, commit: u64) -> Target {
 
 #[test]
 fn a_new_preview_gets_a_deployment_queued_until_argo_cd_makes_its_application() {
-    let actions = decide(&[desired(1, 10)], &[], &[], &web(), Some(ARGOCD));
+    let actions = decide(
+        &[desired(1, 10)],
+        &[],
+        &[],
+        &web(),
+        &none_held(),
+        Some(ARGOCD),
+    );
     assert_eq!(
         summary(&actions),
         (1, vec![(created(1, 10), State::Queued)])
@@ -162,6 +173,7 @@ fn transitions_follow_the_application() {
             &observed,
             &[shown(7, 1, 10, Some(State::Queued))],
             &web(),
+            &none_held(),
             Some(ARGOCD),
         );
         assert_eq!(
@@ -186,6 +198,7 @@ fn success_carries_the_urls_and_failure_the_reason() {
         &healthy,
         &[shown(7, 1, 10, None)],
         &web(),
+        &none_held(),
         Some(ARGOCD),
     );
     let Action::SetStatus {
@@ -211,6 +224,7 @@ fn success_carries_the_urls_and_failure_the_reason() {
         &[degraded],
         &[shown(7, 1, 10, None)],
         &web(),
+        &none_held(),
         None,
     );
     let Action::SetStatus {
@@ -234,6 +248,7 @@ fn nothing_is_done_twice() {
         &healthy,
         &[shown(7, 1, 10, Some(State::Success))],
         &web(),
+        &none_held(),
         Some(ARGOCD),
     );
     assert!(actions.is_empty(), "{actions:?}");
@@ -253,6 +268,7 @@ fn a_new_commit_gets_a_new_deployment_and_the_old_one_goes_inactive() {
         &syncing,
         &[shown(7, 1, 10, Some(State::Success))],
         &web(),
+        &none_held(),
         None,
     );
     assert_eq!(
@@ -273,7 +289,7 @@ fn a_removed_preview_goes_inactive_once() {
         shown(7, 1, 10, Some(State::Inactive)),
         shown(8, 1, 11, Some(State::Success)),
     ];
-    let actions = decide(&[], &[], &shown_now, &web(), None);
+    let actions = decide(&[], &[], &shown_now, &web(), &none_held(), None);
     assert_eq!(
         summary(&actions),
         (0, vec![(Target::Existing(8), State::Inactive)])
@@ -287,6 +303,7 @@ fn deployments_of_services_not_planned_are_left_alone() {
         &[],
         &[shown(8, 1, 11, Some(State::Success))],
         &BTreeSet::from([name("api")]),
+        &none_held(),
         None,
     );
     assert!(
@@ -310,6 +327,7 @@ fn an_application_being_deleted_is_not_reported_up() {
         &[deleting],
         &[shown(5, 1, 10, Some(State::Success))],
         &web(),
+        &none_held(),
         Some(ARGOCD),
     );
     assert_eq!(
@@ -326,6 +344,7 @@ fn a_deployment_created_without_its_status_gets_one_without_a_second_deployment(
         &[],
         &[shown(5, 1, 10, None)],
         &web(),
+        &none_held(),
         Some(ARGOCD),
     );
     assert_eq!(
@@ -352,6 +371,7 @@ fn the_old_commits_failure_does_not_fail_the_new_commit() {
             &observed,
             &[shown(7, 1, 10, Some(State::Queued))],
             &web(),
+            &none_held(),
             Some(ARGOCD),
         );
         assert_eq!(
@@ -372,6 +392,7 @@ fn a_reverted_head_gets_a_new_deployment_instead_of_reviving_an_inactive_one() {
             shown(6, 1, 11, Some(State::Success)),
         ],
         &web(),
+        &none_held(),
         Some(ARGOCD),
     );
     assert_eq!(

@@ -4,8 +4,10 @@
 //! A head is deployed only once its build check succeeded; until then the preview stays on the
 //! newest earlier commit of the PR whose build succeeded (the sync knows it, and has that
 //! commit's files), with a diagnostic saying why. A PR with no built commit at all gets no
-//! preview ([`ExclusionReason::WaitingForBuild`]). A gated service's PR with no build facts is
-//! treated as never built: no image is ever assumed to exist. Pure.
+//! preview ([`ExclusionReason::WaitingForBuild`]): that is GitHub's answer, known only once the
+//! head's status was read and the PR's commits were looked through for a built one. Until then
+//! the PR waits with [`ExclusionReason::BuildUnknown`], which is no evidence (a PR that may hold
+//! a preview is then held, not dropped: see `hold`). No image is ever assumed to exist. Pure.
 
 use std::collections::BTreeMap;
 
@@ -26,6 +28,11 @@ pub struct BuildFacts {
     /// The newest other commit of the PR whose build succeeded, with its facts, when one is
     /// known and its files have been read.
     pub fallback: Option<BuiltCommit>,
+    /// Whether `fallback` is the whole truth: the PR's commits were looked through for a built
+    /// one (or its head was seen built) and that commit's files are read. `false` while a built
+    /// commit may exist that is not known or not read yet (after a restart, or while GitHub
+    /// fails): an empty `fallback` then proves nothing.
+    pub fallback_known: bool,
 }
 
 /// A commit whose image exists, and what the planner needs at it.
@@ -67,10 +74,15 @@ pub(super) fn deployable<'a>(
             diagnostic: None,
         });
     }
-    let waiting = match status {
+    let waiting = match (status, build.is_some_and(|b| b.fallback_known)) {
         // Built, but the head's files are not read yet: the usual "pending".
-        Some(BuildStatus::Succeeded) => ExclusionReason::Pending,
-        _ => ExclusionReason::WaitingForBuild,
+        (Some(BuildStatus::Succeeded), _) => ExclusionReason::Pending,
+        // Not built, and no earlier commit of it is: GitHub's answer.
+        (Some(BuildStatus::Pending | BuildStatus::Failed { .. }), true) => {
+            ExclusionReason::WaitingForBuild
+        }
+        // The head's status is not read, or an earlier built commit may exist unread.
+        _ => ExclusionReason::BuildUnknown,
     };
     let fallback = build
         .and_then(|b| b.fallback.as_ref())

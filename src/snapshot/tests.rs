@@ -168,7 +168,7 @@ fn services_of(names: &[&str]) -> BTreeSet<ServiceName> {
 fn scratch(snapshot: &Snapshot) -> Snapshot {
     Snapshot::build(
         Arc::clone(&snapshot.fleet),
-        snapshot.plan.clone(),
+        Plan::clone(&snapshot.plan),
         snapshot.synced.clone(),
         snapshot.generation,
         None,
@@ -265,7 +265,8 @@ fn all_services_wait_for_every_service_but_one_service_does_not() {
     assert_eq!(
         snapshot.answer(&Query::All),
         Err(AnswerError::NotSynced {
-            services: vec!["web".into(), "api".into()]
+            services: vec!["web".into(), "api".into()],
+            github: vec![],
         })
     );
     let body = snapshot
@@ -282,7 +283,8 @@ fn a_service_waits_for_the_services_it_depends_on() {
     assert_eq!(
         snapshot.answer(&Query::Service("web".into())),
         Err(AnswerError::NotSynced {
-            services: vec!["api".into()]
+            services: vec!["api".into()],
+            github: vec![],
         })
     );
     assert!(snapshot.answer(&Query::Service("billing".into())).is_ok());

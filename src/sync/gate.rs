@@ -10,10 +10,13 @@
 //! preview running an earlier commit. Removing it would destroy its namespace and data because
 //! the process restarted; deploying the head would ask for an image that may not exist. So the
 //! PR's own commits are searched, newest first, for one whose build succeeded (at most
-//! [`SEARCH_DEPTH`] of them, once per head): the preview then runs the newest built commit,
-//! which is the one it ran before the restart unless a later one was built meanwhile. Only a PR
-//! none of whose recent commits ever built waits with no preview, which is also what a new PR
-//! does.
+//! [`SEARCH_DEPTH`] of them, once per head), then the commit its Argo CD Application last
+//! synced, when known (it was built, or it would not have been deployed; a PR may have pushed
+//! more than [`SEARCH_DEPTH`] failing commits since): the preview then runs the newest built
+//! commit, which is the one it ran before the restart unless a later one was built meanwhile.
+//! Only a PR none of whose recent commits ever built waits with no preview, which is also what
+//! a new PR does. Until the search is done, the plan knows that it does not know
+//! (`BuildFacts::fallback_known`), and holds a PR that may hold a preview.
 
 use std::collections::BTreeSet;
 
@@ -22,6 +25,7 @@ use tracing::info;
 
 use super::state::BuildKey;
 use super::{FETCH_CONCURRENCY, Syncer};
+use crate::argocd::PreviewRevisions;
 use crate::fleet::ServiceName;
 use crate::github::SourceError;
 use crate::plan;
@@ -36,6 +40,8 @@ struct Gated {
     check: String,
     number: u64,
     head: String,
+    /// The commit its Application last synced, when Argo CD says.
+    deployed: Option<String>,
 }
 
 impl Syncer {
@@ -46,8 +52,9 @@ impl Syncer {
         &self,
         repo: &RepoName,
         pulls: &[PullRequest],
+        applications: Option<&PreviewRevisions>,
     ) -> Option<SourceError> {
-        let gated = self.gated(repo, pulls);
+        let gated = self.gated(repo, pulls, applications);
         if gated.is_empty() {
             return None;
         }
@@ -92,7 +99,12 @@ impl Syncer {
     }
 
     /// The eligible PRs of `repo` under each service that has a build check.
-    fn gated(&self, repo: &RepoName, pulls: &[PullRequest]) -> Vec<Gated> {
+    fn gated(
+        &self,
+        repo: &RepoName,
+        pulls: &[PullRequest],
+        applications: Option<&PreviewRevisions>,
+    ) -> Vec<Gated> {
         let services = self.fleet.services.iter().filter(|s| &s.repo == repo);
         services
             .filter_map(|s| Some((s, s.policy.build_check.as_ref()?)))
@@ -105,6 +117,10 @@ impl Syncer {
                         check: check.clone(),
                         number: pr.number,
                         head: pr.head_sha.clone(),
+                        deployed: applications
+                            .and_then(|a| a.get(&(service.name.clone(), pr.number)))
+                            .cloned()
+                            .flatten(),
                     })
             })
             .collect()
@@ -149,9 +165,9 @@ impl Syncer {
         Ok(status)
     }
 
-    /// Searches the commits of `pr` before its head, newest first, for one whose build
-    /// succeeded, and records it as the PR's last built commit. Done once per head: a search
-    /// that failed is tried again at the next refresh.
+    /// Searches the commits of `pr` before its head, newest first, then the commit its
+    /// Application runs, for one whose build succeeded, and records it as the PR's last built
+    /// commit. Done once per head: a search that failed is tried again at the next refresh.
     async fn search_built(&self, repo: &RepoName, pr: &Gated) -> Result<(), SourceError> {
         let commits = self
             .call(
@@ -160,8 +176,17 @@ impl Syncer {
                     .pull_request_commits(repo, pr.number, SEARCH_DEPTH + 1),
             )
             .await?;
-        let earlier = commits.into_iter().filter(|sha| *sha != pr.head);
-        for sha in earlier.take(SEARCH_DEPTH) {
+        let mut candidates: Vec<String> = commits
+            .into_iter()
+            .filter(|sha| *sha != pr.head)
+            .take(SEARCH_DEPTH)
+            .collect();
+        if let Some(deployed) = pr.deployed.as_ref().filter(|sha| **sha != pr.head)
+            && !candidates.contains(deployed)
+        {
+            candidates.push(deployed.clone());
+        }
+        for sha in candidates {
             let key = (repo.clone(), sha.clone(), pr.check.clone());
             let known = self.lock().builds.get(&key).cloned();
             let status = match known {

@@ -1,7 +1,8 @@
 //! What the sync remembers between refreshes: the last good PR list of each repo, the facts
 //! read per head SHA, the last valid repo config of each PR, and for services with a build
-//! check, the build statuses read per SHA and the newest built commit of each PR. Plain data,
-//! no I/O.
+//! check, the build statuses read per SHA and the newest built commit of each PR; and what the
+//! hold rule needs (`sync/hold.rs`): PRs confirmed closed, the services resolved once, the
+//! last failure of each repo. Plain data, no I/O.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -105,6 +106,16 @@ pub(crate) struct SyncState {
     pub(crate) activity: HashMap<(RepoName, u64), ReadActivity>,
     /// Who may give commands, by `(repo, lower-cased login)`.
     pub(crate) permissions: HashMap<(RepoName, String), Permission>,
+    /// PRs that may hold a preview, missing from their repo's listing, that GitHub confirmed
+    /// closed: not asked again while they may hold one (Argo CD is deleting it).
+    pub(crate) closed: HashSet<(RepoName, u64)>,
+    /// The services that had no held PR in some plan since start: with the Applications
+    /// unknown, a service not resolved once treats every open PR as possibly holding a preview.
+    pub(crate) resolved: HashSet<ServiceName>,
+    /// Since when each service has had held PRs.
+    pub(crate) held_since: BTreeMap<ServiceName, DateTime<Utc>>,
+    /// The last failure of each repo's refresh, for the 503 messages; cleared by a clean one.
+    pub(crate) faults: BTreeMap<RepoName, String>,
 }
 
 impl SyncState {
@@ -141,9 +152,12 @@ impl SyncState {
             .iter()
             .flat_map(|(s, pulls)| pulls.iter().map(|p| (s.clone(), p.pr.number)))
             .collect();
-        self.last_valid.retain(|key, _| open.contains(key));
-        self.last_built.retain(|key, _| open.contains(key));
-        self.searched.retain(|key, _| open.contains(key));
+        // Only the planned services' memory is pruned: a repo not listed yet (its first
+        // refresh still running) keeps what its refresh just found.
+        let gone = |key: &(ServiceName, u64)| facts.contains_key(&key.0) && !open.contains(key);
+        self.last_valid.retain(|key, _| !gone(key));
+        self.last_built.retain(|key, _| !gone(key));
+        self.searched.retain(|key, _| !gone(key));
         for preview in &plan.previews {
             if let Some(config) = preview.config.valid_config() {
                 self.last_valid
@@ -234,15 +248,29 @@ impl SyncState {
                 }
                 let status_key = (service.repo.clone(), pr.head_sha.clone(), check.clone());
                 let key = (service.name.clone(), pr.number);
-                let fallback = self.last_built.get(&key).and_then(|sha| {
+                let built = self.last_built.get(&key);
+                let fallback = built.and_then(|sha| {
                     let facts = self.facts_at(fleet, service, sha)?;
                     Some(BuiltCommit {
                         sha: sha.clone(),
                         facts,
                     })
                 });
+                // No built commit is known for certain only once the search at this head
+                // finished; a known one counts once its files are read.
+                let fallback_known = match built {
+                    Some(_) => fallback.is_some(),
+                    None => self.searched.get(&key) == Some(&pr.head_sha),
+                };
                 let head = self.builds.get(&status_key).cloned();
-                builds.insert(key, BuildFacts { head, fallback });
+                builds.insert(
+                    key,
+                    BuildFacts {
+                        head,
+                        fallback,
+                        fallback_known,
+                    },
+                );
             }
         }
         builds

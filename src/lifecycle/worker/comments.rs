@@ -10,7 +10,7 @@ use super::{PrMemory, RepoMemory, Worker};
 use crate::github::SourceError;
 use crate::lifecycle::comment::MARKER;
 use crate::lifecycle::notices::sticky_comment;
-use crate::plan::{Exclusion, Preview};
+use crate::plan::{Exclusion, Held, Preview};
 use crate::pull_request::RepoName;
 
 impl Worker {
@@ -23,15 +23,17 @@ impl Worker {
             .collect()
     }
 
-    /// PR numbers with a preview, a deployment, a service waiting for its preview, or our
-    /// comment.
+    /// PR numbers with a preview, a deployment, a service waiting for its preview, a held
+    /// preview, or our comment.
     fn commented_numbers(
         previews: &[&Preview],
         waiting: &[&Exclusion],
+        held: &[&Held],
         m: &RepoMemory,
     ) -> BTreeSet<u64> {
         let mut numbers = Self::numbers(previews, m);
         numbers.extend(waiting.iter().map(|w| w.number));
+        numbers.extend(held.iter().map(|h| h.number));
         numbers.extend(
             m.prs
                 .iter()
@@ -43,26 +45,34 @@ impl Worker {
 
     /// Brings each PR's sticky comment up to date: found again by its marker, edited in place,
     /// created only for a PR that has previews or waits for one (`waiting`: this repo's
-    /// services whose PRs the comment lists as waiting).
+    /// services whose PRs the comment lists as waiting; `held`: its previews kept as they are
+    /// while GitHub cannot be read, said in an existing comment).
     pub(super) async fn comments(
         &self,
         repo: &RepoName,
         previews: &[&Preview],
         waiting: &[&Exclusion],
+        held: &[&Held],
         m: &mut RepoMemory,
     ) -> Result<(), SourceError> {
         let mut first_error = None;
-        for number in Self::commented_numbers(previews, waiting, m) {
+        for number in Self::commented_numbers(previews, waiting, held, m) {
             let (of_pr, shown) = m.pull_request(previews, number);
             let waits: Vec<&Exclusion> = waiting
                 .iter()
                 .copied()
                 .filter(|w| w.number == number)
                 .collect();
+            let holds: Vec<&Held> = held
+                .iter()
+                .copied()
+                .filter(|h| h.number == number)
+                .collect();
             let commented = m.prs.get(&number).is_some_and(|p| p.comment.is_some());
             let Some(body) = sticky_comment(
                 &of_pr,
                 &waits,
+                &holds,
                 &shown,
                 commented,
                 &self.fleet.repo_config_path,

@@ -9,7 +9,7 @@ use crate::fleet::ServiceName;
 use crate::github::{NewDeployment, NewStatus, SourceError};
 use crate::lifecycle::{Action, Desired, Shown, Target, decide};
 use crate::metrics::ActionLabels;
-use crate::plan::{Exclusion, Preview};
+use crate::plan::{Exclusion, Held, Preview};
 use crate::pull_request::RepoName;
 
 /// Whether a failed write surely changed nothing on GitHub (it was refused), as opposed to an
@@ -90,11 +90,21 @@ impl Worker {
         }
         let desired: Vec<Desired> = previews.iter().map(|p| Desired::from_preview(p)).collect();
         let ledger = m.ledger.as_deref().unwrap_or_default();
+        // Held previews may exist and are not read: their deployments are left as they are.
+        let held: Vec<&Held> = snapshot
+            .plan()
+            .held
+            .iter()
+            .filter(|h| services.contains(&h.service))
+            .collect();
+        let held_keys: BTreeSet<(ServiceName, u64)> =
+            held.iter().map(|h| (h.service.clone(), h.number)).collect();
         let actions = decide(
             &desired,
             &observed,
             ledger,
             &services,
+            &held_keys,
             self.settings.applications_url.as_deref(),
         );
         // Each part goes as far as it can: a failed deployment write does not hold back the
@@ -109,7 +119,7 @@ impl Worker {
             .iter()
             .filter(|e| services.contains(&e.service) && e.reason.shown_on_pr())
             .collect();
-        let commented = self.comments(repo, &previews, &waiting, m).await;
+        let commented = self.comments(repo, &previews, &waiting, &held, m).await;
         self.notify_jira(repo, &previews, m);
         match (executed?, commented) {
             (_, Err(error)) => Err(error),

@@ -1,5 +1,6 @@
-//! Starting the lifecycle: the Applications watch, the election, the Jira queue and the
-//! worker, as tasks that stop together.
+//! Starting the lifecycle: the election, the Jira queue and the worker, as tasks that stop
+//! together. The Applications watch that feeds them is the caller's (`serve` shares it with
+//! the sync, which reads from it which previews exist).
 
 use std::sync::Arc;
 
@@ -19,10 +20,8 @@ use crate::snapshot::SnapshotStore;
 
 /// Everything the lifecycle talks to.
 pub struct Parts {
-    /// The Kubernetes API (in-cluster, or a kubeconfig).
+    /// The Kubernetes API (in-cluster, or a kubeconfig), for the Lease.
     pub kube: kube::Client,
-    /// Namespace of the Argo CD Applications.
-    pub argocd_namespace: String,
     /// The Lease to lead with; `None` to act without election (one replica only).
     pub lease: Option<LeaseConfig>,
     /// Where deployments and comments go.
@@ -33,7 +32,8 @@ pub struct Parts {
     pub settings: Settings,
 }
 
-/// Starts the lifecycle's tasks; the handle ends when all of them have stopped (after
+/// Starts the lifecycle's tasks, deciding from the Applications in `index` (fed by
+/// [`crate::argocd::watch::run`]); the handle ends when all of them have stopped (after
 /// `cancel`), or as soon as one of them ends on its own or panics. The lease is given up only
 /// after the worker and the Jira queue have stopped, so that no write of this replica can
 /// overlap with the next leader's.
@@ -42,9 +42,9 @@ pub fn start(
     fleet: Arc<Fleet>,
     store: Arc<SnapshotStore>,
     metrics: Arc<Metrics>,
+    index: Arc<ApplicationIndex>,
     cancel: CancellationToken,
 ) -> JoinHandle<()> {
-    let index = Arc::new(ApplicationIndex::default());
     let (leading_tx, leading) = watch::channel(parts.lease.is_none());
     let lease_cancel = CancellationToken::new();
     let mut election = tokio::spawn(elect(
@@ -54,13 +54,6 @@ pub fn start(
         lease_cancel.clone(),
     ));
     let mut tasks = tokio::task::JoinSet::new();
-    tasks.spawn(crate::argocd::watch::run(
-        parts.kube,
-        parts.argocd_namespace,
-        Arc::clone(&index),
-        Arc::clone(&metrics),
-        cancel.clone(),
-    ));
     let queue = parts
         .jira
         .map(|notifier| Arc::new(JiraQueue::new(notifier, Arc::clone(&metrics))));

@@ -32,7 +32,13 @@ fn builds(number: u64, head: Option<BuildStatus>, fallback: Option<u64>) -> Buil
             seed_tree_sha: Some(sha(7_000 + seed)),
         },
     });
-    BTreeMap::from([((name("billing"), number), BuildFacts { head, fallback })])
+    let fallback_known = true;
+    let facts = BuildFacts {
+        head,
+        fallback,
+        fallback_known,
+    };
+    BTreeMap::from([((name("billing"), number), facts)])
 }
 
 fn failed(conclusion: &str) -> BuildStatus {
@@ -71,7 +77,8 @@ fn a_pr_never_built_waits_whatever_its_head_says() {
         (Some(BuildStatus::Pending), ExclusionReason::WaitingForBuild),
         (Some(failed("failure")), ExclusionReason::WaitingForBuild),
         (Some(failed("skipped")), ExclusionReason::WaitingForBuild),
-        (None, ExclusionReason::WaitingForBuild),
+        // The head's status is not read: nothing is known yet.
+        (None, ExclusionReason::BuildUnknown),
         // Built, but its files are not read yet: the ordinary wait.
         (Some(BuildStatus::Succeeded), ExclusionReason::Pending),
     ];
@@ -177,6 +184,44 @@ fn without_build_facts_a_gated_service_deploys_nothing() {
     };
     assert_eq!(
         outcome(&plan(&input)),
+        (vec![], vec![(8, ExclusionReason::BuildUnknown)])
+    );
+}
+
+#[test]
+fn a_pr_whose_earlier_commits_are_not_searched_yet_is_not_known_unbuilt() {
+    // After a restart: the head is building, and the PR's earlier commits have not been looked
+    // through (or the built one's files are not read): a built commit may exist.
+    let mut unsearched = builds(8, Some(BuildStatus::Pending), None);
+    for facts in unsearched.values_mut() {
+        facts.fallback_known = false;
+    }
+    let plan = plan_billing(vec![facts(pr(8), None)], &unsearched);
+    assert_eq!(
+        outcome(&plan),
+        (vec![], vec![(8, ExclusionReason::BuildUnknown)])
+    );
+    assert!(!ExclusionReason::BuildUnknown.is_evidence());
+    // A PR that may hold a preview is held instead of left out.
+    let mut live = facts(pr(8), None);
+    live.live = true;
+    let plan = plan_billing(vec![live], &unsearched);
+    assert_eq!(outcome(&plan), (vec![], vec![]));
+    assert_eq!(
+        plan.held,
+        [crate::plan::Held {
+            service: name("billing"),
+            number: 8,
+            reason: crate::plan::HoldReason::Build,
+        }]
+    );
+    // Searched, nothing built: that is GitHub's answer, and a live PR leaves for it.
+    let mut live = facts(pr(8), None);
+    live.live = true;
+    let plan = plan_billing(vec![live], &builds(8, Some(BuildStatus::Pending), None));
+    assert_eq!(
+        outcome(&plan),
         (vec![], vec![(8, ExclusionReason::WaitingForBuild)])
     );
+    assert!(plan.held.is_empty());
 }

@@ -1,0 +1,335 @@
+//! The hold rule's side of the sync: which PRs may hold a preview, asking GitHub about those
+//! missing from a listing, and what the `503`s say about the rest.
+//!
+//! **May hold a preview.** Argo CD deletes whatever an answer leaves out, so the sync must know
+//! which previews exist before it may leave one out. Two records say so: Argo CD's
+//! Applications (read by `argocd::watch` whenever the Kubernetes API can be read: the record
+//! that survives a restart of preview-tower), and the snapshot this process serves (every
+//! preview it planned, and every PR it holds). Without the Applications (no cluster access,
+//! `plan` run from a laptop, the first list not done yet) the sync cannot tell which PRs hold
+//! previews, and is conservative: until a service has had every eligible PR resolved once
+//! since start, each of its open PRs counts.
+//!
+//! **The rule.** A PR that may hold a preview is answered only from facts (current, or its last
+//! good ones) or left out only on GitHub's evidence (closed or merged confirmed, unlabelled or
+//! turned draft in a complete listing, expired). Otherwise the plan holds it (`plan::Held`)
+//! and its service answers `503`, naming the PRs and the repo's last failure. A PR that may hold
+//! a preview and is missing from a listing is asked about (`GET /pulls/{n}`): an open one is put
+//! back, a closed one is remembered as closed (not asked again), an unanswered one stays held.
+//! A newly eligible PR that holds no preview waits as pending without holding anything.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use super::Syncer;
+use super::state::SyncState;
+use crate::argocd::{ApplicationIndex, PreviewRevisions};
+use crate::fleet::ServiceName;
+use crate::github::SourceError;
+use crate::plan::{self, Held, Plan};
+use crate::pull_request::{PullRequest, RepoName};
+use crate::snapshot::{Notes, Snapshot};
+
+/// A service and PR number.
+type Key = (ServiceName, u64);
+
+/// How long the Applications are left to settle after a change before the plan is made again
+/// (a relist or a burst of new Applications is one change).
+const SETTLE: Duration = Duration::from_secs(1);
+
+impl Syncer {
+    /// Every `(service, PR)` that may hold a preview now (see the module doc).
+    pub(super) fn may_hold(
+        &self,
+        state: &SyncState,
+        previous: &Snapshot,
+        applications: Option<&PreviewRevisions>,
+    ) -> HashSet<Key> {
+        let plan = previous.plan();
+        let mut live: HashSet<Key> = plan
+            .previews
+            .iter()
+            .map(|p| (p.service.clone(), p.pr.number))
+            .chain(plan.held.iter().map(|h| (h.service.clone(), h.number)))
+            .collect();
+        match applications {
+            Some(applications) => live.extend(applications.keys().cloned()),
+            None => {
+                for service in &self.fleet.services {
+                    if state.resolved.contains(&service.name) {
+                        continue;
+                    }
+                    let open = state.pulls.get(&service.repo).into_iter().flatten();
+                    live.extend(open.map(|pr| (service.name.clone(), pr.number)));
+                }
+            }
+        }
+        live
+    }
+
+    /// Asks again about every PR of `repo` that may hold a preview (or had an eligible record)
+    /// and is missing from the new listing: only a closed or merged answer is evidence. (Paging
+    /// a long list while a PR closes shifts the pages and can hide an open PR for one listing;
+    /// after a restart, an Application is the only trace of a PR closed meanwhile.) A PR still
+    /// open is put back; a closed one is remembered as closed. An error that would hit every
+    /// call fails the refresh; another one leaves that PR held and is returned.
+    pub(super) async fn confirm_vanished(
+        &self,
+        repo: &RepoName,
+        pulls: &mut Vec<PullRequest>,
+        applications: Option<&PreviewRevisions>,
+    ) -> Result<Option<SourceError>, SourceError> {
+        let listed: HashSet<u64> = pulls.iter().map(|p| p.number).collect();
+        let mut vanished: Vec<u64> = {
+            let state = self.lock();
+            let previous = self.store.load();
+            let services: Vec<_> = self
+                .fleet
+                .services
+                .iter()
+                .filter(|s| &s.repo == repo)
+                .collect();
+            let of_repo = |service: &ServiceName| services.iter().any(|s| &s.name == service);
+            let known = state.pulls.get(repo).into_iter().flatten().filter(|pr| {
+                services
+                    .iter()
+                    .any(|s| plan::eligibility(pr, &s.policy).is_ok())
+            });
+            let may_hold = self.may_hold(&state, &previous, applications);
+            known
+                .map(|pr| pr.number)
+                .chain(may_hold.iter().filter(|(s, _)| of_repo(s)).map(|(_, n)| *n))
+                .filter(|n| !listed.contains(n) && !state.closed.contains(&(repo.clone(), *n)))
+                .collect()
+        };
+        vanished.sort_unstable();
+        vanished.dedup();
+        let mut first_error = None;
+        for number in vanished {
+            match self
+                .call("get_pull", self.source.open_pull_request(repo, number))
+                .await
+            {
+                Ok(Some(pr)) => {
+                    warn!(repo = %repo, number, "open PR missing from the listing; kept");
+                    pulls.push(pr);
+                }
+                Ok(None) => {
+                    self.lock().closed.insert((repo.clone(), number));
+                }
+                Err(error) if error.affects_every_call() => return Err(error),
+                Err(error) => {
+                    warn!(repo = %repo, number, error = %error,
+                        "cannot tell whether a PR missing from the listing is closed; its preview is held");
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        Ok(first_error)
+    }
+
+    /// Plans from `state` and publishes: the PRs that may hold a preview are held where their
+    /// facts are missing, and the holds are noted (metrics, logs, the 503 messages).
+    pub(super) fn commit(&self, state: &mut SyncState, applications: Option<&PreviewRevisions>) {
+        let previous = self.store.load();
+        let now = self.now();
+        let live = self.may_hold(state, &previous, applications);
+        let mut plan = state.plan(&self.fleet, now, &live);
+        let unlisted = state.unlisted(&self.fleet, &live);
+        plan.hold_unlisted(&self.fleet, unlisted);
+        self.note_holds(state, previous.plan(), &plan, now);
+        let synced = state.synced_services(&self.fleet);
+        let snapshot = Snapshot::build(
+            Arc::clone(&self.fleet),
+            plan,
+            synced,
+            previous.generation() + 1,
+            Some(&previous),
+        );
+        self.publish(snapshot.with_notes(state.notes()));
+    }
+
+    /// Plans again from what is known, without reading GitHub: when the Applications changed.
+    pub fn replan(&self) {
+        let applications = self.argo_previews();
+        let mut state = self.lock();
+        if state.pulls.is_empty() {
+            return;
+        }
+        self.commit(&mut state, applications.as_ref());
+    }
+
+    /// Publishes the current snapshot again with `state`'s notes (a refresh failed before it
+    /// could commit anything: only the 503 messages change).
+    pub(super) fn publish_notes(&self, state: &SyncState) {
+        let current = self.store.load();
+        let notes = state.notes();
+        if current.notes() != &notes {
+            self.store
+                .store(Arc::new(Snapshot::clone(&current).with_notes(notes)));
+        }
+    }
+
+    /// Records which services are held since when and which were resolved once, and logs
+    /// each change of a service's held PRs.
+    fn note_holds(&self, state: &mut SyncState, before: &Plan, plan: &Plan, now: DateTime<Utc>) {
+        for service in &self.fleet.services {
+            if !state.pulls.contains_key(&service.repo) {
+                continue;
+            }
+            let name = &service.name;
+            let held: Vec<&Held> = plan.held_of(name).collect();
+            if held.is_empty() {
+                state.resolved.insert(name.clone());
+                if let Some(since) = state.held_since.remove(name) {
+                    info!(service = %name, held_s = (now - since).num_seconds(),
+                        "every preview of the service can be answered again");
+                }
+                continue;
+            }
+            state.held_since.entry(name.clone()).or_insert(now);
+            if before.held_of(name).collect::<Vec<_>>() != held {
+                let fault = state.faults.get(&service.repo).cloned().unwrap_or_default();
+                warn!(service = %name, held = held.len(), prs = %Notes::list(&held),
+                    github = %fault,
+                    "previews held: answering 503 for the service until they are read (Argo CD keeps them as they are)");
+            }
+        }
+    }
+}
+
+impl SyncState {
+    /// The PRs of `live` whose repo has been listed, that are missing from its listing and
+    /// not confirmed closed; forgets the closed PRs that no longer may hold a preview or are
+    /// listed again (reopened).
+    pub(super) fn unlisted(
+        &mut self,
+        fleet: &crate::fleet::Fleet,
+        live: &HashSet<Key>,
+    ) -> Vec<Key> {
+        let listed: HashSet<(&RepoName, u64)> = self
+            .pulls
+            .iter()
+            .flat_map(|(repo, pulls)| pulls.iter().map(move |p| (repo, p.number)))
+            .collect();
+        let mut unlisted = Vec::new();
+        let mut still_closed = HashSet::new();
+        for (service, number) in live {
+            let Some(repo) = fleet.service(service.as_str()).map(|s| &s.repo) else {
+                continue;
+            };
+            if !self.pulls.contains_key(repo) || listed.contains(&(repo, *number)) {
+                continue;
+            }
+            let key = (repo.clone(), *number);
+            if self.closed.contains(&key) {
+                still_closed.insert(key);
+            } else {
+                unlisted.push((service.clone(), *number));
+            }
+        }
+        self.closed = still_closed;
+        unlisted
+    }
+
+    /// Records the outcome of `repo`'s refresh for the 503 messages: its failure, or none.
+    pub(super) fn note_fault(
+        &mut self,
+        repo: &RepoName,
+        error: Option<&SourceError>,
+        now: DateTime<Utc>,
+    ) {
+        match error {
+            Some(error) => {
+                self.faults.insert(repo.clone(), describe(error, now));
+            }
+            None => {
+                self.faults.remove(repo);
+            }
+        }
+    }
+
+    /// What the 503 messages say beside the held PRs.
+    pub(super) fn notes(&self) -> Notes {
+        Notes {
+            faults: self.faults.clone(),
+            held_since: self.held_since.clone(),
+        }
+    }
+}
+
+/// `error` for a person reading Argo CD's conditions: with the moment GitHub said to come back.
+fn describe(error: &SourceError, now: DateTime<Utc>) -> String {
+    match error {
+        SourceError::RateLimited {
+            retry_after: Some(wait),
+        } => {
+            let until = chrono::Duration::from_std(*wait)
+                .ok()
+                .and_then(|wait| now.checked_add_signed(wait))
+                .unwrap_or(now);
+            format!(
+                "rate limited by GitHub until {}",
+                until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            )
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Plans again whenever the set of previews Argo CD has changes (an Application created or
+/// deleted, the first list done), and refreshes the repos with a PR that may now hold a preview
+/// and is missing from their listing, so that GitHub is asked about it at once. Runs until
+/// `cancel` fires.
+pub async fn follow_applications(
+    syncer: Arc<Syncer>,
+    index: Arc<ApplicationIndex>,
+    cancel: CancellationToken,
+) {
+    let mut changes = index.subscribe();
+    let mut last: Option<Vec<Key>> = None;
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            changed = changes.changed() => if changed.is_err() { return },
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(SETTLE) => {}
+        }
+        changes.borrow_and_update();
+        let keys: Option<Vec<Key>> = syncer
+            .argo_previews()
+            .map(|previews| previews.into_keys().collect());
+        if keys == last {
+            continue;
+        }
+        last = keys;
+        syncer.replan();
+        let repos: Vec<RepoName> = {
+            let snapshot = syncer.snapshot();
+            let unlisted = snapshot
+                .plan()
+                .held
+                .iter()
+                .filter(|h| h.reason == plan::HoldReason::Unlisted);
+            let mut repos: Vec<RepoName> = unlisted
+                .filter_map(|h| syncer.fleet.service(h.service.as_str()))
+                .map(|s| s.repo.clone())
+                .collect();
+            repos.sort();
+            repos.dedup();
+            repos
+        };
+        for repo in repos {
+            if let Err(error) = syncer.refresh(&repo).await {
+                warn!(repo = %repo, error = %error, "refresh after the Applications changed failed; the poll retries");
+            }
+        }
+    }
+}
