@@ -4,8 +4,9 @@
 //! **May hold a preview.** Argo CD deletes whatever an answer leaves out, so the sync must know
 //! which previews exist before it may leave one out. Two records say so: Argo CD's
 //! Applications (read by `argocd::watch` whenever the Kubernetes API can be read: the record
-//! that survives a restart of preview-tower), and the snapshot this process serves (every
-//! preview it planned, and every PR it holds). Without the Applications (no cluster access,
+//! that survives a restart of preview-tower), and what this process served
+//! (`SyncState::served`: a service's previews as of its last 2xx, and every preview planned
+//! since while it could not be answered). Without the Applications (no cluster access,
 //! `plan` run from a laptop, the first list not done yet) the sync cannot tell which PRs hold
 //! previews, and is conservative: until a service has had every eligible PR resolved once
 //! since start, each of its open PRs counts.
@@ -47,15 +48,12 @@ impl Syncer {
     pub(super) fn may_hold(
         &self,
         state: &SyncState,
-        previous: &Snapshot,
         applications: Option<&PreviewRevisions>,
     ) -> HashSet<Key> {
-        let plan = previous.plan();
-        let mut live: HashSet<Key> = plan
-            .previews
+        let mut live: HashSet<Key> = state
+            .served
             .iter()
-            .map(|p| (p.service.clone(), p.pr.number))
-            .chain(plan.held.iter().map(|h| (h.service.clone(), h.number)))
+            .flat_map(|(service, numbers)| numbers.iter().map(|n| (service.clone(), *n)))
             .collect();
         match applications {
             Some(applications) => live.extend(applications.keys().cloned()),
@@ -87,7 +85,6 @@ impl Syncer {
         let listed: HashSet<u64> = pulls.iter().map(|p| p.number).collect();
         let mut vanished: Vec<u64> = {
             let state = self.lock();
-            let previous = self.store.load();
             let services: Vec<_> = self
                 .fleet
                 .services
@@ -100,7 +97,7 @@ impl Syncer {
                     .iter()
                     .any(|s| plan::eligibility(pr, &s.policy).is_ok())
             });
-            let may_hold = self.may_hold(&state, &previous, applications);
+            let may_hold = self.may_hold(&state, applications);
             known
                 .map(|pr| pr.number)
                 .chain(may_hold.iter().filter(|(s, _)| of_repo(s)).map(|(_, n)| *n))
@@ -138,7 +135,7 @@ impl Syncer {
     pub(super) fn commit(&self, state: &mut SyncState, applications: Option<&PreviewRevisions>) {
         let previous = self.store.load();
         let now = self.now();
-        let live = self.may_hold(state, &previous, applications);
+        let live = self.may_hold(state, applications);
         let mut plan = state.plan(&self.fleet, now, &live);
         let unlisted = state.unlisted(&self.fleet, &live);
         plan.hold_unlisted(&self.fleet, unlisted);
@@ -150,8 +147,34 @@ impl Syncer {
             synced,
             previous.generation() + 1,
             Some(&previous),
-        );
-        self.publish(snapshot.with_notes(state.notes()));
+        )
+        .with_notes(state.notes());
+        self.note_served(state, &snapshot);
+        self.publish(snapshot);
+    }
+
+    /// Records what Argo CD may have from this process: a service that answers serves exactly
+    /// its previews; one that cannot answer keeps what it served and adds what it planned
+    /// (Argo CD keeps the earlier answer; a matrix answer may have served the new ones).
+    fn note_served(&self, state: &mut SyncState, snapshot: &Snapshot) {
+        for service in &self.fleet.services {
+            let name = &service.name;
+            let planned = snapshot
+                .plan()
+                .previews
+                .iter()
+                .filter(|p| &p.service == name)
+                .map(|p| p.pr.number);
+            if snapshot.answers(name) {
+                state.served.insert(name.clone(), planned.collect());
+            } else {
+                state
+                    .served
+                    .entry(name.clone())
+                    .or_default()
+                    .extend(planned);
+            }
+        }
     }
 
     /// Plans again from what is known, without reading GitHub: when the Applications changed.

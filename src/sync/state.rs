@@ -116,6 +116,9 @@ pub(crate) struct SyncState {
     pub(crate) held_since: BTreeMap<ServiceName, DateTime<Utc>>,
     /// The last failure of each repo's refresh, for the 503 messages; cleared by a clean one.
     pub(crate) faults: BTreeMap<RepoName, String>,
+    /// What Argo CD may have from this process, per service: the PR numbers of its last 2xx,
+    /// plus every preview planned since while it could not be answered.
+    pub(crate) served: HashMap<ServiceName, BTreeSet<u64>>,
 }
 
 impl SyncState {
