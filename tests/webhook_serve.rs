@@ -10,22 +10,18 @@
 
 mod support;
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::json;
 
 use preview_tower::argocd::refresh::REFRESH_ANNOTATION;
-use preview_tower::http::{PLUGIN_PATH, WEBHOOK_PATH};
+use preview_tower::http::WEBHOOK_PATH;
 use support::fake_github::{FakeGitHub, FakePull, sha1_hex};
 use support::fake_kube::{ARGOCD_NAMESPACE, FakeKube, PatchRecord, applicationset};
+use support::serve::{Options, Serve};
 use support::webhook_payload;
 
-const BIN: &str = env!("CARGO_BIN_EXE_preview-tower");
 const SECRET: &str = "whsec-serve-0123456789";
-const TOKEN: &str = "plugin-token-serve";
 const REPO: &str = "acme/web";
 /// Long enough for a loaded CI machine; the bench measures how long it really takes.
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -44,168 +40,28 @@ services:
     staging_url: https://web.staging.example.com
 ";
 
-/// `preview-tower serve`, killed when dropped; its stdout and stderr go to a file that failure
-/// messages quote.
-struct Serve {
-    child: Child,
-    log: PathBuf,
-    listen: SocketAddr,
-    admin: SocketAddr,
-    http: reqwest::Client,
+fn start(dir: &std::path::Path, github: &FakeGitHub, kube: &FakeKube) -> Serve {
+    let options = Options {
+        fleet: FLEET.to_owned(),
+        github_url: github.url().to_string(),
+        kubeconfig: Some(kube.kubeconfig()),
+        env: vec![("PREVIEW_TOWER_WEBHOOK_SECRET".into(), SECRET.into())],
+    };
+    Serve::start(dir, "serve", &options)
 }
 
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Serve {
-    fn start(dir: &Path, github: &FakeGitHub, kube: &FakeKube) -> Self {
-        let fleet = dir.join("fleet.yaml");
-        std::fs::write(&fleet, FLEET).unwrap();
-        let kubeconfig = dir.join("kubeconfig");
-        std::fs::write(&kubeconfig, kube.kubeconfig()).unwrap();
-        let log = dir.join("serve.log");
-        let out = std::fs::File::create(&log).unwrap();
-        let (listen, admin) = (free_port(), free_port());
-        let mut command = Command::new(BIN);
-        for (name, _) in std::env::vars_os() {
-            let text = name.to_string_lossy();
-            if text.starts_with("PREVIEW_TOWER_") || text.starts_with("KUBERNETES_") {
-                command.env_remove(name);
-            }
-        }
-        let child = command
-            .arg("serve")
-            .arg("--config")
-            .arg(&fleet)
-            .arg("--github-api-url")
-            .arg(github.url().as_str())
-            .arg("--listen")
-            .arg(listen.to_string())
-            .arg("--admin-listen")
-            .arg(admin.to_string())
-            .env("PREVIEW_TOWER_GITHUB_TOKEN", "ghp_serve")
-            .env("PREVIEW_TOWER_PLUGIN_TOKEN", TOKEN)
-            .env("PREVIEW_TOWER_WEBHOOK_SECRET", SECRET)
-            .env("KUBECONFIG", &kubeconfig)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {BIN}: {e}"));
-        Self {
-            child,
-            log,
-            listen,
-            admin,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    /// The service's output so far, for failure messages.
-    fn output(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Panics (with the service's output) when the process has exited.
-    fn assert_running(&mut self) {
-        if let Ok(Some(exit)) = self.child.try_wait() {
-            panic!("preview-tower serve exited ({exit}):\n{}", self.output());
-        }
-    }
-
-    /// Polls `check` until it holds, or panics after [`DEADLINE`] with the service's output.
-    async fn eventually<F: AsyncFnMut(&Serve) -> bool>(&mut self, what: &str, mut check: F) {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            self.assert_running();
-            if check(self).await {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{what}: not within {} s; preview-tower serve said:\n{}",
-                DEADLINE.as_secs(),
-                self.output()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    async fn wait_ready(&mut self) {
-        let url = format!("http://{}/readyz", self.admin);
-        self.eventually("ready", async |s| {
-            s.http
-                .get(&url)
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
+/// The PR numbers of service `web`'s parameter sets, as Argo CD would get them, with the
+/// head SHA of each.
+async fn previews(serve: &Serve) -> Vec<(String, String)> {
+    let (status, body) = serve.plugin(&json!({"service": "web"})).await;
+    assert_eq!(status, 200, "{body}\n{}", serve.output());
+    let sets = body["output"]["parameters"].as_array().unwrap().clone();
+    sets.iter()
+        .map(|set| {
+            let text = |key: &str| set[key].as_str().unwrap_or_default().to_owned();
+            (text("number"), text("head_sha"))
         })
-        .await;
-    }
-
-    /// The PR numbers of service `web`'s parameter sets, as Argo CD would get them, with the
-    /// head SHA of each.
-    async fn previews(&self) -> Vec<(String, String)> {
-        let answer = self
-            .http
-            .post(format!("http://{}{PLUGIN_PATH}", self.listen))
-            .bearer_auth(TOKEN)
-            .header("content-type", "application/json")
-            .body(r#"{"applicationSetName":"previews","input":{"parameters":{"service":"web"}}}"#)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(answer.status(), 200, "{}", self.output());
-        let body: Value = answer.json().await.unwrap();
-        let sets = body["output"]["parameters"].as_array().unwrap().clone();
-        sets.iter()
-            .map(|set| {
-                let text = |key: &str| set[key].as_str().unwrap_or_default().to_owned();
-                (text("number"), text("head_sha"))
-            })
-            .collect()
-    }
-
-    /// Posts a delivery with these headers; the status and the JSON answer.
-    async fn post(&self, headers: &[(&'static str, String)], body: &[u8]) -> (u16, Value) {
-        let mut request = self
-            .http
-            .post(format!("http://{}{WEBHOOK_PATH}", self.listen))
-            .body(body.to_vec());
-        for (name, value) in headers {
-            request = request.header(*name, value);
-        }
-        let answer = request.send().await.unwrap();
-        let status = answer.status().as_u16();
-        (status, answer.json().await.unwrap())
-    }
-
-    /// A sample of the service's `/metrics`, 0 when absent.
-    async fn metric(&self, sample: &str) -> f64 {
-        let text = self
-            .http
-            .get(format!("http://{}/metrics", self.admin))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        text.lines()
-            .find_map(|line| line.strip_prefix(sample)?.trim().parse().ok())
-            .unwrap_or(0.0)
-    }
-}
-
-fn free_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
+        .collect()
 }
 
 /// A `pull_request` delivery about PR `number`: its body and GitHub's headers, signed with
@@ -252,27 +108,29 @@ async fn a_labelled_pull_request_is_served_and_refreshed_after_its_webhook_and_f
     let kube = FakeKube::start().await;
     kube.put_applicationset(applicationset("previews"));
     let dir = tempfile::tempdir().unwrap();
-    let mut serve = Serve::start(dir.path(), &github, &kube);
-    serve.wait_ready().await;
-    assert!(serve.previews().await.is_empty(), "no PR is labelled yet");
+    let mut serve = start(dir.path(), &github, &kube);
+    serve.wait_ready(DEADLINE).await;
+    assert!(previews(&serve).await.is_empty(), "no PR is labelled yet");
     assert!(kube.applicationset_patches().is_empty(), "nothing told yet");
 
     // Labelled on GitHub: the webhook, and only it, brings the preview.
     github.set_labels(REPO, 7, &["preview"]);
     let (labelled_headers, labelled_body) = delivery("labeled", 7, "delivery-7-labeled", SECRET);
-    let (status, answer) = serve.post(&labelled_headers, &labelled_body).await;
+    let (status, answer) = serve
+        .post(WEBHOOK_PATH, &labelled_headers, &labelled_body)
+        .await;
     assert_eq!(
         (status, answer["status"].as_str()),
         (202, Some("accepted")),
         "{answer}"
     );
     serve
-        .eventually("PR 7's parameter set served", async |s| {
-            numbers(&s.previews().await) == ["7"]
+        .eventually("PR 7's parameter set served", DEADLINE, async |s| {
+            numbers(&previews(s).await) == ["7"]
         })
         .await;
     serve
-        .eventually("the ApplicationSet refreshed", async |_| {
+        .eventually("the ApplicationSet refreshed", DEADLINE, async |_| {
             kube.applicationset_patches().iter().any(is_refresh)
         })
         .await;
@@ -283,7 +141,7 @@ async fn a_labelled_pull_request_is_served_and_refreshed_after_its_webhook_and_f
     );
     let patches = kube.applicationset_patches();
     assert_eq!(patches.len(), 1, "one patch for one change: {patches:?}");
-    let served = serve.previews().await;
+    let served = previews(&serve).await;
     let pokes = serve.metric(POKES).await;
     assert_eq!(pokes, 1.0);
 
@@ -293,7 +151,9 @@ async fn a_labelled_pull_request_is_served_and_refreshed_after_its_webhook_and_f
     // A forgery: the right shape, signed with another secret. Refused, and nothing moves.
     let (forged_headers, forged_body) =
         delivery("labeled", 8, "delivery-8-forged", "not-the-secret");
-    let (status, answer) = serve.post(&forged_headers, &forged_body).await;
+    let (status, answer) = serve
+        .post(WEBHOOK_PATH, &forged_headers, &forged_body)
+        .await;
     assert_eq!(status, 401, "{answer}");
     assert_eq!(serve.metric(UNAUTHORIZED).await, 1.0);
     // The receiver pokes before it answers: no poke now means no refresh later.
@@ -304,7 +164,9 @@ async fn a_labelled_pull_request_is_served_and_refreshed_after_its_webhook_and_f
     );
 
     // A replay of the delivery already acted on: answered `duplicate`, nothing moves.
-    let (status, answer) = serve.post(&labelled_headers, &labelled_body).await;
+    let (status, answer) = serve
+        .post(WEBHOOK_PATH, &labelled_headers, &labelled_body)
+        .await;
     assert_eq!(
         (status, answer["status"].as_str()),
         (200, Some("duplicate")),
@@ -315,7 +177,7 @@ async fn a_labelled_pull_request_is_served_and_refreshed_after_its_webhook_and_f
 
     tokio::time::sleep(QUIET).await;
     assert_eq!(
-        serve.previews().await,
+        previews(&serve).await,
         served,
         "parameters changed without a valid delivery"
     );
@@ -327,19 +189,19 @@ async fn a_labelled_pull_request_is_served_and_refreshed_after_its_webhook_and_f
 
     // The control: a genuine delivery about PR 8 does bring it, so the checks above could fail.
     let (headers, body) = delivery("labeled", 8, "delivery-8-labeled", SECRET);
-    let (status, answer) = serve.post(&headers, &body).await;
+    let (status, answer) = serve.post(WEBHOOK_PATH, &headers, &body).await;
     assert_eq!(
         (status, answer["status"].as_str()),
         (202, Some("accepted")),
         "{answer}"
     );
     serve
-        .eventually("PR 8's parameter set served", async |s| {
-            numbers(&s.previews().await) == ["7", "8"]
+        .eventually("PR 8's parameter set served", DEADLINE, async |s| {
+            numbers(&previews(s).await) == ["7", "8"]
         })
         .await;
     serve
-        .eventually("the ApplicationSet refreshed again", async |_| {
+        .eventually("the ApplicationSet refreshed again", DEADLINE, async |_| {
             kube.applicationset_patches()
                 .iter()
                 .filter(|p| is_refresh(p))

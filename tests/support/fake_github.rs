@@ -66,6 +66,7 @@ pub struct FakeGitHub {
     state: Arc<Mutex<State>>,
     url: Url,
     server: tokio::task::JoinHandle<()>,
+    switch: super::switch::Switch,
 }
 
 impl FakeGitHub {
@@ -95,11 +96,43 @@ impl FakeGitHub {
         let router = axum::Router::new()
             .fallback(serve::handle)
             .with_state(Arc::clone(&state));
+        let switch = super::switch::Switch::default();
+        let listener = super::switch::SwitchedListener::new(listener, switch.clone());
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
         let url = Url::parse(&base_url).expect("base URL");
-        Self { state, url, server }
+        Self {
+            state,
+            url,
+            server,
+            switch,
+        }
+    }
+
+    /// GitHub goes away: new connections are closed at once (a transport error), until
+    /// [`FakeGitHub::go_online`].
+    pub fn go_offline(&self) {
+        self.switch.off();
+    }
+
+    /// GitHub answers again.
+    pub fn go_online(&self) {
+        self.switch.on();
+    }
+
+    /// The installation has `requests` requests left in its hour, and the hour ends `reset_in`
+    /// from now: every counted answer spends one (`x-ratelimit-remaining` says how many are
+    /// left), and once none is left every request gets GitHub's primary rate limit (`403`,
+    /// `x-ratelimit-remaining: 0`, `x-ratelimit-reset` at the end of the hour) until then.
+    pub fn limit_budget(&self, requests: u64, reset_in: std::time::Duration) {
+        let reset_at = Utc::now().timestamp() + i64::try_from(reset_in.as_secs()).unwrap_or(0);
+        self.with(|s| {
+            s.budget = Some(model::Budget {
+                left: requests,
+                reset_at,
+            })
+        });
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {

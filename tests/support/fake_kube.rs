@@ -67,6 +67,7 @@ pub struct FakeKube {
     url: Url,
     server: tokio::task::JoinHandle<()>,
     ticker: tokio::task::JoinHandle<()>,
+    switch: super::switch::Switch,
 }
 
 impl FakeKube {
@@ -85,6 +86,8 @@ impl FakeKube {
         let router = axum::Router::new()
             .fallback(serve::handle)
             .with_state(Arc::clone(&shared));
+        let switch = super::switch::Switch::default();
+        let listener = super::switch::SwitchedListener::new(listener, switch.clone());
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
@@ -103,7 +106,19 @@ impl FakeKube {
             url,
             server,
             ticker,
+            switch,
         }
+    }
+
+    /// The API server goes away: new connections are closed at once, until
+    /// [`FakeKube::go_online`]. (Open watches stay: see [`FakeKube::drop_watches`].)
+    pub fn go_offline(&self) {
+        self.switch.off();
+    }
+
+    /// The API server answers again.
+    pub fn go_online(&self) {
+        self.switch.on();
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {

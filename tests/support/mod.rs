@@ -11,4 +11,6 @@ pub mod conformance;
 pub mod fake_github;
 pub mod fake_jira;
 pub mod fake_kube;
+pub mod serve;
+pub mod switch;
 pub mod webhook_payload;

@@ -84,6 +84,7 @@ pub struct FaultRule {
     pub(super) endpoint: Option<Endpoint>,
     pub(super) page: Option<u32>,
     pub(super) times: Option<usize>,
+    pub(super) containing: Option<String>,
 }
 
 impl FaultRule {
@@ -95,7 +96,14 @@ impl FaultRule {
             endpoint: None,
             page: None,
             times: None,
+            containing: None,
         }
+    }
+
+    /// Only for requests whose path and query contain `text` (a commit SHA, say).
+    pub fn containing(mut self, text: &str) -> Self {
+        self.containing = Some(text.to_owned());
+        self
     }
 
     /// Only for requests about `repo` (`owner/name`).

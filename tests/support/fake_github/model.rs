@@ -287,6 +287,17 @@ pub struct State {
     pub timelines: super::timeline::Timelines,
     /// How far the fake's clock is ahead of the machine's (see `advance_clock`).
     pub clock_offset: chrono::Duration,
+    /// What is left of the hour's budget, when a test limits it (see `limit_budget`).
+    pub budget: Option<Budget>,
+}
+
+/// The rate-limit budget of the hour, when a test sets one.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    /// Counted requests left.
+    pub left: u64,
+    /// Unix time the hour ends (the budget is then unlimited again).
+    pub reset_at: i64,
 }
 
 impl State {
@@ -308,11 +319,23 @@ impl State {
         endpoint: Endpoint,
         repo: Option<&str>,
         page: u32,
+        target: &str,
     ) -> Option<Fault> {
+        if let Some(budget) = self.budget {
+            if budget.reset_at <= Utc::now().timestamp() {
+                self.budget = None;
+            } else if budget.left == 0 {
+                return Some(Fault::RateLimited);
+            }
+        }
         let index = self.faults.iter().position(|rule| {
             rule.endpoint.is_none_or(|e| e == endpoint)
                 && rule.repo.as_deref().is_none_or(|r| Some(r) == repo)
                 && rule.page.is_none_or(|p| p == page)
+                && rule
+                    .containing
+                    .as_deref()
+                    .is_none_or(|t| target.contains(t))
         })?;
         let rule = &mut self.faults[index];
         let fault = rule.fault.clone();

@@ -87,7 +87,8 @@ pub async fn handle(
             Some(path) => route(&state, &method, path),
             None => route(&state, &method, ""),
         };
-        let fault = state.take_fault(route.endpoint, route.repo.as_deref(), page);
+        let target = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+        let fault = state.take_fault(route.endpoint, route.repo.as_deref(), page, target);
         (route, fault)
     };
     if let Some(Fault::Timeout(delay)) = &fault {
@@ -298,21 +299,24 @@ fn finish(
             .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
     if !not_modified {
         state.used += 1;
+        if let Some(budget) = state.budget.as_mut() {
+            budget.left = budget.left.saturating_sub(1);
+        }
     }
     let status = if not_modified {
         StatusCode::NOT_MODIFIED
     } else {
         reply.status
     };
-    let (remaining, used) = if reply.exhausted {
-        (0, RATE_LIMIT)
-    } else {
-        (RATE_LIMIT.saturating_sub(state.used), state.used)
+    let (remaining, used) = match (reply.exhausted, state.budget) {
+        (true, _) => (0, RATE_LIMIT),
+        (false, Some(budget)) => (budget.left, RATE_LIMIT.saturating_sub(budget.left)),
+        (false, None) => (RATE_LIMIT.saturating_sub(state.used), state.used),
     };
-    let reset = if reply.exhausted {
-        Utc::now().timestamp() + 60
-    } else {
-        state.reset_at
+    let reset = match (reply.exhausted, state.budget) {
+        (_, Some(budget)) => budget.reset_at,
+        (true, None) => Utc::now().timestamp() + 60,
+        (false, None) => state.reset_at,
     };
     state.log.push(RequestRecord {
         method: method.to_string(),
