@@ -74,17 +74,19 @@ pub fn may_be_preview(app: &Application) -> bool {
 }
 
 /// The preview of `fleet` that the Application `name` with `labels` is, by `(service, PR)`:
-/// from its [`SERVICE_LABEL`] and [`PR_LABEL`], or, for an Application without them (made by a
-/// template without the labels), from its name under the fleet's naming rule
-/// (`<prefix>-<service>-pr-<number>`). `None` for an Application of no fleet service.
+/// from its [`SERVICE_LABEL`] and [`PR_LABEL`], or, when they do not name one (an Application
+/// made by a template without the labels, a hand edit), from its name under the fleet's naming
+/// rule (`<prefix>-<service>-pr-<number>`). `None` for an Application of no fleet service.
 pub fn preview_of(fleet: &Fleet, name: &str, labels: &PreviewLabels) -> Option<(ServiceName, u64)> {
-    let labelled = labels.service.as_deref().zip(labels.pr.as_deref());
-    let (service, number) = match labelled {
-        Some((service, pr)) => (service, crate::naming::pr_number(pr)?),
-        None => crate::naming::parse_preview_name(&fleet.namespace_prefix, name)?,
-    };
-    let service = fleet.service(service)?;
-    Some((service.name.clone(), number))
+    let known =
+        |(service, number): (&str, u64)| fleet.service(service).map(|s| (s.name.clone(), number));
+    let labelled = labels
+        .service
+        .as_deref()
+        .zip(labels.pr.as_deref().and_then(crate::naming::pr_number));
+    labelled.and_then(known).or_else(|| {
+        crate::naming::parse_preview_name(&fleet.namespace_prefix, name).and_then(known)
+    })
 }
 
 /// Reads `T` when the value has its shape, `None` otherwise (never an error).

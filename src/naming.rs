@@ -140,7 +140,56 @@ mod tests {
         assert!(is_dns_label(&name), "{name}");
     }
 
+    #[test]
+    fn preview_names_are_read_back_and_other_names_are_not() {
+        let web = ServiceName::new("web").expect("valid");
+        let billing_api = ServiceName::new("billing-api").expect("valid");
+        assert_eq!(
+            parse_preview_name("preview", "preview-web-pr-42"),
+            Some(("web", 42))
+        );
+        let name = preview_name("preview", &billing_api, 7);
+        assert_eq!(
+            parse_preview_name("preview", &name),
+            Some(("billing-api", 7))
+        );
+        // A service whose name holds `-pr-`: the last one splits.
+        assert_eq!(
+            parse_preview_name("pv", "pv-web-pr-x-pr-3"),
+            Some(("web-pr-x", 3))
+        );
+        for other in [
+            "preview-web-pr-0",
+            "preview-web-pr-042",
+            "preview-web-pr-",
+            "preview-web-pr-4x",
+            "preview--pr-4",
+            "previewweb-pr-4",
+            "staging-web-pr-4",
+            "preview-web-pr-99999999999999999999999",
+        ] {
+            assert_eq!(parse_preview_name("preview", other), None, "{other}");
+        }
+        assert_eq!(pr_number("12"), Some(12));
+        assert_eq!(pr_number("+12"), None);
+        assert_eq!(
+            parse_preview_name("preview", &preview_name("preview", &web, 1)),
+            Some(("web", 1))
+        );
+    }
+
     proptest! {
+        #[test]
+        fn a_preview_name_reads_back_as_its_service_and_number(
+            service in "[a-z][a-z0-9-]{0,20}[a-z0-9]", number in 1u64..u64::MAX,
+        ) {
+            let name = ServiceName::new(&service);
+            prop_assume!(name.is_some());
+            let name = name.expect("valid");
+            let text = preview_name("preview", &name, number);
+            prop_assert_eq!(parse_preview_name("preview", &text), Some((service.as_str(), number)));
+        }
+
         #[test]
         fn slugs_of_any_text_are_dns_labels_or_empty(text in any::<String>(), max in 1usize..80) {
             let s = slug(&text, max);

@@ -103,3 +103,104 @@ fn the_index_is_unknown_until_a_full_list_and_a_relist_replaces_it_whole() {
     index.apply(Event::InitDone);
     assert_eq!(names(&index), ["c"]);
 }
+
+fn labelled(name: &str, labels: serde_json::Value, revision: &str) -> Application {
+    app(json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": name, "namespace": "argocd", "labels": labels},
+        "spec": {"project": "previews"},
+        "status": {"sync": {"status": "Synced", "revision": revision}},
+    }))
+}
+
+#[test]
+fn applications_are_known_as_previews_by_their_labels_or_else_their_name() {
+    let fleet = crate::testing::fleet();
+    let sha = "a".repeat(40);
+    let index = ApplicationIndex::default();
+    assert!(index.previews(&fleet).is_none(), "unknown before a list");
+    index.apply(Event::Init);
+    for app in [
+        // Labelled as our template does.
+        labelled(
+            "preview-web-pr-1",
+            json!({"preview-tower.io/preview": "true", "preview-tower.io/service": "web", "preview-tower.io/pr": "1"}),
+            &sha,
+        ),
+        // No labels (an older template): its name says it.
+        labelled("preview-api-pr-42", json!({}), "HEAD"),
+        // The labels win over a name that says otherwise.
+        labelled(
+            "renamed-by-hand",
+            json!({"preview-tower.io/service": "billing", "preview-tower.io/pr": "8"}),
+            &sha,
+        ),
+        // Labels that name no preview: the name still does.
+        labelled(
+            "preview-web-pr-9",
+            json!({"preview-tower.io/service": "web", "preview-tower.io/pr": "nine"}),
+            &sha,
+        ),
+        // Not of this fleet: an unknown service, another prefix, a number that is not one.
+        labelled("preview-shop-pr-3", json!({}), &sha),
+        labelled("staging-web-pr-3", json!({}), &sha),
+        labelled("preview-web-pr-007", json!({}), &sha),
+    ] {
+        index.apply(Event::InitApply(app));
+    }
+    index.apply(Event::InitDone);
+    let previews = index.previews(&fleet).expect("listed");
+    let keys: Vec<(String, u64)> = previews
+        .iter()
+        .map(|((s, n), _)| (s.to_string(), *n))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("api".to_owned(), 42),
+            ("billing".to_owned(), 8),
+            ("web".to_owned(), 1),
+            ("web".to_owned(), 9),
+        ]
+    );
+    let web = crate::testing::name("web");
+    assert_eq!(previews[&(web, 1)], Some(sha.clone()), "a full SHA is kept");
+    let api = crate::testing::name("api");
+    assert_eq!(previews[&(api, 42)], None, "`HEAD` is not a commit");
+}
+
+#[test]
+fn an_application_being_deleted_holds_nothing() {
+    let fleet = crate::testing::fleet();
+    let index = ApplicationIndex::default();
+    index.apply(Event::Init);
+    let deleting = app(json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {
+            "name": "preview-web-pr-1",
+            "namespace": "argocd",
+            "deletionTimestamp": "2026-12-06T21:00:00Z",
+            "finalizers": ["resources-finalizer.argocd.argoproj.io"],
+        },
+        "spec": {"project": "previews"},
+    }));
+    index.apply(Event::InitApply(deleting));
+    index.apply(Event::InitDone);
+    assert_eq!(index.previews(&fleet), Some(PreviewRevisions::new()));
+}
+
+#[test]
+fn the_watch_keeps_what_may_be_a_preview_and_drops_the_rest_of_the_namespace() {
+    let preview =
+        |name: &str, labels: serde_json::Value| may_be_preview(&labelled(name, labels, "x"));
+    assert!(preview("preview-web-pr-1", json!({})));
+    assert!(preview(
+        "anything",
+        json!({"preview-tower.io/preview": "true"})
+    ));
+    assert!(preview("anything", json!({"preview-tower.io/pr": "4"})));
+    assert!(!preview("staging-web", json!({})));
+    assert!(!preview("web-pr-x", json!({"team": "web"})));
+}

@@ -231,6 +231,30 @@ mod tests {
     }
 
     #[test]
+    fn a_held_preview_is_said_to_be_kept_as_it_is() {
+        let plan = plan_of(&[("web", vec![facts(pr(101), None)])]);
+        let web = &plan.previews[0];
+        let api = Held {
+            service: crate::testing::name("api"),
+            number: 101,
+            reason: crate::plan::HoldReason::Files,
+        };
+        let text = render(
+            &[(web, Some(State::Success))],
+            &[],
+            &[&api],
+            ".preview.yaml",
+        );
+        insta::assert_snapshot!("web_ready_api_held", text);
+        assert!(!text.contains("gone"));
+        let alone = render(&[], &[], &[&api], ".preview.yaml");
+        assert!(
+            alone.contains("kept on its last known state") && !alone.contains("gone"),
+            "{alone}"
+        );
+    }
+
+    #[test]
     fn a_preview_about_to_expire_and_asleep_says_so_and_how_to_keep_it() {
         let plan = plan_of(&[("web", vec![facts(pr(101), None)])]);
         let mut web = plan.previews[0].clone();

@@ -131,6 +131,22 @@ mod tests {
     }
 
     #[test]
+    fn a_held_pr_is_neither_gone_nor_silent() {
+        let plan = plan_of(&[("web", vec![facts(pr(101), None)])]);
+        let web = &plan.previews[0];
+        let held = Held {
+            service: name("web"),
+            number: 101,
+            reason: crate::plan::HoldReason::Build,
+        };
+        let up = [shown(1, web, Some(State::Success))];
+        let text = sticky_comment(&[], &[], &[&held], &up, true, ".preview.yaml")
+            .expect("the comment says it is kept");
+        assert!(text.contains("kept on its last known state"), "{text}");
+        assert_eq!(jira_event(&[], &up), None, "no `gone` for a held preview");
+    }
+
+    #[test]
     fn a_pr_waiting_for_its_build_is_told_so_and_told_when_it_stops_waiting() {
         let waiting = Exclusion {
             service: name("web"),

@@ -297,6 +297,22 @@ fn a_removed_preview_goes_inactive_once() {
 }
 
 #[test]
+fn a_held_preview_keeps_its_deployment_as_it_is() {
+    // PR 1 may have a preview whose facts are not read (a restart during a GitHub fault): it
+    // is neither desired nor gone. PR 2 is gone for real.
+    let shown_now = [
+        shown(8, 1, 11, Some(State::Success)),
+        shown(9, 2, 12, Some(State::Success)),
+    ];
+    let held = BTreeSet::from([(name("web"), 1)]);
+    let actions = decide(&[], &[], &shown_now, &web(), &held, None);
+    assert_eq!(
+        summary(&actions),
+        (0, vec![(Target::Existing(9), State::Inactive)])
+    );
+}
+
+#[test]
 fn deployments_of_services_not_planned_are_left_alone() {
     let actions = decide(
         &[],

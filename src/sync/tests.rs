@@ -2,6 +2,7 @@
 //! fake GitHub over HTTP is exercised in `tests/`.)
 
 mod gate;
+mod hold;
 mod source;
 
 use super::*;

@@ -26,6 +26,8 @@ pub(super) struct Script {
     /// The commits of each PR number, newest first.
     pub(super) commits: HashMap<u64, Vec<String>>,
     pub(super) calls: Vec<String>,
+    /// PR numbers whose `GET /pulls/{n}` fails (a 500).
+    pub(super) failing_gets: Vec<u64>,
 }
 
 #[derive(Default)]
@@ -71,6 +73,9 @@ impl PullRequestSource for ScriptedSource {
     ) -> Result<Option<PullRequest>, SourceError> {
         let mut s = self.0.lock().expect("lock");
         s.calls.push(format!("get {repo} {number}"));
+        if s.failing_gets.contains(&number) {
+            return Err(boom());
+        }
         Ok(s.hidden.iter().find(|p| p.number == number).cloned())
     }
 
