@@ -364,6 +364,8 @@ struct Row {
     fault: &'static str,
     during: String,
     recovered: Duration,
+    /// `preview_tower_held_previews` per service during the fault.
+    held: BTreeMap<&'static str, f64>,
 }
 
 impl Row {
@@ -395,6 +397,13 @@ async fn row(
         .await;
     answers.linger(&mut serve, LINGER).await;
     let during_text = answers.during();
+    // One stalled service never takes the pod out of its Service.
+    serve.wait_ready(DEADLINE).await;
+    let mut held = BTreeMap::new();
+    for service in ["web", "api", "billing"] {
+        let sample = format!("preview_tower_held_previews{{service=\"{service}\"}}");
+        held.insert(service, serve.metric(&sample).await);
+    }
     clear(world);
     let cleared = Instant::now();
     answers
@@ -416,6 +425,7 @@ async fn row(
         fault,
         during: during_text,
         recovered: cleared.elapsed(),
+        held,
     };
     row.print();
     (row, answers)
@@ -594,7 +604,7 @@ async fn one_permanently_unreadable_pr_holds_its_service_and_the_others_answer()
     // api PR 41's Application has no labels: its name alone says it is a preview.
     let world = World::new().await;
     let unreadable = head(API, 41);
-    let (_, answers) = row(
+    let (row, answers) = row(
         "one PR's files unreadable (api PR 41)",
         &world,
         |w| {
@@ -617,6 +627,8 @@ async fn one_permanently_unreadable_pr_holds_its_service_and_the_others_answer()
     )
     .await;
     assert!(answers.refused("all", &["api PR 41"]));
+    let held = BTreeMap::from([("web", 0.0), ("api", 1.0), ("billing", 0.0)]);
+    assert_eq!(row.held, held, "the held PRs per service, as metrics");
     assert!(
         !answers.ever_refused_with("api", "api PR 40"),
         "only the unreadable PR is named"
@@ -715,6 +727,7 @@ async fn without_the_applications_a_service_waits_for_every_labelled_pr_then_kno
         fault: "Kubernetes API unreachable at start, then reachable",
         during,
         recovered: cleared.elapsed(),
+        held: BTreeMap::new(),
     }
     .print();
 }
