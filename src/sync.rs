@@ -18,6 +18,7 @@
 
 mod activity;
 mod gate;
+mod heads;
 mod hold;
 mod state;
 
@@ -26,7 +27,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures::{StreamExt, stream};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -34,11 +34,10 @@ use crate::argocd::{ApplicationIndex, PreviewRevisions};
 use crate::fleet::{Fleet, ServiceName};
 use crate::github::{Collaborators, PullRequestSource, SourceError};
 use crate::metrics::{CallLabels, Metrics, RepoLabel, RepoLabels, ServiceLabel};
-use crate::plan;
 use crate::pull_request::{PullRequest, RepoName};
 use crate::snapshot::{Snapshot, SnapshotStore};
 
-use state::{ObjectKey, SyncState};
+use state::SyncState;
 
 pub use hold::follow_applications;
 
@@ -322,88 +321,6 @@ impl Syncer {
     /// The previews Argo CD has, when its Applications are known.
     fn argo_previews(&self) -> Option<PreviewRevisions> {
         self.applications.as_ref()?.previews(&self.fleet)
-    }
-
-    /// Reads, for every eligible PR of `repo`, what is not cached yet (at its head, and at its
-    /// last built commit for a service with a build check), and returns the first error. What
-    /// was read is cached even when another read fails. A failure tied to one commit does not
-    /// stop the others; one that would hit every read (rate limit, credentials, network) does.
-    async fn fetch_heads(&self, repo: &RepoName, pulls: &[PullRequest]) -> Option<SourceError> {
-        let mut wanted = self.wanted_reads(repo, pulls);
-        wanted.sort();
-        wanted.dedup();
-        let missing: Vec<(ObjectKey, bool)> = {
-            let state = self.lock();
-            wanted
-                .into_iter()
-                .filter(|(key, is_file)| {
-                    let cached = if *is_file {
-                        state.files.contains_key(key)
-                    } else {
-                        state.objects.contains_key(key)
-                    };
-                    if cached {
-                        self.count(if *is_file { "file" } else { "object_sha" }, "cache_hit");
-                    }
-                    !cached
-                })
-                .collect()
-        };
-        let mut reads = stream::iter(missing)
-            .map(|(key, is_file)| self.fetch_one(key, is_file))
-            .buffer_unordered(FETCH_CONCURRENCY);
-        let mut first_error = None;
-        while let Some(result) = reads.next().await {
-            if let Err(error) = result {
-                let stop = error.affects_every_call();
-                first_error.get_or_insert(error);
-                if stop {
-                    break;
-                }
-            }
-        }
-        first_error
-    }
-
-    /// Every read the eligible PRs of `repo` need: `(key, is a file)` (else an object SHA).
-    fn wanted_reads(&self, repo: &RepoName, pulls: &[PullRequest]) -> Vec<(ObjectKey, bool)> {
-        let mut wanted: Vec<(ObjectKey, bool)> = Vec::new();
-        for service in self.fleet.services.iter().filter(|s| &s.repo == repo) {
-            for pr in pulls
-                .iter()
-                .filter(|pr| plan::eligibility(pr, &service.policy).is_ok())
-            {
-                let built = self
-                    .lock()
-                    .last_built
-                    .get(&(service.name.clone(), pr.number))
-                    .cloned();
-                let shas = std::iter::once(pr.head_sha.clone()).chain(built);
-                for keys in shas.map(|sha| state::keys_at(&self.fleet, service, &sha)) {
-                    wanted.push((keys.config, true));
-                    if let Some(seed) = keys.seed {
-                        wanted.push((seed, false));
-                    }
-                }
-            }
-        }
-        wanted
-    }
-
-    async fn fetch_one(&self, key: ObjectKey, is_file: bool) -> Result<(), SourceError> {
-        let (repo, sha, path) = &key;
-        if is_file {
-            let file = self
-                .call("file", self.source.file_at(repo, sha, path))
-                .await?;
-            self.lock().files.insert(key, file);
-        } else {
-            let object = self
-                .call("object_sha", self.source.object_sha_at(repo, sha, path))
-                .await?;
-            self.lock().objects.insert(key, object);
-        }
-        Ok(())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, SyncState> {
