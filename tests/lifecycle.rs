@@ -5,7 +5,8 @@
 //! A PR's life: labelled → progressing → healthy → new push → healthy → degraded → healthy →
 //! closed, with a restart in the middle. The exact deployments, statuses, the one comment and
 //! the Jira comments are asserted at the end; [`faults`] does the same life through GitHub
-//! errors, a secondary limit, a Jira outage and dropped watches; [`replicas`] two pods.
+//! errors, a secondary limit, a Jira outage and dropped watches; [`replicas`] two pods;
+//! [`restart`] a restart of preview-tower while GitHub cannot be read.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -14,6 +15,8 @@ mod support;
 mod faults;
 #[path = "lifecycle/replicas.rs"]
 mod replicas;
+#[path = "lifecycle/restart.rs"]
+mod restart;
 #[path = "lifecycle/waiting.rs"]
 mod waiting;
 
@@ -99,24 +102,7 @@ impl World {
         let store = Arc::new(SnapshotStore::from_pointee(Snapshot::unsynced(Arc::clone(
             &fleet,
         ))));
-        let source = GitHubSource::new(
-            github.url(),
-            Credentials::token("ghp_sync").unwrap(),
-            Duration::from_secs(5),
-        )
-        .unwrap();
-        // Planned on a Wednesday morning in Paris, inside the demo fleet's working hours, so
-        // that the previews are awake whenever the tests run.
-        let working_hours = chrono::DateTime::parse_from_rfc3339("2026-11-25T10:00:00Z")
-            .unwrap()
-            .with_timezone(&chrono::Utc);
-        let syncer = Syncer::new(
-            Arc::clone(&fleet),
-            Arc::new(source),
-            Arc::clone(&store),
-            Arc::new(Metrics::unregistered()),
-        )
-        .with_clock(Arc::new(move || working_hours));
+        let syncer = syncer(&github, &fleet, &store);
         Self {
             github,
             kube,
@@ -127,6 +113,23 @@ impl World {
             timeout,
             write_interval: Duration::from_millis(40),
         }
+    }
+
+    /// preview-tower restarts: the plugin's memory is empty, and the new sync knows which
+    /// previews exist from the Applications it watches.
+    pub(crate) async fn restart_sync(&mut self) {
+        self.store
+            .store(Arc::new(Snapshot::unsynced(Arc::clone(&self.fleet))));
+        let (index, _watch) = preview_tower::argocd::watch::spawn(
+            self.kube.client(),
+            "argocd".into(),
+            Arc::new(Metrics::unregistered()),
+            CancellationToken::new(),
+        );
+        while index.observed().is_none() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.syncer = syncer(&self.github, &self.fleet, &self.store).with_applications(index);
     }
 
     /// One refresh of every repo, as the sync loop (or a webhook) would do it.
@@ -266,6 +269,28 @@ fn expiry_masked(comment: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The sync of the world's repos, publishing into `store`.
+fn syncer(github: &FakeGitHub, fleet: &Arc<Fleet>, store: &Arc<SnapshotStore>) -> Syncer {
+    let source = GitHubSource::new(
+        github.url(),
+        Credentials::token("ghp_sync").unwrap(),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    // Planned on a Wednesday morning in Paris, inside the demo fleet's working hours, so
+    // that the previews are awake whenever the tests run.
+    let working_hours = chrono::DateTime::parse_from_rfc3339("2026-11-25T10:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    Syncer::new(
+        Arc::clone(fleet),
+        Arc::new(source),
+        Arc::clone(store),
+        Arc::new(Metrics::unregistered()),
+    )
+    .with_clock(Arc::new(move || working_hours))
 }
 
 /// Waits until `done` holds (polling; a generous deadline, never a timing assertion).
