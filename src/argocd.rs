@@ -74,16 +74,22 @@ pub fn may_be_preview(app: &Application) -> bool {
 }
 
 /// The preview of `fleet` that the Application `name` with `labels` is, by `(service, PR)`:
-/// from its [`SERVICE_LABEL`] and [`PR_LABEL`], or, when they do not name one (an Application
-/// made by a template without the labels, a hand edit), from its name under the fleet's naming
-/// rule (`<prefix>-<service>-pr-<number>`). `None` for an Application of no fleet service.
+/// from its [`SERVICE_LABEL`] and [`PR_LABEL`] when its name carries the fleet's
+/// `namespace_prefix` (another preview-tower's Applications, in the same namespace, carry
+/// another), or, when they do not name one (an Application made by a template without the
+/// labels, a hand edit), from its name under the fleet's naming rule
+/// (`<prefix>-<service>-pr-<number>`). `None` for an Application of no fleet service.
 pub fn preview_of(fleet: &Fleet, name: &str, labels: &PreviewLabels) -> Option<(ServiceName, u64)> {
     let known =
         |(service, number): (&str, u64)| fleet.service(service).map(|s| (s.name.clone(), number));
+    let ours = name
+        .strip_prefix(fleet.namespace_prefix.as_str())
+        .is_some_and(|rest| rest.starts_with('-'));
     let labelled = labels
         .service
         .as_deref()
-        .zip(labels.pr.as_deref().and_then(crate::naming::pr_number));
+        .zip(labels.pr.as_deref().and_then(crate::naming::pr_number))
+        .filter(|_| ours);
     labelled.and_then(known).or_else(|| {
         crate::naming::parse_preview_name(&fleet.namespace_prefix, name).and_then(known)
     })
@@ -418,6 +424,21 @@ impl ApplicationIndex {
             }
         }
         Some(previews)
+    }
+
+    /// Resolves once a full list has been seen.
+    pub async fn listed(&self) {
+        let mut changes = self.subscribe();
+        loop {
+            let complete = self
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .complete;
+            if complete || changes.changed().await.is_err() {
+                return;
+            }
+        }
     }
 
     /// Wakes on every change.

@@ -51,6 +51,8 @@ const BACKOFF_MAX: Duration = Duration::from_secs(300);
 const RATE_RESERVE: f64 = 0.05;
 /// Longest `Retry-After` honoured, so a bogus header cannot stop refreshes for days.
 const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
+/// How long the first refreshes wait for the first list of Argo CD's Applications.
+const FIRST_LIST_WAIT: Duration = Duration::from_secs(10);
 
 /// What time it is for the planner: `Utc::now` in service, a hand-moved clock in tests (so
 /// that expiry and sleep are tested without waiting).
@@ -203,6 +205,20 @@ impl Syncer {
     /// Runs one refresh loop per repo until `cancel` fires, each polling every
     /// `refresh_interval` (or the [`Syncer::with_interval`] override) after a success.
     pub async fn run(self: Arc<Self>, cancel: CancellationToken) {
+        // A first plan made without the Applications is conservative in a way that costs:
+        // queued PRs get previews, and a gated PR's search cannot include the commit its
+        // Application runs. They come within seconds when the Kubernetes API is there.
+        if let Some(index) = &self.applications {
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                listed = tokio::time::timeout(FIRST_LIST_WAIT, index.listed()) => {
+                    if listed.is_err() {
+                        warn!(wait_s = FIRST_LIST_WAIT.as_secs(),
+                            "Argo CD's Applications are not listed yet; syncing without them (conservative) until they are");
+                    }
+                }
+            }
+        }
         let repos: Vec<RepoName> = self.fleet.repos().into_iter().cloned().collect();
         let loops = repos.into_iter().map(|repo| {
             let syncer = Arc::clone(&self);
@@ -222,7 +238,12 @@ impl Syncer {
         let mut failures: u32 = 0;
         let mut first = true;
         loop {
-            let result = self.refresh(&repo).await;
+            // A shutdown does not wait for a refresh (a cold one reads for minutes): what it
+            // read stays cached, nothing half-read is committed.
+            let result = tokio::select! {
+                () = cancel.cancelled() => return,
+                result = self.refresh(&repo) => result,
+            };
             if std::mem::take(&mut first) {
                 self.first_round
                     .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
@@ -288,7 +309,7 @@ impl Syncer {
         state.pulls.insert(repo.clone(), pulls);
         state.prune(&self.fleet, repo);
         state.note_fault(repo, unread.as_ref(), self.now());
-        self.commit(&mut state, applications.as_ref());
+        self.commit(&mut state, Some(repo));
         // The listing is committed (closed PRs go, others stay); a read that failed is still
         // reported, so the loop backs off and retries it.
         unread.map_or(Ok(()), Err)

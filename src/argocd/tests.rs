@@ -130,10 +130,16 @@ fn applications_are_known_as_previews_by_their_labels_or_else_their_name() {
         ),
         // No labels (an older template): its name says it.
         labelled("preview-api-pr-42", json!({}), "HEAD"),
-        // The labels win over a name that says otherwise.
+        // The labels win over a name of the fleet's prefix that says otherwise.
         labelled(
-            "renamed-by-hand",
+            "preview-renamed-by-hand",
             json!({"preview-tower.io/service": "billing", "preview-tower.io/pr": "8"}),
+            &sha,
+        ),
+        // Another preview-tower's (another prefix), in the same namespace: not ours.
+        labelled(
+            "other-web-pr-5",
+            json!({"preview-tower.io/service": "web", "preview-tower.io/pr": "5"}),
             &sha,
         ),
         // Labels that name no preview: the name still does.

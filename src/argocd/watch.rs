@@ -57,19 +57,19 @@ pub async fn run(
         };
         match next {
             Some(Ok(event)) => {
-                let ours = match &event {
-                    watcher::Event::Apply(app) | watcher::Event::InitApply(app) => {
-                        may_be_preview(app)
+                let event = match event {
+                    watcher::Event::InitApply(app) if !may_be_preview(&app) => continue,
+                    // No longer looks like a preview (its labels removed): forgotten.
+                    watcher::Event::Apply(app) if !may_be_preview(&app) => {
+                        watcher::Event::Delete(app)
                     }
                     watcher::Event::InitDone => {
                         metrics.lifecycle_watch_relists.inc();
-                        true
+                        watcher::Event::InitDone
                     }
-                    watcher::Event::Init | watcher::Event::Delete(_) => true,
+                    other => other,
                 };
-                if ours {
-                    index.apply(event);
-                }
+                index.apply(event);
             }
             Some(Err(error)) => {
                 metrics.lifecycle_watch_errors.inc();

@@ -106,8 +106,15 @@ impl Plan {
 }
 
 /// Holds every preview whose repo config asks for the preview of a held PR of a dependency,
-/// then sorts the held PRs in fleet order and PR number. Idempotent.
+/// then sorts the held PRs in fleet order and PR number. Idempotent. (A preview held only for
+/// its own dependency is planned: pointing at it holds nothing.)
 pub(super) fn hold_dependents(fleet: &Fleet, plan: &mut Plan) {
+    let unplanned: BTreeSet<(ServiceName, u64)> = plan
+        .held
+        .iter()
+        .filter(|h| !matches!(h.reason, HoldReason::Dependency { .. }))
+        .map(|h| (h.service.clone(), h.number))
+        .collect();
     let held: BTreeSet<(ServiceName, u64)> = plan
         .held
         .iter()
@@ -120,7 +127,7 @@ pub(super) fn hold_dependents(fleet: &Fleet, plan: &mut Plan) {
         }
         let waits_for = preview.dependencies.iter().find_map(|d| match d.requested {
             DependencyTarget::PullRequest(number)
-                if held.contains(&(d.service.clone(), number)) =>
+                if unplanned.contains(&(d.service.clone(), number)) =>
             {
                 Some((d.service.clone(), number))
             }
@@ -237,6 +244,32 @@ mod tests {
             .describe()
             .contains("api PR 42")
         );
+    }
+
+    #[test]
+    fn pointing_at_a_preview_held_only_for_its_own_dependency_holds_nothing() {
+        // billing 8 is unread; api 42 points at it (held, but planned); web 101 points at
+        // api 42, whose URLs are known.
+        let plan = plan_of(&[
+            (
+                "web",
+                vec![facts(pr(101), Some("dependencies:\n  api: pr-42\n"))],
+            ),
+            (
+                "api",
+                vec![facts(pr(42), Some("dependencies:\n  billing: pr-8\n"))],
+            ),
+            ("billing", vec![live(unread(8))]),
+        ]);
+        let held: Vec<_> = plan
+            .held
+            .iter()
+            .map(|h| (h.service.as_str(), h.number))
+            .collect();
+        assert_eq!(held, [("api", 42), ("billing", 8)]);
+        let mut again = plan.clone();
+        again.hold_unlisted(&fleet(), []);
+        assert_eq!(again.held, plan.held, "a second pass holds nothing more");
     }
 
     #[test]

@@ -13,6 +13,8 @@ use crate::pull_request::RepoName;
 
 /// Most PR numbers named per service and reason.
 pub const MAX_NUMBERS: usize = 10;
+/// Most groups (service and reason) named; the rest are counted.
+pub const MAX_GROUPS: usize = 10;
 
 /// Why the sync cannot answer some services in full, as the sync last knew it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -61,7 +63,8 @@ impl Notes {
     }
 
     /// `web PR 3, 5 (its commit's files are not read yet), web PR 9 (…)`: `held` (in plan
-    /// order) grouped by service and reason, at most [`MAX_NUMBERS`] numbers a group.
+    /// order) grouped by service and reason, at most [`MAX_NUMBERS`] numbers a group and
+    /// [`MAX_GROUPS`] groups (the rest counted): a few hundred characters whatever is held.
     pub fn list(held: &[&Held]) -> String {
         let mut groups: Vec<(&ServiceName, String, Vec<u64>)> = Vec::new();
         for h in held {
@@ -74,8 +77,14 @@ impl Notes {
                 None => groups.push((&h.service, why, vec![h.number])),
             }
         }
-        let parts: Vec<String> = groups
+        let hidden: usize = groups
+            .iter()
+            .skip(MAX_GROUPS)
+            .map(|(_, _, numbers)| numbers.len())
+            .sum();
+        let mut parts: Vec<String> = groups
             .into_iter()
+            .take(MAX_GROUPS)
             .map(|(service, why, numbers)| {
                 let shown: Vec<String> = numbers
                     .iter()
@@ -91,6 +100,9 @@ impl Notes {
                 format!("{service} PR {}{more} ({why})", shown.join(", "))
             })
             .collect();
+        if hidden > 0 {
+            parts.push(format!("{hidden} more held PRs"));
+        }
         parts.join(", ")
     }
 }

@@ -479,4 +479,19 @@ fn the_held_message_names_at_most_ten_prs_a_reason() {
         text,
         "web PR 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 15 more (its commit's files are not read yet)"
     );
+    // One group per dependency target: at most ten groups are named.
+    let pointing: Vec<crate::plan::Held> = (1..=500)
+        .map(|number| crate::plan::Held {
+            service: name("web"),
+            number,
+            reason: crate::plan::HoldReason::Dependency {
+                dependency: name("api"),
+                number: 1000 + number,
+            },
+        })
+        .collect();
+    let refs: Vec<&crate::plan::Held> = pointing.iter().collect();
+    let text = Notes::list(&refs);
+    assert!(text.ends_with("490 more held PRs"), "{text}");
+    assert!(text.len() < 1_000, "{} characters", text.len());
 }

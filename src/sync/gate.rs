@@ -69,11 +69,14 @@ impl Syncer {
         {
             return first_error;
         }
+        // Without the Applications, when they are expected, a search that finds nothing
+        // proves nothing: the commit a preview runs may be the one built.
+        let conclusive = applications.is_some() || self.applications.is_none();
         for pr in &gated {
             if !self.needs_search(repo, pr) {
                 continue;
             }
-            if let Err(error) = self.search_built(repo, pr).await {
+            if let Err(error) = self.search_built(repo, pr, conclusive).await {
                 let stop = error.affects_every_call();
                 first_error.get_or_insert(error);
                 if stop {
@@ -86,7 +89,7 @@ impl Syncer {
 
     /// Records a built head as the PR's last built commit; whether the PR's earlier commits
     /// must be searched for one (its head is not built and none is known, nor was searched
-    /// for at this head).
+    /// for at this head and with the commit its Application runs).
     fn needs_search(&self, repo: &RepoName, pr: &Gated) -> bool {
         let key = (pr.service.clone(), pr.number);
         let status_key = (repo.clone(), pr.head.clone(), pr.check.clone());
@@ -95,7 +98,8 @@ impl Syncer {
             state.last_built.insert(key, pr.head.clone());
             return false;
         }
-        !state.last_built.contains_key(&key) && state.searched.get(&key) != Some(&pr.head)
+        let searched = (pr.head.clone(), pr.deployed.clone());
+        !state.last_built.contains_key(&key) && state.searched.get(&key) != Some(&searched)
     }
 
     /// The eligible PRs of `repo` under each service that has a build check.
@@ -168,7 +172,12 @@ impl Syncer {
     /// Searches the commits of `pr` before its head, newest first, then the commit its
     /// Application runs, for one whose build succeeded, and records it as the PR's last built
     /// commit. Done once per head: a search that failed is tried again at the next refresh.
-    async fn search_built(&self, repo: &RepoName, pr: &Gated) -> Result<(), SourceError> {
+    async fn search_built(
+        &self,
+        repo: &RepoName,
+        pr: &Gated,
+        conclusive: bool,
+    ) -> Result<(), SourceError> {
         let commits = self
             .call(
                 "pull_request_commits",
@@ -186,12 +195,23 @@ impl Syncer {
         {
             candidates.push(deployed.clone());
         }
+        let mut found = false;
         for sha in candidates {
             let key = (repo.clone(), sha.clone(), pr.check.clone());
             let known = self.lock().builds.get(&key).cloned();
             let status = match known {
                 Some(status @ BuildStatus::Succeeded) => status,
-                _ => self.read_status(key).await?,
+                _ => match self.read_status(key).await {
+                    Ok(status) => status,
+                    // The Application's commit may not be this repo's (another source): GitHub
+                    // says it has no such commit, which is no build of it.
+                    Err(SourceError::Upstream {
+                        status: 404 | 422, ..
+                    }) if Some(&sha) == pr.deployed.as_ref() => {
+                        continue;
+                    }
+                    Err(error) => return Err(error),
+                },
             };
             if status.succeeded() {
                 info!(repo = %repo, number = pr.number, service = %pr.service, sha = %sha,
@@ -199,12 +219,16 @@ impl Syncer {
                 let mut state = self.lock();
                 let key = (pr.service.clone(), pr.number);
                 state.last_built.entry(key).or_insert(sha);
+                found = true;
                 break;
             }
         }
-        self.lock()
-            .searched
-            .insert((pr.service.clone(), pr.number), pr.head.clone());
+        if found || conclusive {
+            let searched = (pr.head.clone(), pr.deployed.clone());
+            self.lock()
+                .searched
+                .insert((pr.service.clone(), pr.number), searched);
+        }
         Ok(())
     }
 }

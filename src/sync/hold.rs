@@ -39,6 +39,12 @@ use crate::snapshot::{Notes, Snapshot};
 /// A service and PR number.
 type Key = (ServiceName, u64);
 
+/// How many refreshes in a row must find no PR `n` (`404` on `GET /pulls/{n}`, the repo
+/// listed fine) before a preview that may exist for it leaves: once is not evidence (a replica
+/// that lags, a permission being changed); a stray Application (hand-made, or from a service
+/// that moved to another repo) must not hold its service forever either.
+pub(crate) const NOT_FOUND_TIMES: u32 = 3;
+
 /// How long the Applications are left to settle after a change before the plan is made again
 /// (a relist or a burst of new Applications is one change).
 const SETTLE: Duration = Duration::from_secs(1);
@@ -117,9 +123,17 @@ impl Syncer {
                     pulls.push(pr);
                 }
                 Ok(None) => {
-                    self.lock().closed.insert((repo.clone(), number));
+                    let mut state = self.lock();
+                    state.missing.remove(&(repo.clone(), number));
+                    state.closed.insert((repo.clone(), number));
                 }
                 Err(error) if error.affects_every_call() => return Err(error),
+                Err(SourceError::Upstream { status: 404, .. })
+                    if self.not_found_again(repo, number) =>
+                {
+                    warn!(repo = %repo, number, times = NOT_FOUND_TIMES,
+                        "GitHub has no such pull request; its preview leaves");
+                }
                 Err(error) => {
                     warn!(repo = %repo, number, error = %error,
                         "cannot tell whether a PR missing from the listing is closed; its preview is held");
@@ -130,12 +144,35 @@ impl Syncer {
         Ok(first_error)
     }
 
+    /// Counts a `404` for PR `number` of `repo` (listed successfully in the same refresh): the
+    /// [`NOT_FOUND_TIMES`]th in a row is evidence that there is no such PR (pull requests are
+    /// never deleted), and it is recorded as closed. `true` then.
+    fn not_found_again(&self, repo: &RepoName, number: u64) -> bool {
+        let key = (repo.clone(), number);
+        let mut state = self.lock();
+        let times = state.missing.entry(key.clone()).or_insert(0);
+        *times += 1;
+        if *times < NOT_FOUND_TIMES {
+            return false;
+        }
+        state.missing.remove(&key);
+        state.closed.insert(key);
+        true
+    }
+
     /// Plans from `state` and publishes: the PRs that may hold a preview are held where their
-    /// facts are missing, and the holds are noted (metrics, logs, the 503 messages).
-    pub(super) fn commit(&self, state: &mut SyncState, applications: Option<&PreviewRevisions>) {
+    /// facts are missing, and the holds are noted (metrics, logs, the 503 messages). The
+    /// Applications are read now, under the state's lock: a commit never plans with an older
+    /// view of them than a plan published before it. `committing`: the repo whose new listing
+    /// this commit brings.
+    pub(super) fn commit(&self, state: &mut SyncState, committing: Option<&RepoName>) {
+        let applications = self.argo_previews();
         let previous = self.store.load();
         let now = self.now();
-        let live = self.may_hold(state, applications);
+        let live = self.may_hold(state, applications.as_ref());
+        if let Some(repo) = committing {
+            state.forget_closed(&self.fleet, repo, &live);
+        }
         let mut plan = state.plan(&self.fleet, now, &live);
         let unlisted = state.unlisted(&self.fleet, &live);
         plan.hold_unlisted(&self.fleet, unlisted);
@@ -179,12 +216,11 @@ impl Syncer {
 
     /// Plans again from what is known, without reading GitHub: when the Applications changed.
     pub fn replan(&self) {
-        let applications = self.argo_previews();
         let mut state = self.lock();
         if state.pulls.is_empty() {
             return;
         }
-        self.commit(&mut state, applications.as_ref());
+        self.commit(&mut state, None);
     }
 
     /// Publishes the current snapshot again with `state`'s notes (a refresh failed before it
@@ -228,36 +264,52 @@ impl Syncer {
 
 impl SyncState {
     /// The PRs of `live` whose repo has been listed, that are missing from its listing and
-    /// not confirmed closed; forgets the closed PRs that no longer may hold a preview or are
-    /// listed again (reopened).
-    pub(super) fn unlisted(
-        &mut self,
-        fleet: &crate::fleet::Fleet,
-        live: &HashSet<Key>,
-    ) -> Vec<Key> {
+    /// not confirmed closed.
+    pub(super) fn unlisted(&self, fleet: &crate::fleet::Fleet, live: &HashSet<Key>) -> Vec<Key> {
         let listed: HashSet<(&RepoName, u64)> = self
             .pulls
             .iter()
             .flat_map(|(repo, pulls)| pulls.iter().map(move |p| (repo, p.number)))
             .collect();
-        let mut unlisted = Vec::new();
-        let mut still_closed = HashSet::new();
-        for (service, number) in live {
-            let Some(repo) = fleet.service(service.as_str()).map(|s| &s.repo) else {
-                continue;
-            };
-            if !self.pulls.contains_key(repo) || listed.contains(&(repo, *number)) {
-                continue;
-            }
-            let key = (repo.clone(), *number);
-            if self.closed.contains(&key) {
-                still_closed.insert(key);
-            } else {
-                unlisted.push((service.clone(), *number));
-            }
-        }
-        self.closed = still_closed;
-        unlisted
+        live.iter()
+            .filter(|(service, number)| {
+                fleet.service(service.as_str()).is_some_and(|s| {
+                    self.pulls.contains_key(&s.repo)
+                        && !listed.contains(&(&s.repo, *number))
+                        && !self.closed.contains(&(s.repo.clone(), *number))
+                })
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Forgets the PRs of `repo` confirmed closed that are listed again (reopened) or no longer
+    /// may hold a preview (their Applications are gone). Only at `repo`'s own commit: another
+    /// repo's commit must not forget what `repo`'s refresh, still running, just confirmed.
+    pub(super) fn forget_closed(
+        &mut self,
+        fleet: &crate::fleet::Fleet,
+        repo: &RepoName,
+        live: &HashSet<Key>,
+    ) {
+        let listed: HashSet<u64> = self
+            .pulls
+            .get(repo)
+            .into_iter()
+            .flatten()
+            .map(|p| p.number)
+            .collect();
+        let may_hold = |number: u64| {
+            fleet
+                .services
+                .iter()
+                .filter(|s| &s.repo == repo)
+                .any(|s| live.contains(&(s.name.clone(), number)))
+        };
+        self.closed
+            .retain(|(r, number)| r != repo || (!listed.contains(number) && may_hold(*number)));
+        self.missing
+            .retain(|(r, number), _| r != repo || may_hold(*number));
     }
 
     /// Records the outcome of `repo`'s refresh for the 503 messages: its failure, or none.
@@ -350,7 +402,11 @@ pub async fn follow_applications(
             repos
         };
         for repo in repos {
-            if let Err(error) = syncer.refresh(&repo).await {
+            let result = tokio::select! {
+                () = cancel.cancelled() => return,
+                result = syncer.refresh(&repo) => result,
+            };
+            if let Err(error) = result {
                 warn!(repo = %repo, error = %error, "refresh after the Applications changed failed; the poll retries");
             }
         }

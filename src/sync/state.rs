@@ -99,9 +99,11 @@ pub(crate) struct SyncState {
     /// runs while the head is not built. Memory only; rebuilt after a restart from the PR's
     /// commits (see `sync/gate.rs`).
     pub(crate) last_built: HashMap<(ServiceName, u64), String>,
-    /// The head at which each gated PR's commits were last searched for a built one, so that
-    /// a PR that never built is searched once per push, not at every refresh.
-    pub(crate) searched: HashMap<(ServiceName, u64), String>,
+    /// The head (and the commit its Application ran, when known) at which each gated PR's
+    /// commits were last searched for a built one, so that a PR that never built is searched
+    /// once per push, not at every refresh. A search that found nothing while the Applications
+    /// were expected but not known yet is not recorded: it proves nothing.
+    pub(crate) searched: HashMap<(ServiceName, u64), (String, Option<String>)>,
     /// The activity of each eligible PR, by `(repo, number)`.
     pub(crate) activity: HashMap<(RepoName, u64), ReadActivity>,
     /// Who may give commands, by `(repo, lower-cased login)`.
@@ -109,6 +111,8 @@ pub(crate) struct SyncState {
     /// PRs that may hold a preview, missing from their repo's listing, that GitHub confirmed
     /// closed: not asked again while they may hold one (Argo CD is deleting it).
     pub(crate) closed: HashSet<(RepoName, u64)>,
+    /// How many refreshes in a row found no such PR (`404`), per PR missing from its listing.
+    pub(crate) missing: HashMap<(RepoName, u64), u32>,
     /// The services that had no held PR in some plan since start: with the Applications
     /// unknown, a service not resolved once treats every open PR as possibly holding a preview.
     pub(crate) resolved: HashSet<ServiceName>,
@@ -151,16 +155,6 @@ impl SyncState {
             now,
         };
         let plan = plan::plan_with_builds(&input, &builds);
-        let open: HashSet<(ServiceName, u64)> = facts
-            .iter()
-            .flat_map(|(s, pulls)| pulls.iter().map(|p| (s.clone(), p.pr.number)))
-            .collect();
-        // Only the planned services' memory is pruned: a repo not listed yet (its first
-        // refresh still running) keeps what its refresh just found.
-        let gone = |key: &(ServiceName, u64)| facts.contains_key(&key.0) && !open.contains(key);
-        self.last_valid.retain(|key, _| !gone(key));
-        self.last_built.retain(|key, _| !gone(key));
-        self.searched.retain(|key, _| !gone(key));
         for preview in &plan.previews {
             if let Some(config) = preview.config.valid_config() {
                 self.last_valid
@@ -263,7 +257,10 @@ impl SyncState {
                 // finished; a known one counts once its files are read.
                 let fallback_known = match built {
                     Some(_) => fallback.is_some(),
-                    None => self.searched.get(&key) == Some(&pr.head_sha),
+                    None => self
+                        .searched
+                        .get(&key)
+                        .is_some_and(|(head, _)| head == &pr.head_sha),
                 };
                 let head = self.builds.get(&status_key).cloned();
                 builds.insert(
@@ -309,9 +306,10 @@ impl SyncState {
     }
 
     /// For each PR of a new listing of `repo` whose head facts could not all be read, puts
-    /// back its previous record when the facts of that one are known: the preview keeps its
-    /// last good revision until the new commit is readable. A PR with no good record stays
-    /// (it will be `Pending`, no preview yet). Returns how many were held back.
+    /// back its previous head when the facts there are known: the preview keeps its last good
+    /// revision until the new commit is readable. Everything else (labels, draft, title) is
+    /// the new listing's: an old record's eligibility is never brought back. A PR with no good
+    /// head stays (it will be `Pending`, or held). Returns how many were held back.
     pub(crate) fn hold_back_unread(
         &self,
         fleet: &Fleet,
@@ -336,17 +334,41 @@ impl SyncState {
                 .into_iter()
                 .flatten()
                 .find(|old| old.number == pr.number);
-            if let Some(old) = old.filter(|old| complete(old)) {
-                *pr = old.clone();
+            let Some(old) = old else { continue };
+            let mut kept = pr.clone();
+            kept.head_sha.clone_from(&old.head_sha);
+            if complete(&kept) {
+                *pr = kept;
                 held += 1;
             }
         }
         held
     }
 
-    /// Forgets the facts and builds of SHAs of `repo` that are neither the head of an open PR
-    /// nor the last built commit a preview may run.
+    /// Forgets what `repo`'s new listing made useless: the facts and builds of SHAs that are
+    /// neither the head of an open PR nor the last built commit a preview may run, and the
+    /// memory of PRs no longer open (last valid config, last built commit, search, activity).
+    /// Only `repo`'s: another repo's refresh may be running, and what it found stays.
     pub(crate) fn prune(&mut self, fleet: &Fleet, repo: &RepoName) {
+        let services: HashSet<&ServiceName> = fleet
+            .services
+            .iter()
+            .filter(|s| &s.repo == repo)
+            .map(|s| &s.name)
+            .collect();
+        let open: HashSet<u64> = self
+            .pulls
+            .get(repo)
+            .into_iter()
+            .flatten()
+            .map(|pr| pr.number)
+            .collect();
+        let gone = |(service, number): &(ServiceName, u64)| {
+            services.contains(service) && !open.contains(number)
+        };
+        self.last_valid.retain(|key, _| !gone(key));
+        self.last_built.retain(|key, _| !gone(key));
+        self.searched.retain(|key, _| !gone(key));
         let pulls = self.pulls.get(repo);
         let heads = pulls.into_iter().flatten().map(|pr| pr.head_sha.clone());
         let built = fleet
@@ -365,7 +387,6 @@ impl SyncState {
         self.objects.retain(|key, _| keep(key));
         self.builds
             .retain(|(r, sha, _), _| r != repo || live.contains(sha));
-        let open: HashSet<u64> = pulls.into_iter().flatten().map(|pr| pr.number).collect();
         self.activity
             .retain(|(r, number), _| r != repo || open.contains(number));
     }

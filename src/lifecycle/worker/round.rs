@@ -9,7 +9,7 @@ use crate::fleet::ServiceName;
 use crate::github::{NewDeployment, NewStatus, SourceError};
 use crate::lifecycle::{Action, Desired, Shown, Target, decide};
 use crate::metrics::ActionLabels;
-use crate::plan::{Exclusion, Held, Preview};
+use crate::plan::{Exclusion, Held, HoldReason, Preview};
 use crate::pull_request::RepoName;
 
 /// Whether a failed write surely changed nothing on GitHub (it was refused), as opposed to an
@@ -90,20 +90,29 @@ impl Worker {
         }
         let desired: Vec<Desired> = previews.iter().map(|p| Desired::from_preview(p)).collect();
         let ledger = m.ledger.as_deref().unwrap_or_default();
-        // Held previews may exist and are not read: their deployments are left as they are.
+        // A held preview may exist and is not read: its deployments are left as they are, and
+        // so are those of every service Argo CD gets no answer for (it changes nothing there:
+        // a preview excluded meanwhile still runs). A preview held only for its dependency is
+        // planned and has its own row.
         let held: Vec<&Held> = snapshot
             .plan()
             .held
             .iter()
             .filter(|h| services.contains(&h.service))
+            .filter(|h| !matches!(h.reason, HoldReason::Dependency { .. }))
             .collect();
         let held_keys: BTreeSet<(ServiceName, u64)> =
             held.iter().map(|h| (h.service.clone(), h.number)).collect();
+        let answered: BTreeSet<ServiceName> = services
+            .iter()
+            .filter(|s| snapshot.answers(s))
+            .cloned()
+            .collect();
         let actions = decide(
             &desired,
             &observed,
             ledger,
-            &services,
+            &answered,
             &held_keys,
             self.settings.applications_url.as_deref(),
         );

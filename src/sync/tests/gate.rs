@@ -210,3 +210,41 @@ async fn ungated_services_never_ask_for_builds() {
     assert_eq!(h.source.calls("build"), 0);
     assert_eq!(h.source.calls("commits"), 0);
 }
+
+#[tokio::test]
+async fn a_search_made_before_the_applications_are_listed_proves_nothing() {
+    // After a restart: PR 9's head builds, none of its listed commits ever built (a rebase),
+    // and its Application runs commit 900, which was built.
+    let index = Arc::new(crate::argocd::ApplicationIndex::default());
+    let mut h = gated();
+    h.syncer = h.syncer.with_applications(Arc::clone(&index));
+    h.source.with(|s| {
+        s.pulls.insert("acme/billing".into(), vec![pr(9)]);
+        s.commits.insert(9, vec![sha(9), sha(901)]);
+        s.builds.insert(sha(900), BuildStatus::Succeeded);
+        s.files.insert(sha(900), "ttl: 5d\n".into());
+    });
+    // The Applications are not listed yet: the PR might hold a preview, and nothing found
+    // proves it has no built commit.
+    let _ = h.syncer.refresh(&billing()).await;
+    assert_eq!(excluded(&h, 9), None);
+    assert!(h.store.load().plan().held.iter().any(|h| h.number == 9));
+    // Listed: the search is made again with the Application's commit, and finds it.
+    let app: crate::argocd::Application = serde_json::from_value(serde_json::json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "preview-billing-pr-9", "namespace": "argocd"},
+        "spec": {"project": "previews"},
+        "status": {"sync": {"status": "Synced", "revision": sha(900)}},
+    }))
+    .expect("an Application");
+    index.apply(kube::runtime::watcher::Event::Init);
+    index.apply(kube::runtime::watcher::Event::InitApply(app));
+    index.apply(kube::runtime::watcher::Event::InitDone);
+    h.syncer.refresh(&billing()).await.expect("refresh");
+    assert_eq!(
+        billing_preview(&h, 9).map(|(revision, _)| revision),
+        Some(sha(900))
+    );
+    assert_eq!(h.source.calls("commits acme/billing 9"), 2);
+}

@@ -201,3 +201,77 @@ async fn a_held_service_is_counted_and_its_first_answer_noted() {
 fn name(s: &str) -> crate::fleet::ServiceName {
     crate::testing::name(s)
 }
+
+#[tokio::test]
+async fn a_pr_turned_ready_with_an_unreadable_push_is_not_judged_by_its_old_draft_record() {
+    // Argo CD has PR 1's preview; while web was held (PR 2 unreadable), PR 1 was a draft. It is
+    // ready again with a push GitHub cannot read yet: the old draft record must not come back.
+    let h = restarted(Some(applications(&[("web", 1), ("web", 2)])));
+    let mut draft = pr(1);
+    draft.draft = true;
+    h.source.with(|s| {
+        s.pulls.insert("acme/web".into(), vec![draft, pr(2)]);
+        s.failing_shas = vec![sha(2)];
+    });
+    assert!(h.syncer.refresh_all().await.is_err());
+    assert_eq!(held(&h, "web"), [(2, HoldReason::Files)]);
+    let mut ready = pr(1);
+    ready.head_sha = sha(1001);
+    h.source.with(|s| {
+        s.pulls.insert("acme/web".into(), vec![ready, pr(2)]);
+        s.failing_shas = vec![sha(2), sha(1001)];
+    });
+    assert!(h.syncer.refresh(&repo("acme/web")).await.is_err());
+    assert_eq!(
+        held(&h, "web"),
+        [(1, HoldReason::Files), (2, HoldReason::Files)],
+        "PR 1 is held, not excluded as the draft it was"
+    );
+}
+
+#[tokio::test]
+async fn a_pr_github_has_never_heard_of_leaves_after_three_refreshes() {
+    // A stray Application (hand-made, or of a service that moved to another repo).
+    let h = restarted(Some(applications(&[("web", 1), ("web", 2), ("web", 77)])));
+    h.source.with(|s| s.unknown_pulls = vec![77]);
+    assert!(h.syncer.refresh_all().await.is_err());
+    assert_eq!(held(&h, "web"), [(77, HoldReason::Unlisted)]);
+    for _ in 2..crate::sync::hold::NOT_FOUND_TIMES {
+        assert!(h.syncer.refresh(&repo("acme/web")).await.is_err());
+        assert_eq!(held(&h, "web"), [(77, HoldReason::Unlisted)]);
+    }
+    assert!(
+        h.syncer.refresh(&repo("acme/web")).await.is_ok(),
+        "the third 404 is evidence"
+    );
+    assert_eq!(web(&h).expect("answered"), [1, 2]);
+    h.syncer.refresh(&repo("acme/web")).await.expect("refresh");
+    assert_eq!(
+        h.source.calls("get acme/web 77"),
+        crate::sync::hold::NOT_FOUND_TIMES as usize,
+        "not asked again while its Application goes"
+    );
+}
+
+#[test]
+fn another_repos_commit_never_forgets_what_a_refresh_just_confirmed_closed() {
+    // web's refresh confirmed PR 3 closed; its old listing (still committed) shows PR 3. The
+    // api commit that lands meanwhile reads the closed PRs, and must not drop that one.
+    let fleet = crate::testing::fleet();
+    let mut state = super::super::state::SyncState::default();
+    state.pulls.insert(repo("acme/web"), vec![pr(1), pr(3)]);
+    state.pulls.insert(repo("acme/api"), vec![pr(42)]);
+    state.closed.insert((repo("acme/web"), 3));
+    let live: std::collections::HashSet<_> = [(name("web"), 3), (name("api"), 42)].into();
+    assert!(state.unlisted(&fleet, &live).is_empty());
+    state.forget_closed(&fleet, &repo("acme/api"), &live);
+    assert!(state.closed.contains(&(repo("acme/web"), 3)));
+    // web commits its new listing, without PR 3: still closed, not held.
+    state.pulls.insert(repo("acme/web"), vec![pr(1)]);
+    state.forget_closed(&fleet, &repo("acme/web"), &live);
+    assert!(state.unlisted(&fleet, &live).is_empty());
+    // Reopened: listed again, forgotten as closed.
+    state.pulls.insert(repo("acme/web"), vec![pr(1), pr(3)]);
+    state.forget_closed(&fleet, &repo("acme/web"), &live);
+    assert!(!state.closed.contains(&(repo("acme/web"), 3)));
+}

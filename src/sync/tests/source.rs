@@ -28,6 +28,8 @@ pub(super) struct Script {
     pub(super) calls: Vec<String>,
     /// PR numbers whose `GET /pulls/{n}` fails (a 500).
     pub(super) failing_gets: Vec<u64>,
+    /// PR numbers GitHub has no pull request for (`GET /pulls/{n}` answers 404).
+    pub(super) unknown_pulls: Vec<u64>,
 }
 
 #[derive(Default)]
@@ -75,6 +77,12 @@ impl PullRequestSource for ScriptedSource {
         s.calls.push(format!("get {repo} {number}"));
         if s.failing_gets.contains(&number) {
             return Err(boom());
+        }
+        if s.unknown_pulls.contains(&number) {
+            return Err(SourceError::Upstream {
+                status: 404,
+                message: "Not Found".into(),
+            });
         }
         Ok(s.hidden.iter().find(|p| p.number == number).cloned())
     }
