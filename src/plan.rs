@@ -226,7 +226,11 @@ pub fn plan_with_builds(input: &PlanInput<'_>, builds: &Builds) -> Plan {
             }
         }
     }
-    let (mut previews, queued) = quota::admit(&fleet.quota, candidates);
+    let held_repos = held
+        .iter()
+        .filter_map(|h: &Held| fleet.service(h.service.as_str()))
+        .map(|s| s.repo.clone());
+    let (mut previews, queued) = quota::admit(&fleet.quota, candidates, held_repos);
     excluded.extend(queued);
     let order = |service: &ServiceName| fleet.services.iter().position(|s| &s.name == service);
     previews.sort_by_key(|p| (order(&p.service), p.pr.number));

@@ -2,8 +2,9 @@
 //! previews wait in a queue, in this order:
 //!
 //! 1. previews alive now keep their place: a full quota never deletes a running preview, even
-//!    when the limit was lowered or more were alive (after a restart the sync counts every
-//!    open PR of a service it has not served yet as alive);
+//!    when the limit was lowered or more were alive (after a restart those with an Argo CD
+//!    Application; without the Applications, every open PR of a service not read in full
+//!    yet). A held preview (alive perhaps, not read) keeps its slot too;
 //! 2. PRs with the priority label (`preview-priority`) go first;
 //! 3. then in order of labelling (when the opt-in label was last added; unknown last);
 //! 4. then by PR number, then service, so the order is total and stable.
@@ -65,14 +66,21 @@ impl Candidate {
     }
 }
 
-/// Splits `candidates` into the previews that run and those that wait, in queue order.
+/// Splits `candidates` into the previews that run and those that wait, in queue order, with
+/// a slot taken in its repo (and the fleet) for each held preview (its repo in `held`).
 pub(super) fn admit(
     quota: &Quota,
     mut candidates: Vec<Candidate>,
+    held: impl IntoIterator<Item = RepoName>,
 ) -> (Vec<Preview>, Vec<Exclusion>) {
     candidates.sort_by_key(Candidate::queue_key);
     let mut fleet_count = 0u32;
     let mut repo_count: BTreeMap<RepoName, u32> = BTreeMap::new();
+    // A held preview may be running: it takes its slot, so that a new one does not.
+    for repo in held {
+        *repo_count.entry(repo).or_default() += 1;
+        fleet_count += 1;
+    }
     let mut fleet_queue = 0u32;
     let mut repo_queue: BTreeMap<RepoName, u32> = BTreeMap::new();
     let mut admitted = Vec::new();

@@ -189,3 +189,26 @@ fn live_previews_beyond_a_lowered_limit_or_after_a_restart_are_never_queued() {
     assert_eq!(numbers(&plan, "web"), [1, 2, 3]);
     assert_eq!(queued(&plan), [("web".into(), 4, 1, QuotaScope::Fleet)]);
 }
+
+#[test]
+fn a_held_preview_keeps_its_slot() {
+    // Two slots: PR 1 runs (live), PR 2 may run too but cannot be read (held); PR 3 is new.
+    let quota = Quota {
+        max_previews: Some(2),
+        max_previews_per_repo: None,
+    };
+    let mut held = web_pr(2, 5, true, &[]);
+    held.head = None;
+    let plan = plan_with(
+        quota,
+        vec![web_pr(1, 9, true, &[]), held, web_pr(3, 1, false, &[])],
+        vec![],
+    );
+    assert_eq!(numbers(&plan, "web"), [1]);
+    assert_eq!(plan.held.len(), 1);
+    assert_eq!(
+        queued(&plan),
+        [("web".to_owned(), 3, 1, QuotaScope::Fleet)],
+        "PR 3 waits for a slot, not for PR 2's"
+    );
+}
