@@ -517,3 +517,45 @@ async fn serve_with_a_webhook_secret_answers_github_on_the_main_port() {
     let value: Value = answer.json().await.expect("JSON");
     assert_eq!(value["status"], "pong");
 }
+
+/// `plan` cannot see Argo CD's Applications: a labelled PR it cannot read is printed as held
+/// (with why), never silently left out, and Argo CD's 503 is announced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_prints_what_it_cannot_read_as_held() {
+    use support::fake_github::{Endpoint, FakeGitHub, FakePull, Fault, FaultRule, sha1_hex};
+    let github = FakeGitHub::start().await;
+    for repo in ["acme/web", "acme/api", "acme/billing"] {
+        github.add_repo(repo);
+    }
+    let head = sha1_hex(b"web 5");
+    github.open_pull(
+        "acme/web",
+        FakePull::new(5).head_sha(&head).labels(&["preview"]),
+    );
+    github.fail(FaultRule::new(Fault::Status(502)).endpoint(Endpoint::Contents));
+    let fleet = temp_file(preview_tower::demo::FLEET_YAML);
+    let (fleet_path, url) = (fleet.path().to_owned(), github.url().to_string());
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args(["plan", "--config"])
+            .arg(&fleet_path)
+            .args(["--github-api-url", &url])
+            .env("PREVIEW_TOWER_GITHUB_TOKEN", "ghp_plan_test")
+            .env_remove("PREVIEW_TOWER_SERVICE")
+            .output()
+            .expect("run plan")
+    })
+    .await
+    .expect("plan ran");
+    assert!(output.status.success(), "{output:?}");
+    let plan: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_eq!(plan["output"]["parameters"], serde_json::json!([]));
+    assert_eq!(plan["held"][0]["service"], "web");
+    assert_eq!(plan["held"][0]["number"], 5);
+    assert_eq!(plan["held"][0]["reason"]["code"], "files");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("Argo CD would get 503") && stderr.contains("web PR 5"),
+        "{stderr}"
+    );
+}
