@@ -152,7 +152,18 @@ impl Snapshot {
 
     /// Whether `service` answers (2xx): it and its dependencies are synced, and it holds no PR.
     pub fn answers(&self, service: &ServiceName) -> bool {
-        self.service(service.as_str()).is_ok()
+        let ready = |name: &ServiceName| self.synced.contains(name);
+        self.fleet.service(service.as_str()).is_some_and(|s| {
+            ready(&s.name)
+                && s.dependencies.iter().all(ready)
+                && self.services.contains_key(&s.name)
+                && !self.held_services.contains(&s.name)
+        })
+    }
+
+    /// Whether the all-services answer is a 2xx: every service answers.
+    pub fn answers_all(&self) -> bool {
+        self.is_complete() && self.held_services.is_empty()
     }
 
     /// The fleet it was planned for.

@@ -307,7 +307,8 @@ impl GitHubSource {
         let route = wire::pull_route(repo, number);
         let answer = transport::get(&client, &route, None, self.timeout).await?;
         match answer.status {
-            // Only `state: closed` is evidence; a 404 (permissions, a renamed repo) is not.
+            // Only `state: closed` is evidence; a 404 (permissions, a renamed repo, a lagging
+            // replica) is not, alone: the sync counts repeated ones (`sync/hold.rs`).
             status if status.is_success() => wire::decode_pull(&answer.body),
             _ => Err(transport::status_error(&answer)),
         }

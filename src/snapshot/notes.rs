@@ -2,7 +2,7 @@
 //! repos concerned. Argo CD shows the message in the ApplicationSet's conditions, so it names
 //! what an operator can check, and stays short (at most [`MAX_NUMBERS`] PR numbers a group).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -67,15 +67,14 @@ impl Notes {
     /// [`MAX_GROUPS`] groups (the rest counted): a few hundred characters whatever is held.
     pub fn list(held: &[&Held]) -> String {
         let mut groups: Vec<(&ServiceName, String, Vec<u64>)> = Vec::new();
+        let mut index: HashMap<(&ServiceName, String), usize> = HashMap::new();
         for h in held {
-            let why = h.reason.describe();
-            match groups
-                .iter_mut()
-                .find(|(service, reason, _)| *service == &h.service && *reason == why)
-            {
-                Some((_, _, numbers)) => numbers.push(h.number),
-                None => groups.push((&h.service, why, vec![h.number])),
-            }
+            let key = (&h.service, h.reason.describe());
+            let at = *index.entry(key.clone()).or_insert_with(|| {
+                groups.push((key.0, key.1, Vec::new()));
+                groups.len() - 1
+            });
+            groups[at].2.push(h.number);
         }
         let hidden: usize = groups
             .iter()

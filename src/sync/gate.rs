@@ -73,7 +73,7 @@ impl Syncer {
         // proves nothing: the commit a preview runs may be the one built.
         let conclusive = applications.is_some() || self.applications.is_none();
         for pr in &gated {
-            if !self.needs_search(repo, pr) {
+            if !self.needs_search(repo, pr, conclusive) {
                 continue;
             }
             if let Err(error) = self.search_built(repo, pr, conclusive).await {
@@ -88,9 +88,11 @@ impl Syncer {
     }
 
     /// Records a built head as the PR's last built commit; whether the PR's earlier commits
-    /// must be searched for one (its head is not built and none is known, nor was searched
-    /// for at this head and with the commit its Application runs).
-    fn needs_search(&self, repo: &RepoName, pr: &Gated) -> bool {
+    /// must be searched for one: its head is not built, none is known, and no search settles
+    /// it (made at this head with the commit its Application runs, and conclusive, or as
+    /// conclusive as one made now could be: an inconclusive search is not repeated at every
+    /// refresh while the Applications stay unknown).
+    fn needs_search(&self, repo: &RepoName, pr: &Gated, conclusive: bool) -> bool {
         let key = (pr.service.clone(), pr.number);
         let status_key = (repo.clone(), pr.head.clone(), pr.check.clone());
         let mut state = self.lock();
@@ -98,8 +100,11 @@ impl Syncer {
             state.last_built.insert(key, pr.head.clone());
             return false;
         }
-        let searched = (pr.head.clone(), pr.deployed.clone());
-        !state.last_built.contains_key(&key) && state.searched.get(&key) != Some(&searched)
+        let settled = state
+            .searched
+            .get(&key)
+            .is_some_and(|s| s.settles(&pr.head, pr.deployed.as_ref(), conclusive));
+        !state.last_built.contains_key(&key) && !settled
     }
 
     /// The eligible PRs of `repo` under each service that has a build check.
@@ -223,12 +228,14 @@ impl Syncer {
                 break;
             }
         }
-        if found || conclusive {
-            let searched = (pr.head.clone(), pr.deployed.clone());
-            self.lock()
-                .searched
-                .insert((pr.service.clone(), pr.number), searched);
-        }
+        let search = super::state::Search {
+            head: pr.head.clone(),
+            deployed: pr.deployed.clone(),
+            conclusive: found || conclusive,
+        };
+        self.lock()
+            .searched
+            .insert((pr.service.clone(), pr.number), search);
         Ok(())
     }
 }

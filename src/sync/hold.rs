@@ -4,9 +4,9 @@
 //! **May hold a preview.** Argo CD deletes whatever an answer leaves out, so the sync must know
 //! which previews exist before it may leave one out. Two records say so: Argo CD's
 //! Applications (read by `argocd::watch` whenever the Kubernetes API can be read: the record
-//! that survives a restart of preview-tower), and what this process served
-//! (`SyncState::served`: a service's previews as of its last 2xx, and every preview planned
-//! since while it could not be answered). Without the Applications (no cluster access,
+//! that survives a restart of preview-tower), and what this process may have served
+//! (`SyncState::served`: every preview planned since start, until GitHub's evidence removes
+//! it). Without the Applications (no cluster access,
 //! `plan` run from a laptop, the first list not done yet) the sync cannot tell which PRs hold
 //! previews, and is conservative: until a service has had every eligible PR resolved once
 //! since start, each of its open PRs counts.
@@ -39,11 +39,14 @@ use crate::snapshot::{Notes, Snapshot};
 /// A service and PR number.
 type Key = (ServiceName, u64);
 
-/// How many refreshes in a row must find no PR `n` (`404` on `GET /pulls/{n}`, the repo
-/// listed fine) before a preview that may exist for it leaves: once is not evidence (a replica
-/// that lags, a permission being changed); a stray Application (hand-made, or from a service
-/// that moved to another repo) must not hold its service forever either.
+/// How many answers in a row must say there is no PR `n` (`404` on `GET /pulls/{n}`, the repo
+/// listed fine), over at least [`NOT_FOUND_SPAN`], before a preview that may exist for it
+/// leaves: once is not evidence (a replica that lags, a permission being changed); a stray
+/// Application (hand-made, or from a service that moved to another repo) must not hold its
+/// service forever either.
 pub(crate) const NOT_FOUND_TIMES: u32 = 3;
+/// The least time between the first and the last of those answers.
+pub(crate) const NOT_FOUND_SPAN: Duration = Duration::from_secs(300);
 
 /// How long the Applications are left to settle after a change before the plan is made again
 /// (a relist or a burst of new Applications is one change).
@@ -114,18 +117,19 @@ impl Syncer {
         vanished.dedup();
         let mut first_error = None;
         for number in vanished {
-            match self
+            let answer = self
                 .call("get_pull", self.source.open_pull_request(repo, number))
-                .await
-            {
+                .await;
+            if !matches!(answer, Err(SourceError::Upstream { status: 404, .. })) {
+                self.lock().missing.remove(&(repo.clone(), number));
+            }
+            match answer {
                 Ok(Some(pr)) => {
                     warn!(repo = %repo, number, "open PR missing from the listing; kept");
                     pulls.push(pr);
                 }
                 Ok(None) => {
-                    let mut state = self.lock();
-                    state.missing.remove(&(repo.clone(), number));
-                    state.closed.insert((repo.clone(), number));
+                    self.lock().closed.insert((repo.clone(), number));
                 }
                 Err(error) if error.affects_every_call() => return Err(error),
                 Err(SourceError::Upstream { status: 404, .. })
@@ -144,15 +148,21 @@ impl Syncer {
         Ok(first_error)
     }
 
-    /// Counts a `404` for PR `number` of `repo` (listed successfully in the same refresh): the
-    /// [`NOT_FOUND_TIMES`]th in a row is evidence that there is no such PR (pull requests are
-    /// never deleted), and it is recorded as closed. `true` then.
+    /// Counts a `404` for PR `number` of `repo` (listed successfully in the same refresh):
+    /// [`NOT_FOUND_TIMES`] in a row (any other answer starts the count again), the first at
+    /// least [`NOT_FOUND_SPAN`] before the last, are evidence that there is no such PR (pull
+    /// requests are never deleted), and it is recorded as closed. `true` then.
     fn not_found_again(&self, repo: &RepoName, number: u64) -> bool {
         let key = (repo.clone(), number);
+        let now = self.now();
         let mut state = self.lock();
-        let times = state.missing.entry(key.clone()).or_insert(0);
+        let (times, first) = state.missing.entry(key.clone()).or_insert((0, now));
         *times += 1;
-        if *times < NOT_FOUND_TIMES {
+        let span = now
+            .signed_duration_since(*first)
+            .to_std()
+            .unwrap_or_default();
+        if *times < NOT_FOUND_TIMES || span < NOT_FOUND_SPAN {
             return false;
         }
         state.missing.remove(&key);
@@ -173,10 +183,11 @@ impl Syncer {
         if let Some(repo) = committing {
             state.forget_closed(&self.fleet, repo, &live);
         }
-        let mut plan = state.plan(&self.fleet, now, &live);
+        let mut plan = state.plan(&self.fleet, now, &live, applications.as_ref());
         let unlisted = state.unlisted(&self.fleet, &live);
         plan.hold_unlisted(&self.fleet, unlisted);
         self.note_holds(state, previous.plan(), &plan, now);
+        self.note_served(state, &plan);
         let synced = state.synced_services(&self.fleet);
         let snapshot = Snapshot::build(
             Arc::clone(&self.fleet),
@@ -186,30 +197,32 @@ impl Syncer {
             Some(&previous),
         )
         .with_notes(state.notes());
-        self.note_served(state, &snapshot);
         self.publish(snapshot);
     }
 
-    /// Records what Argo CD may have from this process: a service that answers serves exactly
-    /// its previews; one that cannot answer keeps what it served and adds what it planned
-    /// (Argo CD keeps the earlier answer; a matrix answer may have served the new ones).
-    fn note_served(&self, state: &mut SyncState, snapshot: &Snapshot) {
-        for service in &self.fleet.services {
-            let name = &service.name;
-            let planned = snapshot
-                .plan()
-                .previews
-                .iter()
-                .filter(|p| &p.service == name)
-                .map(|p| p.pr.number);
-            if snapshot.answers(name) {
-                state.served.insert(name.clone(), planned.collect());
-            } else {
-                state
-                    .served
-                    .entry(name.clone())
-                    .or_default()
-                    .extend(planned);
+    /// Records what Argo CD may have from this process: every preview planned since start,
+    /// until GitHub's evidence removes it (an exclusion that is evidence, or its PR confirmed
+    /// closed). Which answers Argo CD actually got does not matter: a preview is never dropped
+    /// from this record for anything but evidence, so it is a superset of what Argo CD holds
+    /// from this process, whatever it asked and when.
+    fn note_served(&self, state: &mut SyncState, plan: &Plan) {
+        for preview in &plan.previews {
+            state
+                .served
+                .entry(preview.service.clone())
+                .or_default()
+                .insert(preview.pr.number);
+        }
+        for exclusion in plan.excluded.iter().filter(|e| e.reason.is_evidence()) {
+            if let Some(numbers) = state.served.get_mut(&exclusion.service) {
+                numbers.remove(&exclusion.number);
+            }
+        }
+        let fleet = &self.fleet;
+        let SyncState { served, closed, .. } = state;
+        for (service, numbers) in served.iter_mut() {
+            if let Some(repo) = fleet.service(service.as_str()).map(|s| &s.repo) {
+                numbers.retain(|n| !closed.contains(&(repo.clone(), *n)));
             }
         }
     }

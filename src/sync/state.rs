@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
+use crate::argocd::PreviewRevisions;
 use crate::fleet::{Fleet, ServiceName};
 use crate::plan::{self, Activity, BuildFacts, Builds, BuiltCommit, Plan, PlanInput, PullFacts};
 use crate::pull_request::{
@@ -37,6 +38,33 @@ pub(crate) fn keys_at(fleet: &Fleet, service: &crate::fleet::Service, sha: &str)
     HeadKeys {
         config: key(&fleet.repo_config_path),
         seed: service.seed.as_ref().map(|seed| key(&seed.path)),
+    }
+}
+
+/// A search of a gated PR's commits for a built one (see `sync/gate.rs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Search {
+    /// The PR's head when it was made.
+    pub(crate) head: String,
+    /// The commit its Application ran then, when known.
+    pub(crate) deployed: Option<String>,
+    /// Whether finding nothing proves that nothing is built: not while the Applications were
+    /// expected but not listed (the commit a preview runs was not searched).
+    pub(crate) conclusive: bool,
+}
+
+impl Search {
+    /// Whether this search settles the PR at `head` running `deployed`: made there, and
+    /// conclusive (or, when `conclusive_now` is false, as conclusive as a new one could be).
+    pub(crate) fn settles(
+        &self,
+        head: &str,
+        deployed: Option<&String>,
+        conclusive_now: bool,
+    ) -> bool {
+        self.head == head
+            && self.deployed.as_ref() == deployed
+            && (self.conclusive || !conclusive_now)
     }
 }
 
@@ -99,11 +127,10 @@ pub(crate) struct SyncState {
     /// runs while the head is not built. Memory only; rebuilt after a restart from the PR's
     /// commits (see `sync/gate.rs`).
     pub(crate) last_built: HashMap<(ServiceName, u64), String>,
-    /// The head (and the commit its Application ran, when known) at which each gated PR's
-    /// commits were last searched for a built one, so that a PR that never built is searched
-    /// once per push, not at every refresh. A search that found nothing while the Applications
-    /// were expected but not known yet is not recorded: it proves nothing.
-    pub(crate) searched: HashMap<(ServiceName, u64), (String, Option<String>)>,
+    /// The last search of each gated PR's commits for a built one, so that a PR that never
+    /// built is searched once per push (and per commit its Application runs), not at every
+    /// refresh.
+    pub(crate) searched: HashMap<(ServiceName, u64), Search>,
     /// The activity of each eligible PR, by `(repo, number)`.
     pub(crate) activity: HashMap<(RepoName, u64), ReadActivity>,
     /// Who may give commands, by `(repo, lower-cased login)`.
@@ -111,8 +138,9 @@ pub(crate) struct SyncState {
     /// PRs that may hold a preview, missing from their repo's listing, that GitHub confirmed
     /// closed: not asked again while they may hold one (Argo CD is deleting it).
     pub(crate) closed: HashSet<(RepoName, u64)>,
-    /// How many refreshes in a row found no such PR (`404`), per PR missing from its listing.
-    pub(crate) missing: HashMap<(RepoName, u64), u32>,
+    /// How many answers in a row said there is no such PR (`404`), and when the first came,
+    /// per PR missing from its listing.
+    pub(crate) missing: HashMap<(RepoName, u64), (u32, DateTime<Utc>)>,
     /// The services that had no held PR in some plan since start: with the Applications
     /// unknown, a service not resolved once treats every open PR as possibly holding a preview.
     pub(crate) resolved: HashSet<ServiceName>,
@@ -120,8 +148,8 @@ pub(crate) struct SyncState {
     pub(crate) held_since: BTreeMap<ServiceName, DateTime<Utc>>,
     /// The last failure of each repo's refresh, for the 503 messages; cleared by a clean one.
     pub(crate) faults: BTreeMap<RepoName, String>,
-    /// What Argo CD may have from this process, per service: the PR numbers of its last 2xx,
-    /// plus every preview planned since while it could not be answered.
+    /// What Argo CD may have from this process, per service: the PR numbers of every preview
+    /// planned since start, less those GitHub's evidence removed since.
     pub(crate) served: HashMap<ServiceName, BTreeSet<u64>>,
 }
 
@@ -143,9 +171,10 @@ impl SyncState {
         fleet: &Fleet,
         now: DateTime<Utc>,
         live: &HashSet<(ServiceName, u64)>,
+        applications: Option<&PreviewRevisions>,
     ) -> Plan {
         let facts = self.facts(fleet, live);
-        let builds = self.builds(fleet, &facts);
+        let builds = self.builds(fleet, &facts, applications);
         let input = PlanInput {
             fleet,
             services: facts
@@ -231,7 +260,12 @@ impl SyncState {
     }
 
     /// What the build checks say about each eligible PR of each gated service.
-    fn builds(&self, fleet: &Fleet, facts: &BTreeMap<ServiceName, Vec<PullFacts>>) -> Builds {
+    fn builds(
+        &self,
+        fleet: &Fleet,
+        facts: &BTreeMap<ServiceName, Vec<PullFacts>>,
+        applications: Option<&PreviewRevisions>,
+    ) -> Builds {
         let mut builds = Builds::new();
         for service in &fleet.services {
             let (Some(check), Some(pulls)) =
@@ -255,12 +289,15 @@ impl SyncState {
                 });
                 // No built commit is known for certain only once the search at this head
                 // finished; a known one counts once its files are read.
+                // (Without the Applications now, the search stands as it was made.)
+                let deployed = applications.map(|a| a.get(&key).cloned().flatten());
                 let fallback_known = match built {
                     Some(_) => fallback.is_some(),
-                    None => self
-                        .searched
-                        .get(&key)
-                        .is_some_and(|(head, _)| head == &pr.head_sha),
+                    None => self.searched.get(&key).is_some_and(|search| {
+                        search.conclusive
+                            && search.head == pr.head_sha
+                            && deployed.is_none_or(|d| d == search.deployed)
+                    }),
                 };
                 let head = self.builds.get(&status_key).cloned();
                 builds.insert(
@@ -316,7 +353,13 @@ impl SyncState {
         repo: &RepoName,
         pulls: &mut [PullRequest],
     ) -> usize {
-        let previous = self.pulls.get(repo);
+        let previous: HashMap<u64, &PullRequest> = self
+            .pulls
+            .get(repo)
+            .into_iter()
+            .flatten()
+            .map(|old| (old.number, old))
+            .collect();
         let services: Vec<&crate::fleet::Service> =
             fleet.services.iter().filter(|s| &s.repo == repo).collect();
         let complete = |pr: &PullRequest| {
@@ -330,11 +373,9 @@ impl SyncState {
             if complete(pr) {
                 continue;
             }
-            let old = previous
-                .into_iter()
-                .flatten()
-                .find(|old| old.number == pr.number);
-            let Some(old) = old else { continue };
+            let Some(old) = previous.get(&pr.number) else {
+                continue;
+            };
             let mut kept = pr.clone();
             kept.head_sha.clone_from(&old.head_sha);
             if complete(&kept) {

@@ -91,9 +91,11 @@ impl Worker {
         let desired: Vec<Desired> = previews.iter().map(|p| Desired::from_preview(p)).collect();
         let ledger = m.ledger.as_deref().unwrap_or_default();
         // A held preview may exist and is not read: its deployments are left as they are, and
-        // so are those of every service Argo CD gets no answer for (it changes nothing there:
-        // a preview excluded meanwhile still runs). A preview held only for its dependency is
-        // planned and has its own row.
+        // so are those of every service Argo CD may get no answer for (it changes nothing
+        // there: a preview excluded meanwhile still runs). Which query an ApplicationSet asks
+        // is not known here, so a service counts as answered only while the all-services
+        // answer is a 2xx too. A preview held only for its dependency is planned and has its
+        // own row.
         let held: Vec<&Held> = snapshot
             .plan()
             .held
@@ -105,7 +107,7 @@ impl Worker {
             held.iter().map(|h| (h.service.clone(), h.number)).collect();
         let answered: BTreeSet<ServiceName> = services
             .iter()
-            .filter(|s| snapshot.answers(s))
+            .filter(|s| snapshot.answers_all() && snapshot.answers(s))
             .cloned()
             .collect();
         let actions = decide(

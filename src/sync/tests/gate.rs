@@ -229,6 +229,9 @@ async fn a_search_made_before_the_applications_are_listed_proves_nothing() {
     let _ = h.syncer.refresh(&billing()).await;
     assert_eq!(excluded(&h, 9), None);
     assert!(h.store.load().plan().held.iter().any(|h| h.number == 9));
+    // Not searched again at every refresh while they stay unknown.
+    let _ = h.syncer.refresh(&billing()).await;
+    assert_eq!(h.source.calls("commits acme/billing 9"), 1);
     // Listed: the search is made again with the Application's commit, and finds it.
     let app: crate::argocd::Application = serde_json::from_value(serde_json::json!({
         "apiVersion": "argoproj.io/v1alpha1",

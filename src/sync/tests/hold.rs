@@ -230,25 +230,45 @@ async fn a_pr_turned_ready_with_an_unreadable_push_is_not_judged_by_its_old_draf
 }
 
 #[tokio::test]
-async fn a_pr_github_has_never_heard_of_leaves_after_three_refreshes() {
+async fn a_pr_github_has_never_heard_of_leaves_after_404s_in_a_row_over_five_minutes() {
     // A stray Application (hand-made, or of a service that moved to another repo).
-    let h = restarted(Some(applications(&[("web", 1), ("web", 2), ("web", 77)])));
+    let mut h = restarted(Some(applications(&[("web", 1), ("web", 2), ("web", 77)])));
+    let now = Arc::new(std::sync::Mutex::new(crate::testing::now()));
+    let clock = Arc::clone(&now);
+    h.syncer = h
+        .syncer
+        .with_clock(Arc::new(move || *clock.lock().expect("clock")));
+    let later = |minutes: i64| {
+        *now.lock().expect("clock") += chrono::Duration::minutes(minutes);
+    };
     h.source.with(|s| s.unknown_pulls = vec![77]);
     assert!(h.syncer.refresh_all().await.is_err());
     assert_eq!(held(&h, "web"), [(77, HoldReason::Unlisted)]);
-    for _ in 2..crate::sync::hold::NOT_FOUND_TIMES {
+    // Three 404s within seconds (a lagging replica) are not enough.
+    for _ in 0..3 {
         assert!(h.syncer.refresh(&repo("acme/web")).await.is_err());
-        assert_eq!(held(&h, "web"), [(77, HoldReason::Unlisted)]);
     }
+    assert_eq!(held(&h, "web"), [(77, HoldReason::Unlisted)]);
+    // Another answer between them starts the count again.
+    h.source.with(|s| s.failing_gets = vec![77]);
+    later(6);
+    assert!(h.syncer.refresh(&repo("acme/web")).await.is_err());
+    h.source.with(|s| s.failing_gets.clear());
+    assert!(h.syncer.refresh(&repo("acme/web")).await.is_err());
+    assert_eq!(held(&h, "web"), [(77, HoldReason::Unlisted)]);
+    later(2);
+    assert!(h.syncer.refresh(&repo("acme/web")).await.is_err());
+    later(4);
     assert!(
         h.syncer.refresh(&repo("acme/web")).await.is_ok(),
-        "the third 404 is evidence"
+        "the third 404 in a row, six minutes after the first, is evidence"
     );
     assert_eq!(web(&h).expect("answered"), [1, 2]);
+    let asked = h.source.calls("get acme/web 77");
     h.syncer.refresh(&repo("acme/web")).await.expect("refresh");
     assert_eq!(
         h.source.calls("get acme/web 77"),
-        crate::sync::hold::NOT_FOUND_TIMES as usize,
+        asked,
         "not asked again while its Application goes"
     );
 }
