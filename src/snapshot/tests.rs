@@ -437,7 +437,10 @@ fn a_service_holding_a_preview_answers_503_naming_it_and_the_others_answer() {
     assert!(!snapshot.answers(&name("billing")));
     // api depends on billing, but none of its previews points at the held PR.
     assert!(snapshot.answers(&name("api")) && snapshot.answers(&name("web")));
-    assert!(!snapshot.answers_all(), "the all-services answer waits for billing");
+    assert!(
+        !snapshot.answers_all(),
+        "the all-services answer waits for billing"
+    );
     assert!(self::snapshot(&["web", "api", "billing"]).answers_all());
     assert!(matches!(
         snapshot.answer(&Query::All),
