@@ -17,6 +17,7 @@
 //! refresh. The time the planner sees is the syncer's [`Clock`], the machine's by default.
 
 mod activity;
+mod follow;
 mod gate;
 mod heads;
 mod hold;
@@ -39,7 +40,7 @@ use crate::snapshot::{Snapshot, SnapshotStore};
 
 use state::SyncState;
 
-pub use hold::follow_applications;
+pub use follow::follow_applications;
 
 /// Reads at most this many files at once per repo.
 const FETCH_CONCURRENCY: usize = 4;

@@ -1,6 +1,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::lifecycle::{Health, Phase, Sync};
 
 fn app(value: serde_json::Value) -> Application {
     serde_json::from_value(value).expect("an Application reads")

@@ -24,12 +24,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::Syncer;
 use super::state::SyncState;
-use crate::argocd::{ApplicationIndex, PreviewRevisions};
+use crate::argocd::PreviewRevisions;
 use crate::fleet::ServiceName;
 use crate::github::SourceError;
 use crate::plan::{self, Held, Plan};
@@ -47,10 +46,6 @@ type Key = (ServiceName, u64);
 pub(crate) const NOT_FOUND_TIMES: u32 = 3;
 /// The least time between the first and the last of those answers.
 pub(crate) const NOT_FOUND_SPAN: Duration = Duration::from_secs(300);
-
-/// How long the Applications are left to settle after a change before the plan is made again
-/// (a relist or a burst of new Applications is one change).
-const SETTLE: Duration = Duration::from_secs(1);
 
 impl Syncer {
     /// Every `(service, PR)` that may hold a preview now (see the module doc).
@@ -367,61 +362,5 @@ fn describe(error: &SourceError, now: DateTime<Utc>) -> String {
             )
         }
         other => other.to_string(),
-    }
-}
-
-/// Plans again whenever the set of previews Argo CD has changes (an Application created or
-/// deleted, the first list done), and refreshes the repos with a PR that may now hold a preview
-/// and is missing from their listing, so that GitHub is asked about it at once. Runs until
-/// `cancel` fires.
-pub async fn follow_applications(
-    syncer: Arc<Syncer>,
-    index: Arc<ApplicationIndex>,
-    cancel: CancellationToken,
-) {
-    let mut changes = index.subscribe();
-    let mut last: Option<Vec<Key>> = None;
-    loop {
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            changed = changes.changed() => if changed.is_err() { return },
-        }
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            () = tokio::time::sleep(SETTLE) => {}
-        }
-        changes.borrow_and_update();
-        let keys: Option<Vec<Key>> = syncer
-            .argo_previews()
-            .map(|previews| previews.into_keys().collect());
-        if keys == last {
-            continue;
-        }
-        last = keys;
-        syncer.replan();
-        let repos: Vec<RepoName> = {
-            let snapshot = syncer.snapshot();
-            let unlisted = snapshot
-                .plan()
-                .held
-                .iter()
-                .filter(|h| h.reason == plan::HoldReason::Unlisted);
-            let mut repos: Vec<RepoName> = unlisted
-                .filter_map(|h| syncer.fleet.service(h.service.as_str()))
-                .map(|s| s.repo.clone())
-                .collect();
-            repos.sort();
-            repos.dedup();
-            repos
-        };
-        for repo in repos {
-            let result = tokio::select! {
-                () = cancel.cancelled() => return,
-                result = syncer.refresh(&repo) => result,
-            };
-            if let Err(error) = result {
-                warn!(repo = %repo, error = %error, "refresh after the Applications changed failed; the poll retries");
-            }
-        }
     }
 }
