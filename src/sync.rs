@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -409,6 +410,26 @@ impl Syncer {
             .set(i64::try_from(snapshot.generation()).unwrap_or(i64::MAX));
         self.store.store(Arc::new(snapshot));
     }
+}
+
+/// Runs `reads` [`FETCH_CONCURRENCY`] at a time; the first error, after all ran or after the
+/// first error that would hit every other read too (rate limit, credentials, network). A
+/// failure tied to one commit does not stop the others.
+async fn first_error<T>(
+    reads: impl futures::Stream<Item = impl Future<Output = Result<T, SourceError>>>,
+) -> Option<SourceError> {
+    let mut reads = std::pin::pin!(reads.buffer_unordered(FETCH_CONCURRENCY));
+    let mut first = None;
+    while let Some(result) = reads.next().await {
+        if let Err(error) = result {
+            let stop = error.affects_every_call();
+            first.get_or_insert(error);
+            if stop {
+                break;
+            }
+        }
+    }
+    first
 }
 
 /// The wait before the next try after `failures` consecutive failures.

@@ -24,7 +24,7 @@ use futures::{StreamExt, stream};
 use tracing::info;
 
 use super::state::BuildKey;
-use super::{FETCH_CONCURRENCY, Syncer};
+use super::{Syncer, first_error};
 use crate::argocd::PreviewRevisions;
 use crate::fleet::ServiceName;
 use crate::github::SourceError;
@@ -149,20 +149,7 @@ impl Syncer {
                 })
                 .collect()
         };
-        let mut reads = stream::iter(missing)
-            .map(|key| self.read_status(key))
-            .buffer_unordered(FETCH_CONCURRENCY);
-        let mut first_error = None;
-        while let Some(result) = reads.next().await {
-            if let Err(error) = result {
-                let stop = error.affects_every_call();
-                first_error.get_or_insert(error);
-                if stop {
-                    break;
-                }
-            }
-        }
-        first_error
+        first_error(stream::iter(missing).map(|key| self.read_status(key))).await
     }
 
     async fn read_status(&self, key: BuildKey) -> Result<BuildStatus, SourceError> {

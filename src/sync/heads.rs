@@ -5,8 +5,10 @@
 
 use futures::{StreamExt, stream};
 
+use super::first_error;
+
+use super::Syncer;
 use super::state::{self, ObjectKey};
-use super::{FETCH_CONCURRENCY, Syncer};
 use crate::github::SourceError;
 use crate::plan;
 use crate::pull_request::{PullRequest, RepoName};
@@ -41,20 +43,8 @@ impl Syncer {
                 })
                 .collect()
         };
-        let mut reads = stream::iter(missing)
-            .map(|(key, is_file)| self.fetch_one(key, is_file))
-            .buffer_unordered(FETCH_CONCURRENCY);
-        let mut first_error = None;
-        while let Some(result) = reads.next().await {
-            if let Err(error) = result {
-                let stop = error.affects_every_call();
-                first_error.get_or_insert(error);
-                if stop {
-                    break;
-                }
-            }
-        }
-        first_error
+        let reads = stream::iter(missing).map(|(key, is_file)| self.fetch_one(key, is_file));
+        first_error(reads).await
     }
 
     /// Every read the eligible PRs of `repo` need: `(key, is a file)` (else an object SHA).
