@@ -114,9 +114,37 @@ pub struct ServeArgs {
     pub fleet: FleetArgs,
     #[command(flatten)]
     pub github: GitHubArgs,
-    /// Address of the plugin endpoint (and, later, the webhook receiver).
+    /// Address of the plugin endpoint (Argo CD's ApplicationSet controller only).
     #[arg(long, env = "PREVIEW_TOWER_LISTEN", default_value = "0.0.0.0:8080")]
     pub listen: SocketAddr,
+    /// Path prefixes the plugin also answers under, comma-separated (for an Argo CD
+    /// `baseUrl` with a path, e.g. `/preview-tower`); without, only
+    /// `/api/v1/getparams.execute`.
+    #[arg(
+        long,
+        env = "PREVIEW_TOWER_PLUGIN_BASE_PATH",
+        value_delimiter = ',',
+        value_parser = parse_base_path
+    )]
+    pub plugin_base_path: Vec<String>,
+    /// Address of the GitHub webhook receiver (with a webhook secret): the one port to publish
+    /// through an Ingress. It serves `POST /api/v1/webhooks/github` and nothing else.
+    #[arg(
+        long,
+        env = "PREVIEW_TOWER_WEBHOOK_LISTEN",
+        default_value = "0.0.0.0:8081"
+    )]
+    pub webhook_listen: SocketAddr,
+    /// Most webhook body bytes held in memory at once, in MiB, across every delivery being read
+    /// (beyond, deliveries are refused with `503` and `Retry-After` before being read); at least
+    /// 25 (GitHub's largest delivery).
+    #[arg(
+        long,
+        env = "PREVIEW_TOWER_WEBHOOK_BUDGET_MIB",
+        default_value_t = 64,
+        value_parser = clap::value_parser!(u32).range(25..=4096)
+    )]
+    pub webhook_budget_mib: u32,
     /// Address of `/healthz`, `/readyz` and `/metrics`.
     #[arg(
         long,
@@ -177,6 +205,18 @@ pub struct PlanArgs {
         default_value = "plain"
     )]
     pub log_format: LogFormat,
+}
+
+/// A `--plugin-base-path` value.
+fn parse_base_path(text: &str) -> Result<String, String> {
+    let text = text.trim().trim_end_matches('/');
+    if crate::http::valid_base_path(text) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "`{text}` is not a path prefix: write e.g. `/preview-tower` (letters, digits, `-`, `_`, `.`, `~` between slashes)"
+        ))
+    }
 }
 
 /// An RFC 3339 moment, for `plan --at`.

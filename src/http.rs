@@ -9,9 +9,9 @@
 mod admin;
 mod error;
 mod plugin;
+pub mod server;
 pub mod webhook;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,8 +20,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use prometheus_client::registry::Registry;
 use secrecy::SecretString;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -30,7 +28,8 @@ use crate::metrics::Metrics;
 use crate::snapshot::SnapshotStore;
 
 pub use error::ApiError;
-pub use plugin::{MAX_BODY_BYTES, PLUGIN_PATH};
+pub use plugin::{MAX_BODY_BYTES, PLUGIN_PATH, valid_base_path};
+pub use server::{Limits, serve};
 pub use webhook::{
     DeliveryLog, MAX_WEBHOOK_BODY_BYTES, WEBHOOK_PATH, WebhookSink, WebhookState, webhook_routes,
 };
@@ -63,9 +62,16 @@ pub struct AdminState {
     pub registry: Arc<Registry>,
 }
 
-/// The main-port router: the plugin generator endpoint.
+/// The plugin listener's router: the plugin generator endpoint at [`PLUGIN_PATH`], and
+/// nowhere else.
 pub fn router(state: PluginState) -> Router {
-    with_layers(plugin::routes(state))
+    router_with_base_paths(state, &[])
+}
+
+/// [`router`], also answering under each of `base_paths` (`/prefix`: Argo CD's `baseUrl`
+/// with a path appends [`PLUGIN_PATH`] to it). Check them with [`valid_base_path`].
+pub fn router_with_base_paths(state: PluginState, base_paths: &[String]) -> Router {
+    with_layers(plugin::routes(state, base_paths))
 }
 
 /// The admin-port router: `/healthz`, `/readyz`, `/metrics`.
@@ -74,6 +80,9 @@ pub fn admin_router(state: AdminState) -> Router {
 }
 
 /// Timeout innermost, then a panic turned into a JSON 500, then tracing around everything.
+/// A 5xx is not an ERROR line by itself: the expected ones (a 503 while not synced or holding,
+/// `/readyz` before the first listing) are said by the handlers at the level they deserve, and
+/// a bug (a 500) is logged at ERROR where it happens.
 fn with_layers(router: Router) -> Router {
     router
         .layer(TimeoutLayer::with_status_code(
@@ -81,45 +90,13 @@ fn with_layers(router: Router) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http().on_failure(
+                tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG),
+            ),
+        )
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send>) -> Response {
     ApiError::Internal("handler panicked".into()).into_response()
-}
-
-/// Serves `router` on `listener` until `cancel` fires, then drains in-flight requests.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    cancel: CancellationToken,
-) -> std::io::Result<()> {
-    use axum::serve::ListenerExt as _;
-    // TCP_NODELAY: an answer goes out as several frames (the all-services answer is one per
-    // service); with Nagle's algorithm each small frame after another waits for the client's
-    // delayed ACK, 40 ms on Linux.
-    let listener = listener.tap_io(|stream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "cannot set TCP_NODELAY on a connection");
-        }
-    });
-    let stopping = cancel.clone();
-    let server = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move { stopping.cancelled().await });
-    // On shutdown the listener closes at once and answers in flight finish, for at most
-    // SHUTDOWN_GRACE: a client that keeps a connection open cannot hold the exit up.
-    let grace = async {
-        cancel.cancelled().await;
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
-    };
-    tokio::select! {
-        result = server => result,
-        () = grace => {
-            tracing::warn!(grace_s = SHUTDOWN_GRACE.as_secs(), "connections still open after the grace period; closing them");
-            Ok(())
-        }
-    }
 }

@@ -82,6 +82,13 @@ pub struct ServiceLabel {
     pub service: String,
 }
 
+/// Labels of a listener's connection metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ListenerLabel {
+    /// `plugin`, `webhook` or `admin`.
+    pub listener: &'static str,
+}
+
 /// Labels of preview-hours.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HoursLabels {
@@ -148,6 +155,10 @@ pub struct Metrics {
     pub freshness_poke_to_patch: Histogram,
     /// GitHub webhook deliveries by event and outcome.
     pub webhook_deliveries: Family<WebhookLabels, Counter>,
+    /// Connections open now, per listener.
+    pub http_connections: Family<ListenerLabel, Gauge>,
+    /// Connections refused because the listener had as many open as it allows.
+    pub http_connections_refused: Family<ListenerLabel, Counter>,
     /// Preview-hours by service and state (see [`crate::cost::meter`]).
     pub preview_hours: Family<HoursLabels, HoursCounter>,
     /// Hours open labelled PRs went without a preview because they sat idle past their TTL.
@@ -181,6 +192,8 @@ impl Metrics {
             // 1 ms to ~33 s.
             freshness_poke_to_patch: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
             webhook_deliveries: Family::default(),
+            http_connections: Family::default(),
+            http_connections_refused: Family::default(),
             preview_hours: Family::default(),
             preview_hours_deleted_early: Family::default(),
             preview_hours_queued: Family::default(),
@@ -220,6 +233,16 @@ impl Metrics {
             "previews",
             "Previews in the current snapshot, per service",
             metrics.previews.clone(),
+        );
+        r.register(
+            "http_connections",
+            "Connections open now, per listener (plugin, webhook, admin)",
+            metrics.http_connections.clone(),
+        );
+        r.register(
+            "http_connections_refused",
+            "Connections refused at once because the listener had as many open as it allows",
+            metrics.http_connections_refused.clone(),
         );
         r.register(
             "held_previews",

@@ -465,7 +465,7 @@ async fn serve_reads_github_and_answers() {
 }
 
 #[tokio::test]
-async fn serve_with_a_webhook_secret_answers_github_on_the_main_port() {
+async fn serve_with_a_webhook_secret_answers_github_on_its_own_port_only() {
     let output = Command::new(BIN)
         .args(["serve", "--demo"])
         .env("PREVIEW_TOWER_WEBHOOK_SECRET", " ")
@@ -475,11 +475,12 @@ async fn serve_with_a_webhook_secret_answers_github_on_the_main_port() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("PREVIEW_TOWER_WEBHOOK_SECRET"), "{stderr}");
 
-    let (port, admin) = (free_port(), free_port());
+    let (port, admin, hooks) = (free_port(), free_port(), free_port());
     let _server = Server(
         Command::new(BIN)
             .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--admin-listen", &format!("127.0.0.1:{admin}")])
+            .args(["--webhook-listen", &format!("127.0.0.1:{hooks}")])
             .env("PREVIEW_TOWER_WEBHOOK_SECRET", "hook-secret")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -487,7 +488,7 @@ async fn serve_with_a_webhook_secret_answers_github_on_the_main_port() {
             .expect("spawn serve --demo"),
     );
     let client = reqwest::Client::new();
-    let url = format!("http://127.0.0.1:{port}/api/v1/webhooks/github");
+    let url = format!("http://127.0.0.1:{hooks}/api/v1/webhooks/github");
     let body = br#"{"zen":"Keep it logically awesome.","hook_id":1}"#.to_vec();
     let send = |signature: Option<String>, delivery: &str| {
         let mut request = client
@@ -516,6 +517,14 @@ async fn serve_with_a_webhook_secret_answers_github_on_the_main_port() {
     assert_eq!(answer.status(), 200);
     let value: Value = answer.json().await.expect("JSON");
     assert_eq!(value["status"], "pong");
+    // The plugin's port does not take deliveries.
+    let on_plugin_port = client
+        .post(format!("http://127.0.0.1:{port}/api/v1/webhooks/github"))
+        .body(body.clone())
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(on_plugin_port.status(), 404);
 }
 
 /// `plan` cannot see Argo CD's Applications: a labelled PR it cannot read is printed as held

@@ -21,7 +21,7 @@ use preview_tower::sync::Syncer;
 
 const TOKEN: &str = "s3cret-plugin-token";
 
-async fn demo_router(synced: bool) -> axum::Router {
+async fn demo_state(synced: bool) -> PluginState {
     let fleet = Arc::new(demo::fleet().expect("demo fleet"));
     let store = Arc::new(SnapshotStore::from_pointee(Snapshot::unsynced(Arc::clone(
         &fleet,
@@ -36,11 +36,11 @@ async fn demo_router(synced: bool) -> axum::Router {
         );
         syncer.refresh_all().await.expect("demo sync");
     }
-    http::router(PluginState {
+    PluginState {
         store,
         token: Arc::new(SecretString::from(TOKEN)),
         metrics,
-    })
+    }
 }
 
 fn request(body: impl Into<Body>, token: Option<&str>) -> Request<Body> {
@@ -279,9 +279,15 @@ async fn nothing_is_answered_before_the_first_sync() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 }
 
+/// The demo's plugin router, synced or not.
+async fn demo_router(synced: bool) -> axum::Router {
+    http::router(demo_state(synced).await)
+}
+
 #[tokio::test]
-async fn a_base_url_with_a_path_prefix_is_served() {
-    let router = demo_router(true).await;
+async fn a_base_url_with_a_path_prefix_is_served_and_no_other_prefix() {
+    let base = vec!["/plugins/preview-tower".to_owned()];
+    let router = http::router_with_base_paths(demo_state(true).await, &base);
     let request = Request::post(format!("/plugins/preview-tower{PLUGIN_PATH}"))
         .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
         .body(Body::from("{}"))
@@ -289,12 +295,23 @@ async fn a_base_url_with_a_path_prefix_is_served() {
     let (status, body) = call(&router, request).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(sets(&body).len(), 5);
-    let (status, _) = call(
-        &router,
-        Request::post("/elsewhere")
-            .body(Body::empty())
-            .expect("request"),
-    )
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    for elsewhere in [
+        "/elsewhere".to_owned(),
+        format!("/other-prefix{PLUGIN_PATH}"),
+        format!("/api/v1/webhooks/github{PLUGIN_PATH}"),
+    ] {
+        let request = Request::post(&elsewhere)
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .body(Body::from("{}"))
+            .expect("request");
+        let (status, _) = call(&router, request).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{elsewhere}");
+    }
+    // Without base paths, only the plugin path itself.
+    let router = demo_router(true).await;
+    let request = Request::post(format!("/plugins/preview-tower{PLUGIN_PATH}"))
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .body(Body::from("{}"))
+        .expect("request");
+    assert_eq!(call(&router, request).await.0, StatusCode::NOT_FOUND);
 }

@@ -1,7 +1,9 @@
 //! The GitHub webhook receiver through the real routes, as GitHub delivers: signed payloads
 //! built from the vendor's webhook schemas, forgeries, replays, pings, ignored events, size
-//! limits, and the merge into the main router. The `Collaborators` adapter against the fake
-//! GitHub is in `webhook/collaborators.rs`.
+//! limits, and the listeners kept apart (the plugin's router never serves the webhook, nor the
+//! webhook's the plugin). What is refused before the body is read, and the byte budget, are in
+//! `webhook/intake.rs`; the `Collaborators` adapter against the fake GitHub is in
+//! `webhook/collaborators.rs`.
 #![allow(clippy::unwrap_used)]
 
 #[path = "webhook/collaborators.rs"]
@@ -10,6 +12,8 @@ mod collaborators;
 mod comments;
 #[path = "webhook/forgery.rs"]
 mod forgery;
+#[path = "webhook/intake.rs"]
+mod intake;
 mod support;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +27,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use preview_tower::github::webhook::{Conclusion, Event, PullRequestAction, sign};
+use preview_tower::http::webhook::ByteBudget;
 use preview_tower::http::{DeliveryLog, WEBHOOK_PATH, WebhookSink, WebhookState, webhook_routes};
 use preview_tower::metrics::{Metrics, WebhookLabels};
 use preview_tower::pull_request::RepoName;
@@ -58,19 +63,26 @@ struct Receiver {
     router: axum::Router,
     sink: Arc<Recorder>,
     deliveries: Arc<DeliveryLog>,
+    budget: Arc<ByteBudget>,
     metrics: Arc<Metrics>,
 }
 
 impl Receiver {
     fn new() -> Self {
+        Self::with_budget(ByteBudget::default())
+    }
+
+    fn with_budget(budget: ByteBudget) -> Self {
         let sink = Arc::new(Recorder::default());
         let deliveries = Arc::new(DeliveryLog::default());
         let metrics = Arc::new(Metrics::unregistered());
-        let router = webhook_routes(Self::state(&sink, &deliveries, &metrics));
+        let budget = Arc::new(budget);
+        let router = webhook_routes(Self::state(&sink, &deliveries, &budget, &metrics));
         Self {
             router,
             sink,
             deliveries,
+            budget,
             metrics,
         }
     }
@@ -78,11 +90,13 @@ impl Receiver {
     fn state(
         sink: &Arc<Recorder>,
         deliveries: &Arc<DeliveryLog>,
+        budget: &Arc<ByteBudget>,
         metrics: &Arc<Metrics>,
     ) -> WebhookState {
         WebhookState {
             secret: Arc::new(SecretString::from(SECRET)),
             deliveries: Arc::clone(deliveries),
+            budget: Arc::clone(budget),
             sink: Arc::clone(sink) as Arc<dyn WebhookSink>,
             metrics: Arc::clone(metrics),
         }
@@ -315,7 +329,7 @@ async fn a_large_valid_delivery_is_accepted() {
 }
 
 #[tokio::test]
-async fn the_receiver_merges_into_the_main_router() {
+async fn the_plugin_and_the_webhook_are_served_apart() {
     let receiver = Receiver::new();
     let fleet = Arc::new(preview_tower::demo::fleet().expect("demo fleet"));
     let store = preview_tower::snapshot::SnapshotStore::from_pointee(
@@ -326,28 +340,40 @@ async fn the_receiver_merges_into_the_main_router() {
         token: Arc::new(SecretString::from("plugin-token")),
         metrics: Arc::clone(&receiver.metrics),
     };
-    let state = Receiver::state(&receiver.sink, &receiver.deliveries, &receiver.metrics);
-    let main = preview_tower::http::router(plugin).merge(webhook_routes(state));
-
+    let plugin = preview_tower::http::router(plugin);
+    let plugin_call = |path: &str| {
+        Request::post(path)
+            .header(header::AUTHORIZATION, "Bearer plugin-token")
+            .body(Body::from(
+                r#"{"applicationSetName": "previews", "input": {"parameters": {}}}"#,
+            ))
+            .unwrap()
+    };
+    // The webhook is not on the plugin's listener...
     let body = bytes(&pull_request("labeled"));
-    let (status, _) = call(&main, delivery("pull_request", &delivery_id(), body)).await;
-    assert_eq!(status, StatusCode::ACCEPTED);
-    let get = Request::get(WEBHOOK_PATH).body(Body::empty()).unwrap();
-    let (status, answer) = call(&main, get).await;
-    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{answer}");
-    let plugin_call = Request::post(preview_tower::http::PLUGIN_PATH)
-        .header(header::AUTHORIZATION, "Bearer plugin-token")
-        .body(Body::from(
-            r#"{"applicationSetName": "x", "input": {"parameters": {}}}"#,
-        ))
-        .unwrap();
-    let (status, answer) = call(&main, plugin_call).await;
+    let (status, _) = call(&plugin, delivery("pull_request", &delivery_id(), body)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // ...the plugin answers at its path only, not under the webhook's (an Ingress prefix)...
+    let (status, answer) = call(&plugin, plugin_call(preview_tower::http::PLUGIN_PATH)).await;
     assert_eq!(
         status,
         StatusCode::SERVICE_UNAVAILABLE,
         "unsynced: {answer}"
     );
-    assert_eq!(receiver.sink.events().len(), 1);
+    let under_webhook = format!("{WEBHOOK_PATH}{}", preview_tower::http::PLUGIN_PATH);
+    let (status, _) = call(&plugin, plugin_call(&under_webhook)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // ...and the webhook's listener serves nothing else.
+    let (status, _) = call(
+        &receiver.router,
+        plugin_call(preview_tower::http::PLUGIN_PATH),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let get = Request::get(WEBHOOK_PATH).body(Body::empty()).unwrap();
+    let (status, answer) = receiver.send(get).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{answer}");
+    assert!(receiver.sink.events().is_empty());
 }
 
 #[test]

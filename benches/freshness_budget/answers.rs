@@ -159,7 +159,16 @@ impl Servers {
         let (real_listener, bare_listener) = (bind(), bind());
         let real = real_listener.local_addr().expect("local address");
         let bare = bare_listener.local_addr().expect("local address");
-        runtime.spawn(http::serve(real_listener, real_router, cancel.clone()));
+        let limits = http::Limits::PLUGIN;
+        let served = http::serve(
+            real_listener,
+            real_router,
+            limits,
+            "plugin",
+            None,
+            cancel.clone(),
+        );
+        runtime.spawn(served);
         let stop = cancel.clone();
         runtime.spawn(async move {
             axum::serve(bare_listener, bare_router)

@@ -119,6 +119,7 @@ struct World {
     kube: FakeKube,
     service: Service,
     listen: SocketAddr,
+    webhook: SocketAddr,
     admin: SocketAddr,
     http: reqwest::Client,
     /// Deliveries sent so far (for delivery ids and new SHAs).
@@ -225,12 +226,13 @@ impl World {
             ),
         ];
         let service = Service::start(binary, &fleet, &github, &plan.log, &env).await;
-        let (listen, admin) = (service.listen, service.admin);
+        let (listen, webhook, admin) = (service.listen, service.webhook, service.admin);
         Self {
             github,
             kube,
             service,
             listen,
+            webhook,
             admin,
             http: reqwest::Client::new(),
             sent: 0,
@@ -256,7 +258,7 @@ impl World {
 
         let mut request = self
             .http
-            .post(format!("http://{}{WEBHOOK_PATH}", self.listen))
+            .post(format!("http://{}{WEBHOOK_PATH}", self.webhook))
             .body(body);
         for (name, value) in headers {
             request = request.header(name, value);

@@ -15,10 +15,12 @@ pub const TOKEN: &str = "bench";
 /// A running `serve`.
 pub struct Service {
     child: Child,
-    /// The main port: the plugin and the webhook receiver.
+    /// The plugin's port.
     pub listen: SocketAddr,
     /// The admin port: `/readyz`, `/metrics`.
     pub admin: SocketAddr,
+    /// The webhook receiver's port.
+    pub webhook: SocketAddr,
 }
 
 impl Service {
@@ -31,7 +33,7 @@ impl Service {
         log: &Path,
         env: &[(String, String)],
     ) -> Self {
-        let (listen, admin) = (free_port(), free_port());
+        let (listen, admin, webhook) = (free_port(), free_port(), free_port());
         let file = std::fs::File::create(log).expect("create the service log");
         let mut command = Command::new(binary);
         // Nothing from the caller's environment configures this run.
@@ -53,6 +55,8 @@ impl Service {
             .arg(github.url().as_str())
             .arg("--listen")
             .arg(listen.to_string())
+            .arg("--webhook-listen")
+            .arg(webhook.to_string())
             .arg("--admin-listen")
             .arg(admin.to_string())
             .env("PREVIEW_TOWER_GITHUB_TOKEN", "ghp_bench")
@@ -67,6 +71,7 @@ impl Service {
             child,
             listen,
             admin,
+            webhook,
         };
         service.wait_ready(log.to_path_buf()).await;
         service

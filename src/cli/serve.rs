@@ -15,7 +15,8 @@ use crate::argocd::refresh::ApplicationSetRefresher;
 use crate::freshness::Freshness;
 use crate::freshness::sink::FreshnessSink;
 use crate::github::{Collaborators, PreviewReporter, PullRequestSource};
-use crate::http::{self, AdminState, PluginState};
+use crate::http::webhook::ByteBudget;
+use crate::http::{self, AdminState, Limits, PluginState};
 use crate::http::{DeliveryLog, WebhookState};
 use crate::metrics::Metrics;
 use crate::snapshot::{Snapshot, SnapshotStore};
@@ -94,27 +95,28 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Arc::clone(&metrics),
     ));
 
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("--listen: cannot bind {}", args.listen))?;
-    let admin_listener = TcpListener::bind(args.admin_listen)
-        .await
-        .with_context(|| format!("--admin-listen: cannot bind {}", args.admin_listen))?;
     let (lifecycle_store, lifecycle_metrics) = (Arc::clone(&store), Arc::clone(&metrics));
-    let mut plugin = http::router(PluginState {
-        store: Arc::clone(&store),
-        token: Arc::new(token),
-        metrics: Arc::clone(&metrics),
-    });
-    if let Some(secret) = webhook_secret {
+    let plugin = http::router_with_base_paths(
+        PluginState {
+            store: Arc::clone(&store),
+            token: Arc::new(token),
+            metrics: Arc::clone(&metrics),
+        },
+        &args.plugin_base_path,
+    );
+    let webhook = webhook_secret.map(|secret| {
         let sink = FreshnessSink::new(Arc::clone(&freshness), collaborators);
-        plugin = plugin.merge(http::webhook_routes(WebhookState {
+        let budget_bytes = usize::try_from(args.webhook_budget_mib)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(1024 * 1024);
+        http::webhook_routes(WebhookState {
             secret: Arc::new(secret),
             deliveries: Arc::new(DeliveryLog::default()),
+            budget: Arc::new(ByteBudget::new(budget_bytes)),
             sink: Arc::new(sink),
-            metrics,
-        }));
-    }
+            metrics: Arc::clone(&metrics),
+        })
+    });
     let ready_syncer = Arc::clone(&syncer);
     let admin = http::admin_router(AdminState {
         store,
@@ -160,12 +162,31 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
         tokio::spawn(stop_if_sync_dies(task, cancel.clone()))
     });
-    info!(listen = %args.listen, admin = %args.admin_listen, services = fleet.services.len(),
+    let mut listeners = vec![
+        Listener::bind("plugin", args.listen, plugin, Limits::PLUGIN, "--listen").await?,
+        Listener::bind(
+            "admin",
+            args.admin_listen,
+            admin,
+            Limits::ADMIN,
+            "--admin-listen",
+        )
+        .await?,
+    ];
+    if let Some(webhook) = webhook {
+        let (address, flag) = (args.webhook_listen, "--webhook-listen");
+        listeners.push(Listener::bind("webhook", address, webhook, Limits::WEBHOOK, flag).await?);
+    }
+    raise_file_limit();
+    info!(listen = %args.listen, admin = %args.admin_listen,
+        webhook = listeners.len() > 2, services = fleet.services.len(),
         demo = args.fleet.demo, "preview-tower serving");
-    let (plugin_result, admin_result) = tokio::join!(
-        http::serve(listener, plugin, cancel.clone()),
-        http::serve(admin_listener, admin, cancel.clone()),
-    );
+    let served = futures::future::join_all(
+        listeners
+            .into_iter()
+            .map(|l| l.serve(Arc::clone(&lifecycle_metrics), cancel.clone())),
+    )
+    .await;
     cancel.cancel();
     let mut sync_failed = sync_died.await.unwrap_or(true) | freshness_died.await.unwrap_or(true);
     if let Some((watch, follow)) = watch_died {
@@ -175,13 +196,63 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(died) => died.await.unwrap_or(true),
         None => false,
     };
-    plugin_result.context("plugin server")?;
-    admin_result.context("admin server")?;
+    served.into_iter().collect::<anyhow::Result<()>>()?;
     if sync_failed || lifecycle_failed {
         bail!("a background task stopped unexpectedly; exiting so that the pod restarts");
     }
     info!("preview-tower stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// A bound listener and what it serves.
+struct Listener {
+    name: &'static str,
+    listener: TcpListener,
+    router: axum::Router,
+    limits: Limits,
+}
+
+impl Listener {
+    async fn bind(
+        name: &'static str,
+        address: std::net::SocketAddr,
+        router: axum::Router,
+        limits: Limits,
+        flag: &str,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(address)
+            .await
+            .with_context(|| format!("{flag}: cannot bind {address}"))?;
+        Ok(Self {
+            name,
+            listener,
+            router,
+            limits,
+        })
+    }
+
+    async fn serve(self, metrics: Arc<Metrics>, cancel: CancellationToken) -> anyhow::Result<()> {
+        let name = self.name;
+        http::serve(
+            self.listener,
+            self.router,
+            self.limits,
+            name,
+            Some(metrics),
+            cancel,
+        )
+        .await
+        .with_context(|| format!("{name} server"))
+    }
+}
+
+/// Raises the soft limit of open files to the hard one: every listener's connection cap must
+/// fit, with GitHub's and Kubernetes' connections besides.
+fn raise_file_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => info!(limit, "open files limit"),
+        Err(error) => warn!(%error, "cannot raise the open files limit"),
+    }
 }
 
 /// The Kubernetes API (in-cluster service account or `KUBECONFIG`), when one is configured;

@@ -20,7 +20,7 @@ pub use command::{
     Command, CommandError, MAX_COMMAND_LINES, MAX_EXTENSION, MAX_LINE_CHARS, parse_command,
 };
 pub use decode::parse;
-pub use signature::{SIGNATURE_HEADER, SignatureError, sign, verify_signature};
+pub use signature::{SIGNATURE_HEADER, SignatureError, sign, signature_tag, verify_signature};
 
 use crate::pull_request::RepoName;
 

@@ -15,7 +15,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use secrecy::ExposeSecret;
@@ -35,25 +35,38 @@ const DRAIN_LIMIT: usize = 4 * MAX_BODY_BYTES;
 /// Longest time spent discarding a refused request's body.
 const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
-pub(super) fn routes(state: PluginState) -> Router {
-    Router::new()
-        .route(PLUGIN_PATH, post(getparams).fallback(wrong_method))
-        // A `baseUrl` with a path prefix (`http://svc/prefix`) reaches us as
-        // `/prefix/api/v1/getparams.execute`.
-        .fallback(prefixed)
-        .with_state(state)
+/// The plugin at [`PLUGIN_PATH`] and under each of `base_paths` (a `baseUrl` with a path
+/// prefix, `http://svc/prefix`, reaches us as `/prefix/api/v1/getparams.execute`); everything
+/// else is a 404, so that no other path (the webhook's, an Ingress prefix) publishes it.
+pub(super) fn routes(state: PluginState, base_paths: &[String]) -> Router {
+    let mut router = Router::new().route(PLUGIN_PATH, post(getparams).fallback(wrong_method));
+    for base in base_paths {
+        let path = format!("{base}{PLUGIN_PATH}");
+        router = router.route(&path, post(getparams).fallback(wrong_method));
+    }
+    router.fallback(not_found).with_state(state)
 }
 
-async fn prefixed(State(state): State<PluginState>, request: Request) -> Response {
-    match (
-        request.method(),
-        request.uri().path().ends_with(PLUGIN_PATH),
-    ) {
-        (&Method::POST, true) => getparams(State(state), request).await,
-        (_, true) => wrong_method().await,
-        _ => ApiError::NotFound(format!("not found; the plugin answers POST {PLUGIN_PATH}"))
-            .into_response(),
-    }
+/// Whether `path` may be a plugin base path: `/` then segments of letters, digits, `-`, `_`,
+/// `.` and `~`, no empty segment, no trailing `/`, at most 200 characters.
+pub fn valid_base_path(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix('/') else {
+        return false;
+    };
+    path.len() <= 200
+        && !rest.is_empty()
+        && rest.split('/').all(|segment| {
+            !segment.is_empty()
+                && segment != "."
+                && segment != ".."
+                && segment
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+        })
+}
+
+async fn not_found() -> Response {
+    ApiError::NotFound(format!("not found; the plugin answers POST {PLUGIN_PATH}")).into_response()
 }
 
 async fn wrong_method() -> Response {
@@ -70,8 +83,10 @@ async fn getparams(State(state): State<PluginState>, request: Request) -> Respon
     let response = match result {
         Ok(answer) => respond(answer),
         Err(error) => {
-            if error.status().is_server_error() {
-                tracing::warn!(error = %error, "plugin request not answered");
+            // Expected while a service is not synced or holds previews (the sync warns when
+            // that starts): said once per request at INFO, never as an ERROR.
+            if error.status() == axum::http::StatusCode::SERVICE_UNAVAILABLE {
+                tracing::info!(error = %error, "plugin request answered 503");
             }
             let mut response = error.into_response();
             if unread {

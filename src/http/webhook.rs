@@ -1,14 +1,21 @@
-//! `POST /api/v1/webhooks/github`: GitHub's webhook deliveries, on the main port.
+//! `POST /api/v1/webhooks/github`: GitHub's webhook deliveries, on their own listener
+//! (`--webhook-listen`), the one port published to the internet.
 //!
-//! Checks in order: size (25 MiB, GitHub's cap), then the `X-Hub-Signature-256` over the raw
-//! bytes. Without a valid signature nothing else happens: no delivery recorded, no event, a 401.
-//! Then the `X-GitHub-Event` and `X-GitHub-Delivery` headers (400 when missing), the body (400
-//! with the reason when unreadable), and the delivery id (a replay is answered `duplicate` and
-//! not acted on). `ping` is answered `pong`; an event preview-tower acts on goes to the
-//! [`WebhookSink`], which must not block, and is answered 202 at once: GitHub wants an answer
-//! within 10 s, and the work (refresh, Argo CD) happens after it. Anything else is 202
+//! Checks in order, cheapest first, and nothing is read before the first three pass:
+//! the `X-Hub-Signature-256` header's shape (`sha256=` and 64 hex digits: a 401 without
+//! reading the body); the declared size (25 MB, GitHub's cap: 413); a reservation of the body's
+//! bytes in the [`ByteBudget`] of every delivery being read (`503` with `Retry-After` when it
+//! is spent, so that no flood of bodies can hold more memory than the budget). Then the body is
+//! read and the signature verified over the raw bytes: without a valid one nothing else happens
+//! (no delivery recorded, no event, a 401). Then the `X-GitHub-Event` and `X-GitHub-Delivery`
+//! headers (400 when missing), the body (400 with the reason when unreadable), and the
+//! [`DeliveryLog`]: a delivery whose id or body was seen within the last hour is answered
+//! `duplicate` and not acted on. `ping` is answered `pong`; an event preview-tower acts on goes
+//! to the [`WebhookSink`], which must not block, and is answered 202 at once: GitHub wants an
+//! answer within 10 s, and the work (refresh, Argo CD) happens after it. Anything else is 202
 //! `ignored` with the reason, visible in the App's delivery log.
 
+mod budget;
 mod deliveries;
 
 use std::sync::Arc;
@@ -29,7 +36,8 @@ use crate::github::webhook::{
 };
 use crate::metrics::{Metrics, WebhookLabels};
 
-pub use deliveries::DeliveryLog;
+pub use budget::{ByteBudget, Reservation};
+pub use deliveries::{DeliveryLog, Recorded, digest};
 
 /// Where GitHub delivers: the webhook URL is `https://<main host>/api/v1/webhooks/github`.
 pub const WEBHOOK_PATH: &str = "/api/v1/webhooks/github";
@@ -52,23 +60,32 @@ pub trait WebhookSink: Send + Sync {
 pub struct WebhookState {
     /// The webhook secret, as set on the GitHub App (never logged).
     pub secret: Arc<SecretString>,
-    /// Delivery ids seen lately.
+    /// Deliveries seen lately.
     pub deliveries: Arc<DeliveryLog>,
+    /// The webhook body bytes that may be in memory at once.
+    pub budget: Arc<ByteBudget>,
     /// Where accepted events go.
     pub sink: Arc<dyn WebhookSink>,
     /// Metrics (`webhook_deliveries`).
     pub metrics: Arc<Metrics>,
 }
 
-/// The webhook route with every layer of [`super::router`] (timeout, panic, trace). Merge it
-/// into the main router: `http::router(plugin).merge(webhook_routes(webhook))`. It has no
-/// fallback of its own, so the merge keeps the plugin router's.
+/// The webhook listener's router, with every layer of [`super::router`] (timeout, panic,
+/// trace): [`WEBHOOK_PATH`] and nothing else (404).
 pub fn webhook_routes(state: WebhookState) -> Router {
     super::with_layers(
         Router::new()
             .route(WEBHOOK_PATH, post(receive).fallback(wrong_method))
+            .fallback(not_found)
             .with_state(state),
     )
+}
+
+async fn not_found() -> Response {
+    ApiError::NotFound(format!(
+        "not found; GitHub webhooks are POSTed to {WEBHOOK_PATH}"
+    ))
+    .into_response()
 }
 
 async fn wrong_method() -> Response {
@@ -101,7 +118,26 @@ async fn receive(State(state): State<WebhookState>, request: Request) -> Respons
 
 /// The outcome label and the answer.
 async fn answer(state: &WebhookState, headers: &HeaderMap, body: Body) -> (&'static str, Response) {
-    let body = match read_body(headers, body).await {
+    // Before a byte of the body is read: a delivery that cannot be signed is refused, and one
+    // that is read must fit in the budget.
+    if let Err(error) = webhook::signature_tag(text(headers, SIGNATURE_HEADER)) {
+        tracing::warn!(reason = error.kind(), "webhook delivery refused: {error}");
+        return (
+            "unauthorized",
+            closing(ApiError::from(error).into_response()),
+        );
+    }
+    let Some(wanted) = wanted_bytes(headers) else {
+        return ("invalid", too_large());
+    };
+    let Some(reservation) = state.budget.try_reserve(wanted) else {
+        tracing::warn!(
+            wanted,
+            "webhook bodies in memory at their budget; delivery refused for now"
+        );
+        return ("busy", busy("too many deliveries being read; retry later"));
+    };
+    let body = match read_body(body, reservation.bytes()).await {
         Ok(body) => body,
         Err(response) => return ("invalid", response),
     };
@@ -128,14 +164,59 @@ async fn answer(state: &WebhookState, headers: &HeaderMap, body: Body) -> (&'sta
             return invalid(format!("cannot read this delivery: {error}"));
         }
     };
-    if !state.deliveries.record(delivery) {
-        tracing::debug!("webhook delivery already seen");
-        return (
-            "duplicate",
-            reply(StatusCode::OK, json!({"status": "duplicate"})),
-        );
+    let seen = state
+        .deliveries
+        .record(delivery, &digest(&body), std::time::Instant::now());
+    drop((body, reservation));
+    match seen {
+        Recorded::New => dispatch(state, event),
+        Recorded::SameId | Recorded::SameBody => {
+            tracing::debug!(?seen, "webhook delivery already seen");
+            let body = json!({"status": "duplicate"});
+            ("duplicate", reply(StatusCode::OK, body))
+        }
+        Recorded::Full => {
+            tracing::warn!("the delivery log is full within its window; delivery refused for now");
+            ("busy", busy("too many deliveries to remember; retry later"))
+        }
     }
-    dispatch(state, event)
+}
+
+/// The bytes the body may need: its declared length, or the largest delivery without one;
+/// `None` when it declares more than the largest delivery.
+fn wanted_bytes(headers: &HeaderMap) -> Option<usize> {
+    let declared =
+        text(headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > MAX_WEBHOOK_BODY_BYTES as u64 => None,
+        Some(length) => Some(usize::try_from(length).unwrap_or(MAX_WEBHOOK_BODY_BYTES)),
+        None => Some(MAX_WEBHOOK_BODY_BYTES),
+    }
+}
+
+/// A `503` asking to come back in a few seconds; the connection is closed (the body was not
+/// read).
+fn busy(message: &str) -> Response {
+    let mut response = reply(
+        StatusCode::SERVICE_UNAVAILABLE,
+        json!({ "message": message }),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    closing(response)
+}
+
+/// `response`, closing the connection after it: the request's body is left unread.
+fn closing(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+fn too_large() -> Response {
+    closing(ApiError::PayloadTooLarge(MAX_WEBHOOK_BODY_BYTES).into_response())
 }
 
 fn dispatch(state: &WebhookState, event: Event) -> (&'static str, Response) {
@@ -187,33 +268,18 @@ fn log_accepted(event: &Event) {
     }
 }
 
-/// The whole body, refused past [`MAX_WEBHOOK_BODY_BYTES`] (then the connection is closed: the
-/// rest is left unread).
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
-    let too_large = || {
-        let mut response = ApiError::PayloadTooLarge(MAX_WEBHOOK_BODY_BYTES).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-        response
-    };
-    let declared =
-        text(headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_WEBHOOK_BODY_BYTES as u64) {
-        return Err(too_large());
-    }
-    axum::body::to_bytes(body, MAX_WEBHOOK_BODY_BYTES)
-        .await
-        .map_err(|error| {
-            let limit = std::error::Error::source(&error)
-                .is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
-            if limit {
-                too_large()
-            } else {
-                ApiError::BadRequest(format!("cannot read the request body: {error}"))
-                    .into_response()
-            }
-        })
+/// The whole body, at most `limit` bytes (what was reserved): beyond, a 413 and the connection
+/// is closed (the rest is left unread).
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, Response> {
+    axum::body::to_bytes(body, limit).await.map_err(|error| {
+        let limit = std::error::Error::source(&error)
+            .is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
+        if limit {
+            too_large()
+        } else {
+            ApiError::BadRequest(format!("cannot read the request body: {error}")).into_response()
+        }
+    })
 }
 
 fn invalid(message: String) -> (&'static str, Response) {

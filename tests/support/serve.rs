@@ -36,10 +36,12 @@ pub struct Options {
 pub struct Serve {
     child: Child,
     log: PathBuf,
-    /// The plugin (and webhook) port.
+    /// The plugin's port.
     pub listen: SocketAddr,
     /// The admin port.
     pub admin: SocketAddr,
+    /// The webhook port (served when a webhook secret is given).
+    pub webhook: SocketAddr,
     http: reqwest::Client,
 }
 
@@ -57,7 +59,7 @@ impl Serve {
         std::fs::write(&fleet, &options.fleet).expect("write the fleet file");
         let log = dir.join(format!("{name}.log"));
         let out = std::fs::File::create(&log).expect("create the log");
-        let (listen, admin) = (free_port(), free_port());
+        let (listen, admin, webhook) = (free_port(), free_port(), free_port());
         let mut command = Command::new(BIN);
         for (var, _) in std::env::vars_os() {
             let text = var.to_string_lossy();
@@ -86,6 +88,8 @@ impl Serve {
             .arg(listen.to_string())
             .arg("--admin-listen")
             .arg(admin.to_string())
+            .arg("--webhook-listen")
+            .arg(webhook.to_string())
             .env("PREVIEW_TOWER_GITHUB_TOKEN", "ghp_serve")
             .env("PREVIEW_TOWER_PLUGIN_TOKEN", TOKEN)
             .env("KUBECONFIG", &kubeconfig)
@@ -101,6 +105,7 @@ impl Serve {
             log,
             listen,
             admin,
+            webhook,
             http: reqwest::Client::new(),
         }
     }
@@ -179,7 +184,8 @@ impl Serve {
         Ok((status, body))
     }
 
-    /// Posts `body` with `headers` to `path` on the main port: the status and the JSON answer.
+    /// Posts `body` with `headers` to `path` on the webhook port: the status and the JSON
+    /// answer.
     pub async fn post(
         &self,
         path: &str,
@@ -188,7 +194,7 @@ impl Serve {
     ) -> (u16, Value) {
         let mut request = self
             .http
-            .post(format!("http://{}{path}", self.listen))
+            .post(format!("http://{}{path}", self.webhook))
             .body(body.to_vec());
         for (name, value) in headers {
             request = request.header(*name, value);

@@ -77,7 +77,16 @@ async fn answers_go_out_whole_with_their_content_length() {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
     let cancel = CancellationToken::new();
-    let server = tokio::spawn(serve(listener, router(state), cancel.clone()));
+    let limits = crate::http::Limits::PLUGIN;
+    let served = serve(
+        listener,
+        router(state),
+        limits,
+        "plugin",
+        None,
+        cancel.clone(),
+    );
+    let server = tokio::spawn(served);
     for (request, answer) in expected {
         let (head, body) = exchange(address, request).await;
         assert!(head.starts_with("http/1.1 200"), "{head}");
