@@ -11,6 +11,8 @@ mod support;
 mod argo;
 #[path = "deployables/gotemplate.rs"]
 mod gotemplate;
+#[path = "deployables/manifests.rs"]
+mod manifests;
 #[path = "deployables/previews.rs"]
 mod previews;
 #[path = "deployables/schemas.rs"]

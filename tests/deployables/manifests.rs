@@ -1,0 +1,99 @@
+//! preview-tower's own manifests, rendered with real kustomize: the webhook reaches its port
+//! and nothing else does. The Ingress publishes exactly the webhook path, on the Service's
+//! webhook port, which the Deployment serves with `--webhook-listen`; the NetworkPolicy admits
+//! the load balancer to that port only, and the plugin's port to Argo CD only.
+
+use serde_json::Value;
+
+use super::{documents, root, tools};
+use preview_tower::http::WEBHOOK_PATH;
+
+fn rendered() -> Option<Vec<Value>> {
+    let tools = tools::Tools::find()?;
+    let text = tools.kustomize(&root().join("manifests")).expect("render manifests/");
+    Some(documents(&text))
+}
+
+fn one<'a>(objects: &'a [Value], kind: &str) -> &'a Value {
+    let found: Vec<&Value> = objects.iter().filter(|o| o["kind"] == kind).collect();
+    assert_eq!(found.len(), 1, "one {kind}");
+    found[0]
+}
+
+/// The numbers of the ports a NetworkPolicy ingress rule admits.
+fn ports(rule: &Value) -> Vec<u64> {
+    rule["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["port"].as_u64())
+        .collect()
+}
+
+#[test]
+fn the_webhook_path_alone_reaches_the_webhook_port_alone() {
+    let Some(objects) = rendered() else {
+        return;
+    };
+    let ingress = one(&objects, "Ingress");
+    let rules = ingress["spec"]["rules"].as_array().expect("rules");
+    assert_eq!(rules.len(), 1);
+    let paths = rules[0]["http"]["paths"].as_array().expect("paths");
+    assert_eq!(paths.len(), 1, "one path: {paths:?}");
+    assert_eq!(paths[0]["path"], WEBHOOK_PATH);
+    assert_eq!(paths[0]["pathType"], "Exact");
+    let backend = &paths[0]["backend"]["service"];
+    assert_eq!(backend["name"], "preview-tower");
+    assert!(ingress["spec"]["defaultBackend"].is_null());
+
+    let service = one(&objects, "Service");
+    let port = service["spec"]["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .find(|p| p["name"] == backend["port"]["name"])
+        .expect("the Ingress's port is the Service's");
+    assert_eq!(port["targetPort"], "webhook");
+
+    let deployment = one(&objects, "Deployment");
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    let container_port = container["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .find(|p| p["name"] == "webhook")
+        .expect("a webhook container port");
+    let number = container_port["containerPort"].as_u64().expect("number");
+    let args: Vec<&str> = container["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let listen = args
+        .iter()
+        .position(|a| *a == "--webhook-listen")
+        .and_then(|i| args.get(i + 1))
+        .expect("--webhook-listen");
+    assert_eq!(*listen, format!("0.0.0.0:{number}"));
+    assert!(args.contains(&"--webhook-secret-file"));
+
+    let policy = one(&objects, "NetworkPolicy");
+    let ingress_rules = policy["spec"]["ingress"].as_array().expect("ingress rules");
+    let admitting = |port: u64| -> Vec<&Value> {
+        ingress_rules
+            .iter()
+            .filter(|r| ports(r).contains(&port))
+            .collect()
+    };
+    let webhook_rules = admitting(number);
+    assert_eq!(webhook_rules.len(), 1);
+    assert_eq!(ports(webhook_rules[0]), [number], "that rule opens no other port");
+    let plugin_rules = admitting(8080);
+    assert_eq!(plugin_rules.len(), 1);
+    assert_eq!(
+        plugin_rules[0]["from"],
+        serde_json::json!([{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "argocd"}}}]),
+        "the plugin's port is Argo CD's alone"
+    );
+}
