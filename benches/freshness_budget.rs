@@ -20,6 +20,11 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+#[path = "shared/common.rs"]
+mod common;
+
+use common::{results_dir, runtime};
+
 #[path = "freshness_budget/answers.rs"]
 mod answers;
 #[path = "freshness_budget/budget.rs"]
@@ -124,27 +129,6 @@ impl Scale {
     }
 }
 
-/// `<target dir>/bench-results`: the bench binary is `<target dir>/<profile>/deps/<name>`.
-fn results_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the bench binary's path");
-    let target = exe
-        .ancestors()
-        .nth(3)
-        .expect("the bench binary lives in <target>/<profile>/deps")
-        .to_path_buf();
-    let dir = target.join("bench-results");
-    std::fs::create_dir_all(&dir).expect("create bench-results");
-    dir
-}
-
-fn runtime(name: &str) -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .thread_name(name)
-        .enable_all()
-        .build()
-        .expect("a Tokio runtime")
-}
-
 /// Which parts to run: the names given after `--bench` (`answers`, `resident`, `budget`,
 /// `reaction`), or every part. The JSON is written only when every part ran.
 struct Parts {
@@ -209,7 +193,7 @@ fn main() {
         // The result: the service as `manifests/deployment.yaml` runs it (its `MALLOC_*`
         // settings), so the bench and the deployment cannot drift apart.
         let shipped = resident::Plan {
-            allocator: shipped_allocator(),
+            allocator: serve::shipped_allocator(),
             ..scale.resident.clone()
         };
         let measured = clients.block_on(resident::run(&binary, &shipped, servers.handle()));
@@ -291,24 +275,4 @@ fn main() {
         std::fs::write(&path, text).expect("write the results");
         println!("\nwritten: {}", path.display());
     }
-}
-
-/// The `MALLOC_*` environment of the preview-tower container in `manifests/deployment.yaml`.
-fn shipped_allocator() -> Vec<(String, String)> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests/deployment.yaml");
-    let text = std::fs::read_to_string(&path).expect("read manifests/deployment.yaml");
-    let deployment: serde_json::Value =
-        serde_saphyr::from_str(&text).expect("manifests/deployment.yaml is YAML");
-    deployment["spec"]["template"]["spec"]["containers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|c| c["env"].as_array().cloned().unwrap_or_default())
-        .filter_map(|e| {
-            let name = e["name"].as_str()?;
-            let value = e["value"].as_str()?;
-            name.starts_with("MALLOC_")
-                .then(|| (name.to_owned(), value.to_owned()))
-        })
-        .collect()
 }

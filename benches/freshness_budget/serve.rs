@@ -33,7 +33,14 @@ impl Service {
         log: &Path,
         env: &[(String, String)],
     ) -> Self {
-        let (listen, admin, webhook) = (free_port(), free_port(), free_port());
+        let (listen, admin) = (free_port(), free_port());
+        // A build from before the webhook had its own port (the soak measures those too)
+        // takes deliveries on the plugin's.
+        let webhook = if supports(binary, "--webhook-listen") {
+            free_port()
+        } else {
+            listen
+        };
         let file = std::fs::File::create(log).expect("create the service log");
         let mut command = Command::new(binary);
         // Nothing from the caller's environment configures this run.
@@ -55,8 +62,12 @@ impl Service {
             .arg(github.url().as_str())
             .arg("--listen")
             .arg(listen.to_string())
-            .arg("--webhook-listen")
-            .arg(webhook.to_string())
+            .args(
+                (webhook != listen)
+                    .then(|| ["--webhook-listen".to_owned(), webhook.to_string()])
+                    .into_iter()
+                    .flatten(),
+            )
             .arg("--admin-listen")
             .arg(admin.to_string())
             .env("PREVIEW_TOWER_GITHUB_TOKEN", "ghp_bench")
@@ -120,9 +131,37 @@ impl Drop for Service {
     }
 }
 
+/// Whether `binary serve --help` names `flag`.
+fn supports(binary: &Path, flag: &str) -> bool {
+    Command::new(binary)
+        .args(["serve", "--help"])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(flag))
+}
+
 /// A port free a moment ago on 127.0.0.1.
 fn free_port() -> SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
+}
+
+/// The `MALLOC_*` environment of the preview-tower container in `manifests/deployment.yaml`.
+pub fn shipped_allocator() -> Vec<(String, String)> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests/deployment.yaml");
+    let text = std::fs::read_to_string(&path).expect("read manifests/deployment.yaml");
+    let deployment: serde_json::Value =
+        serde_saphyr::from_str(&text).expect("manifests/deployment.yaml is YAML");
+    deployment["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["env"].as_array().cloned().unwrap_or_default())
+        .filter_map(|e| {
+            let name = e["name"].as_str()?;
+            let value = e["value"].as_str()?;
+            name.starts_with("MALLOC_")
+                .then(|| (name.to_owned(), value.to_owned()))
+        })
+        .collect()
 }

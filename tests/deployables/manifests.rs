@@ -10,7 +10,9 @@ use preview_tower::http::WEBHOOK_PATH;
 
 fn rendered() -> Option<Vec<Value>> {
     let tools = tools::Tools::find()?;
-    let text = tools.kustomize(&root().join("manifests")).expect("render manifests/");
+    let text = tools
+        .kustomize(&root().join("manifests"))
+        .expect("render manifests/");
     Some(documents(&text))
 }
 
@@ -88,7 +90,11 @@ fn the_webhook_path_alone_reaches_the_webhook_port_alone() {
     };
     let webhook_rules = admitting(number);
     assert_eq!(webhook_rules.len(), 1);
-    assert_eq!(ports(webhook_rules[0]), [number], "that rule opens no other port");
+    assert_eq!(
+        ports(webhook_rules[0]),
+        [number],
+        "that rule opens no other port"
+    );
     let plugin_rules = admitting(8080);
     assert_eq!(plugin_rules.len(), 1);
     assert_eq!(
