@@ -249,8 +249,11 @@ impl World {
         let number = 1 + (n / plan.services) as u64 % plan.pulls;
         let repo = format!("acme/svc-{service}");
         let sha = sha1_hex(format!("reaction push {n}").as_bytes());
-        let body = serde_json::to_vec(&webhook_payload::pull_request("synchronize", &repo, number))
-            .expect("JSON");
+        // As GitHub's: each push's delivery names its new head (two bodies are never equal).
+        let mut payload = webhook_payload::pull_request("synchronize", &repo, number);
+        payload["pull_request"]["head"]["sha"] = serde_json::json!(sha);
+        payload["after"] = serde_json::json!(sha);
+        let body = serde_json::to_vec(&payload).expect("JSON");
         let id = format!("72d3162e-cc78-11e3-81ab-{n:012x}");
         let headers = webhook_payload::headers("pull_request", &id, SECRET, &body);
         let before = self.kube.applicationset_patches().len();
