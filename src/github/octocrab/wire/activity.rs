@@ -9,7 +9,7 @@
 //!
 //! | `event` | time | who |
 //! |---|---|---|
-//! | `committed` | `committer.date` (git's, no `created_at`) | none (`author`/`committer` are git identities) |
+//! | `committed` (+ `sha`) | `committer.date` (git's: the author's to set, no `created_at`) | none (`author`/`committer` are git identities) |
 //! | `head_ref_force_pushed`, `ready_for_review`, `reopened` | `created_at` | `actor` |
 //! | `labeled`, `unlabeled` (+ `label.name`) | `created_at` | `actor` |
 //! | `commented` (an `issue-comment` plus `event`, `actor`; `body` may be absent; an edited one, `updated_at` ≠ `created_at`, gives no command) | `created_at` | `user` |
@@ -57,6 +57,8 @@ struct WireEvent {
     body: Option<String>,
     #[serde(default)]
     committer: Option<WireGitIdentity>,
+    #[serde(default)]
+    sha: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -105,6 +107,12 @@ pub(in crate::github::octocrab) fn decode_timeline(
     Ok(events)
 }
 
+/// Whether `sha` is a git object name: 40 (SHA-1) or 64 (SHA-256) hex digits. What a
+/// commit's first sighting is remembered by, so bounded.
+fn valid_sha(sha: &str) -> bool {
+    matches!(sha.len(), 40 | 64) && sha.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// The event kinds that are activity.
 const USED: [&str; 8] = [
     "committed",
@@ -126,10 +134,16 @@ fn into_event(wire: WireEvent, own_login: Option<&str>) -> Result<Option<PullEve
                 .committer
                 .ok_or_else(|| missing("committer.date"))?
                 .date;
+            // Its first sighting is remembered by SHA: without it, the date would be all
+            // there is, and it is the author's to set.
+            let sha = wire
+                .sha
+                .filter(|s| valid_sha(s))
+                .ok_or_else(|| missing("sha"))?;
             return Ok(Some(PullEvent {
                 at: date,
                 actor: None,
-                kind: PullEventKind::Pushed,
+                kind: PullEventKind::Committed { sha },
             }));
         }
         "reviewed" => match wire.submitted_at {
@@ -205,6 +219,8 @@ mod tests {
     use super::*;
     use crate::github::webhook::Command;
 
+    const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+
     fn user(login: &str, kind: &str) -> serde_json::Value {
         json!({"login": login, "id": 1, "type": kind})
     }
@@ -216,7 +232,7 @@ mod tests {
     #[test]
     fn each_kind_of_activity_is_read_with_its_time_and_author() {
         let items = json!([
-            {"event": "committed", "sha": "a", "committer": {"date": "2026-11-23T08:00:00Z",
+            {"event": "committed", "sha": SHA, "committer": {"date": "2026-11-23T08:00:00Z",
                 "name": "Mona", "email": "m@example.com"}, "author": {"date": "2026-11-01T08:00:00Z"}},
             {"event": "labeled", "actor": user("mona", "User"), "created_at": "2026-11-23T09:00:00Z",
                 "label": {"name": "preview", "color": "ededed"}},
@@ -240,7 +256,11 @@ mod tests {
         assert_eq!(
             seen,
             [
-                ("08:00".into(), None, PullEventKind::Pushed),
+                (
+                    "08:00".into(),
+                    None,
+                    PullEventKind::Committed { sha: SHA.into() }
+                ),
                 (
                     "09:00".into(),
                     some("mona"),
@@ -295,10 +315,12 @@ mod tests {
     }
 
     #[test]
-    fn a_used_kind_without_its_time_is_malformed() {
+    fn a_used_kind_without_its_time_or_commit_is_malformed() {
         for item in [
             json!({"event": "labeled", "actor": user("mona", "User"), "label": {"name": "x"}}),
-            json!({"event": "committed", "sha": "a"}),
+            json!({"event": "committed", "sha": SHA}),
+            json!({"event": "committed", "committer": {"date": "2026-11-23T08:00:00Z"}}),
+            json!({"event": "committed", "sha": "HEAD", "committer": {"date": "2026-11-23T08:00:00Z"}}),
             json!({"event": "commented", "created_at": "yesterday"}),
         ] {
             let body = serde_json::to_vec(&json!([item])).expect("json");
