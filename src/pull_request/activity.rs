@@ -2,12 +2,18 @@
 //! their summary into the planner's [`Activity`] ([`summarize`]). Pure: no I/O, no clock.
 //!
 //! **What counts.** A push (a commit, or a force-push), a label added or removed, a comment or
-//! review by a person, a PR marked ready for review or reopened, and a `/preview` command. The adapter has already dropped what preview-tower itself did (its
-//! comments, its deployments) and what other bots wrote. A comment that holds a `/preview`
-//! command is a comment whoever wrote it: it counts as activity (the issue's definition: "a
-//! PR comment"). Its *command* takes effect only when its author has write access, which the
-//! caller resolves (I/O) and passes in as `authorized`; an author not resolved yet is not
-//! authorized yet.
+//! review by one of the repository's people, a PR marked ready for review or reopened, and a
+//! `/preview` command. The adapter has already dropped what preview-tower itself did (its
+//! comments, its deployments) and what other bots wrote.
+//!
+//! **Whose comments count.** On a public repository any account can comment and review, so a
+//! comment or review counts only when its author's `author_association` is one that
+//! `counting.associations` lists (the fleet's `activity_associations`; by default `OWNER`,
+//! `MEMBER`, `COLLABORATOR`), or its author is known to have write access (`authorized`).
+//! Pushes and label changes count whoever made them: only people with write access can make
+//! them. A comment that holds a `/preview` command counts as activity by the same rule. Its
+//! *command* takes effect only when its author has write access, which the caller resolves
+//! (I/O) and passes in as `authorized`; an author not resolved yet is not authorized yet.
 //!
 //! **Commits are dated by preview-tower.** A commit's dates are its author's to set (a commit
 //! dated 2099 is one `git commit --date` away). A commit counts from the earlier of its
@@ -16,16 +22,19 @@
 //! date says, and an old commit does not count as new when it is first seen late (after a
 //! restart). Every other time is GitHub's (`created_at`, `submitted_at`).
 //!
-//! **Fallback.** The timeline of an eligible PR always shows the `labeled` event of its
-//! opt-in label, so `last` is known. If it shows nothing at all, the PR's `updated_at` (from
-//! the listing) stands in: GitHub bumps it on every comment, label change, push and review,
-//! so it is never earlier than the real last activity, and can only make expiry later. The
-//! queue order (`labelled_at`) has no fallback: unknown goes last, as the quota documents.
+//! **Fallback.** The timeline of an eligible PR always shows its commits and the `labeled`
+//! event of its opt-in label, so `last` is known. If it shows nothing at all, the PR's
+//! `updated_at` (from the listing) stands in: GitHub bumps it on every comment, label change,
+//! push and review, so it is never earlier than the real last activity, and can only make
+//! expiry later. (Not when it shows only events that do not count: `updated_at` moves with
+//! anyone's comment. `last` is then unknown, and the preview does not expire.) The queue order
+//! (`labelled_at`) has no fallback: unknown goes last, as the quota documents.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use super::AuthorAssociation;
 use crate::github::webhook::Command;
 use crate::plan::{Activity, TimedCommand};
 
@@ -59,9 +68,14 @@ pub enum PullEventKind {
     Commented {
         /// The comment's command (see [`crate::github::webhook::parse_command`]).
         command: Option<Command>,
+        /// How its author is associated with the repository.
+        association: AuthorAssociation,
     },
     /// A review submitted.
-    Reviewed,
+    Reviewed {
+        /// How its author is associated with the repository.
+        association: AuthorAssociation,
+    },
     /// Marked ready for review, or reopened.
     Reopened,
 }
@@ -71,6 +85,9 @@ pub enum PullEventKind {
 pub struct Counting<'a> {
     /// The PR's opt-in label: its latest adding orders the queue.
     pub label: &'a str,
+    /// Whose comments and reviews are activity, by their author's association with the
+    /// repository (besides authors with write access).
+    pub associations: &'a [AuthorAssociation],
     /// When preview-tower first saw each commit in the PR's timeline, by SHA. A commit
     /// missing here counts from `read_at` at the latest.
     pub first_seen: &'a HashMap<String, DateTime<Utc>>,
@@ -87,17 +104,28 @@ pub fn summarize(
     read_at: DateTime<Utc>,
     authorized: impl Fn(&str) -> bool,
 ) -> Activity {
-    let last = events
-        .iter()
-        .map(|e| match &e.kind {
-            PullEventKind::Committed { sha } => {
-                let seen = counting.first_seen.get(sha).copied().unwrap_or(read_at);
-                e.at.min(seen)
-            }
-            _ => e.at,
-        })
-        .max()
-        .or(Some(updated_at));
+    let counts = |e: &&PullEvent| match &e.kind {
+        PullEventKind::Commented { association, .. } | PullEventKind::Reviewed { association } => {
+            counting.associations.contains(association)
+                || e.actor.as_deref().is_some_and(&authorized)
+        }
+        _ => true,
+    };
+    let last = if events.is_empty() {
+        Some(updated_at)
+    } else {
+        events
+            .iter()
+            .filter(counts)
+            .map(|e| match &e.kind {
+                PullEventKind::Committed { sha } => {
+                    let seen = counting.first_seen.get(sha).copied().unwrap_or(read_at);
+                    e.at.min(seen)
+                }
+                _ => e.at,
+            })
+            .max()
+    };
     let label = counting.label;
     let labelled_at = events
         .iter()
@@ -112,6 +140,7 @@ pub fn summarize(
             (
                 PullEventKind::Commented {
                     command: Some(command),
+                    ..
                 },
                 Some(author),
             ) if authorized(author) => Some(TimedCommand {
@@ -133,148 +162,15 @@ pub fn summarize(
 /// The logins whose permission a summary of `events` needs: the authors of commands.
 pub fn command_authors(events: &[PullEvent]) -> impl Iterator<Item = &str> {
     events.iter().filter_map(|e| match (&e.kind, &e.actor) {
-        (PullEventKind::Commented { command: Some(_) }, Some(author)) => Some(author.as_str()),
+        (
+            PullEventKind::Commented {
+                command: Some(_), ..
+            },
+            Some(author),
+        ) => Some(author.as_str()),
         _ => None,
     })
 }
 
 #[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use chrono::TimeZone;
-
-    use super::*;
-
-    fn at(hour: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 23, hour, 0, 0)
-            .single()
-            .expect("time")
-    }
-
-    fn event(hour: u32, actor: Option<&str>, kind: PullEventKind) -> PullEvent {
-        PullEvent {
-            at: at(hour),
-            actor: actor.map(str::to_owned),
-            kind,
-        }
-    }
-
-    fn command(hour: u32, author: &str, command: Command) -> PullEvent {
-        event(
-            hour,
-            Some(author),
-            PullEventKind::Commented {
-                command: Some(command),
-            },
-        )
-    }
-
-    fn writers(login: &str) -> bool {
-        login == "mona"
-    }
-
-    /// The summary of `events` for the opt-in label `preview`, commits unseen before.
-    fn summary(
-        events: &[PullEvent],
-        updated_at: DateTime<Utc>,
-        read_at: DateTime<Utc>,
-    ) -> Activity {
-        let counting = Counting {
-            label: "preview",
-            first_seen: &HashMap::new(),
-        };
-        summarize(events, &counting, updated_at, read_at, writers)
-    }
-
-    fn commit(hour: u32, sha: &str) -> PullEvent {
-        let sha = sha.to_owned();
-        event(hour, None, PullEventKind::Committed { sha })
-    }
-
-    #[test]
-    fn last_is_the_latest_event_of_any_kind() {
-        use PullEventKind::*;
-        #[rustfmt::skip]
-        let cases: &[(&str, Vec<PullEvent>, u32)] = &[
-            ("push", vec![event(3, None, Labeled("preview".into())), event(5, None, Pushed)], 5),
-            ("label", vec![event(5, None, Pushed), event(6, Some("a"), Unlabeled("x".into()))], 6),
-            ("comment", vec![event(5, None, Pushed), event(7, Some("a"), Commented { command: None })], 7),
-            ("review", vec![event(8, Some("a"), Reviewed), event(5, None, Pushed)], 8),
-            ("reopened", vec![event(5, None, Pushed), event(9, Some("a"), Reopened)], 9),
-            ("reader's command is a comment", vec![event(5, None, Pushed), command(10, "eve", Command::Keep)], 10),
-        ];
-        for (name, events, hour) in cases {
-            let activity = summary(events, at(23), at(23));
-            assert_eq!(activity.last, Some(at(*hour)), "{name}");
-        }
-    }
-
-    #[test]
-    fn a_commit_counts_from_the_earlier_of_its_date_and_its_first_sighting() {
-        let first_seen = HashMap::from([("future".to_owned(), at(5)), ("old".to_owned(), at(9))]);
-        let counting = Counting {
-            label: "preview",
-            first_seen: &first_seen,
-        };
-        #[rustfmt::skip]
-        let cases = [
-            ("dated later than first seen: first seen", commit(23, "future"), at(5)),
-            ("dated before first seen (seen late, as after a restart): its date", commit(3, "old"), at(3)),
-            ("never seen: at the latest the read", commit(23, "unseen"), at(12)),
-            ("a force-push is GitHub's time", event(11, Some("a"), PullEventKind::Pushed), at(11)),
-        ];
-        for (name, event, last) in cases {
-            let activity = summarize(&[event], &counting, at(1), at(12), writers);
-            assert_eq!(activity.last, Some(last), "{name}");
-        }
-        // The read moving on moves nothing.
-        let later = summarize(&[commit(23, "future")], &counting, at(1), at(22), writers);
-        assert_eq!(later.last, Some(at(5)));
-    }
-
-    #[test]
-    fn no_event_falls_back_to_updated_at_which_is_never_earlier() {
-        let activity = summary(&[], at(11), at(12));
-        assert_eq!(activity.last, Some(at(11)));
-        assert_eq!(
-            activity.labelled_at, None,
-            "no fallback for the queue order"
-        );
-        assert_eq!(activity.read_at, at(12));
-    }
-
-    #[test]
-    fn labelled_at_is_the_latest_adding_of_the_opt_in_label() {
-        use PullEventKind::*;
-        let events = [
-            event(1, Some("a"), Labeled("preview".into())),
-            event(2, Some("a"), Unlabeled("preview".into())),
-            event(3, Some("a"), Labeled("Preview".into())),
-            event(4, Some("a"), Labeled("other".into())),
-        ];
-        let activity = summary(&events, at(23), at(23));
-        assert_eq!(activity.labelled_at, Some(at(3)));
-        assert_eq!(activity.last, Some(at(4)));
-    }
-
-    #[test]
-    fn only_writers_commands_count_oldest_first() {
-        let extend = Command::Extend(Duration::from_secs(3 * 24 * 3600));
-        let events = [
-            command(9, "mona", Command::Wake),
-            command(4, "mona", extend),
-            command(5, "eve", Command::Keep),
-            event(6, None, PullEventKind::Commented { command: None }),
-        ];
-        let activity = summary(&events, at(23), at(23));
-        let commands: Vec<(Command, DateTime<Utc>)> = activity
-            .commands
-            .iter()
-            .map(|c| (c.command, c.at))
-            .collect();
-        assert_eq!(commands, [(extend, at(4)), (Command::Wake, at(9))]);
-        let authors: Vec<&str> = command_authors(&events).collect();
-        assert_eq!(authors, ["mona", "mona", "eve"]);
-    }
-}
+mod tests;

@@ -182,6 +182,7 @@ impl SyncState {
         let updated_at = read.updated_at.max(pr.updated_at);
         let counting = Counting {
             label: &service.policy.label,
+            associations: &service.policy.activity_associations,
             first_seen: &read.first_seen,
         };
         let mut activity = summarize(events, &counting, updated_at, read.read_at, |login| {

@@ -1,5 +1,6 @@
 //! What anyone can write on a pull request must not keep its preview alive (issue 12): a
-//! commit's date is its author's to set.
+//! commit's date is its author's to set, and on a public repository any account can comment
+//! and review.
 
 use chrono::TimeZone;
 
@@ -39,3 +40,37 @@ async fn a_commit_dated_in_the_future_expires_on_time_like_any_other() {
     w.stop().await;
 }
 
+/// Comments and reviews count only from the repository's own people (`author_association`
+/// `OWNER`, `MEMBER` or `COLLABORATOR` by default): a drive-by comment on a public repository
+/// keeps nothing alive, a collaborator's does.
+#[tokio::test]
+async fn comments_and_reviews_from_outside_the_project_do_not_keep_a_preview_alive() {
+    let w = World::new(|_| {}).await;
+    w.open(7, &["preview"]);
+    w.open(8, &["preview"]);
+    w.poll().await;
+    let opened = w.web(7).unwrap().expires_at.unwrap();
+
+    w.advance(hours(1));
+    w.github
+        .comment_with(REPO, 7, "drive-by", "NONE", "any news? +1");
+    w.github
+        .comment_with(REPO, 7, "newcomer", "FIRST_TIME_CONTRIBUTOR", "hello");
+    w.github.review_with(REPO, 7, "someone", "CONTRIBUTOR");
+    w.github
+        .comment_with(REPO, 8, "carol", "COLLABORATOR", "checked on the preview");
+    w.poll().await;
+    assert_eq!(
+        w.web(7).unwrap().expires_at,
+        Some(opened),
+        "outsiders' comments and reviews are not activity"
+    );
+    let commented = w.web(8).unwrap().expires_at.unwrap();
+    assert!(near(commented, w.now() + hours(TTL_HOURS)), "{commented}");
+
+    w.advance(hours(TTL_HOURS - 1) + minutes(3));
+    w.poll().await;
+    assert_eq!(w.excluded(7), Some(ExclusionReason::Expired));
+    assert!(w.web(8).is_some(), "a collaborator's comment keeps it");
+    w.stop().await;
+}
