@@ -82,12 +82,12 @@ struct WireGitIdentity {
 }
 
 /// One page of a timeline, as [`PullEvent`]s in GitHub's order (oldest first). Events by
-/// `own_login` (preview-tower's account with a token; `None` with an App, whose account is a
-/// bot) are dropped, and so are comments and reviews by any bot account: they are not people
+/// `own_login` (preview-tower's own account: the token's user, or the App's `<slug>[bot]`)
+/// are dropped, and so are comments and reviews by any bot account: they are not people
 /// using the preview.
 pub(in crate::github::octocrab) fn decode_timeline(
     body: &[u8],
-    own_login: Option<&str>,
+    own_login: &str,
 ) -> Result<Vec<PullEvent>, SourceError> {
     let items: Vec<serde_json::Value> = serde_json::from_slice(body)
         .map_err(|e| SourceError::Malformed(format!("unreadable timeline: {e}")))?;
@@ -128,7 +128,7 @@ const USED: [&str; 8] = [
     "reopened",
 ];
 
-fn into_event(wire: WireEvent, own_login: Option<&str>) -> Result<Option<PullEvent>, SourceError> {
+fn into_event(wire: WireEvent, own_login: &str) -> Result<Option<PullEvent>, SourceError> {
     let kind = wire.event.unwrap_or_default();
     let missing = |field: &str| SourceError::Malformed(format!("a `{kind}` event has no {field}"));
     // Whose comments count depends on it (GitHub's schema requires it on both shapes).
@@ -205,7 +205,7 @@ fn into_event(wire: WireEvent, own_login: Option<&str>) -> Result<Option<PullEve
         let bot = a.kind.as_deref() == Some("Bot") || a.login.ends_with("[bot]");
         (a.login, bot)
     });
-    let ours = own_login.is_some_and(|own| own.eq_ignore_ascii_case(&login));
+    let ours = own_login.eq_ignore_ascii_case(&login);
     // Bots' comments, reviews and labels are not activity: a stale bot labelling every idle
     // PR would otherwise keep every preview alive. (A bot adding the opt-in label gives no
     // labelling time either: such a PR queues after those labelled by people.)
@@ -241,7 +241,7 @@ mod tests {
         json!({"login": login, "id": 1, "type": kind})
     }
 
-    fn decode(items: serde_json::Value, own: Option<&str>) -> Vec<PullEvent> {
+    fn decode(items: serde_json::Value, own: &str) -> Vec<PullEvent> {
         decode_timeline(&serde_json::to_vec(&items).expect("json"), own).expect("decodes")
     }
 
@@ -263,7 +263,7 @@ mod tests {
                 "created_at": "2026-11-23T12:00:00Z"},
             {"event": "ready_for_review", "actor": null, "created_at": "2026-11-23T13:00:00Z"},
         ]);
-        let events = decode(items, None);
+        let events = decode(items, "preview-tower[bot]");
         let seen: Vec<(String, Option<String>, PullEventKind)> = events
             .into_iter()
             .map(|e| (e.at.format("%H:%M").to_string(), e.actor, e.kind))
@@ -331,7 +331,7 @@ mod tests {
                 "created_at": "2026-11-23T11:00:00Z", "label": {"name": "preview"}},
             {"no_event": true},
         ]);
-        let events = decode(items, Some("tower-token-user"));
+        let events = decode(items, "tower-token-user");
         // A bot's label (a labeller, a stale bot) is not activity either.
         assert_eq!(events.len(), 1, "{events:?}");
         assert_eq!(
@@ -361,11 +361,14 @@ mod tests {
         ] {
             let body = serde_json::to_vec(&json!([item])).expect("json");
             assert!(
-                matches!(decode_timeline(&body, None), Err(SourceError::Malformed(_))),
+                matches!(
+                    decode_timeline(&body, "preview-tower[bot]"),
+                    Err(SourceError::Malformed(_))
+                ),
                 "{item}"
             );
         }
-        assert!(decode_timeline(b"{}", None).is_err());
+        assert!(decode_timeline(b"{}", "preview-tower[bot]").is_err());
     }
 
     #[test]
