@@ -15,7 +15,7 @@ use chrono::{NaiveTime, Weekday};
 use serde::Serialize;
 use url::Url;
 
-use crate::pull_request::RepoName;
+use crate::pull_request::{AuthorAssociation, RepoName};
 
 pub use parse::FleetError;
 
@@ -237,6 +237,11 @@ pub struct Policy {
     /// What one preview costs per hour, for the cost metrics and report; `None` (the default):
     /// hours only.
     pub price: Option<HourlyPrice>,
+    /// Whose comments and reviews are activity (keep a preview from idle expiry), by their
+    /// author's `author_association` with the repository (default `OWNER`, `MEMBER`,
+    /// `COLLABORATOR`); accounts known to have write access count whatever theirs. On a public
+    /// repository anyone can comment: without this, anyone could keep a preview alive.
+    pub activity_associations: Vec<AuthorAssociation>,
 }
 
 /// What one preview of a service costs per hour, in the fleet's currency.

@@ -6,13 +6,15 @@
 //! never as a name, a path or a template.
 
 mod activity;
+mod association;
 
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use activity::{PullEvent, PullEventKind, command_authors, summarize};
+pub use activity::{Counting, PullEvent, PullEventKind, command_authors, summarize};
+pub use association::AuthorAssociation;
 
 /// `owner/name` of a GitHub repository, validated to GitHub's character set.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

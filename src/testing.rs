@@ -47,6 +47,7 @@ pub(crate) fn policy() -> Policy {
         keep_label: "preview-keep".into(),
         priority_label: "preview-priority".into(),
         price: None,
+        activity_associations: crate::pull_request::AuthorAssociation::COUNTED_BY_DEFAULT.to_vec(),
     }
 }
 

@@ -170,6 +170,15 @@ async fn other_tools_deployments_and_other_environments_are_left_out() {
         &sha,
         ours("api", PR),
     );
+    // Any workflow can create a deployment looking like ours: another account made it.
+    let planted = github.add_deployment_by(
+        "github-actions[bot]",
+        REPO,
+        "deploy:preview",
+        env,
+        &sha,
+        ours("web", PR),
+    );
     github.add_status(REPO, as_text, "success");
     let source = source(&github);
 
@@ -184,7 +193,7 @@ async fn other_tools_deployments_and_other_environments_are_left_out() {
     let ids: Vec<u64> = all.iter().map(|s| s.id).collect();
     assert_eq!(ids, [other_env, as_text], "newest first");
     assert_eq!(all[0].state, None, "no status yet");
-    for skipped in [theirs, foreign, bad_name] {
+    for skipped in [theirs, foreign, bad_name, planted] {
         assert!(!ids.contains(&skipped));
     }
     let listed = github.requests();
@@ -329,7 +338,12 @@ async fn the_github_app_reports_with_its_installation_token() {
     let log = github.requests();
     let reporting: Vec<_> = log
         .iter()
-        .filter(|r| !matches!(r.endpoint, Endpoint::Installation | Endpoint::AccessToken))
+        .filter(|r| {
+            !matches!(
+                r.endpoint,
+                Endpoint::Installation | Endpoint::AccessToken | Endpoint::App
+            )
+        })
         .collect();
     assert_eq!(reporting.len(), 7);
     assert!(

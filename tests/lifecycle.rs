@@ -5,12 +5,15 @@
 //! A PR's life: labelled → progressing → healthy → new push → healthy → degraded → healthy →
 //! closed, with a restart in the middle. The exact deployments, statuses, the one comment and
 //! the Jira comments are asserted at the end; [`faults`] does the same life through GitHub
-//! errors, a secondary limit, a Jira outage and dropped watches; [`replicas`] two pods;
+//! errors, a secondary limit, a Jira outage and dropped watches; [`app`] a GitHub App among
+//! other bots; [`replicas`] two pods;
 //! [`restart`] a restart of preview-tower while GitHub cannot be read.
 #![allow(clippy::unwrap_used)]
 
 mod support;
 
+#[path = "lifecycle/app.rs"]
+mod app;
 #[path = "lifecycle/faults.rs"]
 mod faults;
 #[path = "lifecycle/replicas.rs"]
@@ -139,12 +142,12 @@ impl World {
 
     /// Starts a lifecycle as pod `identity` would, with an empty memory.
     pub(crate) fn start_pod(&self, identity: &str) -> Pod {
-        let github = GitHubSource::new(
-            self.github.url(),
-            Credentials::token("ghp_lifecycle").unwrap(),
-            self.timeout,
-        )
-        .unwrap();
+        self.start_pod_as(identity, Credentials::token("ghp_lifecycle").unwrap())
+    }
+
+    /// [`World::start_pod`], writing to GitHub with `credentials`.
+    pub(crate) fn start_pod_as(&self, identity: &str, credentials: Credentials) -> Pod {
+        let github = GitHubSource::new(self.github.url(), credentials, self.timeout).unwrap();
         let jira = JiraRest::new(JiraConfig {
             base_url: self.jira.url(),
             edition: self.jira.edition(),

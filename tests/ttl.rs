@@ -7,6 +7,9 @@
 
 mod support;
 
+#[path = "ttl/untrusted.rs"]
+mod untrusted;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -15,6 +15,7 @@
 mod activity;
 mod checks;
 mod collaborators;
+mod own;
 mod reporter;
 mod transport;
 mod wire;
@@ -58,7 +59,8 @@ pub struct GitHubSource {
     reads: reporter::PageCache,
     /// The build checks' answers and the pages of pull-request commits, with their `ETag`s.
     checks: checks::ChecksCache,
-    /// The login behind a token, once read: who preview-tower's comments are by.
+    /// preview-tower's own login, once read (see `own`): who its comments and deployments
+    /// are by.
     own_login: tokio::sync::OnceCell<String>,
     /// The pull requests' timeline pages (activity), decoded, with their `ETag`s.
     timelines: activity::TimelineCache,

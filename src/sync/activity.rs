@@ -9,6 +9,10 @@
 //! itself proves nothing happened, and the facts' `read_at` advances to the time of the
 //! listing. An unchanged fleet costs no request (a read again is revalidated: `304`, free).
 //!
+//! **Commits.** Each read carries over when the PR's commits were first seen, and notes the
+//! read's sending time for a commit new to it: what a commit counts from at the latest,
+//! whatever date its author gave it (see `pull_request::summarize`). Forgotten with the PR.
+//!
 //! **Failures.** A read that fails keeps the PR's previous facts with their previous
 //! `read_at`: expiry needs facts read after the moment a preview was due, so an outage never
 //! expires anything. It does not fail the refresh (the listing and the files are committed);
@@ -25,7 +29,7 @@ use chrono::{DateTime, Utc};
 use futures::{StreamExt, stream};
 use tracing::{debug, warn};
 
-use super::state::{Permission, ReadActivity};
+use super::state::{Permission, ReadActivity, first_seen};
 use super::{FETCH_CONCURRENCY, Syncer};
 use crate::github::webhook;
 use crate::plan;
@@ -111,10 +115,9 @@ impl Syncer {
         debug!(repo = %repo, number, events = events.as_ref().map(Vec::len), "activity read");
         let key = (repo.clone(), number);
         let mut state = self.lock();
-        let changed = state
-            .activity
-            .get(&key)
-            .is_none_or(|old| old.events != events);
+        let previous = state.activity.get(&key);
+        let changed = previous.is_none_or(|old| old.events != events);
+        let first_seen = first_seen(events.as_deref(), previous, started);
         state.activity.insert(
             key,
             ReadActivity {
@@ -122,6 +125,7 @@ impl Syncer {
                 updated_at,
                 read_at: started,
                 sent_at: started,
+                first_seen,
             },
         );
         Ok(changed.then_some(number))

@@ -12,7 +12,7 @@ use crate::argocd::PreviewRevisions;
 use crate::fleet::{Fleet, ServiceName};
 use crate::plan::{self, Activity, BuildFacts, Builds, BuiltCommit, Plan, PlanInput, PullFacts};
 use crate::pull_request::{
-    BuildStatus, ConfigFile, HeadFacts, PullRequest, RepoName, command_authors, summarize,
+    BuildStatus, ConfigFile, Counting, HeadFacts, PullRequest, RepoName, command_authors, summarize,
 };
 use crate::repo_config::RepoConfig;
 
@@ -42,7 +42,7 @@ pub(crate) fn keys_at(fleet: &Fleet, service: &crate::fleet::Service, sha: &str)
 
 mod records;
 
-pub(crate) use records::{MAX_PERMISSIONS, Permission, ReadActivity, Search};
+pub(crate) use records::{MAX_PERMISSIONS, Permission, ReadActivity, Search, first_seen};
 
 /// The sync's memory.
 #[derive(Debug, Default)]
@@ -178,20 +178,20 @@ impl SyncState {
         // incomplete, and incomplete facts never expire anything (no read counts as after
         // the expiry). Sleep and the queue still use what is known.
         let unknown_author = command_authors(events).any(|login| permission(login).is_none());
-        let read_at = if unknown_author {
-            DateTime::<Utc>::MIN_UTC
-        } else {
-            read.read_at
-        };
         // The later `updated_at` is the safe fallback (see `pull_request::summarize`).
         let updated_at = read.updated_at.max(pr.updated_at);
-        Some(summarize(
-            events,
-            &service.policy.label,
-            updated_at,
-            read_at,
-            |login| permission(login) == Some(true),
-        ))
+        let counting = Counting {
+            label: &service.policy.label,
+            associations: &service.policy.activity_associations,
+            first_seen: &read.first_seen,
+        };
+        let mut activity = summarize(events, &counting, updated_at, read.read_at, |login| {
+            permission(login) == Some(true)
+        });
+        if unknown_author {
+            activity.read_at = DateTime::<Utc>::MIN_UTC;
+        }
+        Some(activity)
     }
 
     /// What the build checks say about each eligible PR of each gated service.

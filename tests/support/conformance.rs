@@ -87,6 +87,37 @@ pub fn validate(schema: &str, instance: &Value) -> Vec<Violation> {
         .collect()
 }
 
+/// Checks `instance` against the definition `def` (under `$defs`) of the schema file `schema`:
+/// for a vendor shape the conformance set has no file of its own for, but that another
+/// answer's schema defines (GitHub's `integration`, its `author-association`). Like
+/// [`validate`] otherwise; a definition the file lacks panics.
+pub fn validate_def(schema: &str, def: &str, instance: &Value) -> Vec<Violation> {
+    static CACHE: Cache = OnceLock::new();
+    let key = format!("{schema}#/$defs/{def}");
+    let compiled = cached_as(&CACHE, &key, schema, |document| {
+        assert!(
+            document["$defs"].get(def).is_some(),
+            "schema {schema} has no definition {def}"
+        );
+        let pointer = serde_json::json!({
+            "$defs": document["$defs"],
+            "$ref": format!("#/$defs/{def}"),
+        });
+        jsonschema::draft202012::new(&pointer)
+    });
+    let Some(validator) = compiled else {
+        return Vec::new();
+    };
+    validator
+        .iter_errors(instance)
+        .map(|error| Violation {
+            schema: key.clone(),
+            instance_path: error.instance_path().to_string(),
+            message: error.to_string(),
+        })
+        .collect()
+}
+
 /// Panics with every violation listed when `instance` breaks `schema`.
 pub fn assert_valid(schema: &str, instance: &Value) {
     let violations = validate(schema, instance);
@@ -111,12 +142,22 @@ fn cached(
     schema: &str,
     compile: impl FnOnce(&Value) -> Result<jsonschema::Validator, jsonschema::ValidationError<'static>>,
 ) -> Option<Arc<jsonschema::Validator>> {
+    cached_as(cache, schema, schema, compile)
+}
+
+/// [`cached`], kept under `key` (one file may give several validators).
+fn cached_as(
+    cache: &'static Cache,
+    key: &str,
+    schema: &str,
+    compile: impl FnOnce(&Value) -> Result<jsonschema::Validator, jsonschema::ValidationError<'static>>,
+) -> Option<Arc<jsonschema::Validator>> {
     let dir = dir()?;
     let cache = cache.get_or_init(Mutex::default);
     if let Some(found) = cache
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .get(schema)
+        .get(key)
     {
         return Some(Arc::clone(found));
     }
@@ -131,7 +172,7 @@ fn cached(
     cache
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .insert(schema.to_owned(), Arc::clone(&compiled));
+        .insert(key.to_owned(), Arc::clone(&compiled));
     Some(compiled)
 }
 

@@ -4,7 +4,9 @@
 //! `per_page` with a `Link` header pointing at `/repositories/{id}/pulls`, as GitHub's do),
 //! the contents API, the check runs of a commit and the commits of a pull request (see
 //! `checks`: no vendor schema for those), and the GitHub App flow (installation lookup with a
-//! JWT whose signature is checked, installation tokens). And for what preview-tower writes:
+//! JWT whose signature is checked, installation tokens, `GET /app` with the JWT for the App's
+//! slug). And for what preview-tower writes, as the account the credential stands for (an
+//! installation token's App bot `<slug>[bot]`, any other token's `GET /user` login):
 //! deployments and their statuses (newest first, filtered by `task`, `environment`, `sha`,
 //! `ref`), comments on pull requests (oldest first), all paginated like the pulls, with
 //! GitHub's rules that no schema states (unknown ref, auto-merge 202, pending-checks 409,

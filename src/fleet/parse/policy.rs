@@ -1,6 +1,7 @@
 //! The preview policy keys (`defaults` and each service's `overrides`): read each layer, merge
 //! overrides over defaults over the built-in values, and check the rules that span keys.
 
+mod associations;
 mod price;
 
 use std::time::Duration;
@@ -15,7 +16,7 @@ use crate::naming::is_dns_name;
 use crate::repo_config::yaml::{Located, did_you_mean, position, short_duration};
 
 /// The keys of `defaults` and `overrides`.
-const POLICY_KEYS: [&str; 15] = [
+const POLICY_KEYS: [&str; 16] = [
     "label",
     "host_pattern",
     "drafts",
@@ -31,6 +32,7 @@ const POLICY_KEYS: [&str; 15] = [
     "keep_label",
     "priority_label",
     "price_per_hour",
+    "activity_associations",
 ];
 const SLEEP_KEYS: [&str; 2] = ["enabled", "working_hours"];
 const HOURS_KEYS: [&str; 4] = ["days", "start", "end", "time_zone"];
@@ -73,6 +75,7 @@ pub(super) struct Layer {
     keep_label: Option<Set<String>>,
     priority_label: Option<Set<String>>,
     price: price::PriceLayer,
+    activity_associations: Option<Set<Vec<crate::pull_request::AuthorAssociation>>>,
 }
 
 impl Layer {
@@ -125,6 +128,7 @@ pub(super) fn layer(cx: &mut Cx, path: &str, node: Option<&Located>) -> Layer {
         keep_label: read(cx, &fields, "keep_label", label),
         priority_label: read(cx, &fields, "priority_label", label),
         price: price::layer(cx, &fields),
+        activity_associations: read(cx, &fields, "activity_associations", associations::list),
     }
 }
 
@@ -300,6 +304,7 @@ pub(super) fn resolve(
         keep_label,
         priority_label,
         price: price?,
+        activity_associations: associations::merged(default, over),
     };
     (cx.errors.len() == errors).then_some(policy)
 }

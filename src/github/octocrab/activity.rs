@@ -7,9 +7,9 @@
 //! before they are followed, as for every other list. Nothing here retries: the sync decides
 //! when to read again (only when the PR's `updated_at` moved).
 //!
-//! preview-tower's own events are left out: with a GitHub App its account is a bot (every
-//! bot's comments and reviews are left out); with a token, its login is read once with
-//! `GET /user` (shared with the reporter) and everything by it is left out.
+//! preview-tower's own events are left out: everything by its own account (see `own`: the
+//! token's user, or the App's `<slug>[bot]`; shared with the reporter), and every bot's
+//! comments and reviews.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -18,8 +18,8 @@ use std::time::Instant;
 use ::octocrab::Octocrab;
 use http::StatusCode;
 
-use super::wire::{self, activity, report};
-use super::{Auth, GitHubSource, MAX_PAGES, lock, transport};
+use super::wire::{self, activity};
+use super::{GitHubSource, MAX_PAGES, lock, transport};
 use crate::github::SourceError;
 use crate::pull_request::{PullEvent, RepoName};
 
@@ -75,7 +75,7 @@ impl GitHubSource {
         number: u64,
     ) -> Result<Vec<PullEvent>, SourceError> {
         let client = self.client(repo).await?;
-        let own = self.own_account(&client).await?;
+        let own = self.own_account().await?;
         let mut seen = HashSet::new();
         let mut events = Vec::new();
         let mut route = Some(activity::timeline_route(repo, number));
@@ -86,42 +86,18 @@ impl GitHubSource {
                     seen.len()
                 )));
             }
-            let page = self
-                .timeline_page(&client, &current, own.as_deref())
-                .await?;
+            let page = self.timeline_page(&client, &current, &own).await?;
             events.extend(page.events);
             route = page.next;
         }
         Ok(events)
     }
 
-    /// The login whose events and comments are ours: `None` with an App (its `<slug>[bot]`
-    /// account), the token's login otherwise (read once with `GET /user`).
-    pub(super) async fn own_account(
-        &self,
-        client: &Octocrab,
-    ) -> Result<Option<String>, SourceError> {
-        if matches!(self.auth, Auth::App { .. }) {
-            return Ok(None);
-        }
-        let login = self
-            .own_login
-            .get_or_try_init(|| async {
-                let answer = transport::get(client, "/user", None, self.timeout).await?;
-                if !answer.status.is_success() {
-                    return Err(transport::status_error(&answer));
-                }
-                report::decode_login(&answer.body)
-            })
-            .await?;
-        Ok(Some(login.clone()))
-    }
-
     async fn timeline_page(
         &self,
         client: &Octocrab,
         route: &str,
-        own: Option<&str>,
+        own: &str,
     ) -> Result<Page, SourceError> {
         let cached = self.timelines.get(route);
         let etag = cached.as_ref().map(|page| page.etag.as_str());

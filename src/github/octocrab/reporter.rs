@@ -50,23 +50,6 @@ impl PageCache {
     }
 }
 
-/// Whose comments are preview-tower's.
-enum CommentAuthor {
-    /// Any bot account: a GitHub App writes as `<slug>[bot]`, which a person cannot be.
-    Bot,
-    /// The token's own account.
-    Login(String),
-}
-
-impl CommentAuthor {
-    fn wrote(&self, author: &report::WireAuthor) -> bool {
-        match self {
-            Self::Bot => author.kind == "Bot",
-            Self::Login(login) => author.login.eq_ignore_ascii_case(login),
-        }
-    }
-}
-
 /// What a write is about, for its log event.
 #[derive(Clone, Copy, Default)]
 struct Subject {
@@ -130,7 +113,7 @@ impl GitHubSource {
         Ok(page)
     }
 
-    /// Our deployments, newest first. GitHub lists them newest first, which is what lets the
+    /// Our deployments (made by our own account, see `own`), newest first. GitHub lists them newest first, which is what lets the
     /// paging stop at `limit`; the result is sorted by id all the same.
     async fn list_deployments(
         &self,
@@ -143,6 +126,7 @@ impl GitHubSource {
         }
         let client = self.client(repo).await?;
         let route = report::deployments_route(repo, environment);
+        let ours = self.own_account().await?;
         let mut found: Vec<Shown> = Vec::new();
         let mut ids = HashSet::new();
         self.each_page(
@@ -151,7 +135,7 @@ impl GitHubSource {
             || not_visible(repo),
             |body| {
                 // A deployment created while paging shifts the pages: it shows up twice.
-                let page = report::decode_deployments(body)?;
+                let page = report::decode_deployments(body, &ours)?;
                 found.extend(page.into_iter().filter(|shown| ids.insert(shown.id)));
                 Ok(found.len() < limit)
             },
@@ -215,12 +199,14 @@ impl GitHubSource {
             status: 404,
             message: format!("{repo} has no pull request #{number}, or it cannot be seen"),
         };
-        let ours = self.comment_author(&client).await?;
+        // Only comments by our own account are ever adopted (see `own`), so neither a PR author
+        // who pastes the marker nor a workflow writing as another bot can take it over.
+        let ours = self.own_account().await?;
         let mut oldest: Option<IssueComment> = None;
         self.each_page(&client, route, missing, |body| {
             for (comment, author) in report::decode_comments(body)? {
                 let older = oldest.as_ref().is_none_or(|o| comment.id < o.id);
-                let by_us = author.is_some_and(|a| ours.wrote(&a));
+                let by_us = author.is_some_and(|a| a.login.eq_ignore_ascii_case(&ours));
                 if older && by_us && comment.body.starts_with(marker) {
                     oldest = Some(comment);
                 }
@@ -229,16 +215,6 @@ impl GitHubSource {
         })
         .await?;
         Ok(oldest)
-    }
-
-    /// Who preview-tower's comments are written by: a GitHub App's `<slug>[bot]` account, or
-    /// the token's own account (read once with `GET /user`). Only such comments are ever
-    /// adopted, so a PR author who pastes the marker cannot take the comment over.
-    async fn comment_author(&self, client: &Octocrab) -> Result<CommentAuthor, SourceError> {
-        Ok(match self.own_account(client).await? {
-            None => CommentAuthor::Bot,
-            Some(login) => CommentAuthor::Login(login),
-        })
     }
 
     /// Sends one write and checks that GitHub answered `expected`. Any other 2xx (a `202`

@@ -4,6 +4,7 @@
 //! Only the fields we use are declared (GitHub adds fields freely); a field we use that is
 //! missing or of the wrong type makes the whole answer [`SourceError::Malformed`].
 
+pub(super) mod account;
 pub(super) mod activity;
 pub(super) mod checks;
 pub(super) mod report;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::model::State;
 use super::render::time;
-use super::reporting::{BOT_LOGIN, FakeComment, author, paged, validation_failed};
+use super::reporting::{FakeComment, author, paged, validation_failed};
 use super::serve::Reply;
 
 /// GitHub's limit on a comment body, in characters.
@@ -49,8 +49,14 @@ pub(super) fn list(
     paged(state, repo, &path, query, items, schema)
 }
 
-/// `POST /repos/{o}/{r}/issues/{n}/comments`.
-pub(super) fn create(state: &mut State, repo: &str, number: &str, request: &Value) -> Reply {
+/// `POST /repos/{o}/{r}/issues/{n}/comments`, by `writer`.
+pub(super) fn create(
+    state: &mut State,
+    repo: &str,
+    number: &str,
+    request: &Value,
+    writer: &str,
+) -> Reply {
     let Some(number) = pull_number(state, repo, number) else {
         return Reply::error(404, "Not Found");
     };
@@ -58,7 +64,7 @@ pub(super) fn create(state: &mut State, repo: &str, number: &str, request: &Valu
     if let Some(refused) = too_long(body) {
         return refused;
     }
-    let id = insert(state, repo, number, BOT_LOGIN, body);
+    let id = insert(state, repo, number, writer, body);
     let held = &state.repos[repo];
     let comment = held.comments.iter().find(|c| c.id == id).expect("added");
     let answer = render(&state.base_url, &held.full_name(), comment);
@@ -90,8 +96,27 @@ fn too_long(body: &str) -> Option<Reply> {
         .then(|| validation_failed("Body is too long (maximum is 65536 characters)"))
 }
 
-/// Appends a comment by `login` on PR `number`; its id.
+/// Appends a comment by `login` on PR `number`; its id. Its `author_association` is `NONE` for
+/// a bot, `MEMBER` for anyone else (see [`insert_with`]).
 pub(super) fn insert(state: &mut State, repo: &str, number: u64, login: &str, body: &str) -> u64 {
+    let association = if login.ends_with("[bot]") {
+        "NONE"
+    } else {
+        "MEMBER"
+    };
+    insert_with(state, repo, number, login, association, body)
+}
+
+/// Appends a comment by `login`, whose `author_association` with the repository is
+/// `association`, on PR `number`; its id.
+pub(super) fn insert_with(
+    state: &mut State,
+    repo: &str,
+    number: u64,
+    login: &str,
+    association: &str,
+    body: &str,
+) -> u64 {
     let id = state.reporting.next_comment;
     state.reporting.next_comment += 1;
     let now = state.now();
@@ -100,6 +125,7 @@ pub(super) fn insert(state: &mut State, repo: &str, number: u64, login: &str, bo
         number,
         body: body.to_owned(),
         author: login.to_owned(),
+        association: association.to_owned(),
         created_at: now,
         updated_at: now,
     });
@@ -120,7 +146,7 @@ pub(super) fn render(base: &str, full: &str, c: &FakeComment) -> Value {
         "body": c.body, "user": author(base, &c.author),
         "created_at": time(c.created_at), "updated_at": time(c.updated_at),
         "issue_url": format!("{api}/issues/{}", c.number),
-        "author_association": if c.author.ends_with("[bot]") { "NONE" } else { "MEMBER" },
+        "author_association": c.association,
         "performed_via_github_app": null, "reactions": reactions, "pin": null
     })
 }

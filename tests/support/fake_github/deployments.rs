@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::model::{State, sha1_hex};
 use super::render::time;
-use super::reporting::{BOT_LOGIN, FakeDeployment, FakeStatus, author, paged, validation_failed};
+use super::reporting::{FakeDeployment, FakeStatus, author, paged, validation_failed};
 use super::serve::Reply;
 
 /// GitHub's limit on a status description, in characters.
@@ -64,8 +64,8 @@ pub(super) fn statuses(
     paged(state, repo, &path, query, items, schema)
 }
 
-/// `POST /repos/{o}/{r}/deployments`.
-pub(super) fn create(state: &mut State, repo: &str, request: &Value) -> Reply {
+/// `POST /repos/{o}/{r}/deployments`, by `writer`.
+pub(super) fn create(state: &mut State, repo: &str, request: &Value, writer: &str) -> Reply {
     let reference = request["ref"].as_str().unwrap_or_default().to_owned();
     let Some(sha) = resolve(state, repo, &reference) else {
         return validation_failed(&format!("No ref found for: {reference}"));
@@ -84,7 +84,7 @@ pub(super) fn create(state: &mut State, repo: &str, request: &Value) -> Reply {
             &format!("Conflict: Commit status checks failed for {reference}."),
         );
     }
-    let id = insert(state, repo, BOT_LOGIN, &reference, &sha);
+    let id = insert(state, repo, writer, &reference, &sha);
     let environment = request["environment"].as_str().unwrap_or("production");
     let base = state.base_url.clone();
     let held = state.repo_mut(repo);

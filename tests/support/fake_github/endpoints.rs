@@ -31,12 +31,12 @@ pub(super) fn authenticate(
         .map(str::trim);
     let needs_jwt = matches!(
         route.endpoint,
-        Endpoint::Installation | Endpoint::AccessToken
+        Endpoint::Installation | Endpoint::AccessToken | Endpoint::App
     );
     let Some(credential) = credential else {
         return match route.endpoint {
             Endpoint::Other => Ok(AuthSeen::None),
-            Endpoint::Installation | Endpoint::AccessToken => {
+            Endpoint::Installation | Endpoint::AccessToken | Endpoint::App => {
                 Err(Reply::error(401, "Requires authentication"))
             }
             // Private repositories look absent without credentials.
@@ -112,6 +112,7 @@ pub(super) fn answer(
     route: &Route,
     query: &HashMap<String, String>,
     body: &Bytes,
+    auth: &AuthSeen,
 ) -> Reply {
     match route.endpoint {
         Endpoint::Pulls => list_pulls(state, route, query),
@@ -119,6 +120,7 @@ pub(super) fn answer(
         Endpoint::Contents => contents(state, route, query),
         Endpoint::Installation => installation(state, route),
         Endpoint::AccessToken => access_token(state, route, body),
+        Endpoint::App => app(state),
         Endpoint::Other => Reply::error(404, "Not Found"),
         Endpoint::CheckRuns | Endpoint::PullCommits => super::checks::answer(state, route, query),
         Endpoint::Permission => super::collaborators::answer(state, route),
@@ -136,7 +138,31 @@ pub(super) fn answer(
             headers: Vec::new(),
             exhausted: false,
         },
-        _ => super::reporting::answer(state, route, query, body),
+        _ => {
+            let writer = state.writer(auth);
+            super::reporting::answer(state, route, query, body, &writer)
+        }
+    }
+}
+
+/// `GET /app` (with the App's JWT): the App, as GitHub's `integration`. The conformance set
+/// has no schema file for this answer; the `integration` schema (as `nullable-integration`,
+/// where deployments and comments name the App that made them) checks it.
+fn app(state: &mut State) -> Reply {
+    let Some((app_id, _)) = &state.app else {
+        return Reply::error(404, "Not Found");
+    };
+    let slug = state
+        .app_slug
+        .clone()
+        .unwrap_or_else(|| "preview-tower".to_owned());
+    let body = render::app(&state.base_url, *app_id, &slug);
+    let schema = format!("{SCHEMAS}/repos.list-deployments.response-200.schema.json");
+    let violations = conformance::validate_def(&schema, "nullable-integration", &body);
+    record(state, violations);
+    Reply {
+        schema: None,
+        ..Reply::json(StatusCode::OK, body, "")
     }
 }
 
@@ -269,7 +295,9 @@ fn installation(state: &mut State, route: &Route) -> Reply {
     match (state.installations.get(owner), &state.app) {
         (Some(&id), Some((app_id, _))) => {
             // No vendor schema for this answer in the conformance set.
-            let body = render::installation(&state.base_url, id, *app_id, owner);
+            let slug = state.app_login();
+            let slug = slug.trim_end_matches("[bot]");
+            let body = render::installation(&state.base_url, id, *app_id, slug, owner);
             Reply {
                 schema: None,
                 ..Reply::json(StatusCode::OK, body, "")

@@ -72,6 +72,8 @@ pub enum Endpoint {
     Timeline,
     /// `GET /user`: the token's own account.
     User,
+    /// `GET /app`: the GitHub App itself (with the App's JWT).
+    App,
     /// Anything else (answered 404).
     Other,
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::reporting::{FakeDeployment, FakeStatus};
+use super::reporting::{BOT_LOGIN, FakeComment, FakeDeployment, FakeStatus};
 use super::{FakeGitHub, comments, deployments};
 
 impl FakeGitHub {
@@ -15,7 +15,9 @@ impl FakeGitHub {
         self.with(|s| s.repo_mut(repo).deployments.clone())
     }
 
-    /// A deployment made by another tool (creator `ci-bot`), with no status; its id.
+    /// A deployment made earlier by the account behind the token ([`BOT_LOGIN`]: as by an
+    /// earlier run of preview-tower, or by another tool sharing its token), with no status;
+    /// its id.
     pub fn add_deployment(
         &self,
         repo: &str,
@@ -24,8 +26,21 @@ impl FakeGitHub {
         sha: &str,
         payload: Value,
     ) -> u64 {
+        self.add_deployment_by(BOT_LOGIN, repo, task, environment, sha, payload)
+    }
+
+    /// A deployment made by `creator`, with no status; its id.
+    pub fn add_deployment_by(
+        &self,
+        creator: &str,
+        repo: &str,
+        task: &str,
+        environment: &str,
+        sha: &str,
+        payload: Value,
+    ) -> u64 {
         self.with(|s| {
-            let id = deployments::insert(s, repo, "ci-bot", sha, sha);
+            let id = deployments::insert(s, repo, creator, sha, sha);
             let deployment = s.repo_mut(repo).deployments.last_mut().expect("just added");
             deployment.task = task.to_owned();
             deployment.environment = environment.to_owned();
@@ -65,6 +80,15 @@ impl FakeGitHub {
         })
     }
 
+    /// The comments on PR `number` of `repo`, oldest first, with their authors.
+    pub fn comment_records(&self, repo: &str, number: u64) -> Vec<FakeComment> {
+        self.with(|s| {
+            let repo = s.repo_mut(repo);
+            let on_pr = repo.comments.iter().filter(|c| c.number == number);
+            on_pr.cloned().collect()
+        })
+    }
+
     /// Someone (`login`) comments on PR `number` (now); the comment id. Not a write through the
     /// API: it neither counts as one nor meets the pacing rule. The PR's `updated_at` moves,
     /// as on GitHub, and the timeline shows a `commented` event.
@@ -72,6 +96,30 @@ impl FakeGitHub {
         let id = self.with(|s| comments::insert(s, repo, number, login, body));
         self.edit_pull(repo, number, |_| {});
         id
+    }
+
+    /// Like [`FakeGitHub::comment_as`], by an account whose `author_association` with the
+    /// repository is `association` (`OWNER`, `MEMBER`, `COLLABORATOR`, `CONTRIBUTOR`,
+    /// `FIRST_TIME_CONTRIBUTOR`, `FIRST_TIMER`, `MANNEQUIN` or `NONE`: the timeline checks it
+    /// against GitHub's schema).
+    pub fn comment_with(
+        &self,
+        repo: &str,
+        number: u64,
+        login: &str,
+        association: &str,
+        body: &str,
+    ) -> u64 {
+        let id = self.with(|s| comments::insert_with(s, repo, number, login, association, body));
+        self.edit_pull(repo, number, |_| {});
+        id
+    }
+
+    /// The App registered with [`FakeGitHub::register_app`] is named `slug` (instead of
+    /// `preview-tower`): `GET /app` says so, and its installation tokens write as
+    /// `<slug>[bot]`.
+    pub fn name_app(&self, slug: &str) {
+        self.with(|s| s.app_slug = Some(slug.to_owned()));
     }
 
     /// Refs are behind the base branch: a deployment without `auto_merge: false` answers 202

@@ -271,6 +271,8 @@ pub struct State {
     pub used: u64,
     pub reset_at: i64,
     pub app: Option<(u64, Vec<u8>)>,
+    /// The registered App's slug, when a test names one (`preview-tower` otherwise).
+    pub app_slug: Option<String>,
     pub installations: HashMap<String, u64>,
     pub tokens: HashMap<String, u64>,
     pub accepted_tokens: Option<HashSet<String>>,
@@ -304,6 +306,23 @@ impl State {
     /// The fake's time: the machine's, moved by `advance_clock`.
     pub fn now(&self) -> DateTime<Utc> {
         Utc::now() + self.clock_offset
+    }
+
+    /// The login of the App's bot account, `<slug>[bot]`: who its installation tokens write as.
+    pub fn app_login(&self) -> String {
+        format!(
+            "{}[bot]",
+            self.app_slug.as_deref().unwrap_or("preview-tower")
+        )
+    }
+
+    /// Who writes with credential `auth`: the App's bot with an installation token, the
+    /// account behind `GET /user` (the fake's [`super::reporting::BOT_LOGIN`]) with a token.
+    pub fn writer(&self, auth: &AuthSeen) -> String {
+        match auth {
+            AuthSeen::Installation(_) => self.app_login(),
+            _ => super::reporting::BOT_LOGIN.to_owned(),
+        }
     }
 
     /// The repository `owner/name` (case-insensitive).

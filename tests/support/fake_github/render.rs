@@ -261,9 +261,9 @@ pub fn content(
 }
 
 /// `GET /repos/{o}/{r}/installation`.
-pub fn installation(base: &str, id: u64, app_id: u64, owner: &str) -> Value {
+pub fn installation(base: &str, id: u64, app_id: u64, slug: &str, owner: &str) -> Value {
     json!({
-        "id": id, "account": user(base, owner), "app_id": app_id, "app_slug": "preview-tower",
+        "id": id, "account": user(base, owner), "app_id": app_id, "app_slug": slug,
         "target_id": stable_id(owner), "target_type": "Organization",
         "repository_selection": "all",
         "access_tokens_url": format!("{base}/app/installations/{id}/access_tokens"),
@@ -274,6 +274,21 @@ pub fn installation(base: &str, id: u64, app_id: u64, owner: &str) -> Value {
         "updated_at": "2020-01-01T00:00:00Z", "single_file_name": null,
         "has_multiple_single_files": false, "single_file_paths": [], "suspended_at": null,
         "suspended_by": null
+    })
+}
+
+/// `integration`: the GitHub App `app_id` named `slug`, as `GET /app` describes it.
+pub fn app(base: &str, app_id: u64, slug: &str) -> Value {
+    let owner = "acme";
+    json!({
+        "id": app_id, "slug": slug, "node_id": format!("A_kwDO{app_id:08X}"),
+        "client_id": format!("Iv23li{app_id:010}"), "owner": user(base, owner),
+        "name": slug, "description": null, "external_url": "https://preview-tower.example.com",
+        "html_url": format!("{base}/apps/{slug}"), "created_at": "2020-01-01T00:00:00Z",
+        "updated_at": "2020-01-01T00:00:00Z",
+        "permissions": {"contents": "read", "deployments": "write", "issues": "write",
+            "metadata": "read", "pull_requests": "read"},
+        "events": ["pull_request", "issue_comment"], "installations_count": 1
     })
 }
 

@@ -16,7 +16,9 @@ use super::serve::{Reply, Route, SCHEMAS, record, secondary_limit};
 use super::{comments, deployments};
 use crate::support::conformance;
 
-/// The login of every deployment, status and comment made through the API: the App's bot.
+/// The login behind every token but the App's installation tokens (`GET /user`): who the
+/// deployments and comments made with one are by. (Those made with an installation token are
+/// by the App's bot, `<slug>[bot]`: the same login unless a test names another slug.)
 pub const BOT_LOGIN: &str = "preview-tower[bot]";
 
 /// A deployment as the fake holds it.
@@ -74,6 +76,8 @@ pub struct FakeComment {
     pub body: String,
     /// Author login.
     pub author: String,
+    /// The author's `author_association` with the repository (`MEMBER`, `NONE`, ...).
+    pub association: String,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last edit.
@@ -141,12 +145,13 @@ pub(super) fn route<'a>(method: &str, segs: &[&'a str]) -> Option<(Endpoint, Rep
     Some((endpoint, repo, path.to_owned()))
 }
 
-/// Answers a write-side request (already authenticated).
+/// Answers a write-side request (already authenticated); what it creates is by `writer`.
 pub(super) fn answer(
     state: &mut State,
     route: &Route,
     query: &HashMap<String, String>,
     body: &Bytes,
+    writer: &str,
 ) -> Reply {
     let Some(repo) = route.repo.clone().filter(|r| state.repos.contains_key(r)) else {
         return Reply::error(404, "Not Found");
@@ -169,9 +174,9 @@ pub(super) fn answer(
         Err(reply) => return reply,
     };
     match route.endpoint {
-        Endpoint::CreateDeployment => deployments::create(state, &repo, &request),
+        Endpoint::CreateDeployment => deployments::create(state, &repo, &request, writer),
         Endpoint::CreateStatus => deployments::create_status(state, &repo, &route.path, &request),
-        Endpoint::CreateComment => comments::create(state, &repo, &route.path, &request),
+        Endpoint::CreateComment => comments::create(state, &repo, &route.path, &request, writer),
         _ => comments::update(state, &repo, &route.path, &request),
     }
 }

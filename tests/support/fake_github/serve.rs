@@ -107,7 +107,7 @@ pub async fn handle(
             Some(reply) => (reply, AuthSeen::None),
             None => match authenticate(state, &route, &headers) {
                 Err(reply) => (reply, AuthSeen::Rejected),
-                Ok(auth) => (answer(state, &route, &query, &body), auth),
+                Ok(auth) => (answer(state, &route, &query, &body, &auth), auth),
             },
         };
         finish(state, &method, &uri, &headers, route, auth, reply)
@@ -177,6 +177,7 @@ fn route(state: &State, method: &Method, path: &str) -> Route {
             None,
         ),
         ("GET", ["user"]) => (Endpoint::User, None, String::new(), None),
+        ("GET", ["app"]) => (Endpoint::App, None, String::new(), None),
         ("POST", ["app", "installations", id, "access_tokens"]) => {
             (Endpoint::AccessToken, None, String::new(), id.parse().ok())
         }

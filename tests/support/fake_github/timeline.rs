@@ -15,7 +15,8 @@
 //! timeline events for an issue", "Issue event types": `committed` with git `author` /
 //! `committer` and no `created_at`, `labeled` with `label` and `actor`, `reviewed` with
 //! `submitted_at`). What can be checked is: the `issue-comment` inside each `commented`
-//! event is validated against the `issues.list-comments` item schema.
+//! event is validated against the `issues.list-comments` item schema, and each review's
+//! `author_association` against GitHub's `author-association` (defined in that schema too).
 
 use std::collections::HashMap;
 
@@ -44,10 +45,11 @@ pub enum Recorded {
         actor: String,
         at: DateTime<Utc>,
     },
-    /// `reviewed`, submitted.
+    /// `reviewed`, submitted, by `login` whose `author_association` is `association`.
     Reviewed {
         id: u64,
         login: String,
+        association: String,
         at: DateTime<Utc>,
     },
 }
@@ -119,9 +121,14 @@ pub(super) fn answer(state: &mut State, route: &Route, query: &HashMap<String, S
         event["actor"] = author(&base, &comment.author);
         items.push((comment.created_at, event));
     }
+    let schema = format!("{SCHEMAS}/issues.list-comments.response-200.schema.json");
     if !comments.is_empty() {
-        let schema = format!("{SCHEMAS}/issues.list-comments.response-200.schema.json");
         let violations = conformance::validate(&schema, &Value::Array(comments));
+        record(state, violations);
+    }
+    for (_, item) in items.iter().filter(|(_, item)| item["event"] == "reviewed") {
+        let association = &item["author_association"];
+        let violations = conformance::validate_def(&schema, "author-association", association);
         record(state, violations);
     }
     // Oldest first, as GitHub lists a timeline.
@@ -167,13 +174,18 @@ fn render(base: &str, full: &str, number: u64, event: &Recorded) -> Value {
                 "label": {"name": name, "color": "ededed"}
             })
         }
-        Recorded::Reviewed { id, login, at } => {
+        Recorded::Reviewed {
+            id,
+            login,
+            association,
+            at,
+        } => {
             let html = format!("{base}/{full}/pull/{number}#pullrequestreview-{id}");
             let pull = format!("{api}/pulls/{number}");
             json!({
                 "event": "reviewed", "id": id, "node_id": format!("PRR_{id}"),
                 "user": author(base, login), "body": "Looks good", "state": "approved",
-                "html_url": html, "pull_request_url": pull, "author_association": "MEMBER",
+                "html_url": html, "pull_request_url": pull, "author_association": association,
                 "_links": {"html": {"href": html}, "pull_request": {"href": pull}},
                 "submitted_at": time(*at), "commit_id": null
             })
@@ -182,16 +194,44 @@ fn render(base: &str, full: &str, number: u64, event: &Recorded) -> Value {
 }
 
 impl FakeGitHub {
-    /// `login` submits a review of PR `number` (now): a `reviewed` event; `updated_at` moves.
+    /// `login`, a `MEMBER`, submits a review of PR `number` (now): a `reviewed` event;
+    /// `updated_at` moves.
     pub fn review(&self, repo: &str, number: u64, login: &str) {
+        self.review_with(repo, number, login, "MEMBER");
+    }
+
+    /// Like [`FakeGitHub::review`], by an account whose `author_association` with the
+    /// repository is `association` (checked against GitHub's schema when served).
+    pub fn review_with(&self, repo: &str, number: u64, login: &str, association: &str) {
         self.with(|s| {
             let at = s.now();
             let id = 5_000_001 + s.timelines.next_review;
             s.timelines.next_review += 1;
-            let login = login.to_owned();
-            record_event(s, repo, number, Recorded::Reviewed { id, login, at });
+            let (login, association) = (login.to_owned(), association.to_owned());
+            let review = Recorded::Reviewed {
+                id,
+                login,
+                association,
+                at,
+            };
+            record_event(s, repo, number, review);
         });
         self.edit_pull(repo, number, |_| {});
+    }
+
+    /// Like [`FakeGitHub::push`], but the new commit's dates (git's, its author's to set)
+    /// are `dated`, whatever the clock says: the timeline's `committed` event carries them.
+    pub fn push_dated(&self, repo: &str, number: u64, new_sha: &str, dated: DateTime<Utc>) {
+        self.push(repo, number, new_sha);
+        let key = (repo.to_ascii_lowercase(), number);
+        self.with(|s| {
+            let events = s.timelines.events.entry(key).or_default();
+            let pushed = events.iter_mut().rev().find_map(|event| match event {
+                Recorded::Committed { sha, at } if sha == new_sha => Some(at),
+                _ => None,
+            });
+            *pushed.expect("the push is recorded") = dated;
+        });
     }
 
     /// The events recorded on PR `number` (comments not included), oldest first.

@@ -9,15 +9,16 @@
 //!
 //! | `event` | time | who |
 //! |---|---|---|
-//! | `committed` | `committer.date` (git's, no `created_at`) | none (`author`/`committer` are git identities) |
+//! | `committed` (+ `sha`) | `committer.date` (git's: the author's to set, no `created_at`) | none (`author`/`committer` are git identities) |
 //! | `head_ref_force_pushed`, `ready_for_review`, `reopened` | `created_at` | `actor` |
 //! | `labeled`, `unlabeled` (+ `label.name`) | `created_at` | `actor` |
-//! | `commented` (an `issue-comment` plus `event`, `actor`; `body` may be absent; an edited one, `updated_at` ≠ `created_at`, gives no command) | `created_at` | `user` |
-//! | `reviewed` | `submitted_at` (null while pending) | `user` |
+//! | `commented` (an `issue-comment` plus `event`, `actor`; `body` may be absent; an edited one, `updated_at` ≠ `created_at`, gives no command) | `created_at` | `user`, and its `author_association` |
+//! | `reviewed` | `submitted_at` (null while pending) | `user`, and its `author_association` |
 //!
 //! No vendor schema for the timeline is in `shared/conformance/github/schemas/`. Decoding is
 //! lenient about what it does not use: other event kinds (GitHub adds them) and unknown fields
-//! are ignored. A kind it uses without the time it needs makes the page
+//! are ignored. A kind it uses without the time it needs (or a comment or review without an
+//! `author_association` GitHub's schema lists, a commit without its SHA) makes the page
 //! [`SourceError::Malformed`]: skipping it could make a preview look idle, a failed read never
 //! does.
 
@@ -26,7 +27,7 @@ use serde::Deserialize;
 
 use crate::github::SourceError;
 use crate::github::webhook::parse_command;
-use crate::pull_request::{PullEvent, PullEventKind, RepoName};
+use crate::pull_request::{AuthorAssociation, PullEvent, PullEventKind, RepoName};
 
 /// `GET /repos/{o}/{r}/issues/{n}/timeline`, 100 per page (GitHub's maximum).
 pub(in crate::github::octocrab) fn timeline_route(repo: &RepoName, number: u64) -> String {
@@ -57,6 +58,10 @@ struct WireEvent {
     body: Option<String>,
     #[serde(default)]
     committer: Option<WireGitIdentity>,
+    #[serde(default)]
+    sha: Option<String>,
+    #[serde(default)]
+    author_association: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -77,12 +82,12 @@ struct WireGitIdentity {
 }
 
 /// One page of a timeline, as [`PullEvent`]s in GitHub's order (oldest first). Events by
-/// `own_login` (preview-tower's account with a token; `None` with an App, whose account is a
-/// bot) are dropped, and so are comments and reviews by any bot account: they are not people
+/// `own_login` (preview-tower's own account: the token's user, or the App's `<slug>[bot]`)
+/// are dropped, and so are comments and reviews by any bot account: they are not people
 /// using the preview.
 pub(in crate::github::octocrab) fn decode_timeline(
     body: &[u8],
-    own_login: Option<&str>,
+    own_login: &str,
 ) -> Result<Vec<PullEvent>, SourceError> {
     let items: Vec<serde_json::Value> = serde_json::from_slice(body)
         .map_err(|e| SourceError::Malformed(format!("unreadable timeline: {e}")))?;
@@ -105,6 +110,12 @@ pub(in crate::github::octocrab) fn decode_timeline(
     Ok(events)
 }
 
+/// Whether `sha` is a git object name: 40 (SHA-1) or 64 (SHA-256) hex digits. What a
+/// commit's first sighting is remembered by, so bounded.
+fn valid_sha(sha: &str) -> bool {
+    matches!(sha.len(), 40 | 64) && sha.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// The event kinds that are activity.
 const USED: [&str; 8] = [
     "committed",
@@ -117,25 +128,40 @@ const USED: [&str; 8] = [
     "reopened",
 ];
 
-fn into_event(wire: WireEvent, own_login: Option<&str>) -> Result<Option<PullEvent>, SourceError> {
+fn into_event(wire: WireEvent, own_login: &str) -> Result<Option<PullEvent>, SourceError> {
     let kind = wire.event.unwrap_or_default();
     let missing = |field: &str| SourceError::Malformed(format!("a `{kind}` event has no {field}"));
+    // Whose comments count depends on it (GitHub's schema requires it on both shapes).
+    let association = || {
+        let text = wire.author_association.as_deref();
+        text.and_then(AuthorAssociation::parse)
+            .ok_or_else(|| missing("known `author_association`"))
+    };
     let (at, account, what) = match kind.as_str() {
         "committed" => {
             let date = wire
                 .committer
                 .ok_or_else(|| missing("committer.date"))?
                 .date;
+            // Its first sighting is remembered by SHA: without it, the date would be all
+            // there is, and it is the author's to set.
+            let sha = wire
+                .sha
+                .filter(|s| valid_sha(s))
+                .ok_or_else(|| missing("sha"))?;
             return Ok(Some(PullEvent {
                 at: date,
                 actor: None,
-                kind: PullEventKind::Pushed,
+                kind: PullEventKind::Committed { sha },
             }));
         }
         "reviewed" => match wire.submitted_at {
             // A pending review is nobody's activity yet.
             None => return Ok(None),
-            Some(at) => (at, wire.user, PullEventKind::Reviewed),
+            Some(at) => {
+                let association = association()?;
+                (at, wire.user, PullEventKind::Reviewed { association })
+            }
         },
         "commented" => {
             let at = wire.created_at.ok_or_else(|| missing("created_at"))?;
@@ -147,10 +173,14 @@ fn into_event(wire: WireEvent, own_login: Option<&str>) -> Result<Option<PullEve
                 .as_deref()
                 .filter(|_| !edited)
                 .and_then(|body| parse_command(body).ok().flatten());
+            let association = association()?;
             (
                 at,
                 wire.user.or(wire.actor),
-                PullEventKind::Commented { command },
+                PullEventKind::Commented {
+                    command,
+                    association,
+                },
             )
         }
         other => {
@@ -175,14 +205,14 @@ fn into_event(wire: WireEvent, own_login: Option<&str>) -> Result<Option<PullEve
         let bot = a.kind.as_deref() == Some("Bot") || a.login.ends_with("[bot]");
         (a.login, bot)
     });
-    let ours = own_login.is_some_and(|own| own.eq_ignore_ascii_case(&login));
+    let ours = own_login.eq_ignore_ascii_case(&login);
     // Bots' comments, reviews and labels are not activity: a stale bot labelling every idle
     // PR would otherwise keep every preview alive. (A bot adding the opt-in label gives no
     // labelling time either: such a PR queues after those labelled by people.)
     let by_person_only = matches!(
         what,
         PullEventKind::Commented { .. }
-            | PullEventKind::Reviewed
+            | PullEventKind::Reviewed { .. }
             | PullEventKind::Labeled(_)
             | PullEventKind::Unlabeled(_)
     );
@@ -205,32 +235,35 @@ mod tests {
     use super::*;
     use crate::github::webhook::Command;
 
+    const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+
     fn user(login: &str, kind: &str) -> serde_json::Value {
         json!({"login": login, "id": 1, "type": kind})
     }
 
-    fn decode(items: serde_json::Value, own: Option<&str>) -> Vec<PullEvent> {
+    fn decode(items: serde_json::Value, own: &str) -> Vec<PullEvent> {
         decode_timeline(&serde_json::to_vec(&items).expect("json"), own).expect("decodes")
     }
 
     #[test]
     fn each_kind_of_activity_is_read_with_its_time_and_author() {
         let items = json!([
-            {"event": "committed", "sha": "a", "committer": {"date": "2026-11-23T08:00:00Z",
+            {"event": "committed", "sha": SHA, "committer": {"date": "2026-11-23T08:00:00Z",
                 "name": "Mona", "email": "m@example.com"}, "author": {"date": "2026-11-01T08:00:00Z"}},
             {"event": "labeled", "actor": user("mona", "User"), "created_at": "2026-11-23T09:00:00Z",
                 "label": {"name": "preview", "color": "ededed"}},
             {"event": "unlabeled", "actor": user("mona", "User"), "created_at": "2026-11-23T09:30:00Z",
                 "label": {"name": "wip"}},
             {"event": "commented", "actor": user("eve", "User"), "user": user("eve", "User"),
-                "created_at": "2026-11-23T10:00:00Z", "body": "/preview extend 3d"},
+                "created_at": "2026-11-23T10:00:00Z", "body": "/preview extend 3d",
+                "author_association": "NONE"},
             {"event": "reviewed", "user": user("eve", "User"), "submitted_at": "2026-11-23T11:00:00Z",
-                "state": "approved"},
+                "state": "approved", "author_association": "FIRST_TIME_CONTRIBUTOR"},
             {"event": "head_ref_force_pushed", "actor": user("mona", "User"),
                 "created_at": "2026-11-23T12:00:00Z"},
             {"event": "ready_for_review", "actor": null, "created_at": "2026-11-23T13:00:00Z"},
         ]);
-        let events = decode(items, None);
+        let events = decode(items, "preview-tower[bot]");
         let seen: Vec<(String, Option<String>, PullEventKind)> = events
             .into_iter()
             .map(|e| (e.at.format("%H:%M").to_string(), e.actor, e.kind))
@@ -240,7 +273,11 @@ mod tests {
         assert_eq!(
             seen,
             [
-                ("08:00".into(), None, PullEventKind::Pushed),
+                (
+                    "08:00".into(),
+                    None,
+                    PullEventKind::Committed { sha: SHA.into() }
+                ),
                 (
                     "09:00".into(),
                     some("mona"),
@@ -255,10 +292,17 @@ mod tests {
                     "10:00".into(),
                     some("eve"),
                     PullEventKind::Commented {
-                        command: Some(extend)
+                        command: Some(extend),
+                        association: AuthorAssociation::None,
                     }
                 ),
-                ("11:00".into(), some("eve"), PullEventKind::Reviewed),
+                (
+                    "11:00".into(),
+                    some("eve"),
+                    PullEventKind::Reviewed {
+                        association: AuthorAssociation::FirstTimeContributor
+                    }
+                ),
                 ("12:00".into(), some("mona"), PullEventKind::Pushed),
                 ("13:00".into(), some("ghost"), PullEventKind::Reopened),
             ]
@@ -269,12 +313,15 @@ mod tests {
     fn our_events_bots_comments_and_labels_unknown_kinds_and_pending_reviews_are_left_out() {
         let items = json!([
             {"event": "commented", "user": user("preview-tower[bot]", "Bot"),
-                "created_at": "2026-11-23T10:00:00Z", "body": "<!-- preview-tower -->"},
-            {"event": "commented", "user": user("ci-bot", "Bot"), "created_at": "2026-11-23T10:00:00Z"},
+                "created_at": "2026-11-23T10:00:00Z", "body": "<!-- preview-tower -->",
+                "author_association": "NONE"},
+            {"event": "commented", "user": user("ci-bot", "Bot"), "created_at": "2026-11-23T10:00:00Z",
+                "author_association": "CONTRIBUTOR"},
             {"event": "commented", "user": user("mona", "User"), "created_at": "2026-11-23T10:30:00Z",
-                "updated_at": "2026-11-23T12:00:00Z", "body": "/preview keep"},
+                "updated_at": "2026-11-23T12:00:00Z", "body": "/preview keep",
+                "author_association": "MEMBER"},
             {"event": "commented", "user": user("Tower-Token-User", "User"),
-                "created_at": "2026-11-23T10:00:00Z", "body": "sticky"},
+                "created_at": "2026-11-23T10:00:00Z", "body": "sticky", "author_association": "OWNER"},
             {"event": "labeled", "actor": user("tower-token-user", "User"),
                 "created_at": "2026-11-23T10:00:00Z", "label": {"name": "x"}},
             {"event": "deployed", "actor": user("preview-tower[bot]", "Bot"), "created_at": "2026-11-23T10:00:00Z"},
@@ -284,30 +331,44 @@ mod tests {
                 "created_at": "2026-11-23T11:00:00Z", "label": {"name": "preview"}},
             {"no_event": true},
         ]);
-        let events = decode(items, Some("tower-token-user"));
+        let events = decode(items, "tower-token-user");
         // A bot's label (a labeller, a stale bot) is not activity either.
         assert_eq!(events.len(), 1, "{events:?}");
         assert_eq!(
             events[0].kind,
-            PullEventKind::Commented { command: None },
+            PullEventKind::Commented {
+                command: None,
+                association: AuthorAssociation::Member
+            },
             "an edited comment is activity, not a command"
         );
     }
 
     #[test]
-    fn a_used_kind_without_its_time_is_malformed() {
+    fn a_used_kind_without_its_time_commit_or_known_association_is_malformed() {
         for item in [
             json!({"event": "labeled", "actor": user("mona", "User"), "label": {"name": "x"}}),
-            json!({"event": "committed", "sha": "a"}),
+            json!({"event": "committed", "sha": SHA}),
+            json!({"event": "committed", "committer": {"date": "2026-11-23T08:00:00Z"}}),
+            json!({"event": "committed", "sha": "HEAD", "committer": {"date": "2026-11-23T08:00:00Z"}}),
             json!({"event": "commented", "created_at": "yesterday"}),
+            json!({"event": "commented", "user": user("eve", "User"),
+                "created_at": "2026-11-23T10:00:00Z"}),
+            json!({"event": "reviewed", "user": user("eve", "User"),
+                "submitted_at": "2026-11-23T11:00:00Z", "author_association": "member"}),
+            json!({"event": "commented", "user": user("eve", "User"),
+                "created_at": "2026-11-23T10:00:00Z", "author_association": "SPONSOR"}),
         ] {
             let body = serde_json::to_vec(&json!([item])).expect("json");
             assert!(
-                matches!(decode_timeline(&body, None), Err(SourceError::Malformed(_))),
+                matches!(
+                    decode_timeline(&body, "preview-tower[bot]"),
+                    Err(SourceError::Malformed(_))
+                ),
                 "{item}"
             );
         }
-        assert!(decode_timeline(b"{}", None).is_err());
+        assert!(decode_timeline(b"{}", "preview-tower[bot]").is_err());
     }
 
     #[test]

@@ -183,18 +183,26 @@ struct WireDeployment {
     environment: String,
     #[serde(default)]
     payload: Value,
+    #[serde(default)]
+    creator: Option<WireAuthor>,
 }
 
-/// One page of `GET .../deployments`: ours only (task [`DEPLOYMENT_TASK`] and a payload we
-/// can read), each without its state yet.
+/// One page of `GET .../deployments`: ours only (made by `own_login`, preview-tower's own
+/// account, with task [`DEPLOYMENT_TASK`] and a payload we can read), each without its state
+/// yet. Anyone who may deploy can make one with our task and payload; its creator tells.
 pub(in crate::github::octocrab) fn decode_deployments(
     body: &[u8],
+    own_login: &str,
 ) -> Result<Vec<Shown>, SourceError> {
     let page: Vec<WireDeployment> = serde_json::from_slice(body)
         .map_err(|e| SourceError::Malformed(format!("unreadable deployment list: {e}")))?;
+    let ours = |d: &WireDeployment| {
+        let creator = d.creator.as_ref();
+        creator.is_some_and(|c| c.login.eq_ignore_ascii_case(own_login))
+    };
     Ok(page
         .into_iter()
-        .filter(|d| d.task == DEPLOYMENT_TASK)
+        .filter(|d| d.task == DEPLOYMENT_TASK && ours(d))
         .filter_map(|d| {
             let (service, number, issues) = preview_of(&d.payload)?;
             Some(Shown {
@@ -281,14 +289,11 @@ struct WireComment {
     user: Option<WireAuthor>,
 }
 
-/// Who wrote a comment.
+/// Who wrote a comment or made a deployment.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 pub(in crate::github::octocrab) struct WireAuthor {
     /// The login.
     pub login: String,
-    /// `User`, `Bot` or `Organization`.
-    #[serde(rename = "type", default)]
-    pub kind: String,
 }
 
 /// One page of `GET .../issues/{n}/comments`, each comment with its author (absent for a
@@ -308,13 +313,6 @@ pub(in crate::github::octocrab) fn decode_comments(
             (comment, c.user)
         })
         .collect())
-}
-
-/// `GET /user`: the login behind a token.
-pub(in crate::github::octocrab) fn decode_login(body: &[u8]) -> Result<String, SourceError> {
-    serde_json::from_slice::<WireAuthor>(body)
-        .map(|user| user.login)
-        .map_err(|e| SourceError::Malformed(format!("unreadable user: {e}")))
 }
 
 #[cfg(test)]
@@ -393,15 +391,22 @@ mod tests {
     }
 
     #[test]
-    fn listing_keeps_our_task_only() {
+    fn listing_keeps_our_task_by_our_own_account_only() {
+        let payload = json!({"preview_tower": {"service": "web", "pull_request": 1}});
+        let by = |id: u64, task: &str, login: Option<&str>| {
+            let creator = login.map(|login| json!({"login": login, "type": "Bot"}));
+            json!({"id": id, "sha": "s", "task": task, "environment": "e",
+                "payload": payload, "creator": creator})
+        };
         let body = json!([
-            {"id": 3, "sha": "s", "task": "deploy", "environment": "e",
-             "payload": {"preview_tower": {"service": "web", "pull_request": 1}}},
-            {"id": 2, "sha": "s", "task": "deploy:preview", "environment": "e",
-             "payload": {"preview_tower": {"service": "web", "pull_request": 1}}},
+            by(5, "deploy:preview", Some("github-actions[bot]")),
+            by(4, "deploy:preview", None),
+            by(3, "deploy", Some("preview-tower[bot]")),
+            by(2, "deploy:preview", Some("Preview-Tower[bot]")),
         ]);
-        let shown = decode_deployments(body.to_string().as_bytes()).expect("decoded");
-        assert_eq!(shown.len(), 1);
+        let shown =
+            decode_deployments(body.to_string().as_bytes(), "preview-tower[bot]").expect("decoded");
+        assert_eq!(shown.len(), 1, "{shown:?}");
         assert_eq!((shown[0].id, shown[0].number, shown[0].state), (2, 1, None));
     }
 
