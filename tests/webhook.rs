@@ -338,7 +338,7 @@ async fn the_receiver_merges_into_the_main_router() {
     let plugin_call = Request::post(preview_tower::http::PLUGIN_PATH)
         .header(header::AUTHORIZATION, "Bearer plugin-token")
         .body(Body::from(
-            r#"{"applicationSetName": "x", "input": {"parameters": {}}}"#,
+            r#"{"applicationSetName": "previews", "input": {"parameters": {}}}"#,
         ))
         .unwrap();
     let (status, answer) = call(&main, plugin_call).await;

@@ -1,10 +1,15 @@
-//! Reading a plugin request: the bearer token and the JSON envelope. Pure.
+//! Reading a plugin request: the bearer token, the JSON envelope, and whether the fleet answers
+//! the ApplicationSet asking. Pure. The body is untrusted: [`parse_request`] never panics, and
+//! every error is a `400` with a message that quotes little of the body.
+
+mod appset;
 
 use axum::http::{HeaderMap, header};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
 
+use crate::fleet::Fleet;
 use crate::http::ApiError;
 use crate::snapshot::Query;
 
@@ -51,7 +56,8 @@ struct PluginInput {
 }
 
 /// The ApplicationSet's name (for logs, cut to 64 characters) and what the request asks for.
-pub(crate) fn parse_request(body: &[u8]) -> Result<(String, Query), ApiError> {
+/// An ApplicationSet that `fleet` does not name is refused ([`appset::check`]).
+pub(crate) fn parse_request(body: &[u8], fleet: &Fleet) -> Result<(String, Query), ApiError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::BadRequest(format!("request body is not a plugin request: {e}")))?;
     if !value.is_object() {
@@ -61,6 +67,7 @@ pub(crate) fn parse_request(body: &[u8]) -> Result<(String, Query), ApiError> {
     }
     let request: PluginRequest = serde_json::from_value(value)
         .map_err(|e| ApiError::BadRequest(format!("request body is not a plugin request: {e}")))?;
+    appset::check(request.application_set_name.as_deref(), fleet)?;
     let appset = request
         .application_set_name
         .unwrap_or_default()
@@ -119,102 +126,4 @@ fn bad_number() -> ApiError {
 }
 
 #[cfg(test)]
-mod tests {
-    use axum::http::{HeaderMap, StatusCode, header};
-
-    use super::*;
-    use crate::http::ApiError;
-    use crate::snapshot::Query;
-
-    #[test]
-    fn requests_map_to_queries() {
-        let cases: &[(&str, Query)] = &[
-            (r#"{"applicationSetName":"a","input":{}}"#, Query::All),
-            (
-                r#"{"applicationSetName":"a","input":{"parameters":{}}}"#,
-                Query::All,
-            ),
-            (r#"{}"#, Query::All),
-            (
-                r#"{"input":{"parameters":{"service":"web","other":[1,{"x":null}]}}}"#,
-                Query::Service("web".into()),
-            ),
-            (
-                r#"{"input":{"parameters":{"service":"web","number":"42","branch":"b"}}}"#,
-                Query::Matrix {
-                    service: "web".into(),
-                    number: 42,
-                    branch: Some("b".into()),
-                },
-            ),
-            (
-                r#"{"input":{"parameters":{"service":"web","number":7}}}"#,
-                Query::Matrix {
-                    service: "web".into(),
-                    number: 7,
-                    branch: None,
-                },
-            ),
-        ];
-        for (body, expected) in cases {
-            assert_eq!(
-                parse_request(body.as_bytes()).map(|(_, q)| q).ok().as_ref(),
-                Some(expected),
-                "{body}"
-            );
-        }
-    }
-
-    #[test]
-    fn malformed_requests_are_rejected_with_a_reason() {
-        for body in [
-            "not json",
-            r#"{"input":{"parameters":{"service":3}}}"#,
-            r#"{"input":{"parameters":{"service":"web","number":"4x"}}}"#,
-            r#"{"input":{"parameters":{"service":"web","number":-1}}}"#,
-            r#"{"input":{"parameters":{"number":"4"}}}"#,
-            r#"{"input":{"parameters":{"branch":"feature-branch-1"}}}"#,
-            r#"{"input":"x"}"#,
-            "[]",
-        ] {
-            let error = parse_request(body.as_bytes())
-                .map(|(_, q)| q)
-                .expect_err(body);
-            assert_eq!(error.status(), StatusCode::BAD_REQUEST, "{body}");
-        }
-    }
-
-    #[test]
-    fn tokens_are_checked() {
-        let mut headers = HeaderMap::new();
-        assert!(matches!(
-            authorize(&headers, "t0k"),
-            Err(ApiError::Unauthorized)
-        ));
-        headers.insert(header::AUTHORIZATION, "Basic abc".parse().expect("header"));
-        assert!(matches!(
-            authorize(&headers, "t0k"),
-            Err(ApiError::Unauthorized)
-        ));
-        headers.insert(
-            header::AUTHORIZATION,
-            "Bearer nope".parse().expect("header"),
-        );
-        assert!(matches!(
-            authorize(&headers, "t0k"),
-            Err(ApiError::Forbidden)
-        ));
-        headers.insert(header::AUTHORIZATION, "Bearer t0k".parse().expect("header"));
-        assert!(authorize(&headers, "t0k\n").is_ok());
-        headers.insert(header::AUTHORIZATION, "bearer t0k".parse().expect("header"));
-        assert!(
-            authorize(&headers, "t0k").is_ok(),
-            "the scheme is case-insensitive"
-        );
-        headers.insert(header::AUTHORIZATION, "Bearer".parse().expect("header"));
-        assert!(matches!(
-            authorize(&headers, "t0k"),
-            Err(ApiError::Unauthorized)
-        ));
-    }
-}
+mod tests;
