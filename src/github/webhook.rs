@@ -87,6 +87,21 @@ pub enum Event {
     },
 }
 
+/// What the receiver's sink did with an acted-on [`Event`]: the answer GitHub shows in the
+/// App's delivery log, and the `outcome` of `preview_tower_webhook_deliveries_total`.
+#[must_use]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivered {
+    /// Taken: a refresh was asked for, or a command's author is being checked.
+    Accepted,
+    /// Nothing was done (a repository outside the fleet, a command nobody can authorize):
+    /// answered `ignored` with the reason.
+    Ignored {
+        /// Why, for the delivery log in GitHub's UI.
+        reason: String,
+    },
+}
+
 impl Event {
     /// The repository the event is about, if it is acted on.
     pub fn repo(&self) -> Option<&RepoName> {

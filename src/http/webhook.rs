@@ -43,8 +43,9 @@ const MAX_DELIVERY_ID_CHARS: usize = 100;
 /// or Kubernetes.
 pub trait WebhookSink: Send + Sync {
     /// Takes one event ([`Event::PullRequest`], [`Event::BuildFinished`] or
-    /// [`Event::Command`]; never `Ping` or `Ignored`).
-    fn deliver(&self, event: Event);
+    /// [`Event::Command`]; never `Ping` or `Ignored`), and says whether it does anything with
+    /// it: a delivery that changes nothing is answered `ignored`.
+    fn deliver(&self, event: Event) -> webhook::Delivered;
 }
 
 /// What the webhook handler shares.
@@ -155,11 +156,17 @@ fn dispatch(state: &WebhookState, event: Event) -> (&'static str, Response) {
         }
         event => {
             log_accepted(&event);
-            state.sink.deliver(event);
-            (
-                "accepted",
-                reply(StatusCode::ACCEPTED, json!({"status": "accepted"})),
-            )
+            match state.sink.deliver(event) {
+                webhook::Delivered::Accepted => (
+                    "accepted",
+                    reply(StatusCode::ACCEPTED, json!({"status": "accepted"})),
+                ),
+                webhook::Delivered::Ignored { reason } => {
+                    tracing::info!(reason, "webhook delivery changes nothing");
+                    let body = json!({"status": "ignored", "reason": reason});
+                    ("ignored", reply(StatusCode::ACCEPTED, body))
+                }
+            }
         }
     }
 }
