@@ -263,13 +263,14 @@ impl PayloadError {
     }
 }
 
-/// At most `max` characters of untrusted text, control characters replaced by spaces, and `…`
-/// when cut.
+/// At most `max` characters of untrusted text, control characters and line or paragraph
+/// separators replaced by spaces, and `…` when cut.
 fn short(text: &str, max: usize) -> String {
+    let breaks = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
     let mut out: String = text
         .chars()
         .take(max)
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if breaks(c) { ' ' } else { c })
         .collect();
     if text.chars().nth(max).is_some() {
         out.push('…');

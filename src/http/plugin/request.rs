@@ -58,15 +58,13 @@ struct PluginInput {
 /// The ApplicationSet's name (for logs, cut to 64 characters) and what the request asks for.
 /// An ApplicationSet that `fleet` does not name is refused ([`appset::check`]).
 pub(crate) fn parse_request(body: &[u8], fleet: &Fleet) -> Result<(String, Query), ApiError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(format!("request body is not a plugin request: {e}")))?;
+    let value: Value = serde_json::from_slice(body).map_err(not_a_plugin_request)?;
     if !value.is_object() {
         return Err(ApiError::BadRequest(
             "request body is not a plugin request: expected a JSON object".into(),
         ));
     }
-    let request: PluginRequest = serde_json::from_value(value)
-        .map_err(|e| ApiError::BadRequest(format!("request body is not a plugin request: {e}")))?;
+    let request: PluginRequest = serde_json::from_value(value).map_err(not_a_plugin_request)?;
     appset::check(request.application_set_name.as_deref(), fleet)?;
     let appset = request
         .application_set_name
@@ -76,6 +74,31 @@ pub(crate) fn parse_request(body: &[u8], fleet: &Fleet) -> Result<(String, Query
         .collect();
     let parameters = request.input.and_then(|i| i.parameters).unwrap_or_default();
     Ok((appset, query(&parameters)?))
+}
+
+/// Most characters of serde's message quoted in a `400`: it may quote a whole string of the
+/// body.
+const MAX_DETAIL_CHARS: usize = 200;
+
+/// The `400` for a body serde cannot read as a plugin request: serde's message, cut to
+/// [`MAX_DETAIL_CHARS`] and on one line.
+fn not_a_plugin_request(error: serde_json::Error) -> ApiError {
+    let detail = error.to_string();
+    let mut shown: String = detail
+        .chars()
+        .take(MAX_DETAIL_CHARS)
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    if detail.chars().nth(MAX_DETAIL_CHARS).is_some() {
+        shown.push('…');
+    }
+    ApiError::BadRequest(format!("request body is not a plugin request: {shown}"))
 }
 
 fn query(parameters: &Map<String, Value>) -> Result<Query, ApiError> {
@@ -125,5 +148,7 @@ fn bad_number() -> ApiError {
     ApiError::BadRequest("input.parameters.number must be a PR number (digits)".into())
 }
 
+#[cfg(test)]
+mod properties;
 #[cfg(test)]
 mod tests;

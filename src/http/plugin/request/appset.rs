@@ -25,13 +25,19 @@ pub(super) fn check(name: Option<&str>, fleet: &Fleet) -> Result<(), ApiError> {
     )))
 }
 
-/// At most [`MAX_QUOTED_CHARS`] characters of `name`, without control characters or
-/// backticks, and `…` when cut: it stays inside its code span, on one line.
+/// At most [`MAX_QUOTED_CHARS`] characters of `name`, and `…` when cut; control characters,
+/// line separators, bidi controls and backticks shown as `?`: it stays inside its code span,
+/// on one line, and reads as written.
 fn quote(name: &str) -> String {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || c == '`'
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
     let mut out: String = name
         .chars()
         .take(MAX_QUOTED_CHARS)
-        .map(|c| if c.is_control() || c == '`' { '?' } else { c })
+        .map(|c| if unsafe_char(c) { '?' } else { c })
         .collect();
     if name.chars().nth(MAX_QUOTED_CHARS).is_some() {
         out.push('…');
@@ -84,13 +90,13 @@ mod tests {
     #[test]
     fn an_unknown_name_stays_in_its_quotes_and_on_one_line() {
         let fleet = fleet_naming(&["previews"], &["previews"]);
-        let hostile = format!("a`b\nc\u{1b}{}", "x".repeat(500));
+        let hostile = format!("a`b\nc\u{1b}\u{2028}\u{202e}{}", "x".repeat(500));
         let Err(error) = check(Some(&hostile), &fleet) else {
             panic!("answered");
         };
         let message = error.to_string();
         assert!(
-            message.starts_with("ApplicationSet `a?b?c?xxx"),
+            message.starts_with("ApplicationSet `a?b?c???xxx"),
             "{message}"
         );
         assert!(!message.chars().any(char::is_control), "{message}");

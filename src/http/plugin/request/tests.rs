@@ -109,3 +109,16 @@ fn tokens_are_checked() {
         Err(ApiError::Unauthorized)
     ));
 }
+
+#[test]
+fn serde_s_message_is_cut_and_kept_on_one_line() {
+    let long = "\n".repeat(5_000);
+    let body = serde_json::json!({"applicationSetName": "previews", "input": long});
+    let Err(error) = parse_request(body.to_string().as_bytes(), &fleet()) else {
+        panic!("answered");
+    };
+    let message = error.to_string();
+    assert!(message.starts_with("request body is not a plugin request: invalid type"));
+    assert!(message.ends_with('…'), "{message}");
+    assert!(message.chars().count() < 300, "{message}");
+}
