@@ -61,6 +61,7 @@ async fn measure(
             .oneshot(request)
             .await
             .unwrap_or_else(|e| match e {});
+        assert_eq!(response.status(), 200, "{body}");
         // Every frame read, none copied: a server writes them to the socket as they are.
         let mut body = response.into_body();
         bytes = 0;
@@ -144,15 +145,19 @@ async fn main() {
     let cases: [(&str, &'static str, usize); 3] = [
         (
             "matrix (1 set)",
-            r#"{"input":{"parameters":{"service":"svc-7","number":"42"}}}"#,
+            r#"{"applicationSetName":"previews","input":{"parameters":{"service":"svc-7","number":"42"}}}"#,
             20_000,
         ),
         (
             "one service (100 sets)",
-            r#"{"input":{"parameters":{"service":"svc-7"}}}"#,
+            r#"{"applicationSetName":"previews","input":{"parameters":{"service":"svc-7"}}}"#,
             20_000,
         ),
-        ("all services (5,000 sets)", r#"{"input":{}}"#, 2_000),
+        (
+            "all services (5,000 sets)",
+            r#"{"applicationSetName":"previews","input":{}}"#,
+            2_000,
+        ),
     ];
     for (name, body, iterations) in cases {
         let (times, bytes) = measure(&router, body, (iterations * scale).max(1)).await;

@@ -8,6 +8,7 @@ mod check;
 mod cost;
 mod lifecycle;
 mod plan;
+mod secrets;
 mod serve;
 
 use std::net::SocketAddr;
@@ -18,7 +19,6 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use secrecy::SecretString;
 use url::Url;
 
 use crate::fleet::Fleet;
@@ -26,6 +26,9 @@ use crate::github::PullRequestSource;
 use crate::github::auth::Credentials;
 use crate::github::octocrab::GitHubSource;
 use crate::telemetry::LogFormat;
+
+pub use secrets::{GITHUB_TOKEN_ENV, JIRA_TOKEN_ENV, PLUGIN_TOKEN_ENV, WEBHOOK_SECRET_ENV};
+pub(crate) use secrets::{read_secret, secret_from_env};
 
 /// preview-tower: Heroku-style review apps on Kubernetes, as an Argo CD ApplicationSet plugin.
 #[derive(Debug, Parser)]
@@ -76,22 +79,21 @@ pub struct GitHubArgs {
         default_value = "https://api.github.com"
     )]
     pub github_api_url: Url,
-    /// File holding a GitHub token (personal access token or fine-grained token).
-    #[arg(long, env = "PREVIEW_TOWER_GITHUB_TOKEN_FILE", value_name = "PATH")]
-    pub github_token_file: Option<PathBuf>,
-    /// A GitHub token, from the environment only.
+    /// File holding a GitHub token (personal access token or fine-grained token); or set
+    /// PREVIEW_TOWER_GITHUB_TOKEN. Not with --demo, which never calls GitHub.
     #[arg(
-        long = "github-token",
-        env = "PREVIEW_TOWER_GITHUB_TOKEN",
-        hide = true,
-        hide_env_values = true
+        long,
+        env = "PREVIEW_TOWER_GITHUB_TOKEN_FILE",
+        value_name = "PATH",
+        conflicts_with = "demo"
     )]
-    pub github_token: Option<String>,
+    pub github_token_file: Option<PathBuf>,
     /// GitHub App id (with --github-app-key-file), instead of a token.
     #[arg(
         long,
         env = "PREVIEW_TOWER_GITHUB_APP_ID",
-        requires = "github_app_key_file"
+        requires = "github_app_key_file",
+        conflicts_with = "demo"
     )]
     pub github_app_id: Option<u64>,
     /// File holding the GitHub App's private key (PEM).
@@ -99,7 +101,8 @@ pub struct GitHubArgs {
         long,
         env = "PREVIEW_TOWER_GITHUB_APP_KEY_FILE",
         value_name = "PATH",
-        requires = "github_app_id"
+        requires = "github_app_id",
+        conflicts_with = "demo"
     )]
     pub github_app_key_file: Option<PathBuf>,
     /// Timeout of each GitHub request.
@@ -152,17 +155,10 @@ pub struct ServeArgs {
         default_value = "0.0.0.0:9090"
     )]
     pub admin_listen: SocketAddr,
-    /// File holding the bearer token Argo CD sends (the plugin token Secret, mounted).
+    /// File holding the bearer token Argo CD sends (the plugin token Secret, mounted); or set
+    /// PREVIEW_TOWER_PLUGIN_TOKEN. With --demo too (instead of `demo-token`).
     #[arg(long, env = "PREVIEW_TOWER_PLUGIN_TOKEN_FILE", value_name = "PATH")]
     pub plugin_token_file: Option<PathBuf>,
-    /// The plugin token, from the environment only.
-    #[arg(
-        long = "plugin-token",
-        env = "PREVIEW_TOWER_PLUGIN_TOKEN",
-        hide = true,
-        hide_env_values = true
-    )]
-    pub plugin_token: Option<String>,
     /// Log format.
     #[arg(
         long,
@@ -285,6 +281,19 @@ pub struct CostArgs {
     pub json: bool,
 }
 
+/// Parses the command line `args` (the program's name first), as `main` does with
+/// `std::env::args_os()`. A flag that would carry a secret (`--github-token`, `--plugin-token`,
+/// ...) is refused with where the secret goes instead, and its value is never repeated: `ps`
+/// and shell histories show every argument.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::Parser as _;
+    Cli::try_parse_from(args).map_err(secrets::refuse_secret_flag)
+}
+
 /// Runs the command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     crate::github::octocrab::install_crypto_provider();
@@ -345,45 +354,20 @@ fn credentials(args: &GitHubArgs) -> anyhow::Result<Credentials> {
             private_key: key,
         });
     }
-    match (&args.github_token_file, &args.github_token) {
-        (Some(path), _) => Ok(Credentials::Token(read_secret(
+    if let Some(path) = &args.github_token_file {
+        return Ok(Credentials::Token(read_secret(
             path,
             "--github-token-file",
-        )?)),
-        (None, Some(token)) if !token.trim().is_empty() => Ok(Credentials::Token(
-            SecretString::from(token.trim().to_owned()),
-        )),
-        _ => bail!(
-            "no GitHub credentials: set --github-token-file (or PREVIEW_TOWER_GITHUB_TOKEN), \
+        )?));
+    }
+    match secret_from_env(GITHUB_TOKEN_ENV)? {
+        Some(token) => Ok(Credentials::Token(token)),
+        None => bail!(
+            "no GitHub credentials: set --github-token-file or {GITHUB_TOKEN_ENV}, \
              or --github-app-id with --github-app-key-file; or use --demo"
         ),
     }
 }
 
-/// The environment variable holding a GitHub token (there is no flag: `ps` would show it).
-pub const GITHUB_TOKEN_ENV: &str = "PREVIEW_TOWER_GITHUB_TOKEN";
-/// The environment variable holding the GitHub webhook secret (no flag either).
-pub const WEBHOOK_SECRET_ENV: &str = "PREVIEW_TOWER_WEBHOOK_SECRET";
-/// The environment variable holding the plugin token (no flag either).
-pub const PLUGIN_TOKEN_ENV: &str = "PREVIEW_TOWER_PLUGIN_TOKEN";
-
-/// A secret from the environment, trimmed; `None` when unset, an error when set but empty.
-pub(crate) fn secret_from_env(name: &str) -> anyhow::Result<Option<SecretString>> {
-    match std::env::var(name) {
-        Ok(value) if value.trim().is_empty() => bail!("{name} is set but empty"),
-        Ok(value) => Ok(Some(SecretString::from(value.trim().to_owned()))),
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => bail!("{name} is not valid UTF-8"),
-    }
-}
-
-/// Reads a secret from a file, trimmed; an empty file is an error.
-pub(crate) fn read_secret(path: &std::path::Path, flag: &str) -> anyhow::Result<SecretString> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{flag}: cannot read {}", path.display()))?;
-    let text = text.trim();
-    if text.is_empty() {
-        bail!("{flag}: {} is empty", path.display());
-    }
-    Ok(SecretString::from(text.to_owned()))
-}
+#[cfg(test)]
+mod tests;

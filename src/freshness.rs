@@ -182,6 +182,12 @@ impl Freshness {
         true
     }
 
+    /// Whether `repo` is a repo of the fleet (compared case-insensitively, as [`Self::poke`]
+    /// does).
+    pub fn covers(&self, repo: &RepoName) -> bool {
+        self.slots.contains_key(&key(repo))
+    }
+
     /// Rounds (refresh, then patches) completed for `repo` so far, failed ones included; 0
     /// for a repo outside the fleet. For tests and benchmarks waiting for a poke's effect.
     pub fn rounds(&self, repo: &RepoName) -> u64 {

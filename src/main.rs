@@ -2,11 +2,9 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = preview_tower::cli::Cli::parse();
+    let cli = preview_tower::cli::parse_from(std::env::args_os()).unwrap_or_else(|e| e.exit());
     match preview_tower::cli::run(cli).await {
         Ok(code) => code,
         Err(error) => {

@@ -86,15 +86,7 @@ const LIMITS: yaml::Limits = yaml::Limits {
 /// [`MAX_FILE_BYTES`] are rejected before parsing.
 pub fn parse(text: &str, bounds: Option<&Bounds<'_>>) -> Result<RepoConfig, Vec<ConfigError>> {
     if text.len() > MAX_FILE_BYTES {
-        return Err(vec![ConfigError {
-            line: None,
-            column: None,
-            message: format!(
-                "the file is {} bytes, over the limit of {MAX_FILE_BYTES} bytes",
-                text.len()
-            ),
-            hint: Some("keep only the keys `dependencies`, `ttl`, `spot` and `sleep`".into()),
-        }]);
+        return Err(vec![too_large(text.len() as u64)]);
     }
     let root = match yaml::load(text, LIMITS) {
         Ok(Some(root)) => root,
@@ -107,6 +99,17 @@ pub fn parse(text: &str, bounds: Option<&Bounds<'_>>) -> Result<RepoConfig, Vec<
     }
     errors.sort_by_key(|e| (e.line, e.column));
     Err(errors)
+}
+
+/// The error of a file of `bytes` bytes, over [`MAX_FILE_BYTES`]: what [`parse`] says of such a
+/// file, for a reader that stops at the limit and never holds the text.
+pub fn too_large(bytes: u64) -> ConfigError {
+    ConfigError {
+        line: None,
+        column: None,
+        message: format!("the file is {bytes} bytes, over the limit of {MAX_FILE_BYTES} bytes"),
+        hint: Some("keep only the keys `dependencies`, `ttl`, `spot` and `sleep`".into()),
+    }
 }
 
 fn load_error(err: yaml::LoadError) -> ConfigError {

@@ -1,4 +1,7 @@
-//! Builders for unit-test fixtures: a small fleet and pull requests.
+//! Builders for unit-test fixtures: a small fleet and pull requests; what the random-input
+//! checks of untrusted input share ([`untrusted`]).
+
+pub(crate) mod untrusted;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

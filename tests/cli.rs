@@ -289,7 +289,8 @@ async fn serve_demo_answers_argo_cd_over_http() {
         (Some("demo-token"), vec![b' '; 2 * 1024 * 1024], 413),
         (
             Some("demo-token"),
-            br#"{"input":{"parameters":{"service":"nope"}}}"#.to_vec(),
+            br#"{"applicationSetName":"previews","input":{"parameters":{"service":"nope"}}}"#
+                .to_vec(),
             400,
         ),
     ];

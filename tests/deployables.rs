@@ -299,6 +299,30 @@ fn the_role_may_patch_every_applicationset_the_deployed_fleet_refreshes() {
     );
 }
 
+/// The plugin answers only the ApplicationSets its fleet names: every ApplicationSet shipped in
+/// `argocd/` must be named by the deployed fleet and by the demo's, or Argo CD gets a 400.
+#[test]
+fn every_shipped_applicationset_is_answered_by_the_shipped_fleets() {
+    let text = std::fs::read_to_string(root().join("manifests/fleet.yaml")).expect("read");
+    let deployed = preview_tower::fleet::Fleet::from_yaml(&text).expect("valid fleet");
+    let demo = preview_tower::demo::fleet().expect("demo fleet");
+    for (origin, fleet) in [("manifests/fleet.yaml", deployed), ("the demo fleet", demo)] {
+        let named: BTreeSet<&str> = fleet
+            .applicationsets
+            .iter()
+            .chain(fleet.services.iter().flat_map(|s| &s.applicationsets))
+            .map(String::as_str)
+            .collect();
+        for (file, appset) in application_sets() {
+            let name = appset["metadata"]["name"].as_str().expect("a name");
+            assert!(
+                named.contains(name),
+                "{origin} does not name `{name}` of argocd/{file}: {named:?}"
+            );
+        }
+    }
+}
+
 /// The ApplicationSets of `argocd/` with their template, by file name.
 fn application_sets() -> Vec<(String, Value)> {
     let mut files = Vec::new();

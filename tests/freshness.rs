@@ -67,8 +67,14 @@ impl World {
         if with_appset {
             kube.put_applicationset(applicationset("previews"));
         }
-        let fleet = Arc::new(Fleet::from_yaml(preview_tower::demo::FLEET_YAML).unwrap());
+        let mut fleet = Fleet::from_yaml(preview_tower::demo::FLEET_YAML).unwrap();
         assert_eq!(fleet.applicationsets, ["previews"]);
+        // The demo also names web's matrix ApplicationSet, `previews-web`; these tests run the
+        // default setup, every service under `previews` alone.
+        for service in &mut fleet.services {
+            service.applicationsets = fleet.applicationsets.clone();
+        }
+        let fleet = Arc::new(fleet);
         let store = Arc::new(SnapshotStore::from_pointee(Snapshot::unsynced(Arc::clone(
             &fleet,
         ))));

@@ -20,6 +20,8 @@ use preview_tower::snapshot::{Snapshot, SnapshotStore};
 use preview_tower::sync::Syncer;
 
 const TOKEN: &str = "s3cret-plugin-token";
+/// Every service's previews, asked by the demo fleet's ApplicationSet.
+const ALL: &str = r#"{"applicationSetName":"previews"}"#;
 
 async fn demo_state(synced: bool) -> PluginState {
     let fleet = Arc::new(demo::fleet().expect("demo fleet"));
@@ -167,8 +169,20 @@ async fn every_vendor_request_fixture_gets_a_documented_answer() {
             continue;
         }
         seen += 1;
-        let body = std::fs::read(&path).expect("fixture");
-        let (status, value) = call(&router, request(body, Some(TOKEN))).await;
+        let mut body: Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("fixture")).expect("JSON");
+        // The vendor's ApplicationSets are not the demo fleet's: refused, naming those answered.
+        if body["applicationSetName"] != "previews" {
+            let (status, value) = call(&router, request(body.to_string(), Some(TOKEN))).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {value}");
+            let message = value["message"].as_str().expect("message");
+            assert!(
+                message.contains("previews, previews-web"),
+                "{name}: {message}"
+            );
+            body["applicationSetName"] = "previews".into();
+        }
+        let (status, value) = call(&router, request(body.to_string(), Some(TOKEN))).await;
         if name.contains("matrix") {
             // The pullRequest generator's keys without `service`: PR numbers are per repository,
             // so the plugin cannot tell which PR is meant. Argo CD changes nothing on a 4xx and
@@ -198,7 +212,10 @@ async fn one_service_and_matrix_mode_answer_their_sets() {
     let router = demo_router(true).await;
     let (status, body) = call(
         &router,
-        request(r#"{"input":{"parameters":{"service":"api"}}}"#, Some(TOKEN)),
+        request(
+            r#"{"applicationSetName":"previews","input":{"parameters":{"service":"api"}}}"#,
+            Some(TOKEN),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -215,7 +232,7 @@ async fn one_service_and_matrix_mode_answer_their_sets() {
         one[0].get("branch").is_none(),
         "matrix sets leave PR keys to the PR generator"
     );
-    let excluded = json!({"input": {"parameters": {"service": "api", "number": 44}}});
+    let excluded = json!({"applicationSetName": "previews", "input": {"parameters": {"service": "api", "number": 44}}});
     let (status, body) = call(&router, request(excluded.to_string(), Some(TOKEN))).await;
     assert_eq!(status, StatusCode::OK);
     assert!(sets(&body).is_empty(), "unlabelled PR 44 gets no preview");
@@ -243,7 +260,7 @@ async fn bad_requests_are_refused_precisely_and_the_service_keeps_answering() {
         ),
         (
             request(
-                r#"{"input":{"parameters":{"service":"nope"}}}"#,
+                r#"{"applicationSetName":"previews","input":{"parameters":{"service":"nope"}}}"#,
                 Some(TOKEN),
             ),
             StatusCode::BAD_REQUEST,
@@ -255,7 +272,7 @@ async fn bad_requests_are_refused_precisely_and_the_service_keeps_answering() {
         assert_eq!(status, expected, "{body}");
         let message = body["message"].as_str().expect("message");
         assert!(message.contains(fragment), "{message}");
-        let (status, _) = call(&router, self::request("{}", Some(TOKEN))).await;
+        let (status, _) = call(&router, self::request(ALL, Some(TOKEN))).await;
         assert_eq!(status, StatusCode::OK, "still answering after a {expected}");
     }
 }
@@ -263,7 +280,7 @@ async fn bad_requests_are_refused_precisely_and_the_service_keeps_answering() {
 #[tokio::test]
 async fn nothing_is_answered_before_the_first_sync() {
     let router = demo_router(false).await;
-    let (status, body) = call(&router, request("{}", Some(TOKEN))).await;
+    let (status, body) = call(&router, request(ALL, Some(TOKEN))).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(
         body["message"]
@@ -273,7 +290,10 @@ async fn nothing_is_answered_before_the_first_sync() {
     );
     let (status, _) = call(
         &router,
-        request(r#"{"input":{"parameters":{"service":"web"}}}"#, Some(TOKEN)),
+        request(
+            r#"{"applicationSetName":"previews","input":{"parameters":{"service":"web"}}}"#,
+            Some(TOKEN),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
@@ -290,7 +310,7 @@ async fn a_base_url_with_a_path_prefix_is_served_and_no_other_prefix() {
     let router = http::router_with_base_paths(demo_state(true).await, &base);
     let request = Request::post(format!("/plugins/preview-tower{PLUGIN_PATH}"))
         .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
-        .body(Body::from("{}"))
+        .body(Body::from(ALL))
         .expect("request");
     let (status, body) = call(&router, request).await;
     assert_eq!(status, StatusCode::OK);
@@ -314,4 +334,31 @@ async fn a_base_url_with_a_path_prefix_is_served_and_no_other_prefix() {
         .body(Body::from("{}"))
         .expect("request");
     assert_eq!(call(&router, request).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn only_the_applicationsets_the_fleet_lists_are_answered() {
+    let router = demo_router(true).await;
+    for name in ["previews", "previews-web"] {
+        let body = json!({"applicationSetName": name, "input": {"parameters": {}}});
+        let (status, value) = call(&router, request(body.to_string(), Some(TOKEN))).await;
+        assert_eq!(status, StatusCode::OK, "{name}: {value}");
+        assert_eq!(sets(&value).len(), 5, "{name}");
+    }
+    let refused = [
+        json!({"applicationSetName": "no-such-appset", "input": {"parameters": {}}}),
+        json!({"applicationSetName": "", "input": {"parameters": {}}}),
+        json!({"input": {"parameters": {"service": "web"}}}),
+        json!({"applicationSetName": "Previews\n`x`", "input": {}}),
+    ];
+    for body in refused {
+        let (status, value) = call(&router, request(body.to_string(), Some(TOKEN))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {value}");
+        let message = value["message"].as_str().expect("message");
+        assert!(
+            message.contains("ApplicationSet") && message.contains("previews, previews-web"),
+            "names the ApplicationSets answered: {message}"
+        );
+        assert!(!message.contains('\n'), "{message}");
+    }
 }

@@ -24,7 +24,7 @@ use preview_tower::freshness::Freshness;
 use preview_tower::freshness::sink::FreshnessSink;
 use preview_tower::github::auth::Credentials;
 use preview_tower::github::octocrab::GitHubSource;
-use preview_tower::github::webhook::{Command, Event, parse_command};
+use preview_tower::github::webhook::{Command, Delivered, Event, parse_command};
 use preview_tower::github::{Collaborators, PullRequestSource};
 use preview_tower::http::WebhookSink;
 use preview_tower::metrics::Metrics;
@@ -184,12 +184,17 @@ impl World {
     fn command(&self, number: u64, login: &str, body: &str) {
         self.github.comment_as(REPO, number, login, body);
         let command: Command = parse_command(body).unwrap().unwrap();
-        self.sink.deliver(Event::Command {
+        let delivered = self.sink.deliver(Event::Command {
             repo: repo(),
             number,
             author: login.to_owned(),
             command,
         });
+        assert_eq!(
+            delivered,
+            Delivered::Accepted,
+            "its author is being checked"
+        );
     }
 
     fn web(&self, number: u64) -> Option<Preview> {

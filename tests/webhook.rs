@@ -26,7 +26,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use preview_tower::github::webhook::{Conclusion, Event, PullRequestAction, sign};
+use preview_tower::github::webhook::{Conclusion, Delivered, Event, PullRequestAction, sign};
 use preview_tower::http::webhook::ByteBudget;
 use preview_tower::http::{DeliveryLog, WEBHOOK_PATH, WebhookSink, WebhookState, webhook_routes};
 use preview_tower::metrics::{Metrics, WebhookLabels};
@@ -42,11 +42,12 @@ const SHA: &str = "3f786850e387550fdab836ed7e6dc881de23001b";
 struct Recorder(Mutex<Vec<Event>>);
 
 impl WebhookSink for Recorder {
-    fn deliver(&self, event: Event) {
+    fn deliver(&self, event: Event) -> Delivered {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(event);
+        Delivered::Accepted
     }
 }
 

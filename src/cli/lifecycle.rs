@@ -8,14 +8,12 @@ use anyhow::{Context, bail};
 use clap::Args;
 use url::Url;
 
+use super::JIRA_TOKEN_ENV;
 use crate::github::PreviewReporter;
 use crate::jira::IssueNotifier;
 use crate::jira::rest::{Edition, JiraAuth, JiraConfig, JiraRest};
 use crate::leader::LeaseConfig;
 use crate::lifecycle::worker::{Parts, Settings};
-
-/// The environment variable holding the Jira API token or personal access token.
-pub const JIRA_TOKEN_ENV: &str = "PREVIEW_TOWER_JIRA_TOKEN";
 
 /// GitHub Deployments, the sticky PR comment and Jira, from the Applications' real state.
 #[derive(Debug, Args)]

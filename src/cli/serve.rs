@@ -300,7 +300,7 @@ fn plugin_token(args: &ServeArgs) -> anyhow::Result<SecretString> {
     let token = crate::demo::DEMO_TOKEN;
     let port = args.listen.port();
     println!(
-        "preview-tower demo: plugin token `{token}` (set {} to choose one)",
+        "preview-tower demo: plugin token `{token}` (set {} or --plugin-token-file to choose one)",
         super::PLUGIN_TOKEN_ENV
     );
     println!(

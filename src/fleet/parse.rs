@@ -175,6 +175,9 @@ fn fleet(cx: &mut Cx, fields: &Fields<'_>) -> Option<Fleet> {
     let valid_services = services.as_deref().unwrap_or_default();
     check_defaults(cx, &defaults, valid_services, base_domain.as_deref());
     let services = services?;
+    if let Some(Some(top_level)) = &applicationsets {
+        appsets::check_some_named(cx, fields.get("applicationsets"), top_level, &services);
+    }
     let namespace_prefix = namespace_prefix?.unwrap_or_else(|| "preview".to_owned());
     let prefix_node = fields.get("namespace_prefix");
     check_prefix_room(cx, prefix_node, &namespace_prefix, &services);

@@ -1,16 +1,18 @@
 //! The webhook receiver's sink: events that can change a repository's previews poke its
 //! refresh; `/preview` commands are authorized (write access), and an authorized one pokes its
 //! repo too: the refresh reads the PR's timeline, where the command is, and honours it. Never
-//! blocks: the receiver answers GitHub right after `deliver`.
+//! blocks: the receiver answers GitHub right after `deliver`, `ignored` when the delivery
+//! changes nothing (a repository outside the fleet, a command nobody can authorize).
 
 use std::sync::Arc;
 
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 use super::Freshness;
 use crate::github::Collaborators;
-use crate::github::webhook::{self, Event};
+use crate::github::webhook::{self, Delivered, Event};
 use crate::http::WebhookSink;
+use crate::pull_request::RepoName;
 
 /// Pokes [`Freshness`] for pull-request and build events; checks commands' authors.
 pub struct FreshnessSink {
@@ -29,12 +31,21 @@ impl FreshnessSink {
     }
 }
 
+/// The answer to a delivery about `repo`, which the fleet does not have.
+fn outside_the_fleet(repo: &RepoName) -> Delivered {
+    Delivered::Ignored {
+        reason: format!("{repo} is not in the fleet: no preview of it to change"),
+    }
+}
+
 impl WebhookSink for FreshnessSink {
-    fn deliver(&self, event: Event) {
+    fn deliver(&self, event: Event) -> Delivered {
         match event {
             Event::PullRequest { repo, .. } | Event::BuildFinished { repo, .. } => {
-                if !self.freshness.poke(&repo) {
-                    debug!(repo = %repo, "webhook for a repository outside the fleet");
+                if self.freshness.poke(&repo) {
+                    Delivered::Accepted
+                } else {
+                    outside_the_fleet(&repo)
                 }
             }
             Event::Command {
@@ -43,9 +54,16 @@ impl WebhookSink for FreshnessSink {
                 author,
                 command,
             } => {
+                if !self.freshness.covers(&repo) {
+                    return outside_the_fleet(&repo);
+                }
                 let Some(collaborators) = self.collaborators.clone() else {
                     warn!(repo = %repo, pr = number, "/preview command refused: no GitHub to ask");
-                    return;
+                    return Delivered::Ignored {
+                        reason: "/preview commands are refused here: there is no GitHub to ask \
+                                 whether the author may give them (demo)"
+                            .to_owned(),
+                    };
                 };
                 let freshness = Arc::clone(&self.freshness);
                 tokio::spawn(async move {
@@ -66,8 +84,13 @@ impl WebhookSink for FreshnessSink {
                         }
                     }
                 });
+                Delivered::Accepted
             }
-            Event::Ping { .. } | Event::Ignored { .. } => {}
+            // The receiver answers these itself; never delivered.
+            Event::Ping { .. } => Delivered::Ignored {
+                reason: "a ping changes nothing".to_owned(),
+            },
+            Event::Ignored { reason, .. } => Delivered::Ignored { reason },
         }
     }
 }

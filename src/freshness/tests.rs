@@ -9,6 +9,7 @@ use tokio::sync::Semaphore;
 use super::*;
 use crate::fleet::ServiceName;
 use crate::github::PullRequestSource;
+use crate::github::webhook::Event;
 use crate::pull_request::{ConfigFile, PullRequest};
 use crate::snapshot::{Snapshot, SnapshotStore};
 use crate::testing::{fleet, pr};
@@ -189,4 +190,51 @@ fn each_applicationset_is_listed_once_with_the_services_it_serves() {
             ("previews".to_owned(), names(&["web", "api"])),
         ]
     );
+}
+
+/// A `/preview keep` comment on PR 1 of `repo` by `octocat`.
+fn command_on(repo: &str) -> Event {
+    Event::Command {
+        repo: repo.parse().expect("repo"),
+        number: 1,
+        author: "octocat".into(),
+        command: crate::github::webhook::Command::Keep,
+    }
+}
+
+#[tokio::test]
+async fn deliveries_that_change_nothing_are_ignored_with_the_reason() {
+    use crate::github::webhook::{Delivered, PullRequestAction};
+    use crate::http::WebhookSink as _;
+    let freshness = freshness(&Arc::new(Source::default()));
+    let sink = sink::FreshnessSink::new(Arc::clone(&freshness), None);
+    let outside = Event::PullRequest {
+        repo: "acme/other".parse().expect("repo"),
+        number: 1,
+        action: PullRequestAction::Opened,
+    };
+    let Delivered::Ignored { reason } = sink.deliver(outside) else {
+        panic!("a repo outside the fleet was accepted");
+    };
+    assert!(
+        reason.contains("acme/other is not in the fleet"),
+        "{reason}"
+    );
+    let Delivered::Ignored { reason } = sink.deliver(command_on("acme/other")) else {
+        panic!("a command outside the fleet was accepted");
+    };
+    assert!(reason.contains("not in the fleet"), "{reason}");
+    // The demo has no GitHub to ask who may give commands: each is refused.
+    let Delivered::Ignored { reason } = sink.deliver(command_on("acme/web")) else {
+        panic!("an unauthorizable command was accepted");
+    };
+    assert!(reason.contains("no GitHub to ask"), "{reason}");
+    assert_eq!(freshness.metrics.freshness_pokes.get(), 0, "nothing poked");
+    let inside = Event::PullRequest {
+        repo: web(),
+        number: 1,
+        action: PullRequestAction::Opened,
+    };
+    assert_eq!(sink.deliver(inside), Delivered::Accepted);
+    assert_eq!(freshness.metrics.freshness_pokes.get(), 1);
 }

@@ -87,6 +87,21 @@ pub enum Event {
     },
 }
 
+/// What the receiver's sink did with an acted-on [`Event`]: the answer GitHub shows in the
+/// App's delivery log, and the `outcome` of `preview_tower_webhook_deliveries_total`.
+#[must_use]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivered {
+    /// Taken: a refresh was asked for, or a command's author is being checked.
+    Accepted,
+    /// Nothing was done (a repository outside the fleet, a command nobody can authorize):
+    /// answered `ignored` with the reason.
+    Ignored {
+        /// Why, for the delivery log in GitHub's UI.
+        reason: String,
+    },
+}
+
 impl Event {
     /// The repository the event is about, if it is acted on.
     pub fn repo(&self) -> Option<&RepoName> {
@@ -248,13 +263,14 @@ impl PayloadError {
     }
 }
 
-/// At most `max` characters of untrusted text, control characters replaced by spaces, and `…`
-/// when cut.
+/// At most `max` characters of untrusted text, control characters and line or paragraph
+/// separators replaced by spaces, and `…` when cut.
 fn short(text: &str, max: usize) -> String {
+    let breaks = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
     let mut out: String = text
         .chars()
         .take(max)
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if breaks(c) { ' ' } else { c })
         .collect();
     if text.chars().nth(max).is_some() {
         out.push('…');

@@ -150,7 +150,7 @@ async fn answer(
             return ("invalid", Err(error), unread);
         }
     };
-    let (appset, query) = match parse_request(&body) {
+    let (appset, query) = match parse_request(&body, state.store.load().fleet()) {
         Ok(parsed) => parsed,
         Err(error) => return ("invalid", Err(error), false),
     };

@@ -10,10 +10,11 @@
 //! (no delivery recorded, no event, a 401). Then the `X-GitHub-Event` and `X-GitHub-Delivery`
 //! headers (400 when missing), the body (400 with the reason when unreadable), and the
 //! [`DeliveryLog`]: a delivery whose id or body was seen within the last hour is answered
-//! `duplicate` and not acted on. `ping` is answered `pong`; an event preview-tower acts on goes
-//! to the [`WebhookSink`], which must not block, and is answered 202 at once: GitHub wants an
-//! answer within 10 s, and the work (refresh, Argo CD) happens after it. Anything else is 202
-//! `ignored` with the reason, visible in the App's delivery log.
+//! `duplicate` and not acted on. `ping` is answered `pong`; an event preview-tower may act on
+//! goes to the [`WebhookSink`], which must not block, and is answered 202 at once (`accepted`,
+//! or `ignored` with the reason when the sink says it changes nothing, e.g. a repository outside
+//! the fleet): GitHub wants an answer within 10 s, and the work (refresh, Argo CD) happens after
+//! it. Anything else is 202 `ignored` with the reason, visible in the App's delivery log.
 
 mod budget;
 mod deliveries;
@@ -51,8 +52,9 @@ const MAX_DELIVERY_ID_CHARS: usize = 100;
 /// or Kubernetes.
 pub trait WebhookSink: Send + Sync {
     /// Takes one event ([`Event::PullRequest`], [`Event::BuildFinished`] or
-    /// [`Event::Command`]; never `Ping` or `Ignored`).
-    fn deliver(&self, event: Event);
+    /// [`Event::Command`]; never `Ping` or `Ignored`), and says whether it does anything with
+    /// it: a delivery that changes nothing is answered `ignored`.
+    fn deliver(&self, event: Event) -> webhook::Delivered;
 }
 
 /// What the webhook handler shares.
@@ -235,17 +237,23 @@ fn dispatch(state: &WebhookState, event: Event) -> (&'static str, Response) {
             ("ignored", reply(StatusCode::ACCEPTED, body))
         }
         event => {
-            log_accepted(&event);
-            state.sink.deliver(event);
-            (
-                "accepted",
-                reply(StatusCode::ACCEPTED, json!({"status": "accepted"})),
-            )
+            log_event(&event);
+            match state.sink.deliver(event) {
+                webhook::Delivered::Accepted => (
+                    "accepted",
+                    reply(StatusCode::ACCEPTED, json!({"status": "accepted"})),
+                ),
+                webhook::Delivered::Ignored { reason } => {
+                    tracing::info!(reason, "webhook delivery changes nothing");
+                    let body = json!({"status": "ignored", "reason": reason});
+                    ("ignored", reply(StatusCode::ACCEPTED, body))
+                }
+            }
         }
     }
 }
 
-fn log_accepted(event: &Event) {
+fn log_event(event: &Event) {
     match event {
         Event::PullRequest {
             repo,

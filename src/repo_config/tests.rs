@@ -315,3 +315,4 @@ fn the_example_file_is_valid_for_the_example_fleet() {
 
 mod dependencies;
 mod hostile;
+mod properties;

@@ -1,7 +1,8 @@
 //! `applicationsets`, at the top level and per service: the Argo CD ApplicationSets refreshed
-//! when a service's parameter sets change.
+//! when a service's parameter sets change, and the only ones the plugin answers.
 
 use super::cx::{Cx, index, quote};
+use crate::fleet::Service;
 use crate::naming::is_dns_name;
 use crate::repo_config::yaml::Located;
 
@@ -41,6 +42,28 @@ pub(super) fn names(cx: &mut Cx, path: &str, node: &Located) -> Option<Vec<Strin
         valid = false;
     }
     valid.then_some(names)
+}
+
+/// Refuses a fleet that names no ApplicationSet at all (the top-level list empty and no
+/// service naming one of its own): the plugin answers only the ApplicationSets the fleet
+/// names, so it would answer none.
+pub(super) fn check_some_named(
+    cx: &mut Cx,
+    node: Option<&Located>,
+    top_level: &[String],
+    services: &[Service],
+) {
+    if top_level.is_empty() && services.iter().all(|s| s.applicationsets.is_empty()) {
+        cx.error(
+            "applicationsets",
+            node,
+            format!(
+                "no ApplicationSet is named, here or in a service: the plugin answers only the \
+                 ApplicationSets named here, so it would answer none; name those that use it, \
+                 e.g. `[{DEFAULT}]`"
+            ),
+        );
+    }
 }
 
 #[cfg(test)]

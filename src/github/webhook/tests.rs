@@ -354,3 +354,16 @@ fn event_labels_are_bounded() {
     assert_eq!(event_label("check_suite"), "check_suite");
     assert_eq!(event_label("anything a sender writes"), "other");
 }
+
+#[test]
+fn a_huge_field_of_the_wrong_type_is_refused_with_a_short_message() {
+    let mut payload = pr_payload("opened");
+    payload["number"] = json!(format!("{}\u{2028}", "7\n".repeat(1_000_000)));
+    let Err(error) = parse("pull_request", &bytes(&payload)) else {
+        panic!("a string number was read");
+    };
+    let message = error.to_string();
+    assert!(message.contains("invalid type: string"), "{message}");
+    assert!(message.chars().count() < 400, "{} chars", message.len());
+    assert!(!message.chars().any(char::is_control), "{message}");
+}

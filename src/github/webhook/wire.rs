@@ -128,6 +128,9 @@ struct ActionOnly {
     action: Option<serde_json::Value>,
 }
 
+/// Most characters of serde's message kept in a [`PayloadError::Json`].
+const MAX_DETAIL_CHARS: usize = 300;
+
 /// `body` as `T`, or a precise error naming `event`.
 pub(super) fn decode<T: DeserializeOwned>(
     event: &'static str,
@@ -135,7 +138,8 @@ pub(super) fn decode<T: DeserializeOwned>(
 ) -> Result<T, PayloadError> {
     serde_json::from_slice(body).map_err(|error| PayloadError::Json {
         event,
-        detail: error.to_string(),
+        // serde quotes a string of the wrong type whole: a field can be megabytes.
+        detail: super::short(&error.to_string(), MAX_DETAIL_CHARS),
     })
 }
 

@@ -1,10 +1,15 @@
-//! Reading a plugin request: the bearer token and the JSON envelope. Pure.
+//! Reading a plugin request: the bearer token, the JSON envelope, and whether the fleet answers
+//! the ApplicationSet asking. Pure. The body is untrusted: [`parse_request`] never panics, and
+//! every error is a `400` with a message that quotes little of the body.
+
+mod appset;
 
 use axum::http::{HeaderMap, header};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
 
+use crate::fleet::Fleet;
 use crate::http::ApiError;
 use crate::snapshot::Query;
 
@@ -51,16 +56,16 @@ struct PluginInput {
 }
 
 /// The ApplicationSet's name (for logs, cut to 64 characters) and what the request asks for.
-pub(crate) fn parse_request(body: &[u8]) -> Result<(String, Query), ApiError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(format!("request body is not a plugin request: {e}")))?;
+/// An ApplicationSet that `fleet` does not name is refused ([`appset::check`]).
+pub(crate) fn parse_request(body: &[u8], fleet: &Fleet) -> Result<(String, Query), ApiError> {
+    let value: Value = serde_json::from_slice(body).map_err(not_a_plugin_request)?;
     if !value.is_object() {
         return Err(ApiError::BadRequest(
             "request body is not a plugin request: expected a JSON object".into(),
         ));
     }
-    let request: PluginRequest = serde_json::from_value(value)
-        .map_err(|e| ApiError::BadRequest(format!("request body is not a plugin request: {e}")))?;
+    let request: PluginRequest = serde_json::from_value(value).map_err(not_a_plugin_request)?;
+    appset::check(request.application_set_name.as_deref(), fleet)?;
     let appset = request
         .application_set_name
         .unwrap_or_default()
@@ -69,6 +74,31 @@ pub(crate) fn parse_request(body: &[u8]) -> Result<(String, Query), ApiError> {
         .collect();
     let parameters = request.input.and_then(|i| i.parameters).unwrap_or_default();
     Ok((appset, query(&parameters)?))
+}
+
+/// Most characters of serde's message quoted in a `400`: it may quote a whole string of the
+/// body.
+const MAX_DETAIL_CHARS: usize = 200;
+
+/// The `400` for a body serde cannot read as a plugin request: serde's message, cut to
+/// [`MAX_DETAIL_CHARS`] and on one line.
+fn not_a_plugin_request(error: serde_json::Error) -> ApiError {
+    let detail = error.to_string();
+    let mut shown: String = detail
+        .chars()
+        .take(MAX_DETAIL_CHARS)
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    if detail.chars().nth(MAX_DETAIL_CHARS).is_some() {
+        shown.push('…');
+    }
+    ApiError::BadRequest(format!("request body is not a plugin request: {shown}"))
 }
 
 fn query(parameters: &Map<String, Value>) -> Result<Query, ApiError> {
@@ -119,102 +149,6 @@ fn bad_number() -> ApiError {
 }
 
 #[cfg(test)]
-mod tests {
-    use axum::http::{HeaderMap, StatusCode, header};
-
-    use super::*;
-    use crate::http::ApiError;
-    use crate::snapshot::Query;
-
-    #[test]
-    fn requests_map_to_queries() {
-        let cases: &[(&str, Query)] = &[
-            (r#"{"applicationSetName":"a","input":{}}"#, Query::All),
-            (
-                r#"{"applicationSetName":"a","input":{"parameters":{}}}"#,
-                Query::All,
-            ),
-            (r#"{}"#, Query::All),
-            (
-                r#"{"input":{"parameters":{"service":"web","other":[1,{"x":null}]}}}"#,
-                Query::Service("web".into()),
-            ),
-            (
-                r#"{"input":{"parameters":{"service":"web","number":"42","branch":"b"}}}"#,
-                Query::Matrix {
-                    service: "web".into(),
-                    number: 42,
-                    branch: Some("b".into()),
-                },
-            ),
-            (
-                r#"{"input":{"parameters":{"service":"web","number":7}}}"#,
-                Query::Matrix {
-                    service: "web".into(),
-                    number: 7,
-                    branch: None,
-                },
-            ),
-        ];
-        for (body, expected) in cases {
-            assert_eq!(
-                parse_request(body.as_bytes()).map(|(_, q)| q).ok().as_ref(),
-                Some(expected),
-                "{body}"
-            );
-        }
-    }
-
-    #[test]
-    fn malformed_requests_are_rejected_with_a_reason() {
-        for body in [
-            "not json",
-            r#"{"input":{"parameters":{"service":3}}}"#,
-            r#"{"input":{"parameters":{"service":"web","number":"4x"}}}"#,
-            r#"{"input":{"parameters":{"service":"web","number":-1}}}"#,
-            r#"{"input":{"parameters":{"number":"4"}}}"#,
-            r#"{"input":{"parameters":{"branch":"feature-branch-1"}}}"#,
-            r#"{"input":"x"}"#,
-            "[]",
-        ] {
-            let error = parse_request(body.as_bytes())
-                .map(|(_, q)| q)
-                .expect_err(body);
-            assert_eq!(error.status(), StatusCode::BAD_REQUEST, "{body}");
-        }
-    }
-
-    #[test]
-    fn tokens_are_checked() {
-        let mut headers = HeaderMap::new();
-        assert!(matches!(
-            authorize(&headers, "t0k"),
-            Err(ApiError::Unauthorized)
-        ));
-        headers.insert(header::AUTHORIZATION, "Basic abc".parse().expect("header"));
-        assert!(matches!(
-            authorize(&headers, "t0k"),
-            Err(ApiError::Unauthorized)
-        ));
-        headers.insert(
-            header::AUTHORIZATION,
-            "Bearer nope".parse().expect("header"),
-        );
-        assert!(matches!(
-            authorize(&headers, "t0k"),
-            Err(ApiError::Forbidden)
-        ));
-        headers.insert(header::AUTHORIZATION, "Bearer t0k".parse().expect("header"));
-        assert!(authorize(&headers, "t0k\n").is_ok());
-        headers.insert(header::AUTHORIZATION, "bearer t0k".parse().expect("header"));
-        assert!(
-            authorize(&headers, "t0k").is_ok(),
-            "the scheme is case-insensitive"
-        );
-        headers.insert(header::AUTHORIZATION, "Bearer".parse().expect("header"));
-        assert!(matches!(
-            authorize(&headers, "t0k"),
-            Err(ApiError::Unauthorized)
-        ));
-    }
-}
+mod properties;
+#[cfg(test)]
+mod tests;

@@ -27,10 +27,46 @@ fn a_service_list_replaces_the_fleet_list() {
 }
 
 #[test]
-fn an_empty_list_refreshes_nothing() {
-    let fleet = parse_ok(&fleet_yaml("applicationsets: []", "applicationsets:", ""));
+fn an_empty_service_list_refreshes_nothing_for_that_service() {
+    let fleet = parse_ok(&fleet_yaml("", "applicationsets:", ""));
+    assert_eq!(fleet.applicationsets, ["previews"]);
+    assert!(fleet.services[0].applicationsets.is_empty());
+    assert_eq!(fleet.applicationset_names(), ["previews"]);
+}
+
+#[test]
+fn an_empty_top_level_list_needs_a_service_naming_its_own() {
+    let fleet = parse_ok(&fleet_yaml(
+        "applicationsets: []",
+        "applicationsets: [previews-web]",
+        "",
+    ));
     assert!(fleet.applicationsets.is_empty());
-    assert!(fleet.services.iter().all(|s| s.applicationsets.is_empty()));
+    assert_eq!(fleet.services[0].applicationsets, ["previews-web"]);
+    assert!(fleet.services[1].applicationsets.is_empty());
+    assert_eq!(fleet.applicationset_names(), ["previews-web"]);
+    assert_error(
+        &fleet_yaml("applicationsets: []", "applicationsets:", ""),
+        "applicationsets",
+        &[
+            "no ApplicationSet is named",
+            "would answer none",
+            "`[previews]`",
+        ],
+    );
+}
+
+#[test]
+fn the_names_answered_are_every_list_once_in_file_order() {
+    let fleet = parse_ok(&fleet_yaml(
+        "applicationsets: [previews, shared]",
+        "applicationsets: [previews-web, shared]",
+        "",
+    ));
+    assert_eq!(
+        fleet.applicationset_names(),
+        ["previews", "shared", "previews-web"]
+    );
 }
 
 #[test]
