@@ -409,6 +409,15 @@ pub(crate) async fn row(
             },
         )
         .await;
+    // Every fault here is one the service handles as designed: nothing for an operator to act
+    // on, so no ERROR line (a 503 while holding, octocrab's own failures, `/readyz` unready).
+    let log = serve.output();
+    let errors: Vec<&str> = log.lines().filter(|l| l.contains("ERROR")).collect();
+    assert!(
+        errors.is_empty(),
+        "{fault}: ERROR lines:\n{}",
+        errors.join("\n")
+    );
     let row = Row {
         fault,
         during: during_text,
