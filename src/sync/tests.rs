@@ -8,7 +8,9 @@ mod source;
 use super::*;
 use crate::snapshot::Query;
 use crate::testing::{fleet, pr, sha};
+use poll::backoff;
 use source::ScriptedSource;
+use tokio_util::sync::CancellationToken;
 
 struct Harness {
     source: Arc<ScriptedSource>,
