@@ -36,7 +36,9 @@ struct Served {
 async fn serve(limits: Limits, name: &'static str, metrics: &Arc<Metrics>) -> Served {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let router = Router::new().route("/ping", get(|| async { "pong" }));
+    let router = Router::new()
+        .route("/ping", get(|| async { "pong" }))
+        .route("/large", get(|| async { "x".repeat(8 * 1024 * 1024) }));
     let cancel = CancellationToken::new();
     let served = http::serve(
         listener,
@@ -164,4 +166,61 @@ async fn shutdown_does_not_wait_for_a_connection_that_holds_on() {
     // Bounded by the shutdown grace (10 s), never by the client.
     let stopped = tokio::time::timeout(Duration::from_secs(30), served.task).await;
     assert!(stopped.is_ok(), "serve still running after SIGTERM's grace");
+}
+
+/// The connections `name` has open now.
+fn open(metrics: &Metrics, name: &'static str) -> i64 {
+    metrics
+        .http_connections
+        .get_or_create(&ListenerLabel { listener: name })
+        .get()
+}
+
+async fn until_none_open(metrics: &Metrics, name: &'static str) {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while open(metrics, name) > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still open after {} s",
+            DEADLINE.as_secs()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_its_answers_is_dropped() {
+    let metrics = Arc::new(Metrics::unregistered());
+    let served = serve(TEST_LIMITS, "webhook", &metrics).await;
+    let mut greedy = TcpStream::connect(served.address).await.unwrap();
+    // Two requests for large answers, never read: the server's writes stall on a full socket.
+    let requests = b"GET /large HTTP/1.1\r\nhost: x\r\n\r\n".repeat(2);
+    greedy.write_all(&requests).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(open(&metrics, "webhook"), 1);
+    until_none_open(&metrics, "webhook").await;
+    drop(greedy);
+    served.cancel.cancel();
+    served.task.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_starts_no_request_is_dropped_however_it_trickles() {
+    let metrics = Arc::new(Metrics::unregistered());
+    let served = serve(TEST_LIMITS, "webhook", &metrics).await;
+    let mut trickle = TcpStream::connect(served.address).await.unwrap();
+    // HTTP/2's preface, a byte at a time: bytes move, but no request ever starts.
+    let writer = tokio::spawn(async move {
+        for byte in b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" {
+            if trickle.write_all(&[*byte]).await.is_err() {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+        Some(trickle)
+    });
+    until_none_open(&metrics, "webhook").await;
+    drop(writer.await);
+    served.cancel.cancel();
+    served.task.await.unwrap().unwrap();
 }

@@ -243,6 +243,10 @@ async fn other_and_unknown_actions_and_events_are_ignored() {
         1,
         "unknown events share one label"
     );
+    assert!(
+        receiver.deliveries.is_empty(),
+        "what is not acted on is not remembered"
+    );
 }
 
 #[tokio::test]

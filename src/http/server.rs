@@ -7,10 +7,14 @@
 //!   never takes the plugin's or the admin port's connections.
 //! - **HTTP/1**: a request's headers must arrive within [`Limits::header_timeout`], which also
 //!   closes a keep-alive connection idle that long (hyper starts the timer when it waits for a
-//!   request's head).
-//! - **HTTP/2**: at most [`Limits::max_streams`] streams at once per connection.
-//! - **Any connection** on which nothing was read or written for [`Limits::idle_timeout`] is
-//!   shut down gracefully (an HTTP/2 connection sitting idle, a client that stops reading).
+//!   request's head); at most [`READ_BUFFER`] bytes are buffered for a request's head.
+//! - **HTTP/2**: at most [`Limits::max_streams`] streams at once per connection, small flow-control
+//!   windows and header lists, so that what a client may send ahead of being read stays small.
+//! - **Any connection** must start a request within [`Limits::header_timeout`] of being accepted
+//!   (an HTTP/2 preface trickled byte by byte starts none); one on which nothing was read or
+//!   written for [`Limits::idle_timeout`], or open longer than [`MAX_AGE`], is shut down
+//!   gracefully, and dropped [`CLOSE_GRACE`] later if it has not finished by then (a client that
+//!   stops reading its answers, or opens no window for them, cannot keep it).
 //! - **Shutdown**: the listener closes at once, connections finish what is in flight (HTTP/2 gets
 //!   a `GOAWAY`), for at most [`super::SHUTDOWN_GRACE`].
 //!
@@ -75,6 +79,18 @@ retry-after: 1\r\nconnection: close\r\ncontent-length: 48\r\n\r\n\
 
 /// How often an idle connection is looked at (its timeout is late by this much at most).
 const IDLE_CHECK: Duration = Duration::from_secs(1);
+/// Longest a connection stays open, however busy: then it is closed gracefully (clients open
+/// another).
+pub const MAX_AGE: Duration = Duration::from_secs(600);
+/// How long a connection asked to close may take to finish what is in flight before it is
+/// dropped.
+pub const CLOSE_GRACE: Duration = Duration::from_secs(5);
+/// Largest HTTP/1 read buffer (a request's head must fit), and HTTP/2 header list.
+pub const READ_BUFFER: usize = 64 * 1024;
+/// HTTP/2 flow-control windows: what a client may send on a connection (and a stream) before
+/// the server reads it.
+const H2_CONNECTION_WINDOW: u32 = 128 * 1024;
+const H2_STREAM_WINDOW: u32 = 64 * 1024;
 
 /// Serves `router` on `listener` under `limits` until `cancel` fires, then for at most
 /// [`super::SHUTDOWN_GRACE`] while connections finish. `name` labels the metrics and logs.
@@ -91,11 +107,15 @@ pub async fn serve(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
+        .max_buf_size(READ_BUFFER)
         .keep_alive(true);
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_concurrent_streams(limits.max_streams);
+        .max_concurrent_streams(limits.max_streams)
+        .max_header_list_size(u32::try_from(READ_BUFFER).unwrap_or(u32::MAX))
+        .initial_connection_window_size(H2_CONNECTION_WINDOW)
+        .initial_stream_window_size(H2_STREAM_WINDOW);
     let builder = Arc::new(builder);
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let counted = Counted::new(metrics, name);
@@ -125,10 +145,12 @@ pub async fn serve(
         let (builder, router, cancel) = (Arc::clone(&builder), router.clone(), cancel.clone());
         let open = counted.opened();
         tracker.spawn(async move {
-            connection(&builder, stream, router, limits.idle_timeout, &cancel).await;
+            connection(&builder, stream, router, limits, &cancel).await;
             drop((permit, open));
         });
     }
+    // New connections are refused from now on; those open finish.
+    drop(listener);
     tracker.close();
     if tokio::time::timeout(super::SHUTDOWN_GRACE, tracker.wait())
         .await
@@ -143,20 +165,38 @@ pub async fn serve(
     Ok(())
 }
 
-/// Serves one connection until it ends, is idle too long, or `cancel` fires (then gracefully).
+/// Serves one connection until it ends: gracefully when `cancel` fires, when it started no
+/// request within the header timeout, sat idle, or grew too old, and then dropped if it does
+/// not finish within [`CLOSE_GRACE`].
 async fn connection(
     builder: &auto::Builder<TokioExecutor>,
     stream: TcpStream,
     router: Router,
-    idle_timeout: Duration,
+    limits: Limits,
     cancel: &CancellationToken,
 ) {
     let (io, activity) = Watched::new(stream);
-    let service = TowerToHyperService::new(router);
-    let conn = builder.serve_connection(TokioIo::new(io), service);
+    let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let requested = Arc::clone(&started);
+    let service = tower::ServiceExt::map_request(router, move |request| {
+        requested.store(true, Ordering::Relaxed);
+        request
+    });
+    let conn = builder.serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
     tokio::pin!(conn);
-    let mut closing = false;
+    let first_request = async {
+        tokio::time::sleep(limits.header_timeout).await;
+        if started.load(Ordering::Relaxed) {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::pin!(first_request);
+    let mut deadline: Option<Pin<Box<tokio::time::Sleep>>> = None;
+    let close_by = |deadline: &mut Option<_>| {
+        *deadline = Some(Box::pin(tokio::time::sleep(CLOSE_GRACE)));
+    };
     loop {
+        let closing = deadline.is_some();
         tokio::select! {
             result = conn.as_mut() => {
                 if let Err(error) = result {
@@ -164,14 +204,26 @@ async fn connection(
                 }
                 return;
             }
+            () = async { deadline.as_mut().expect("set").await }, if closing => {
+                debug!("dropping a connection that did not finish closing");
+                return;
+            }
+            () = &mut first_request => {
+                debug!("no request started in time; dropping the connection");
+                return;
+            }
             () = cancel.cancelled(), if !closing => {
                 conn.as_mut().graceful_shutdown();
-                closing = true;
+                close_by(&mut deadline);
             }
-            () = activity.idle_for(idle_timeout), if !closing => {
-                debug!(idle_s = idle_timeout.as_secs(), "closing an idle connection");
+            () = activity.idle_for(limits.idle_timeout), if !closing => {
+                debug!(idle_s = limits.idle_timeout.as_secs(), "closing an idle connection");
                 conn.as_mut().graceful_shutdown();
-                closing = true;
+                close_by(&mut deadline);
+            }
+            () = activity.older_than(MAX_AGE), if !closing => {
+                conn.as_mut().graceful_shutdown();
+                close_by(&mut deadline);
             }
         }
     }
@@ -236,6 +288,11 @@ impl Activity {
     fn touch(&self) {
         let now = u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last.store(now, Ordering::Relaxed);
+    }
+
+    /// Resolves once the connection is `age` old.
+    async fn older_than(&self, age: Duration) {
+        tokio::time::sleep(age.saturating_sub(self.since.elapsed())).await;
     }
 
     /// Resolves once nothing moved for `timeout`.

@@ -1,20 +1,23 @@
 //! `POST /api/v1/webhooks/github`: GitHub's webhook deliveries, on their own listener
 //! (`--webhook-listen`), the one port published to the internet.
 //!
-//! Checks in order, cheapest first, and nothing is read before the first three pass:
-//! the `X-Hub-Signature-256` header's shape (`sha256=` and 64 hex digits: a 401 without
-//! reading the body); the declared size (25 MB, GitHub's cap: 413); a reservation of the body's
-//! bytes in the [`ByteBudget`] of every delivery being read (`503` with `Retry-After` when it
-//! is spent, so that no flood of bodies can hold more memory than the budget). Then the body is
-//! read and the signature verified over the raw bytes: without a valid one nothing else happens
-//! (no delivery recorded, no event, a 401). Then the `X-GitHub-Event` and `X-GitHub-Delivery`
-//! headers (400 when missing), the body (400 with the reason when unreadable), and the
-//! [`DeliveryLog`]: a delivery whose id or body was seen within the last hour is answered
-//! `duplicate` and not acted on. `ping` is answered `pong`; an event preview-tower may act on
-//! goes to the [`WebhookSink`], which must not block, and is answered 202 at once (`accepted`,
-//! or `ignored` with the reason when the sink says it changes nothing, e.g. a repository outside
-//! the fleet): GitHub wants an answer within 10 s, and the work (refresh, Argo CD) happens after
-//! it. Anything else is 202 `ignored` with the reason, visible in the App's delivery log.
+//! Checks in order, cheapest first. Before a byte of the body is read: the
+//! `X-Hub-Signature-256` header's shape (`sha256=` and 64 hex digits: a 401 otherwise) and the
+//! declared size (25 MB, GitHub's cap: 413). Then the body is read into one buffer, its bytes
+//! reserved as they arrive in the [`ByteBudget`] of every delivery being read (`503` with
+//! `Retry-After` when it is spent: no flood of bodies holds more memory than the budget, and a
+//! client that declares a large body and sends nothing holds nothing), within
+//! [`BODY_DEADLINE`] (408). The signature is verified over the raw bytes (off the async workers
+//! for a large body): without a valid one nothing else happens (no delivery recorded, no event,
+//! a 401). Then the `X-GitHub-Event` and `X-GitHub-Delivery` headers (400 when missing), the
+//! body (400 with the reason when unreadable), and the [`DeliveryLog`]: a delivery whose id or
+//! body was acted on within the last hour is answered `duplicate` and not acted on again.
+//! `ping` is answered `pong`; an event preview-tower may act on goes to the [`WebhookSink`],
+//! which must not block, and is answered 202 at once (`accepted`, or `ignored` with the reason
+//! when the sink says it changes nothing, e.g. a repository outside the fleet; only what is
+//! accepted is remembered): GitHub wants an answer within 10 s, and the work (refresh, Argo CD)
+//! happens after it. Anything else is 202 `ignored` with the reason, visible in the App's
+//! delivery log.
 
 mod budget;
 mod deliveries;
@@ -44,6 +47,11 @@ pub use deliveries::{DeliveryLog, Recorded, digest};
 pub const WEBHOOK_PATH: &str = "/api/v1/webhooks/github";
 /// Largest delivery accepted, in bytes: GitHub caps payloads at 25 MB.
 pub const MAX_WEBHOOK_BODY_BYTES: usize = 25 * 1024 * 1024;
+/// How long a delivery's body may take to arrive once its headers have: GitHub sends its
+/// largest in well under a second; a client that trickles holds budget no longer than this.
+pub const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+/// Bodies larger than this are hashed off the async workers.
+const HASH_ON_WORKER_BYTES: usize = 256 * 1024;
 /// Longest `X-GitHub-Delivery` accepted (GitHub's are 36-character GUIDs).
 const MAX_DELIVERY_ID_CHARS: usize = 100;
 
@@ -120,34 +128,28 @@ async fn receive(State(state): State<WebhookState>, request: Request) -> Respons
 
 /// The outcome label and the answer.
 async fn answer(state: &WebhookState, headers: &HeaderMap, body: Body) -> (&'static str, Response) {
-    // Before a byte of the body is read: a delivery that cannot be signed is refused, and one
-    // that is read must fit in the budget.
+    // Before a byte of the body is read: a delivery that cannot be signed is refused. (Most such
+    // requests are scanners: counted, logged at DEBUG only.)
     if let Err(error) = webhook::signature_tag(text(headers, SIGNATURE_HEADER)) {
-        tracing::warn!(reason = error.kind(), "webhook delivery refused: {error}");
+        tracing::debug!(reason = error.kind(), "webhook delivery refused: {error}");
         return (
             "unauthorized",
             closing(ApiError::from(error).into_response()),
         );
     }
-    let Some(wanted) = wanted_bytes(headers) else {
-        return ("invalid", too_large());
+    let (body, reservation) = match read_body(state, headers, body).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
     };
-    let Some(reservation) = state.budget.try_reserve(wanted) else {
-        tracing::warn!(
-            wanted,
-            "webhook bodies in memory at their budget; delivery refused for now"
-        );
-        return ("busy", busy("too many deliveries being read; retry later"));
-    };
-    let body = match read_body(body, reservation.bytes()).await {
+    let secret = Arc::clone(&state.secret);
+    let signature = text(headers, SIGNATURE_HEADER).map(str::to_owned);
+    let body = match verify(secret, body, signature).await {
         Ok(body) => body,
-        Err(response) => return ("invalid", response),
+        Err(error) => {
+            tracing::warn!(reason = error.kind(), "webhook delivery refused: {error}");
+            return ("unauthorized", ApiError::from(error).into_response());
+        }
     };
-    let secret = state.secret.expose_secret().as_bytes();
-    if let Err(error) = verify_signature(secret, &body, text(headers, SIGNATURE_HEADER)) {
-        tracing::warn!(reason = error.kind(), "webhook delivery refused: {error}");
-        return ("unauthorized", ApiError::from(error).into_response());
-    }
     let Some(event_name) = text(headers, EVENT_HEADER) else {
         return invalid("missing X-GitHub-Event header".to_owned());
     };
@@ -166,34 +168,50 @@ async fn answer(state: &WebhookState, headers: &HeaderMap, body: Body) -> (&'sta
             return invalid(format!("cannot read this delivery: {error}"));
         }
     };
-    let seen = state
-        .deliveries
-        .record(delivery, &digest(&body), std::time::Instant::now());
+    let (digest, now) = (digest(&body), std::time::Instant::now());
     drop((body, reservation));
-    match seen {
-        Recorded::New => dispatch(state, event),
-        Recorded::SameId | Recorded::SameBody => {
+    match state.deliveries.check(delivery, &digest, now) {
+        Recorded::New => {}
+        seen @ (Recorded::SameId | Recorded::SameBody) => {
             tracing::debug!(?seen, "webhook delivery already seen");
             let body = json!({"status": "duplicate"});
-            ("duplicate", reply(StatusCode::OK, body))
+            return ("duplicate", reply(StatusCode::OK, body));
         }
         Recorded::Full => {
             tracing::warn!("the delivery log is full within its window; delivery refused for now");
-            ("busy", busy("too many deliveries to remember; retry later"))
+            return ("busy", busy("too many deliveries to remember; retry later"));
         }
     }
+    let (outcome, response) = dispatch(state, event);
+    // Only what is acted on is remembered.
+    if outcome == "accepted" {
+        state.deliveries.record(delivery, &digest, now);
+    }
+    (outcome, response)
 }
 
-/// The bytes the body may need: its declared length, or the largest delivery without one;
-/// `None` when it declares more than the largest delivery.
-fn wanted_bytes(headers: &HeaderMap) -> Option<usize> {
-    let declared =
-        text(headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
-    match declared {
-        Some(length) if length > MAX_WEBHOOK_BODY_BYTES as u64 => None,
-        Some(length) => Some(usize::try_from(length).unwrap_or(MAX_WEBHOOK_BODY_BYTES)),
-        None => Some(MAX_WEBHOOK_BODY_BYTES),
+/// Checks the signature of `body` under `secret`, off the async workers when the body is large
+/// (a forged 25 MB body must not stall the plugin's answers while it is hashed).
+async fn verify(
+    secret: Arc<SecretString>,
+    body: Bytes,
+    signature: Option<String>,
+) -> Result<Bytes, webhook::SignatureError> {
+    let small = body.len() <= HASH_ON_WORKER_BYTES;
+    let check = move || {
+        verify_signature(
+            secret.expose_secret().as_bytes(),
+            &body,
+            signature.as_deref(),
+        )
+        .map(|()| body)
+    };
+    if small {
+        return check();
     }
+    tokio::task::spawn_blocking(check)
+        .await
+        .unwrap_or(Err(webhook::SignatureError::Mismatch))
 }
 
 /// A `503` asking to come back in a few seconds; the connection is closed (the body was not
@@ -276,18 +294,61 @@ fn log_event(event: &Event) {
     }
 }
 
-/// The whole body, at most `limit` bytes (what was reserved): beyond, a 413 and the connection
-/// is closed (the rest is left unread).
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, Response> {
-    axum::body::to_bytes(body, limit).await.map_err(|error| {
-        let limit = std::error::Error::source(&error)
-            .is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
-        if limit {
-            too_large()
-        } else {
-            ApiError::BadRequest(format!("cannot read the request body: {error}")).into_response()
+/// The whole body, reserving its bytes in the budget as they arrive, into one buffer: refused
+/// with `413` past GitHub's cap (declared or read), `503` when the budget is spent, `408` when
+/// it does not arrive within [`BODY_DEADLINE`]; each time the rest of it is left unread and
+/// the connection closed.
+async fn read_body(
+    state: &WebhookState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Bytes, Reservation), (&'static str, Response)> {
+    use http_body_util::BodyExt as _;
+    let declared =
+        text(headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_WEBHOOK_BODY_BYTES as u64) {
+        return Err(("invalid", too_large()));
+    }
+    let mut reservation = state.budget.reserve();
+    // The declared length only sizes the buffer (pages are touched as bytes arrive).
+    let capacity = declared.map_or(0, |length| usize::try_from(length).unwrap_or(0));
+    let mut buffer = bytes::BytesMut::with_capacity(capacity.min(MAX_WEBHOOK_BODY_BYTES));
+    let mut body = body;
+    let read = async {
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|error| {
+                let message = format!("cannot read the request body: {error}");
+                ("invalid", ApiError::BadRequest(message).into_response())
+            })?;
+            let Some(data) = frame.data_ref() else {
+                continue;
+            };
+            if buffer.len() + data.len() > MAX_WEBHOOK_BODY_BYTES {
+                return Err(("invalid", too_large()));
+            }
+            if !reservation.grow(data.len()) {
+                tracing::debug!("webhook bodies in memory at their budget; delivery refused");
+                return Err(("busy", busy("too many deliveries being read; retry later")));
+            }
+            buffer.extend_from_slice(data);
         }
-    })
+        Ok(())
+    };
+    match tokio::time::timeout(BODY_DEADLINE, read).await {
+        Ok(Ok(())) => Ok((buffer.freeze(), reservation)),
+        Ok(Err(refused)) => Err(refused),
+        Err(_) => {
+            let message = format!(
+                "the body did not arrive within {} s",
+                BODY_DEADLINE.as_secs()
+            );
+            let response = (
+                StatusCode::REQUEST_TIMEOUT,
+                Json(json!({ "message": message })),
+            );
+            Err(("invalid", closing(response.into_response())))
+        }
+    }
 }
 
 fn invalid(message: String) -> (&'static str, Response) {

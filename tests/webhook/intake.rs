@@ -1,7 +1,8 @@
 //! What the webhook receiver refuses before it reads a body, and what it remembers: a delivery
 //! without a well-formed signature costs no read, a body is read only within the byte budget of
-//! every delivery in memory at once, and a delivery seen again (same id, or the same body under
-//! a fresh id) is not acted on twice.
+//! every delivery in memory at once (and a client that declares one and sends nothing holds
+//! none of it), and a delivery seen again (same id, or the same body under a fresh id) is not
+//! acted on twice.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,7 +47,7 @@ async fn a_delivery_without_a_well_formed_signature_is_refused_unread() {
 }
 
 #[tokio::test]
-async fn bodies_beyond_the_budget_are_refused_unread_until_it_frees() {
+async fn bodies_beyond_the_budget_are_refused_until_it_frees() {
     let receiver = Receiver::with_budget(ByteBudget::new(1024 * 1024));
     // Deliveries being read hold the whole budget.
     let held = receiver
@@ -54,23 +55,50 @@ async fn bodies_beyond_the_budget_are_refused_unread_until_it_frees() {
         .try_reserve(1024 * 1024)
         .expect("the budget");
     let payload = bytes(&pull_request("labeled"));
-    let (body, read) = watched(payload.clone());
     let signed = delivery("pull_request", &delivery_id(), payload.clone());
-    let response = receiver.router.clone();
-    let answer = tower::ServiceExt::oneshot(response, with_body(signed, body))
+    let answer = tower::ServiceExt::oneshot(receiver.router.clone(), signed)
         .await
         .expect("infallible");
     assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(answer.headers()[header::RETRY_AFTER], "5");
-    assert!(!read.load(Ordering::SeqCst), "the body was read");
+    assert_eq!(answer.headers()[header::CONNECTION], "close");
     assert_eq!(receiver.count("pull_request", "busy"), 1);
-    // Given back: the same delivery goes through.
+    assert!(receiver.sink.events().is_empty());
+    // Given back: the same delivery goes through, and gives back what it took.
     drop(held);
     let (status, answer) = receiver
         .send(delivery("pull_request", &delivery_id(), payload))
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
     assert_eq!(receiver.budget.available(), 1024 * 1024, "given back after");
+}
+
+#[tokio::test]
+async fn a_body_declared_but_not_sent_holds_no_budget_and_times_out() {
+    let receiver = Receiver::with_budget(ByteBudget::new(1024 * 1024));
+    let payload = bytes(&pull_request("labeled"));
+    let mut declared = delivery("pull_request", &delivery_id(), payload.clone());
+    declared
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, (20 * 1024 * 1024).into());
+    let never = futures::stream::pending::<Result<Bytes, std::io::Error>>();
+    let waiting = tokio::spawn(tower::ServiceExt::oneshot(
+        receiver.router.clone(),
+        with_body(declared, Body::from_stream(never)),
+    ));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        receiver.budget.available(),
+        1024 * 1024,
+        "nothing held for bytes that did not come"
+    );
+    // A genuine delivery meanwhile is read and acted on.
+    let (status, _) = receiver
+        .send(delivery("pull_request", &delivery_id(), payload))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let answer = waiting.await.expect("joined").expect("infallible");
+    assert_eq!(answer.status(), StatusCode::REQUEST_TIMEOUT);
 }
 
 #[tokio::test]

@@ -1,9 +1,9 @@
 //! [`ByteBudget`]: how many webhook body bytes may be held in memory at once, across every
-//! delivery being read. A delivery reserves what it may need (its `Content-Length`, or the
-//! largest delivery without one) before a byte of its body is read, and gives it back when it
-//! is answered; when the budget is spent, it is refused at once (`503`, `Retry-After`) instead
-//! of being read. Unsigned and forged bodies can then never hold more than the budget, however
-//! many come at once.
+//! delivery being read. A delivery reserves its bytes as they arrive ([`Reservation::grow`],
+//! so that a client that declares a large body and sends nothing holds nothing), and gives them
+//! back when it is answered; when the budget is spent, it is refused (`503`, `Retry-After`)
+//! and the rest of its body is never read. Unsigned and forged bodies can then never hold more
+//! than the budget, however many come at once.
 
 use std::sync::Arc;
 
@@ -19,14 +19,35 @@ pub struct ByteBudget {
 /// Bytes reserved for one delivery, given back when dropped.
 #[derive(Debug)]
 pub struct Reservation {
-    _permit: OwnedSemaphorePermit,
-    bytes: usize,
+    bytes: Arc<Semaphore>,
+    held: Option<OwnedSemaphorePermit>,
 }
 
 impl Reservation {
-    /// How many bytes the delivery may read.
+    /// How many bytes are reserved.
     pub fn bytes(&self) -> usize {
-        self.bytes
+        self.held
+            .as_ref()
+            .map_or(0, OwnedSemaphorePermit::num_permits)
+    }
+
+    /// Reserves `more` bytes besides; `false` (nothing more reserved) when that many are not
+    /// free now.
+    pub fn grow(&mut self, more: usize) -> bool {
+        if more == 0 {
+            return true;
+        }
+        let Ok(permits) = u32::try_from(more) else {
+            return false;
+        };
+        let Ok(permit) = Arc::clone(&self.bytes).try_acquire_many_owned(permits) else {
+            return false;
+        };
+        match &mut self.held {
+            Some(held) => held.merge(permit),
+            None => self.held = Some(permit),
+        }
+        true
     }
 }
 
@@ -44,17 +65,21 @@ impl ByteBudget {
         }
     }
 
-    /// Reserves `bytes` (at most the whole budget), or `None` when that many are not free now.
+    /// An empty reservation, to [`Reservation::grow`] as a body arrives.
+    pub fn reserve(&self) -> Reservation {
+        Reservation {
+            bytes: Arc::clone(&self.bytes),
+            held: None,
+        }
+    }
+
+    /// Reserves `bytes` at once (at most the whole budget), or `None` when that many are not
+    /// free now.
     pub fn try_reserve(&self, bytes: usize) -> Option<Reservation> {
-        let bytes = bytes.clamp(1, self.total);
-        let permits = u32::try_from(bytes).ok()?;
-        let permit = Arc::clone(&self.bytes)
-            .try_acquire_many_owned(permits)
-            .ok()?;
-        Some(Reservation {
-            _permit: permit,
-            bytes,
-        })
+        let mut reservation = self.reserve();
+        reservation
+            .grow(bytes.clamp(1, self.total))
+            .then_some(reservation)
     }
 
     /// Bytes not reserved now.
@@ -72,6 +97,19 @@ impl Default for ByteBudget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reservation_grows_as_bytes_arrive_until_the_budget_is_spent() {
+        let budget = ByteBudget::new(100);
+        let mut reading = budget.reserve();
+        assert_eq!(reading.bytes(), 0, "nothing held before a byte arrives");
+        assert!(reading.grow(60) && reading.grow(30));
+        assert_eq!((reading.bytes(), budget.available()), (90, 10));
+        assert!(!reading.grow(20), "beyond the budget");
+        assert_eq!(reading.bytes(), 90);
+        drop(reading);
+        assert_eq!(budget.available(), 100);
+    }
 
     #[test]
     fn reservations_beyond_the_budget_are_refused_until_one_is_given_back() {

@@ -83,24 +83,40 @@ impl DeliveryLog {
         }
     }
 
+    /// What [`DeliveryLog::record`] would make of the delivery `id` with body `digest` at
+    /// `now`, without recording it: the receiver records only what it acts on, so that
+    /// deliveries that change nothing (other repositories of an org-wide installation) never
+    /// fill the log.
+    pub fn check(&self, id: &str, digest: &Digest, now: Instant) -> Recorded {
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.expire(now, self.window);
+        Self::verdict(&seen, self.capacity, id, digest)
+    }
+
     /// Records the delivery `id` with body `digest`, seen at `now`.
     pub fn record(&self, id: &str, digest: &Digest, now: Instant) -> Recorded {
         // Plain data, consistent after every statement: a panic elsewhere cannot corrupt it.
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         seen.expire(now, self.window);
+        let verdict = Self::verdict(&seen, self.capacity, id, digest);
+        if verdict == Recorded::New {
+            seen.ids.insert(id.into(), now);
+            seen.digests.insert(*digest, now);
+            seen.order.push_back((now, id.into(), *digest));
+        }
+        verdict
+    }
+
+    fn verdict(seen: &Seen, capacity: usize, id: &str, digest: &Digest) -> Recorded {
         if seen.ids.contains_key(id) {
-            return Recorded::SameId;
+            Recorded::SameId
+        } else if seen.digests.contains_key(digest) {
+            Recorded::SameBody
+        } else if seen.order.len() >= capacity {
+            Recorded::Full
+        } else {
+            Recorded::New
         }
-        if seen.digests.contains_key(digest) {
-            return Recorded::SameBody;
-        }
-        if seen.order.len() >= self.capacity {
-            return Recorded::Full;
-        }
-        seen.ids.insert(id.into(), now);
-        seen.digests.insert(*digest, now);
-        seen.order.push_back((now, id.into(), *digest));
-        Recorded::New
     }
 
     /// How many deliveries are remembered now.
