@@ -337,6 +337,18 @@ async fn a_base_url_with_a_path_prefix_is_served_and_no_other_prefix() {
 }
 
 #[tokio::test]
+async fn a_base_path_given_twice_is_served_once() {
+    // `--plugin-base-path /p --plugin-base-path /p` once made axum panic at start-up.
+    let base = vec!["/p".to_owned(), "/p".to_owned()];
+    let router = http::router_with_base_paths(demo_state(true).await, &base);
+    let request = Request::post(format!("/p{PLUGIN_PATH}"))
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .body(Body::from(ALL))
+        .expect("request");
+    assert_eq!(call(&router, request).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn only_the_applicationsets_the_fleet_lists_are_answered() {
     let router = demo_router(true).await;
     for name in ["previews", "previews-web"] {

@@ -37,10 +37,13 @@ const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The plugin at [`PLUGIN_PATH`] and under each of `base_paths` (a `baseUrl` with a path
 /// prefix, `http://svc/prefix`, reaches us as `/prefix/api/v1/getparams.execute`); everything
-/// else is a 404, so that no other path (the webhook's, an Ingress prefix) publishes it.
+/// else is a 404, so that no other path (the webhook's, an Ingress prefix) publishes it. A base
+/// path given twice is served once (axum refuses a route added twice).
 pub(super) fn routes(state: PluginState, base_paths: &[String]) -> Router {
     let mut router = Router::new().route(PLUGIN_PATH, post(getparams).fallback(wrong_method));
-    for base in base_paths {
+    let distinct: std::collections::BTreeSet<&str> =
+        base_paths.iter().map(String::as_str).collect();
+    for base in distinct {
         let path = format!("{base}{PLUGIN_PATH}");
         router = router.route(&path, post(getparams).fallback(wrong_method));
     }

@@ -85,8 +85,12 @@ pub const MAX_AGE: Duration = Duration::from_secs(600);
 /// How long a connection asked to close may take to finish what is in flight before it is
 /// dropped.
 pub const CLOSE_GRACE: Duration = Duration::from_secs(5);
-/// Largest HTTP/1 read buffer (a request's head must fit), and HTTP/2 header list.
+/// Largest HTTP/1 read buffer (a request's head must fit).
 pub const READ_BUFFER: usize = 64 * 1024;
+/// Largest HTTP/2 header list of one request, decoded. Kept small because a connection holds
+/// one per open stream: [`Limits::max_streams`] of them at most. GitHub's and Argo CD's headers
+/// are under 2 KiB.
+pub const H2_HEADER_LIST: u32 = 16 * 1024;
 /// HTTP/2 flow-control windows: what a client may send on a connection (and a stream) before
 /// the server reads it.
 const H2_CONNECTION_WINDOW: u32 = 128 * 1024;
@@ -113,7 +117,7 @@ pub async fn serve(
         .http2()
         .timer(TokioTimer::new())
         .max_concurrent_streams(limits.max_streams)
-        .max_header_list_size(u32::try_from(READ_BUFFER).unwrap_or(u32::MAX))
+        .max_header_list_size(H2_HEADER_LIST)
         .initial_connection_window_size(H2_CONNECTION_WINDOW)
         .initial_stream_window_size(H2_STREAM_WINDOW);
     let builder = Arc::new(builder);

@@ -1,7 +1,9 @@
 //! preview-tower's own manifests, rendered with real kustomize: the webhook reaches its port
 //! and nothing else does. The Ingress publishes exactly the webhook path, on the Service's
 //! webhook port, which the Deployment serves with `--webhook-listen`; the NetworkPolicy admits
-//! the load balancer to that port only, and the plugin's port to Argo CD only.
+//! the load balancer to that port only (from the load balancer's subnets, never a range wide
+//! enough to hold the VPC's pods), and the plugin's port to Argo CD only. The load balancer
+//! drops idle connections before preview-tower does.
 
 use serde_json::Value;
 
@@ -94,6 +96,30 @@ fn the_webhook_path_alone_reaches_the_webhook_port_alone() {
         ports(webhook_rules[0]),
         [number],
         "that rule opens no other port"
+    );
+    for peer in webhook_rules[0]["from"].as_array().expect("from") {
+        if let Some(cidr) = peer["ipBlock"]["cidr"].as_str() {
+            let prefix: u8 = cidr
+                .split_once('/')
+                .and_then(|(_, p)| p.parse().ok())
+                .expect("a CIDR");
+            assert!(
+                prefix >= 20,
+                "{cidr}: the load balancer's subnets, not a range that holds the pods' addresses"
+            );
+        }
+    }
+    let idle =
+        ingress["metadata"]["annotations"]["alb.ingress.kubernetes.io/load-balancer-attributes"]
+            .as_str()
+            .and_then(|a| a.strip_prefix("idle_timeout.timeout_seconds="))
+            .and_then(|s| s.parse::<u64>().ok())
+            .expect("the ALB's idle timeout is set");
+    assert!(
+        idle < preview_tower::http::Limits::WEBHOOK
+            .header_timeout
+            .as_secs(),
+        "the ALB must drop an idle connection before the pod closes it"
     );
     let plugin_rules = admitting(8080);
     assert_eq!(plugin_rules.len(), 1);
