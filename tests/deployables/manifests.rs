@@ -46,6 +46,16 @@ fn the_webhook_path_alone_reaches_the_webhook_port_alone() {
     assert_eq!(paths.len(), 1, "one path: {paths:?}");
     assert_eq!(paths[0]["path"], WEBHOOK_PATH);
     assert_eq!(paths[0]["pathType"], "Exact");
+    // One label under the fleet's base domain: the previews' wildcard certificate covers it,
+    // and it is no preview's host.
+    let fleet_text =
+        std::fs::read_to_string(root().join("manifests/fleet.yaml")).expect("manifests/fleet.yaml");
+    let fleet = preview_tower::fleet::Fleet::from_yaml(&fleet_text).expect("a valid fleet");
+    let host = rules[0]["host"].as_str().expect("a host");
+    let label = host
+        .strip_suffix(&format!(".{}", fleet.base_domain))
+        .expect("the webhook host is under the fleet's base domain");
+    assert!(!label.contains('.') && !label.contains("-pr-"), "{host}");
     let backend = &paths[0]["backend"]["service"];
     assert_eq!(backend["name"], "preview-tower");
     assert!(ingress["spec"]["defaultBackend"].is_null());
