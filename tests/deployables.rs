@@ -11,6 +11,8 @@ mod support;
 mod argo;
 #[path = "deployables/gotemplate.rs"]
 mod gotemplate;
+#[path = "deployables/guide.rs"]
+mod guide;
 #[path = "deployables/manifests.rs"]
 mod manifests;
 #[path = "deployables/previews.rs"]
@@ -153,7 +155,7 @@ fn every_yaml_file_we_ship_renders_and_is_valid() {
     };
     let scratch = scratch("files");
     let mut files = Vec::new();
-    for dir in ["argocd", "manifests", "overlays"] {
+    for dir in ["argocd", "manifests", "overlays", "platform"] {
         yaml_files(&root().join(dir), &mut files);
     }
     assert!(!files.is_empty(), "nothing to check");
