@@ -18,6 +18,7 @@ mod policy;
 mod quota;
 mod rules;
 mod service;
+mod storage;
 
 use std::fmt;
 use std::time::Duration;
