@@ -28,7 +28,7 @@ pub struct Fleet {
     /// GitHub Enterprise: `https://ghe.example.com`).
     pub github_url: Url,
     /// PostgreSQL image (with tag) for backends that have no seed image (default
-    /// `public.ecr.aws/docker/library/postgres:17-alpine`).
+    /// `public.ecr.aws/docker/library/postgres:17-trixie`).
     pub postgres_image: String,
     /// Prefix of every preview's namespace and Application name (a DNS label, e.g. `preview`).
     pub namespace_prefix: String,
