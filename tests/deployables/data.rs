@@ -635,3 +635,29 @@ fn the_default_storage_class_binds_where_the_pod_runs_and_deletes_with_the_claim
         assert!(lua.contains(needed), "the health check lacks {needed}");
     }
 }
+
+/// The seed image and the stock PostgreSQL of services without a seed are the same Debian-based
+/// image: glibc collations, as RDS sorts text, where Alpine's musl sorts by code point.
+#[test]
+fn the_seed_image_is_the_default_postgres_image_on_debian() {
+    let dockerfile =
+        std::fs::read_to_string(root().join("overlays/seed-image/Dockerfile")).expect("read");
+    let from = dockerfile
+        .lines()
+        .find_map(|l| l.strip_prefix("FROM "))
+        .expect("a FROM line")
+        .trim();
+    let fleet = preview_tower::fleet::Fleet::from_yaml(
+        "base_domain: preview.example.com
+services:
+  - {name: api, repo: acme/api, kind: backend, image: registry.example.com/api,
+     overlay_path: deploy/preview, staging_url: https://api.staging.example.com}
+",
+    )
+    .expect("a minimal fleet");
+    assert_eq!(from, fleet.postgres_image, "the seed image's base");
+    assert!(
+        from.contains("/postgres:") && !from.contains("alpine"),
+        "{from}: the Debian-based image"
+    );
+}
