@@ -34,7 +34,8 @@ while :; do
     exit 1
   fi
   if [ $((attempt % 6)) -eq 1 ]; then
-    echo "waiting for the migrations of this image (migrate --check status $status, ${elapsed}s of ${timeout}s)"
+    echo "waiting for the migrations of this image" \
+      "(migrate --check status $status, ${elapsed}s of ${timeout}s)"
   fi
   sleep 5
 done
