@@ -28,7 +28,7 @@ pub struct Fleet {
     /// GitHub Enterprise: `https://ghe.example.com`).
     pub github_url: Url,
     /// PostgreSQL image (with tag) for backends that have no seed image (default
-    /// `public.ecr.aws/docker/library/postgres:17-alpine`).
+    /// `public.ecr.aws/docker/library/postgres:17-trixie`).
     pub postgres_image: String,
     /// Prefix of every preview's namespace and Application name (a DNS label, e.g. `preview`).
     pub namespace_prefix: String,
@@ -253,6 +253,10 @@ pub struct Policy {
     /// What one preview costs per hour, for the cost metrics and report; `None` (the default):
     /// hours only.
     pub price: Option<HourlyPrice>,
+    /// The size of each database volume of a preview (PostgreSQL's, MongoDB's; default `2Gi`):
+    /// the `database_storage` parameter, which the ApplicationSets set on the overlays' database
+    /// PersistentVolumeClaims.
+    pub database_storage: StorageSize,
     /// Whose comments and reviews are activity (keep a preview from idle expiry), by their
     /// author's `author_association` with the repository (default `OWNER`, `MEMBER`,
     /// `COLLABORATOR`); accounts known to have write access count whatever theirs. On a public
@@ -279,6 +283,45 @@ pub struct Quota {
     pub max_previews: Option<u32>,
     /// Per repository (all its services' previews).
     pub max_previews_per_repo: Option<u32>,
+}
+
+/// The size of a volume: a Kubernetes quantity of whole units (`2Gi`, `512Mi`), validated
+/// (`fleet/parse/storage.rs`) to lie between [`StorageSize::MIN_BYTES`] and
+/// [`StorageSize::MAX_BYTES`], so it can be put into a manifest as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StorageSize {
+    text: String,
+    bytes: u64,
+}
+
+impl StorageSize {
+    /// The smallest size accepted: 1 GiB, the smallest EBS gp3 volume.
+    pub const MIN_BYTES: u64 = 1 << 30;
+    /// The largest size accepted: 50 GiB. A preview's database holds seed data and what a
+    /// reviewer writes; more than this is a typo, or a preview that should not be one.
+    pub const MAX_BYTES: u64 = 50 << 30;
+
+    /// Wraps an already validated quantity and its size in bytes (see `fleet/parse.rs`).
+    pub(crate) fn new_unchecked(text: String, bytes: u64) -> Self {
+        Self { text, bytes }
+    }
+
+    /// The quantity as written in the fleet file: `2Gi`.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The size in bytes.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}
+
+impl Default for StorageSize {
+    /// `2Gi`: room for a seed of a few hundred MiB, its indexes and PostgreSQL's WAL.
+    fn default() -> Self {
+        Self::new_unchecked("2Gi".to_owned(), 2 << 30)
+    }
 }
 
 /// A host template with the placeholders `{service}`, `{number}` and `{base_domain}`,

@@ -102,6 +102,10 @@ pub fn render(preview: &Preview, fleet: &Fleet, mode: Mode) -> ParamSet {
     put("replicas", json!(preview.replicas.to_string()));
     put("database_replicas", json!(database_replicas(preview)));
     put(
+        "database_storage",
+        json!(service.policy.database_storage.as_str()),
+    );
+    put(
         "ttl",
         json!(humantime::format_duration(preview.ttl).to_string()),
     );

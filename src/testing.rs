@@ -51,6 +51,7 @@ pub(crate) fn policy() -> Policy {
         priority_label: "preview-priority".into(),
         price: None,
         activity_associations: crate::pull_request::AuthorAssociation::COUNTED_BY_DEFAULT.to_vec(),
+        database_storage: crate::fleet::StorageSize::default(),
     }
 }
 
@@ -91,7 +92,7 @@ pub(crate) fn fleet() -> Fleet {
     Fleet {
         base_domain: "preview.example.com".into(),
         github_url: "https://github.com".parse().expect("url"),
-        postgres_image: "public.ecr.aws/docker/library/postgres:17-alpine".into(),
+        postgres_image: "public.ecr.aws/docker/library/postgres:17-trixie".into(),
         namespace_prefix: "preview".into(),
         repo_config_path: ".preview.yaml".into(),
         refresh_interval: Duration::from_secs(60),

@@ -9,6 +9,8 @@ mod support;
 
 #[path = "deployables/argo.rs"]
 mod argo;
+#[path = "deployables/data.rs"]
+mod data;
 #[path = "deployables/gotemplate.rs"]
 mod gotemplate;
 #[path = "deployables/guide.rs"]

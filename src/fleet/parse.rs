@@ -18,6 +18,7 @@ mod policy;
 mod quota;
 mod rules;
 mod service;
+mod storage;
 
 use std::fmt;
 use std::time::Duration;
@@ -52,7 +53,7 @@ impl fmt::Display for FleetError {
 
 /// PostgreSQL for backends without a seed image: the official image, from ECR Public (no Docker
 /// Hub rate limit on EKS).
-const DEFAULT_POSTGRES_IMAGE: &str = "public.ecr.aws/docker/library/postgres:17-alpine";
+const DEFAULT_POSTGRES_IMAGE: &str = "public.ecr.aws/docker/library/postgres:17-trixie";
 
 const ROOT_KEYS: [&str; 13] = [
     "base_domain",

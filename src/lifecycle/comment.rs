@@ -163,9 +163,8 @@ pub fn render(
     }
     if previews.iter().any(|(p, _)| p.asleep) {
         out.push_str(
-            "\n💤 Asleep outside working hours (scaled to zero; its databases start again from the seed \
-             data): `/preview wake` \
-             wakes it for a few hours.\n",
+            "\n💤 Asleep outside working hours (scaled to zero; the data of its PostgreSQL and \
+             MongoDB is kept): `/preview wake` wakes it for a few hours.\n",
         );
     }
     let _ = write!(

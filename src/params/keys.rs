@@ -185,6 +185,10 @@ pub const KEYS: &[ParamKey] = &[
         "Replicas of each database workload: `1`, `0` while the preview sleeps. Never more: each replica would be a separate database.",
     ),
     key(
+        "database_storage",
+        "Size of each database volume (the PersistentVolumeClaims labelled `preview-tower.io/storage: database`: PostgreSQL's, MongoDB's), a Kubernetes quantity: `2Gi`. The service's `database_storage` in the fleet.",
+    ),
+    key(
         "ttl",
         "Idle time after which the preview is deleted: `3days`.",
     ),

@@ -10,13 +10,13 @@ use chrono::{NaiveTime, Weekday};
 use chrono_tz::Tz;
 
 use super::cx::{Cx, Fields, join, quote};
-use super::{host, hours};
-use crate::fleet::{HostPattern, Policy, ServiceName, SleepPolicy, WorkingHours};
+use super::{host, hours, storage};
+use crate::fleet::{HostPattern, Policy, ServiceName, SleepPolicy, StorageSize, WorkingHours};
 use crate::naming::is_dns_name;
 use crate::repo_config::yaml::{Located, did_you_mean, position, short_duration};
 
 /// The keys of `defaults` and `overrides`.
-const POLICY_KEYS: [&str; 16] = [
+const POLICY_KEYS: [&str; 17] = [
     "label",
     "host_pattern",
     "drafts",
@@ -33,6 +33,7 @@ const POLICY_KEYS: [&str; 16] = [
     "priority_label",
     "price_per_hour",
     "activity_associations",
+    "database_storage",
 ];
 const SLEEP_KEYS: [&str; 2] = ["enabled", "working_hours"];
 const HOURS_KEYS: [&str; 4] = ["days", "start", "end", "time_zone"];
@@ -76,6 +77,7 @@ pub(super) struct Layer {
     priority_label: Option<Set<String>>,
     price: price::PriceLayer,
     activity_associations: Option<Set<Vec<crate::pull_request::AuthorAssociation>>>,
+    database_storage: Option<Set<StorageSize>>,
 }
 
 impl Layer {
@@ -129,6 +131,7 @@ pub(super) fn layer(cx: &mut Cx, path: &str, node: Option<&Located>) -> Layer {
         priority_label: read(cx, &fields, "priority_label", label),
         price: price::layer(cx, &fields),
         activity_associations: read(cx, &fields, "activity_associations", associations::list),
+        database_storage: read(cx, &fields, "database_storage", storage::database_storage),
     }
 }
 
@@ -305,6 +308,10 @@ pub(super) fn resolve(
         priority_label,
         price: price?,
         activity_associations: associations::merged(default, over),
+        database_storage: value(
+            pick(&over.database_storage, &default.database_storage),
+            StorageSize::default(),
+        ),
     };
     (cx.errors.len() == errors).then_some(policy)
 }

@@ -396,7 +396,7 @@ fn postgres_image_needs_a_tag() {
     let fleet = parse_ok(BASE);
     assert_eq!(
         fleet.postgres_image,
-        "public.ecr.aws/docker/library/postgres:17-alpine"
+        "public.ecr.aws/docker/library/postgres:17-trixie"
     );
     let fleet = parse_ok(&format!(
         "postgres_image: registry.example.com/pg:16.4\n{BASE}"

@@ -339,3 +339,38 @@ fn activity_associations_are_github_values() {
         );
     }
 }
+
+#[test]
+fn database_storage_is_checked_and_overridden_per_service() {
+    #[rustfmt::skip]
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("{database_storage: 2}", "defaults.database_storage", &["`2` has no unit", "`2Gi`"]),
+        ("{database_storage: 2GB}", "defaults.database_storage", &["`2GB` is not a size"]),
+        ("{database_storage: 100Gi}", "defaults.database_storage", &["out of range", "`50Gi`"]),
+        ("{database_storage: [2Gi]}", "defaults.database_storage", &["must be text"]),
+    ];
+    for (defaults, field, words) in cases {
+        assert_error(&with_defaults(defaults), field, words);
+    }
+    assert_error(
+        &fleet_yaml("", "", "overrides: {database_storage: 500Mi}"),
+        "services[1].overrides.database_storage",
+        &["out of range"],
+    );
+    let builtin = parse_ok(&with_defaults("{}"));
+    assert_eq!(builtin.services[0].policy.database_storage.as_str(), "2Gi");
+    let fleet = parse_ok(&fleet_yaml(
+        "defaults: {database_storage: 4Gi}",
+        "",
+        "overrides: {database_storage: 10Gi}",
+    ));
+    let sizes: Vec<(&str, u64)> = fleet
+        .services
+        .iter()
+        .map(|s| {
+            let size = &s.policy.database_storage;
+            (size.as_str(), size.bytes())
+        })
+        .collect();
+    assert_eq!(sizes, [("4Gi", 4 << 30), ("10Gi", 10 << 30)]);
+}
