@@ -15,8 +15,12 @@ mod gotemplate;
 mod guide;
 #[path = "deployables/manifests.rs"]
 mod manifests;
+#[path = "deployables/placement.rs"]
+mod placement;
 #[path = "deployables/previews.rs"]
 mod previews;
+#[path = "deployables/rendered.rs"]
+mod rendered;
 #[path = "deployables/schemas.rs"]
 mod schemas;
 #[path = "deployables/tools.rs"]
