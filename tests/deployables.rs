@@ -17,6 +17,8 @@ mod guide;
 mod manifests;
 #[path = "deployables/placement.rs"]
 mod placement;
+#[path = "deployables/pods.rs"]
+mod pods;
 #[path = "deployables/previews.rs"]
 mod previews;
 #[path = "deployables/rendered.rs"]
