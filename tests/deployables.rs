@@ -21,6 +21,8 @@ mod placement;
 mod pods;
 #[path = "deployables/previews.rs"]
 mod previews;
+#[path = "deployables/prices.rs"]
+mod prices;
 #[path = "deployables/rendered.rs"]
 mod rendered;
 #[path = "deployables/schemas.rs"]
