@@ -29,6 +29,8 @@ mod rendered;
 mod schemas;
 #[path = "deployables/tools.rs"]
 mod tools;
+#[path = "deployables/workflows.rs"]
+mod workflows;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
