@@ -387,12 +387,17 @@ pub struct Scheduling {
     /// Label value of on-demand nodes (default `on-demand`; EKS managed node groups:
     /// `ON_DEMAND`).
     pub on_demand_value: String,
-    /// Taint that spot nodes carry, tolerated by spot previews; `None` when spot nodes are not
-    /// tainted.
-    pub spot_toleration: Option<Toleration>,
+    /// Taint of the nodes kept for previews (the previews' Karpenter NodePool, which holds spot
+    /// and on-demand nodes alike), tolerated by every preview whatever its capacity type;
+    /// `None` when those nodes are not tainted. Fleet key `toleration`; `spot_toleration`, its
+    /// name when only spot previews tolerated it, is still read.
+    pub toleration: Option<Toleration>,
+    /// CPU architecture of the preview images (`amd64` or `arm64`, default `amd64`): every
+    /// preview pod is pinned to nodes of it (`kubernetes.io/arch`). It must be what CI builds.
+    pub architecture: String,
 }
 
-/// A Kubernetes toleration for the spot taint.
+/// A Kubernetes toleration for the previews' taint.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Toleration {
     /// Taint key.

@@ -102,11 +102,12 @@ pub(crate) fn fleet() -> Fleet {
             capacity_type_label: "karpenter.sh/capacity-type".into(),
             spot_value: "spot".into(),
             on_demand_value: "on-demand".into(),
-            spot_toleration: Some(Toleration {
-                key: "preview.example.com/spot".into(),
+            toleration: Some(Toleration {
+                key: "preview.example.com/preview".into(),
                 value: None,
                 effect: "NoSchedule".into(),
             }),
+            architecture: "amd64".into(),
         },
         quota: crate::fleet::Quota::default(),
         currency: "USD".into(),

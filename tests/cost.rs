@@ -33,7 +33,7 @@ fn temp_file(text: &str) -> tempfile::NamedTempFile {
 }
 
 /// The demo fleet works 08:00 to 20:00 Paris time (UTC+1 in early March), Monday to Friday;
-/// `web` has a 72 h TTL and costs 0.0134 on-demand, 0.0050 on spot, 0 asleep per hour.
+/// `web` has a 72 h TTL and costs 0.0037 on-demand, 0.0014 on spot, 0 asleep per hour.
 const TRACE: &str = r#"# web PR 1: opened on Monday 2 March 2026 at 10:00 Paris time, then idle.
 {"at":"2026-03-02T09:00:00Z","repo":"acme/web","pr":1,"event":"opened","labels":["preview"]}
 # web PR 2: open two hours, merged.
@@ -90,9 +90,9 @@ fn a_hand_made_trace_gives_exact_hours_and_costs() {
     let spot = row(&report, "ttl_sleep_spot");
     close(hours(spot, "awake_spot"), 38.0 + MARGIN_H);
     let cost = spot["cost"].as_f64().unwrap_or(f64::NAN);
-    assert!((cost - (38.0 + MARGIN_H) * 0.0050).abs() < 1e-9, "{cost}");
+    assert!((cost - (38.0 + MARGIN_H) * 0.0014).abs() < 1e-9, "{cost}");
     let baseline = always["cost"].as_f64().unwrap_or(f64::NAN);
-    assert!((baseline - 98.0 * 0.0134).abs() < 1e-9, "{baseline}");
+    assert!((baseline - 98.0 * 0.0037).abs() < 1e-9, "{baseline}");
 }
 
 #[test]

@@ -17,12 +17,22 @@ mod gotemplate;
 mod guide;
 #[path = "deployables/manifests.rs"]
 mod manifests;
+#[path = "deployables/placement.rs"]
+mod placement;
+#[path = "deployables/pods.rs"]
+mod pods;
 #[path = "deployables/previews.rs"]
 mod previews;
+#[path = "deployables/prices.rs"]
+mod prices;
+#[path = "deployables/rendered.rs"]
+mod rendered;
 #[path = "deployables/schemas.rs"]
 mod schemas;
 #[path = "deployables/tools.rs"]
 mod tools;
+#[path = "deployables/workflows.rs"]
+mod workflows;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

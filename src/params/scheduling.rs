@@ -5,12 +5,19 @@ use serde_json::{Value, json};
 use crate::fleet::Scheduling;
 use crate::plan::CapacityType;
 
+/// The node label of the CPU architecture (well-known, set by the kubelet).
+const ARCH_LABEL: &str = "kubernetes.io/arch";
+
 /// A strategic-merge patch (JSON text) for the pod template of Deployments, StatefulSets and
 /// Jobs. Kustomize applies it to every target the AppSet selects, whatever the name in it.
 ///
+/// Both placements pin the pods to the fleet's `architecture` (the images are built for one)
+/// and tolerate the taint of the previews' nodes: one pool holds spot and on-demand nodes
+/// alike, so a preview kept off spot must tolerate it as much as one that prefers spot.
+///
 /// - `spot`: nodes of the spot capacity type are *preferred* (weight 100), so pods fall back to
-///   on-demand nodes when spot capacity is short or taken back; the spot taint is tolerated.
-/// - `on-demand`: nodes of the spot capacity type are *excluded*; no toleration.
+///   on-demand nodes when spot capacity is short or taken back.
+/// - `on-demand`: nodes of the spot capacity type are *excluded*.
 pub fn scheduling_patch(scheduling: &Scheduling, capacity: CapacityType) -> String {
     let term = |operator: &str| {
         json!({"matchExpressions": [{
@@ -19,29 +26,31 @@ pub fn scheduling_patch(scheduling: &Scheduling, capacity: CapacityType) -> Stri
             "values": [scheduling.spot_value],
         }]})
     };
-    let pod_spec = match capacity {
-        CapacityType::Spot => {
-            let tolerations: Vec<Value> = scheduling
-                .spot_toleration
-                .iter()
-                .map(|t| match &t.value {
-                    Some(value) => json!({"key": t.key, "operator": "Equal", "value": value, "effect": t.effect}),
-                    None => json!({"key": t.key, "operator": "Exists", "effect": t.effect}),
-                })
-                .collect();
-            json!({
-                "affinity": {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
-                    {"weight": 100, "preference": term("In")}
-                ]}},
-                "tolerations": tolerations,
-            })
-        }
-        CapacityType::OnDemand => json!({
-            "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-                "nodeSelectorTerms": [term("NotIn")]
-            }}},
-        }),
+    let affinity = match capacity {
+        CapacityType::Spot => json!({"preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 100, "preference": term("In")}
+        ]}),
+        CapacityType::OnDemand => json!({"requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [term("NotIn")]
+        }}),
     };
+    let tolerations: Vec<Value> = scheduling
+        .toleration
+        .iter()
+        .map(|t| match &t.value {
+            Some(value) => {
+                json!({"key": t.key, "operator": "Equal", "value": value, "effect": t.effect})
+            }
+            None => json!({"key": t.key, "operator": "Exists", "effect": t.effect}),
+        })
+        .collect();
+    let mut pod_spec = json!({
+        "affinity": {"nodeAffinity": affinity},
+        "nodeSelector": {ARCH_LABEL: scheduling.architecture},
+    });
+    if !tolerations.is_empty() {
+        pod_spec["tolerations"] = Value::Array(tolerations);
+    }
     json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",

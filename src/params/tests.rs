@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use super::*;
-use crate::plan::PullFacts;
+use crate::plan::{CapacityType, PullFacts};
 use crate::testing::{facts, fleet, plan_of, pr};
 
 fn render_all(services: &[(&str, Vec<PullFacts>)], mode: Mode) -> Vec<ParamSet> {
@@ -99,6 +99,32 @@ fn the_patches_are_json_objects_carrying_the_env() {
         serde_json::from_str(sets[0]["scheduling_patch"].as_str().expect("string"))
             .expect("scheduling_patch is JSON");
     assert!(scheduling["spec"]["template"]["spec"]["affinity"].is_object());
+}
+
+#[test]
+fn both_placements_pin_the_architecture_and_tolerate_the_previews_taint() {
+    let fleet = fleet();
+    for capacity in [CapacityType::Spot, CapacityType::OnDemand] {
+        let patch: Value = serde_json::from_str(&scheduling_patch(&fleet.scheduling, capacity))
+            .expect("scheduling_patch is JSON");
+        let spec = &patch["spec"]["template"]["spec"];
+        assert_eq!(
+            spec["nodeSelector"],
+            serde_json::json!({"kubernetes.io/arch": "amd64"}),
+            "{capacity:?}"
+        );
+        assert_eq!(
+            spec["tolerations"],
+            serde_json::json!([{"key": "preview.example.com/preview", "operator": "Exists", "effect": "NoSchedule"}]),
+            "{capacity:?}"
+        );
+    }
+    let mut untainted = fleet.scheduling.clone();
+    untainted.toleration = None;
+    let patch: Value =
+        serde_json::from_str(&scheduling_patch(&untainted, CapacityType::Spot)).expect("JSON");
+    // No toleration: no list at all, which would replace the overlay's own.
+    assert!(patch["spec"]["template"]["spec"]["tolerations"].is_null());
 }
 
 #[test]

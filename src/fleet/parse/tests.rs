@@ -99,9 +99,10 @@ fn the_example_fleet_parses() {
     assert_eq!(api.policy.max_ttl, Duration::from_secs(21 * 24 * 3600));
     assert_eq!(
         fleet.scheduling.capacity_type_label,
-        "eks.amazonaws.com/capacityType"
+        "karpenter.sh/capacity-type"
     );
-    assert!(fleet.scheduling.spot_toleration.is_some());
+    assert!(fleet.scheduling.toleration.is_some());
+    assert_eq!(fleet.scheduling.architecture, "amd64");
     assert!(
         fleet
             .services
@@ -126,7 +127,8 @@ fn a_minimal_fleet_takes_every_default() {
         ),
         ("spot", "on-demand")
     );
-    assert_eq!(scheduling.spot_toleration, None);
+    assert_eq!(scheduling.toleration, None);
+    assert_eq!(scheduling.architecture, "amd64");
     let web = &fleet.services[0];
     assert_eq!(web.port, 80);
     let policy = &web.policy;
@@ -207,9 +209,13 @@ fn scheduling_keys_are_checked() {
     let cases: &[(&str, &str, &[&str])] = &[
         ("scheduling: {capacity_type_label: 'bad key!'}", "scheduling.capacity_type_label", &["label key"]),
         ("scheduling: {spot_value: ''}", "scheduling.spot_value", &["label value"]),
-        ("scheduling: {spot_toleration: {key: spot, effect: NoScheduel}}", "scheduling.spot_toleration.effect", &["did you mean `NoSchedule`?"]),
+        ("scheduling: {toleration: {key: spot, effect: NoScheduel}}", "scheduling.toleration.effect", &["did you mean `NoSchedule`?"]),
+        ("scheduling: {toleration: {effect: NoSchedule}}", "scheduling.toleration.key", &["is required"]),
+        ("scheduling: {toleration: {key: a, value: 'x y', effect: NoExecute}}", "scheduling.toleration.value", &["label value"]),
         ("scheduling: {spot_toleration: {effect: NoSchedule}}", "scheduling.spot_toleration.key", &["is required"]),
-        ("scheduling: {spot_toleration: {key: a, value: 'x y', effect: NoExecute}}", "scheduling.spot_toleration.value", &["label value"]),
+        ("scheduling: {toleration: {key: a, effect: NoSchedule}, spot_toleration: {key: a, effect: NoSchedule}}", "scheduling.spot_toleration", &["old name of `toleration`", "keep only `toleration`"]),
+        ("scheduling: {architecture: amd46}", "scheduling.architecture", &["did you mean `amd64`?"]),
+        ("scheduling: {architecture: x86_64}", "scheduling.architecture", &["`amd64` (x86_64)"]),
         ("scheduling: {spot_valu: x}", "scheduling.spot_valu", &["unknown key", "did you mean `spot_value`?"]),
     ];
     for (root, field, words) in cases {
@@ -220,10 +226,25 @@ fn scheduling_keys_are_checked() {
         "",
         "",
     );
-    let toleration = parse_ok(&text).scheduling.spot_toleration;
+    let toleration = parse_ok(&text).scheduling.toleration;
     assert_eq!(
         toleration.map(|t| (t.key, t.value, t.effect)),
         Some(("example.com/spot".into(), None, "PreferNoSchedule".into()))
+    );
+    let text = fleet_yaml(
+        "scheduling: {toleration: {key: example.com/previews, value: 'true', effect: NoSchedule}, architecture: arm64}",
+        "",
+        "",
+    );
+    let scheduling = parse_ok(&text).scheduling;
+    assert_eq!(scheduling.architecture, "arm64");
+    assert_eq!(
+        scheduling.toleration.map(|t| (t.key, t.value, t.effect)),
+        Some((
+            "example.com/previews".into(),
+            Some("true".into()),
+            "NoSchedule".into()
+        ))
     );
 }
 
@@ -322,7 +343,7 @@ fn anchors_and_merge_keys_share_settings() {
 
 #[test]
 fn empty_values_are_errors_not_silent_failures() {
-    let toleration = fleet_yaml("scheduling: {spot_toleration: ~}", "", "");
+    let toleration = fleet_yaml("scheduling: {toleration: ~}", "", "");
     let base_domain = BASE.replace("base_domain: preview.example.com", "base_domain: ~");
     let cases = [
         (
@@ -332,7 +353,7 @@ fn empty_values_are_errors_not_silent_failures() {
         ),
         (
             toleration.as_str(),
-            "scheduling.spot_toleration.key",
+            "scheduling.toleration.key",
             "is required",
         ),
         (
