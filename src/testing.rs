@@ -51,6 +51,7 @@ pub(crate) fn policy() -> Policy {
         priority_label: "preview-priority".into(),
         price: None,
         activity_associations: crate::pull_request::AuthorAssociation::COUNTED_BY_DEFAULT.to_vec(),
+        access: crate::fleet::Access::Private,
     }
 }
 

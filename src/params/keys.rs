@@ -193,6 +193,14 @@ pub const KEYS: &[ParamKey] = &[
         "RFC 3339 time the preview will be deleted for idleness; empty until idle expiry is enabled.",
     ),
     key(
+        "access",
+        "Who may open the preview, from the fleet (`access`): `private` (behind the platform's sign-in, the default) or `public`.",
+    ),
+    key(
+        "access_patch",
+        "A Kustomize strategic-merge patch (JSON) for the Ingress `preview`: the label `preview-tower.io/access`, and for a `public` preview `alb.ingress.kubernetes.io/auth-type: none` with the overlays' other authentication annotations removed.",
+    ),
+    key(
         "config_source",
         "Where the repo config in force came from: `file`, `missing`, `last_valid` or `defaults`.",
     ),

@@ -143,3 +143,32 @@ proptest! {
         prop_assert_eq!(patch["metadata"]["name"].as_str(), Some("preview-env"));
     }
 }
+
+#[test]
+fn a_private_preview_keeps_its_authentication_and_a_public_one_loses_it() {
+    use crate::fleet::Access;
+    let private: Value = serde_json::from_str(&access_patch(Access::Private)).expect("JSON");
+    assert_eq!(private["metadata"]["name"], "preview");
+    assert_eq!(private["metadata"]["labels"][ACCESS_LABEL], "private");
+    assert!(private["metadata"]["annotations"].is_null(), "{private}");
+
+    let public: Value = serde_json::from_str(&access_patch(Access::Public)).expect("JSON");
+    let annotations = public["metadata"]["annotations"]
+        .as_object()
+        .expect("annotations");
+    assert_eq!(annotations["alb.ingress.kubernetes.io/auth-type"], "none");
+    for key in AUTH_ANNOTATIONS {
+        assert!(annotations[key].is_null(), "{key} is removed");
+    }
+    assert_eq!(public["metadata"]["labels"][ACCESS_LABEL], "public");
+}
+
+#[test]
+fn access_comes_from_the_fleet() {
+    let sets = render_all(&[("web", vec![facts(pr(1), None)])], Mode::Full);
+    assert_eq!(sets[0]["access"], "private");
+    assert_eq!(
+        sets[0]["access_patch"],
+        Value::String(access_patch(crate::fleet::Access::Private))
+    );
+}

@@ -1,6 +1,7 @@
 //! The preview policy keys (`defaults` and each service's `overrides`): read each layer, merge
 //! overrides over defaults over the built-in values, and check the rules that span keys.
 
+mod access;
 mod associations;
 mod price;
 
@@ -16,7 +17,7 @@ use crate::naming::is_dns_name;
 use crate::repo_config::yaml::{Located, did_you_mean, position, short_duration};
 
 /// The keys of `defaults` and `overrides`.
-const POLICY_KEYS: [&str; 16] = [
+const POLICY_KEYS: [&str; 17] = [
     "label",
     "host_pattern",
     "drafts",
@@ -33,6 +34,7 @@ const POLICY_KEYS: [&str; 16] = [
     "priority_label",
     "price_per_hour",
     "activity_associations",
+    "access",
 ];
 const SLEEP_KEYS: [&str; 2] = ["enabled", "working_hours"];
 const HOURS_KEYS: [&str; 4] = ["days", "start", "end", "time_zone"];
@@ -76,6 +78,7 @@ pub(super) struct Layer {
     priority_label: Option<Set<String>>,
     price: price::PriceLayer,
     activity_associations: Option<Set<Vec<crate::pull_request::AuthorAssociation>>>,
+    access: Option<Set<crate::fleet::Access>>,
 }
 
 impl Layer {
@@ -129,6 +132,7 @@ pub(super) fn layer(cx: &mut Cx, path: &str, node: Option<&Located>) -> Layer {
         priority_label: read(cx, &fields, "priority_label", label),
         price: price::layer(cx, &fields),
         activity_associations: read(cx, &fields, "activity_associations", associations::list),
+        access: read(cx, &fields, "access", access::access),
     }
 }
 
@@ -305,6 +309,7 @@ pub(super) fn resolve(
         priority_label,
         price: price?,
         activity_associations: associations::merged(default, over),
+        access: value(pick(&over.access, &default.access), Default::default()),
     };
     (cx.errors.len() == errors).then_some(policy)
 }
