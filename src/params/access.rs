@@ -1,4 +1,5 @@
-//! `access_patch`: what the fleet's `access` does to the preview's Ingress.
+//! `access_patch`: what the fleet's `access` does to the preview's Ingress; `route_path`: where
+//! a sleeping preview's entry points, so that its host falls through to the platform's anchor.
 
 use serde_json::{Map, Value, json};
 
@@ -44,4 +45,14 @@ pub fn access_patch(access: Access) -> String {
         "metadata": metadata,
     })
     .to_string()
+}
+
+/// The path of the preview's Ingress rule (and route) while it sleeps: a path nobody asks for,
+/// so that requests for the preview's host match the anchor's rule instead (its page says how
+/// to wake the preview) rather than an empty target group (a bare 503 from the ALB).
+pub const ASLEEP_PATH: &str = "/.preview-tower/asleep";
+
+/// `/` while the preview runs, [`ASLEEP_PATH`] while it sleeps.
+pub fn route_path(asleep: bool) -> &'static str {
+    if asleep { ASLEEP_PATH } else { "/" }
 }

@@ -201,6 +201,10 @@ pub const KEYS: &[ParamKey] = &[
         "A Kustomize strategic-merge patch (JSON) for the Ingress `preview`: the label `preview-tower.io/access`, and for a `public` preview `alb.ingress.kubernetes.io/auth-type: none` with the overlays' other authentication annotations removed.",
     ),
     key(
+        "route_path",
+        "Path of the Ingress rule (and route) of the preview: `/`; while it sleeps `/.preview-tower/asleep`, so that its host falls through to the platform's anchor page (`platform/anchor`) instead of an empty target group.",
+    ),
+    key(
         "config_source",
         "Where the repo config in force came from: `file`, `missing`, `last_valid` or `defaults`.",
     ),

@@ -172,3 +172,10 @@ fn access_comes_from_the_fleet() {
         Value::String(access_patch(crate::fleet::Access::Private))
     );
 }
+
+#[test]
+fn a_sleeping_preview_moves_its_route_out_of_the_way() {
+    assert_eq!(route_path(false), "/");
+    assert_eq!(route_path(true), ASLEEP_PATH);
+    assert!(ASLEEP_PATH.starts_with('/') && ASLEEP_PATH.len() > 1);
+}
