@@ -17,7 +17,7 @@ use crate::fleet::{Fleet, Service};
 use crate::naming;
 use crate::plan::Preview;
 
-pub use access::{ACCESS_LABEL, ASLEEP_PATH, AUTH_ANNOTATIONS, access_patch, route_path};
+pub use access::{ACCESS_LABEL, ASLEEP_PATH, OPEN_ANNOTATIONS, access_patch, route_path};
 pub use keys::{KEYS, ParamKey, ValueKind, contract_table};
 pub use scheduling::scheduling_patch;
 

@@ -9,34 +9,28 @@ use crate::fleet::Access;
 /// the overlay is the PR's, so the guardrail checks the fleet's list, never this label.
 pub const ACCESS_LABEL: &str = "preview-tower.io/access";
 
-/// The authentication annotations of the overlays (`bases/common` for the ALB,
-/// `components/oauth2-proxy` for ingress-nginx) that a public preview loses. Set to `null` in a
-/// strategic-merge patch, which removes them when present and does nothing otherwise.
-pub const AUTH_ANNOTATIONS: [&str; 9] = [
-    "alb.ingress.kubernetes.io/auth-idp-oidc",
-    "alb.ingress.kubernetes.io/auth-idp-cognito",
-    "alb.ingress.kubernetes.io/auth-on-unauthenticated-request",
-    "alb.ingress.kubernetes.io/auth-scope",
-    "alb.ingress.kubernetes.io/auth-session-cookie",
-    "alb.ingress.kubernetes.io/auth-session-timeout",
-    "nginx.ingress.kubernetes.io/auth-url",
-    "nginx.ingress.kubernetes.io/auth-signin",
-    "nginx.ingress.kubernetes.io/auth-response-headers",
+/// What a public preview's Ingress gets: the ALB does not sign in (`auth-type: none`, which
+/// makes it ignore the other sign-in annotations), and an ingress-nginx for previews whose
+/// controller signs everyone in (`global-auth-url`) leaves this Ingress out. Values set, never
+/// keys removed: Kustomize turns a `null` annotation in a strategic-merge patch into the text
+/// `"null"` rather than removing it, and a JSON patch cannot remove a key that may be absent.
+pub const OPEN_ANNOTATIONS: [(&str, &str); 2] = [
+    ("alb.ingress.kubernetes.io/auth-type", "none"),
+    ("nginx.ingress.kubernetes.io/enable-global-auth", "false"),
 ];
 
 /// A Kustomize strategic-merge patch (JSON) for the Ingress `preview`: the access label, and
-/// for a public preview `auth-type: none` with every other authentication annotation removed.
-/// A private preview keeps what its overlay says (the overlays authenticate by default).
+/// for a public preview [`OPEN_ANNOTATIONS`]. A private preview keeps what its overlay says
+/// (the overlays sign visitors in by default).
 pub fn access_patch(access: Access) -> String {
     let mut metadata = Map::new();
     metadata.insert("name".into(), json!("preview"));
     metadata.insert("labels".into(), json!({ACCESS_LABEL: access.as_str()}));
     if access == Access::Public {
-        let mut annotations: Map<String, Value> = AUTH_ANNOTATIONS
+        let annotations: Map<String, Value> = OPEN_ANNOTATIONS
             .iter()
-            .map(|key| ((*key).to_owned(), Value::Null))
+            .map(|(key, value)| ((*key).to_owned(), json!(value)))
             .collect();
-        annotations.insert("alb.ingress.kubernetes.io/auth-type".into(), json!("none"));
         metadata.insert("annotations".into(), Value::Object(annotations));
     }
     json!({

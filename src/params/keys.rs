@@ -198,7 +198,7 @@ pub const KEYS: &[ParamKey] = &[
     ),
     key(
         "access_patch",
-        "A Kustomize strategic-merge patch (JSON) for the Ingress `preview`: the label `preview-tower.io/access`, and for a `public` preview `alb.ingress.kubernetes.io/auth-type: none` with the overlays' other authentication annotations removed.",
+        "A Kustomize strategic-merge patch (JSON) for the Ingress `preview`: the label `preview-tower.io/access`, and for a `public` preview `alb.ingress.kubernetes.io/auth-type: none` and `nginx.ingress.kubernetes.io/enable-global-auth: \"false\"` (no sign-in on either controller).",
     ),
     key(
         "route_path",
