@@ -7,6 +7,8 @@
 
 mod support;
 
+#[path = "deployables/access.rs"]
+mod access;
 #[path = "deployables/argo.rs"]
 mod argo;
 #[path = "deployables/gotemplate.rs"]
@@ -17,6 +19,8 @@ mod manifests;
 mod previews;
 #[path = "deployables/schemas.rs"]
 mod schemas;
+#[path = "deployables/shapes.rs"]
+mod shapes;
 #[path = "deployables/tools.rs"]
 mod tools;
 
@@ -126,7 +130,12 @@ fn referenced_files(kustomization: &Path) -> Vec<PathBuf> {
             out.push(dir.join(path));
         }
     };
-    for key in ["resources", "components", "patchesStrategicMerge"] {
+    for key in [
+        "resources",
+        "components",
+        "patchesStrategicMerge",
+        "configurations",
+    ] {
         doc[key].as_array().into_iter().flatten().for_each(&mut add);
     }
     doc["patches"]
@@ -153,7 +162,7 @@ fn every_yaml_file_we_ship_renders_and_is_valid() {
     };
     let scratch = scratch("files");
     let mut files = Vec::new();
-    for dir in ["argocd", "manifests", "overlays"] {
+    for dir in ["argocd", "manifests", "overlays", "platform"] {
         yaml_files(&root().join(dir), &mut files);
     }
     assert!(!files.is_empty(), "nothing to check");
