@@ -413,6 +413,20 @@ fn the_guardrail_checks_what_the_model_checks() {
             );
         }
     }
+    let routes = one(
+        &docs,
+        "ValidatingAdmissionPolicy",
+        "preview-tower-access-routes",
+    );
+    let text = routes["spec"].to_string();
+    for needle in [
+        "params.data.privateGateway",
+        "params.data.publicGateway",
+        "h in variables.ownHosts",
+        "has(p.namespace)",
+    ] {
+        assert!(text.contains(needle), "routes lack {needle}");
+    }
     let services = one(
         &docs,
         "ValidatingAdmissionPolicy",
@@ -681,6 +695,10 @@ fn the_gateway_route_serves_every_demo_preview_without_an_ingress() {
         return;
     }
     let scratch = scratch("access-routes");
+    let project = documents(&read("argocd/appproject.yaml"))
+        .into_iter()
+        .find(|d| d["kind"] == "AppProject")
+        .expect("the previews AppProject");
     for (service, set) in demo_sets(Mode::Full) {
         let name = set["name"].as_str().expect("name").to_owned();
         let docs = render(&set, &["gateway-api"], &scratch.join(&name));
@@ -692,6 +710,7 @@ fn the_gateway_route_serves_every_demo_preview_without_an_ingress() {
             docs.iter().all(|d| d["metadata"]["name"] != "preview-oidc"),
             "{name}"
         );
+        previews::assert_project_admits(&project, &docs, &set);
         let route = one(&docs, "HTTPRoute", "preview");
         assert_eq!(route["spec"]["hostnames"], json!([set["host"]]), "{name}");
         let parent = &route["spec"]["parentRefs"][0];
