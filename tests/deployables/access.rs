@@ -112,6 +112,9 @@ fn admits(ingress: &Value, namespace: &str, params: &Map<String, Value>) -> Resu
         .ok_or_else(|| format!("{namespace}: no sign-in"))
 }
 
+/// A change a PR could make to its Ingress's annotations.
+type Mutation = Box<dyn Fn(&mut Map<String, Value>)>;
+
 /// Renders the demo set's preview as Argo CD would, with `components` added to its overlay.
 fn render(set: &Map<String, Value>, components: &[&str], dir: &Path) -> Vec<Value> {
     let tools = tools::Tools::find().expect("tools");
@@ -286,7 +289,7 @@ fn the_guardrail_refuses_a_private_preview_that_lost_its_sign_in() {
     admits(&ingress, namespace, &params).expect("the overlay's own Ingress");
     let key = |k: &str| format!("{ALB}{k}");
     #[rustfmt::skip]
-    let mutations: Vec<(&str, Box<dyn Fn(&mut Map<String, Value>)>)> = vec![
+    let mutations: Vec<(&str, Mutation)> = vec![
         ("no sign-in at all", Box::new(|a| { a.retain(|k, _| !k.contains("/auth-")); })),
         ("auth-type none", Box::new(move |a| { a.insert(key("auth-type"), json!("none")); })),
         ("unauthenticated allowed", Box::new(move |a| { a.insert(key("auth-on-unauthenticated-request"), json!("allow")); })),
@@ -746,11 +749,11 @@ fn every_vue_spa_response_says_noindex() {
             depth += 1;
             blocks.push((false, false));
         }
-        if let Some(block) = blocks.last_mut() {
-            if line.starts_with("add_header") {
-                block.0 = true;
-                block.1 |= line.contains("X-Robots-Tag") && line.contains("noindex");
-            }
+        if let Some(block) = blocks.last_mut()
+            && line.starts_with("add_header")
+        {
+            block.0 = true;
+            block.1 |= line.contains("X-Robots-Tag") && line.contains("noindex");
         }
         if line.ends_with('}') {
             depth -= 1;
