@@ -262,6 +262,31 @@ pub struct Policy {
     /// `COLLABORATOR`); accounts known to have write access count whatever theirs. On a public
     /// repository anyone can comment: without this, anyone could keep a preview alive.
     pub activity_associations: Vec<AuthorAssociation>,
+    /// Who may open the preview's URL (default [`Access::Private`]). Fleet-only: a PR's
+    /// `.preview.yaml` cannot change it, because whoever pushes to a PR is who it protects
+    /// against leaking.
+    pub access: Access,
+}
+
+/// Who may open a preview's URL.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// Behind the platform's sign-in (the overlays' authentication); the default.
+    #[default]
+    Private,
+    /// Anyone with the URL: the ApplicationSet removes the authentication from the Ingress.
+    Public,
+}
+
+impl Access {
+    /// The name used in the fleet file and the parameters.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Private => "private",
+            Self::Public => "public",
+        }
+    }
 }
 
 /// What one preview of a service costs per hour, in the fleet's currency.

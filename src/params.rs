@@ -7,6 +7,7 @@
 //! Untrusted text (branch, title, labels) only ever appears as a JSON string value, never spliced
 //! into another value's syntax. Pure.
 
+mod access;
 mod keys;
 mod scheduling;
 
@@ -16,6 +17,7 @@ use crate::fleet::{Fleet, Service};
 use crate::naming;
 use crate::plan::Preview;
 
+pub use access::{ACCESS_LABEL, ASLEEP_PATH, OPEN_ANNOTATIONS, access_patch, route_path};
 pub use keys::{KEYS, ParamKey, ValueKind, contract_table};
 pub use scheduling::scheduling_patch;
 
@@ -118,6 +120,9 @@ pub fn render(preview: &Preview, fleet: &Fleet, mode: Mode) -> ParamSet {
                 .unwrap_or_default()
         ),
     );
+    put("access", json!(service.policy.access.as_str()));
+    put("access_patch", json!(access_patch(service.policy.access)));
+    put("route_path", json!(route_path(preview.asleep)));
     put("config_source", json!(preview.config.source.as_str()));
     put("dependencies", dependencies(preview));
     put("env_patch", json!(env_patch(&env)));

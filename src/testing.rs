@@ -52,6 +52,7 @@ pub(crate) fn policy() -> Policy {
         price: None,
         activity_associations: crate::pull_request::AuthorAssociation::COUNTED_BY_DEFAULT.to_vec(),
         database_storage: crate::fleet::StorageSize::default(),
+        access: crate::fleet::Access::Private,
     }
 }
 

@@ -7,6 +7,8 @@
 
 mod support;
 
+#[path = "deployables/access.rs"]
+mod access;
 #[path = "deployables/argo.rs"]
 mod argo;
 #[path = "deployables/data.rs"]
@@ -29,6 +31,8 @@ mod prices;
 mod rendered;
 #[path = "deployables/schemas.rs"]
 mod schemas;
+#[path = "deployables/shapes.rs"]
+mod shapes;
 #[path = "deployables/tools.rs"]
 mod tools;
 #[path = "deployables/workflows.rs"]
@@ -140,7 +144,12 @@ fn referenced_files(kustomization: &Path) -> Vec<PathBuf> {
             out.push(dir.join(path));
         }
     };
-    for key in ["resources", "components", "patchesStrategicMerge"] {
+    for key in [
+        "resources",
+        "components",
+        "patchesStrategicMerge",
+        "configurations",
+    ] {
         doc[key].as_array().into_iter().flatten().for_each(&mut add);
     }
     doc["patches"]

@@ -197,6 +197,18 @@ pub const KEYS: &[ParamKey] = &[
         "RFC 3339 time the preview will be deleted for idleness; empty until idle expiry is enabled.",
     ),
     key(
+        "access",
+        "Who may open the preview, from the fleet (`access`): `private` (behind the platform's sign-in, the default) or `public`.",
+    ),
+    key(
+        "access_patch",
+        "A Kustomize strategic-merge patch (JSON) for the Ingress `preview`: the label `preview-tower.io/access`, and for a `public` preview `alb.ingress.kubernetes.io/auth-type: none` and `nginx.ingress.kubernetes.io/enable-global-auth: \"false\"` (no sign-in on either controller).",
+    ),
+    key(
+        "route_path",
+        "Path of the Ingress rule (and route) of the preview: `/`; while it sleeps `/.preview-tower/asleep`, so that its host falls through to the platform's anchor page (`platform/anchor`) instead of an empty target group.",
+    ),
+    key(
         "config_source",
         "Where the repo config in force came from: `file`, `missing`, `last_valid` or `defaults`.",
     ),

@@ -169,3 +169,42 @@ proptest! {
         prop_assert_eq!(patch["metadata"]["name"].as_str(), Some("preview-env"));
     }
 }
+
+#[test]
+fn a_private_preview_keeps_its_authentication_and_a_public_one_loses_it() {
+    use crate::fleet::Access;
+    let private: Value = serde_json::from_str(&access_patch(Access::Private)).expect("JSON");
+    assert_eq!(private["metadata"]["name"], "preview");
+    assert_eq!(private["metadata"]["labels"][ACCESS_LABEL], "private");
+    assert!(private["metadata"]["annotations"].is_null(), "{private}");
+
+    let public: Value = serde_json::from_str(&access_patch(Access::Public)).expect("JSON");
+    let annotations = public["metadata"]["annotations"]
+        .as_object()
+        .expect("annotations");
+    assert_eq!(annotations["alb.ingress.kubernetes.io/auth-type"], "none");
+    assert_eq!(
+        annotations["nginx.ingress.kubernetes.io/enable-global-auth"],
+        "false"
+    );
+    // Kustomize would write a null annotation as the text "null": values only.
+    assert!(annotations.values().all(Value::is_string), "{public}");
+    assert_eq!(public["metadata"]["labels"][ACCESS_LABEL], "public");
+}
+
+#[test]
+fn access_comes_from_the_fleet() {
+    let sets = render_all(&[("web", vec![facts(pr(1), None)])], Mode::Full);
+    assert_eq!(sets[0]["access"], "private");
+    assert_eq!(
+        sets[0]["access_patch"],
+        Value::String(access_patch(crate::fleet::Access::Private))
+    );
+}
+
+#[test]
+fn a_sleeping_preview_moves_its_route_out_of_the_way() {
+    assert_eq!(route_path(false), "/");
+    assert_eq!(route_path(true), ASLEEP_PATH);
+    assert!(ASLEEP_PATH.starts_with('/') && ASLEEP_PATH.len() > 1);
+}

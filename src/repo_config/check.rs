@@ -287,6 +287,10 @@ fn unknown_setting_hint(text: &str) -> String {
     let settings = one_of(&KEYS);
     match did_you_mean(text, KEYS) {
         Some(close) => format!("did you mean `{close}`? the settings are {settings}"),
+        None if text.eq_ignore_ascii_case("access") => format!(
+            "who may open a preview (`access`) is the fleet's to decide, not the PR's; \
+             the settings are {settings}"
+        ),
         None if FLEET_ONLY.contains(&text.to_ascii_lowercase().as_str()) => format!(
             "images, URLs, hosts and namespaces come from the fleet, not from the PR; \
              the settings are {settings}"

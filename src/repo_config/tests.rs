@@ -115,6 +115,7 @@ fn unknown_keys_suggest_the_closest_one() {
         ("spots: false\n", (1, 1), "did you mean `spot`?"),
         ("image: evil/image\n", (1, 1), "images, URLs, hosts and namespaces come from the fleet"),
         ("colour: blue\n", (1, 1), "the settings are `dependencies`, `ttl`, `spot` or `sleep`"),
+        ("access: public\n", (1, 1), "is the fleet's to decide, not the PR's"),
         ("ttl: 5d\nnamespace: kube-system\n", (2, 1), "the settings are"),
     ];
     for (text, at, hint) in cases {

@@ -133,6 +133,10 @@ pub fn validate(tools: &Tools, docs: &[Value], origin: &str, scratch: &Path) -> 
             problems.push(format!(
                 "{origin}: an object without apiVersion or kind: {doc}"
             ));
+        } else if let Some(violations) = super::shapes::check(api_version, kind, doc) {
+            for violation in violations {
+                problems.push(format!("{origin}: {kind}/{name}: {violation}"));
+            }
         } else if let Some(schema) = custom_resource_schema(api_version, kind) {
             for violation in conformance::validate(schema, doc) {
                 problems.push(format!("{origin}: {kind}/{name}: {violation}"));

@@ -1,6 +1,7 @@
 //! The preview policy keys (`defaults` and each service's `overrides`): read each layer, merge
 //! overrides over defaults over the built-in values, and check the rules that span keys.
 
+mod access;
 mod associations;
 mod price;
 
@@ -16,7 +17,7 @@ use crate::naming::is_dns_name;
 use crate::repo_config::yaml::{Located, did_you_mean, position, short_duration};
 
 /// The keys of `defaults` and `overrides`.
-const POLICY_KEYS: [&str; 17] = [
+const POLICY_KEYS: [&str; 18] = [
     "label",
     "host_pattern",
     "drafts",
@@ -34,6 +35,7 @@ const POLICY_KEYS: [&str; 17] = [
     "price_per_hour",
     "activity_associations",
     "database_storage",
+    "access",
 ];
 const SLEEP_KEYS: [&str; 2] = ["enabled", "working_hours"];
 const HOURS_KEYS: [&str; 4] = ["days", "start", "end", "time_zone"];
@@ -78,6 +80,7 @@ pub(super) struct Layer {
     price: price::PriceLayer,
     activity_associations: Option<Set<Vec<crate::pull_request::AuthorAssociation>>>,
     database_storage: Option<Set<StorageSize>>,
+    access: Option<Set<crate::fleet::Access>>,
 }
 
 impl Layer {
@@ -132,6 +135,7 @@ pub(super) fn layer(cx: &mut Cx, path: &str, node: Option<&Located>) -> Layer {
         price: price::layer(cx, &fields),
         activity_associations: read(cx, &fields, "activity_associations", associations::list),
         database_storage: read(cx, &fields, "database_storage", storage::database_storage),
+        access: read(cx, &fields, "access", access::access),
     }
 }
 
@@ -312,6 +316,7 @@ pub(super) fn resolve(
             pick(&over.database_storage, &default.database_storage),
             StorageSize::default(),
         ),
+        access: value(pick(&over.access, &default.access), Default::default()),
     };
     (cx.errors.len() == errors).then_some(policy)
 }
