@@ -108,6 +108,7 @@ pub(crate) fn fleet() -> Fleet {
             }),
         },
         quota: crate::fleet::Quota::default(),
+        fence: crate::fleet::Fence::default(),
         currency: "USD".into(),
         services: vec![
             service(
