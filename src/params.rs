@@ -7,6 +7,7 @@
 //! Untrusted text (branch, title, labels) only ever appears as a JSON string value, never spliced
 //! into another value's syntax. Pure.
 
+mod fence;
 mod keys;
 mod scheduling;
 
@@ -16,6 +17,7 @@ use crate::fleet::{Fleet, Service};
 use crate::naming;
 use crate::plan::Preview;
 
+pub use fence::{in_cluster_namespace, limit_range_patch, network_patch, quota_patch};
 pub use keys::{KEYS, ParamKey, ValueKind, contract_table};
 pub use scheduling::scheduling_patch;
 
@@ -101,6 +103,9 @@ pub fn render(preview: &Preview, fleet: &Fleet, mode: Mode) -> ParamSet {
     );
     put("replicas", json!(preview.replicas.to_string()));
     put("database_replicas", json!(database_replicas(preview)));
+    put("quota_patch", json!(quota_patch(&fleet.fence)));
+    put("limit_range_patch", json!(limit_range_patch(&fleet.fence)));
+    put("network_patch", json!(network_patch(preview, fleet)));
     put(
         "ttl",
         json!(humantime::format_duration(preview.ttl).to_string()),
