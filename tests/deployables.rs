@@ -7,8 +7,12 @@
 
 mod support;
 
+#[path = "deployables/admission.rs"]
+mod admission;
 #[path = "deployables/argo.rs"]
 mod argo;
+#[path = "deployables/fence.rs"]
+mod fence;
 #[path = "deployables/gotemplate.rs"]
 mod gotemplate;
 #[path = "deployables/manifests.rs"]
