@@ -5,6 +5,7 @@
 //! per-service override is already merged into the service's [`Policy`], so nothing downstream
 //! looks at defaults again. Pure: no I/O; the caller reads the file.
 
+mod fence;
 mod parse;
 
 use std::collections::BTreeSet;
@@ -17,6 +18,7 @@ use url::Url;
 
 use crate::pull_request::{AuthorAssociation, RepoName};
 
+pub use fence::{ContainerLimits, Fence, NamespaceQuota, Quantity, Resources};
 pub use parse::FleetError;
 
 /// The validated fleet.
@@ -50,6 +52,9 @@ pub struct Fleet {
     pub scheduling: Scheduling,
     /// The most previews alive at once (default: no limit).
     pub quota: Quota,
+    /// What bounds each preview namespace: quota, container limits, replicas, who reaches the
+    /// app's port.
+    pub fence: Fence,
     /// The currency of the prices (`price_per_hour`), for reports (default `USD`).
     pub currency: String,
     /// The services, in file order; names are unique.

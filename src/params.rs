@@ -8,6 +8,7 @@
 //! into another value's syntax. Pure.
 
 mod access;
+mod fence;
 mod keys;
 mod scheduling;
 
@@ -18,6 +19,7 @@ use crate::naming;
 use crate::plan::Preview;
 
 pub use access::{ACCESS_LABEL, ASLEEP_PATH, OPEN_ANNOTATIONS, access_patch, route_path};
+pub use fence::{in_cluster_namespace, limit_range_patch, network_patch, quota_patch};
 pub use keys::{KEYS, ParamKey, ValueKind, contract_table};
 pub use scheduling::scheduling_patch;
 
@@ -103,6 +105,9 @@ pub fn render(preview: &Preview, fleet: &Fleet, mode: Mode) -> ParamSet {
     );
     put("replicas", json!(preview.replicas.to_string()));
     put("database_replicas", json!(database_replicas(preview)));
+    put("quota_patch", json!(quota_patch(&fleet.fence)));
+    put("limit_range_patch", json!(limit_range_patch(&fleet.fence)));
+    put("network_patch", json!(network_patch(preview, fleet)));
     put(
         "database_storage",
         json!(service.policy.database_storage.as_str()),

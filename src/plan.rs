@@ -123,6 +123,10 @@ pub struct Preview {
     pub sleep_changes_at: Option<DateTime<Utc>>,
     /// Where each dependency points.
     pub dependencies: Vec<ResolvedDependency>,
+    /// The namespaces of the previews in the plan whose dependency points at this preview
+    /// (`pr-<N>`), sorted: their pods may call this preview's port.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dependants: Vec<String>,
     /// The repo config in force and where it came from.
     pub config: ConfigOutcome,
     /// Everything worth telling the PR's author about this preview.
@@ -317,6 +321,7 @@ fn preview(
         asleep: sleep.asleep,
         sleep_changes_at: sleep.changes_at,
         dependencies: Vec::new(),
+        dependants: Vec::new(),
         config,
         diagnostics,
         pr: pr.clone(),

@@ -111,6 +111,7 @@ pub(crate) fn fleet() -> Fleet {
             architecture: "amd64".into(),
         },
         quota: crate::fleet::Quota::default(),
+        fence: crate::fleet::Fence::default(),
         currency: "USD".into(),
         services: vec![
             service(

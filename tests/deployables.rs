@@ -9,10 +9,14 @@ mod support;
 
 #[path = "deployables/access.rs"]
 mod access;
+#[path = "deployables/admission.rs"]
+mod admission;
 #[path = "deployables/argo.rs"]
 mod argo;
 #[path = "deployables/data.rs"]
 mod data;
+#[path = "deployables/fence.rs"]
+mod fence;
 #[path = "deployables/gotemplate.rs"]
 mod gotemplate;
 #[path = "deployables/guide.rs"]

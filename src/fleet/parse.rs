@@ -12,6 +12,7 @@ mod appsets;
 mod cx;
 mod cycles;
 mod env;
+mod fence;
 mod host;
 mod hours;
 mod policy;
@@ -55,7 +56,7 @@ impl fmt::Display for FleetError {
 /// Hub rate limit on EKS).
 const DEFAULT_POSTGRES_IMAGE: &str = "public.ecr.aws/docker/library/postgres:17-trixie";
 
-const ROOT_KEYS: [&str; 13] = [
+const ROOT_KEYS: [&str; 14] = [
     "base_domain",
     "github_url",
     "postgres_image",
@@ -66,6 +67,7 @@ const ROOT_KEYS: [&str; 13] = [
     "applicationsets",
     "scheduling",
     "quota",
+    "fence",
     "currency",
     "defaults",
     "services",
@@ -162,6 +164,7 @@ fn fleet(cx: &mut Cx, fields: &Fields<'_>) -> Option<Fleet> {
     let applicationsets = fields.read_optional(cx, "applicationsets", appsets::names);
     let scheduling = scheduling(cx, fields.get("scheduling"));
     let quota = quota::quota(cx, fields.get("quota"));
+    let fence = fence::fence(cx, fields.get("fence"));
     let currency = fields.read_optional(cx, "currency", quota::currency);
     let defaults = policy::layer(cx, "defaults", fields.get("defaults"));
     // An invalid top-level list is reported; the services are checked against the default.
@@ -186,6 +189,10 @@ fn fleet(cx: &mut Cx, fields: &Fields<'_>) -> Option<Fleet> {
     let namespace_prefix = namespace_prefix?.unwrap_or_else(|| "preview".to_owned());
     let prefix_node = fields.get("namespace_prefix");
     check_prefix_room(cx, prefix_node, &namespace_prefix, &services);
+    if let Some(fence) = &fence {
+        let node = fields.get("fence");
+        fence::check_replicas(cx, node, fence, &services);
+    }
     Some(Fleet {
         base_domain: base_domain?,
         github_url: github_url?.or_else(|| url::Url::parse("https://github.com").ok())?,
@@ -197,6 +204,7 @@ fn fleet(cx: &mut Cx, fields: &Fields<'_>) -> Option<Fleet> {
         applicationsets: applicationsets?.unwrap_or_else(appsets::default_names),
         scheduling: scheduling?,
         quota: quota?,
+        fence: fence?,
         currency: currency?.unwrap_or_else(|| "USD".to_owned()),
         services,
     })

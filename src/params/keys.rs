@@ -189,6 +189,18 @@ pub const KEYS: &[ParamKey] = &[
         "Size of each database volume (the PersistentVolumeClaims labelled `preview-tower.io/storage: database`: PostgreSQL's, MongoDB's), a Kubernetes quantity: `2Gi`. The service's `database_storage` in the fleet.",
     ),
     key(
+        "quota_patch",
+        "A Kustomize strategic-merge patch (JSON) for the ResourceQuota `preview`: the fleet's `fence.quota`, with `services.loadbalancers` and `services.nodeports` at `0`.",
+    ),
+    key(
+        "limit_range_patch",
+        "A Kustomize strategic-merge patch (JSON) for the LimitRange `preview`: the fleet's `fence.container` (per-container `defaultRequest`, `default`, `max`).",
+    ),
+    key(
+        "network_patch",
+        "A Kustomize strategic-merge patch (JSON) for the NetworkPolicy `preview-routes`: ingress to the port named `http` from the fleet's `fence.load_balancer_cidrs` and from the namespaces of the previews that depend on this one; egress to the namespace of each dependency (`<prefix>-<service>-pr-<N>`, or the namespace of an in-cluster `staging_internal_url`).",
+    ),
+    key(
         "ttl",
         "Idle time after which the preview is deleted: `3days`.",
     ),

@@ -208,3 +208,62 @@ fn a_sleeping_preview_moves_its_route_out_of_the_way() {
     assert_eq!(route_path(true), ASLEEP_PATH);
     assert!(ASLEEP_PATH.starts_with('/') && ASLEEP_PATH.len() > 1);
 }
+
+#[test]
+fn the_fence_patches_carry_the_fleet_fence_and_the_dependency_routes() {
+    let sets = render_all(
+        &[
+            (
+                "web",
+                vec![facts(pr(101), Some("dependencies:\n  api: pr-42\n"))],
+            ),
+            ("api", vec![facts(pr(42), None)]),
+        ],
+        Mode::Full,
+    );
+    let patch = |set: &ParamSet, key: &str| -> Value {
+        serde_json::from_str(set[key].as_str().expect("string")).expect("a JSON patch")
+    };
+    let fence = fleet().fence;
+    let quota = patch(&sets[0], "quota_patch");
+    assert_eq!(quota["metadata"]["name"], "preview");
+    assert_eq!(
+        quota["spec"]["hard"]["requests.cpu"],
+        fence.quota.requests_cpu.as_str()
+    );
+    assert_eq!(quota["spec"]["hard"]["pods"], fence.quota.pods.to_string());
+    assert_eq!(quota["spec"]["hard"]["services.loadbalancers"], "0");
+    assert_eq!(quota["spec"]["hard"]["services.nodeports"], "0");
+    let limits = patch(&sets[0], "limit_range_patch");
+    assert_eq!(
+        limits["spec"]["limits"][0]["max"]["memory"],
+        fence.container.max.memory.as_str()
+    );
+
+    // web PR 101 calls api's PR 42 preview, and billing's staging in the namespace `staging`
+    // (its in-cluster URL); api PR 42 calls billing's staging too.
+    let (web, api) = (
+        patch(&sets[0], "network_patch"),
+        patch(&sets[1], "network_patch"),
+    );
+    let to = |policy: &Value| -> Vec<String> {
+        policy["spec"]["egress"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                r["to"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(to(&web), ["\"preview-api-pr-42\"", "\"staging\""]);
+    assert_eq!(to(&api), ["\"staging\""]);
+    let from = |policy: &Value| policy["spec"]["ingress"].to_string();
+    assert!(from(&api).contains("preview-web-pr-101"), "{api}");
+    assert!(
+        !from(&web).contains("preview-"),
+        "nobody depends on web: {web}"
+    );
+    assert!(from(&web).contains("0.0.0.0/0"), "the load balancer: {web}");
+}

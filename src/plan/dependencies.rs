@@ -113,6 +113,30 @@ pub(super) fn resolve(fleet: &Fleet, previews: &mut [Preview]) {
             });
         }
     }
+    record_dependants(previews);
+}
+
+/// Fills `dependants` of every preview: the previews whose dependency points at it.
+fn record_dependants(previews: &mut [Preview]) {
+    let mut dependants: HashMap<(ServiceName, u64), Vec<String>> = HashMap::new();
+    for preview in previews.iter() {
+        for dependency in &preview.dependencies {
+            if let DependencyRoute::Preview { number } = dependency.route {
+                let key = (dependency.service.clone(), number);
+                dependants
+                    .entry(key)
+                    .or_default()
+                    .push(preview.name.clone());
+            }
+        }
+    }
+    for preview in previews.iter_mut() {
+        let key = (preview.service.clone(), preview.pr.number);
+        let mut names = dependants.remove(&key).unwrap_or_default();
+        names.sort();
+        names.dedup();
+        preview.dependants = names;
+    }
 }
 
 /// A URL as text, without the lone `/` path that [`Url`] adds to a bare origin

@@ -148,6 +148,10 @@ fn a_dependency_points_at_an_existing_pr_preview_when_asked() {
         "http://api.preview-api-pr-42.svc.cluster.local:8000"
     );
     assert!(preview.diagnostics.is_empty(), "{:?}", preview.diagnostics);
+    // The API preview knows who calls it (its NetworkPolicy admits them); staging routes and
+    // unrelated previews are no dependants.
+    assert_eq!(find(&plan, "api", 42).dependants, ["preview-web-pr-1"]);
+    assert!(preview.dependants.is_empty());
 }
 
 #[test]
