@@ -425,6 +425,21 @@ pub struct Scheduling {
     /// CPU architecture of the preview images (`amd64` or `arm64`, default `amd64`): every
     /// preview pod is pinned to nodes of it (`kubernetes.io/arch`). It must be what CI builds.
     pub architecture: String,
+    /// The node label and value of the nodes kept for previews (`karpenter.sh/nodepool:
+    /// previews`), which every preview pod requires: without it a preview tolerating the pool's
+    /// taint may still land on any untainted node (the pool's limits then cap nothing, and PR
+    /// code runs beside the platform's pods). `None`: no such requirement.
+    pub node_pool: Option<NodePool>,
+}
+
+/// The node label that marks the nodes kept for previews.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NodePool {
+    /// Label key: `karpenter.sh/nodepool` (Karpenter), `eks.amazonaws.com/nodegroup` (EKS
+    /// managed node groups).
+    pub label: String,
+    /// Label value: the pool's (or node group's) name.
+    pub value: String,
 }
 
 /// A Kubernetes toleration for the previews' taint.

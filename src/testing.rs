@@ -109,6 +109,7 @@ pub(crate) fn fleet() -> Fleet {
                 effect: "NoSchedule".into(),
             }),
             architecture: "amd64".into(),
+            node_pool: None,
         },
         quota: crate::fleet::Quota::default(),
         fence: crate::fleet::Fence::default(),

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use self::cx::{Cx, Fields, quote};
 use self::policy::{HostCheck, MAX_PR_NUMBER};
-use super::{Fleet, Scheduling, Service, ServiceName, Toleration};
+use super::{Fleet, NodePool, Scheduling, Service, ServiceName, Toleration};
 use crate::naming::{MAX_LABEL_LEN, is_dns_label, is_dns_name};
 use crate::repo_config::yaml::{self, Located, did_you_mean};
 
@@ -72,14 +72,16 @@ const ROOT_KEYS: [&str; 14] = [
     "defaults",
     "services",
 ];
-const SCHEDULING_KEYS: [&str; 6] = [
+const SCHEDULING_KEYS: [&str; 7] = [
     "capacity_type_label",
     "spot_value",
     "on_demand_value",
     "toleration",
     "spot_toleration",
     "architecture",
+    "node_pool",
 ];
+const NODE_POOL_KEYS: [&str; 2] = ["label", "value"];
 /// The architectures of EKS nodes, as `kubernetes.io/arch` names them.
 const ARCHITECTURES: [&str; 2] = ["amd64", "arm64"];
 const TOLERATION_KEYS: [&str; 3] = ["key", "value", "effect"];
@@ -275,6 +277,7 @@ fn scheduling(cx: &mut Cx, node: Option<&Located>) -> Option<Scheduling> {
     };
     let toleration = fields.read_optional(cx, key, toleration);
     let architecture = fields.read_optional(cx, "architecture", architecture);
+    let node_pool = fields.read_optional(cx, "node_pool", node_pool);
     Some(Scheduling {
         capacity_type_label: capacity_type_label?
             .unwrap_or_else(|| "karpenter.sh/capacity-type".to_owned()),
@@ -282,6 +285,21 @@ fn scheduling(cx: &mut Cx, node: Option<&Located>) -> Option<Scheduling> {
         on_demand_value: on_demand_value?.unwrap_or_else(|| "on-demand".to_owned()),
         toleration: toleration?,
         architecture: architecture?.unwrap_or_else(|| "amd64".to_owned()),
+        node_pool: node_pool?,
+    })
+}
+
+fn node_pool(cx: &mut Cx, path: &str, node: &Located) -> Option<NodePool> {
+    let fields = cx.fields(path, Some(node), &NODE_POOL_KEYS);
+    let label = fields.read_required(cx, "label", "karpenter.sh/nodepool", |cx, path, node| {
+        cx.checked_text(path, node, rules::label_key)
+    });
+    let value = fields.read_required(cx, "value", "previews", |cx, path, node| {
+        cx.checked_text(path, node, rules::label_value)
+    });
+    Some(NodePool {
+        label: label?,
+        value: value?,
     })
 }
 

@@ -43,8 +43,10 @@ pub fn access_patch(access: Access) -> String {
 
 /// The path of the preview's Ingress rule (and route) while it sleeps: a path nobody asks for,
 /// so that requests for the preview's host match the anchor's rule instead (its page says how
-/// to wake the preview) rather than an empty target group (a bare 503 from the ALB).
-pub const ASLEEP_PATH: &str = "/.preview-tower/asleep";
+/// to wake the preview) rather than an empty target group (a bare 503 from the ALB). Letters,
+/// digits, `/`, `-` and `_` only: ingress-nginx's strict path validation (on by default since
+/// 1.12) refuses anything else in a `Prefix` path, and the sleeping sync would fail.
+pub const ASLEEP_PATH: &str = "/preview-tower-asleep";
 
 /// `/` while the preview runs, [`ASLEEP_PATH`] while it sleeps.
 pub fn route_path(asleep: bool) -> &'static str {

@@ -218,7 +218,7 @@ pub const KEYS: &[ParamKey] = &[
     ),
     key(
         "route_path",
-        "Path of the Ingress rule (and route) of the preview: `/`; while it sleeps `/.preview-tower/asleep`, so that its host falls through to the platform's anchor page (`platform/anchor`) instead of an empty target group.",
+        "Path of the Ingress rule (and route) of the preview: `/`; while it sleeps `/preview-tower-asleep`, so that its host falls through to the platform's anchor page (`platform/anchor`) instead of an empty target group.",
     ),
     key(
         "config_source",

@@ -18,6 +18,10 @@ const ARCH_LABEL: &str = "kubernetes.io/arch";
 /// - `spot`: nodes of the spot capacity type are *preferred* (weight 100), so pods fall back to
 ///   on-demand nodes when spot capacity is short or taken back.
 /// - `on-demand`: nodes of the spot capacity type are *excluded*.
+///
+/// With the fleet's `node_pool`, both placements *require* the previews' nodes by their label
+/// too (a `nodeSelector`, beside the architecture): a toleration alone lets a preview land on
+/// any untainted node, where the pool's limits do not count it.
 pub fn scheduling_patch(scheduling: &Scheduling, capacity: CapacityType) -> String {
     let term = |operator: &str| {
         json!({"matchExpressions": [{
@@ -44,9 +48,13 @@ pub fn scheduling_patch(scheduling: &Scheduling, capacity: CapacityType) -> Stri
             None => json!({"key": t.key, "operator": "Exists", "effect": t.effect}),
         })
         .collect();
+    let mut node_selector = json!({ARCH_LABEL: scheduling.architecture});
+    if let Some(pool) = &scheduling.node_pool {
+        node_selector[pool.label.as_str()] = json!(pool.value);
+    }
     let mut pod_spec = json!({
         "affinity": {"nodeAffinity": affinity},
-        "nodeSelector": {ARCH_LABEL: scheduling.architecture},
+        "nodeSelector": node_selector,
     });
     if !tolerations.is_empty() {
         pod_spec["tolerations"] = Value::Array(tolerations);

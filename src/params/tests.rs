@@ -207,6 +207,13 @@ fn a_sleeping_preview_moves_its_route_out_of_the_way() {
     assert_eq!(route_path(false), "/");
     assert_eq!(route_path(true), ASLEEP_PATH);
     assert!(ASLEEP_PATH.starts_with('/') && ASLEEP_PATH.len() > 1);
+    // ingress-nginx's strict path validation: `^/[A-Za-z0-9/_-]*$` for Prefix paths.
+    assert!(
+        ASLEEP_PATH
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-')),
+        "{ASLEEP_PATH}"
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Where previews run: the previews' Karpenter NodePool (`platform/nodepool.yaml`) is valid and is
 //! the pool the fleets describe (its taint, capacity types and architecture), and every rendered
-//! demo preview, spot or on-demand, tolerates that taint and asks for that architecture.
+//! demo preview, spot or on-demand, tolerates that taint, asks for that architecture and requires
+//! the pool's nodes (a toleration alone would let it onto any untainted node).
 
 use preview_tower::fleet::{Fleet, Scheduling};
 use preview_tower::params::scheduling_patch;
@@ -94,7 +95,20 @@ fn the_nodepool_is_valid_and_is_the_pool_the_fleets_describe() {
             on_demand_value,
             toleration,
             architecture,
+            node_pool,
         } = &fleet.scheduling;
+        // The previews require the pool's nodes, by the label Karpenter gives them: its name.
+        let node_pool = node_pool
+            .as_ref()
+            .expect("the fleet names the previews' pool");
+        assert_eq!(
+            (node_pool.label.as_str(), &pool["metadata"]["name"]),
+            (
+                "karpenter.sh/nodepool",
+                &Value::from(node_pool.value.clone())
+            ),
+            "{origin}: the node pool is {NODEPOOL}'s"
+        );
         assert_eq!(
             capacity_type_label, "karpenter.sh/capacity-type",
             "{origin}"
@@ -142,10 +156,11 @@ fn demo_previews_pin_the_architecture_and_tolerate_the_pool_in_both_placements()
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let architecture = preview_tower::demo::fleet()
-        .expect("demo fleet")
-        .scheduling
-        .architecture;
+    let scheduling = preview_tower::demo::fleet().expect("demo fleet").scheduling;
+    let architecture = scheduling.architecture;
+    let node_pool = scheduling
+        .node_pool
+        .expect("the demo names the previews' pool");
     let mut placements = std::collections::BTreeSet::new();
     for preview in awake_demo_previews(&tools, "placement") {
         let capacity = preview.set["capacity_type"]
@@ -163,6 +178,11 @@ fn demo_previews_pin_the_architecture_and_tolerate_the_pool_in_both_placements()
             assert_eq!(
                 spec["nodeSelector"][ARCH_LABEL], architecture,
                 "{what}: not pinned to {architecture}"
+            );
+            assert_eq!(
+                spec["nodeSelector"][node_pool.label.as_str()],
+                node_pool.value.as_str(),
+                "{what}: not kept to the previews' pool"
             );
             let tolerations = spec["tolerations"].as_array().cloned().unwrap_or_default();
             for taint in &taints {

@@ -216,6 +216,8 @@ fn scheduling_keys_are_checked() {
         ("scheduling: {toleration: {key: a, effect: NoSchedule}, spot_toleration: {key: a, effect: NoSchedule}}", "scheduling.spot_toleration", &["old name of `toleration`", "keep only `toleration`"]),
         ("scheduling: {architecture: amd46}", "scheduling.architecture", &["did you mean `amd64`?"]),
         ("scheduling: {architecture: x86_64}", "scheduling.architecture", &["`amd64` (x86_64)"]),
+        ("scheduling: {node_pool: {label: karpenter.sh/nodepool}}", "scheduling.node_pool.value", &["is required"]),
+        ("scheduling: {node_pool: {label: 'not a label!', value: previews}}", "scheduling.node_pool.label", &["label key"]),
         ("scheduling: {spot_valu: x}", "scheduling.spot_valu", &["unknown key", "did you mean `spot_value`?"]),
     ];
     for (root, field, words) in cases {
