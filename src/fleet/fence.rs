@@ -64,11 +64,11 @@ pub struct NamespaceQuota {
 impl Default for NamespaceQuota {
     /// Peak of the Django base with Redis and MongoDB at 3 web replicas: 4 web pods (3 and a
     /// rolling update's surge), 3 databases and the migration Job, 8 pods, request 360m CPU and
-    /// 1312Mi, limit 6.2 CPU and 3456Mi; the Vue base adds 10m/32Mi and 200m/64Mi.
+    /// 1856Mi (the databases request their limits), limit 6.2 CPU and 3456Mi; the Vue base adds 10m/32Mi and 200m/64Mi.
     fn default() -> Self {
         Self {
             requests_cpu: Quantity::new_unchecked("1"),
-            requests_memory: Quantity::new_unchecked("2Gi"),
+            requests_memory: Quantity::new_unchecked("3Gi"),
             limits_cpu: Quantity::new_unchecked("8"),
             limits_memory: Quantity::new_unchecked("6Gi"),
             requests_storage: Quantity::new_unchecked("10Gi"),

@@ -194,6 +194,7 @@ fn fleet(cx: &mut Cx, fields: &Fields<'_>) -> Option<Fleet> {
     if let Some(fence) = &fence {
         let node = fields.get("fence");
         fence::check_replicas(cx, node, fence, &services);
+        fence::check_storage(cx, node, fence, &services);
     }
     Some(Fleet {
         base_domain: base_domain?,

@@ -462,6 +462,23 @@ fn the_guardrail_refuses_a_private_preview_that_lost_its_sign_in() {
         ),
         "{outcome:?}"
     );
+    // Another preview's host, through a condition the controller adds to the rule's host
+    // (plainly, or spelt with a JSON escape): refused (ingresses.yaml).
+    for value in [
+        r#"[{"field":"host-header","hostHeaderConfig":{"values":["*.preview.example.com"]}}]"#,
+        r#"[{"field":"host\u002dheader","hostHeaderConfig":{"values":["web-pr-1.preview.example.com"]}}]"#,
+    ] {
+        let mut hijack = ingress.clone();
+        annotations_of(&mut hijack).insert(key("conditions.api"), json!(value));
+        let outcome = review(INGRESSES, "ingresses", &namespace, &hijack, &config);
+        assert!(
+            refused_with(
+                &outcome,
+                "a preview Ingress's conditions may not match hosts (host-header)"
+            ),
+            "{value}: {outcome:?}"
+        );
+    }
     // ingress-nginx: the controller signs in, unless the Ingress leaves it.
     let docs = render(&api, &["ingress-nginx"], &scratch.join("nginx"));
     let nginx = one(&docs, "Ingress", "preview").clone();

@@ -785,9 +785,14 @@ fn a_preview_cannot_own_a_namespace_but_its_own() {
     let outcomes = review_namespace(&takeover, Some(&existing));
     assert!(refused(&outcomes), "taken over: {outcomes:?}");
     // The label of label tracking says the same.
-    let mut labelled = existing.clone();
-    labelled["metadata"]["labels"] = json!({"app.kubernetes.io/instance": application});
-    assert!(refused(&review_namespace(&labelled, Some(&existing))));
+    for key in ["app.kubernetes.io/instance", "argocd.argoproj.io/instance"] {
+        let mut labelled = existing.clone();
+        labelled["metadata"]["labels"] = json!({key: application});
+        assert!(
+            refused(&review_namespace(&labelled, Some(&existing))),
+            "label tracking under {key}"
+        );
+    }
 
     // The preview's own namespace, as rendered, and namespaces other Applications track, pass.
     let Some(docs) = render(&appset, set, "own", None) else {

@@ -228,5 +228,46 @@ pub(super) fn check_replicas(
     }
 }
 
+/// Every service's database volumes within the namespace quota: each claim asks for
+/// `database_storage`, and a quota that cannot hold them all fails every sync of the preview.
+pub(super) fn check_storage(
+    cx: &mut Cx,
+    node: Option<&Located>,
+    fence: &Fence,
+    services: &[Service],
+) {
+    use crate::fleet::Database;
+    for service in services {
+        let claims = service
+            .databases
+            .iter()
+            .filter(|d| matches!(d, Database::Postgres | Database::Mongodb))
+            .count();
+        if claims == 0 {
+            continue;
+        }
+        let size = &service.policy.database_storage;
+        #[allow(clippy::cast_precision_loss)]
+        let needed = size.bytes() as f64 * claims as f64;
+        let quota = &fence.quota;
+        if u32::try_from(claims).is_ok_and(|c| c > quota.persistentvolumeclaims) {
+            let message = format!(
+                "service `{}` runs {claims} database volumes, more than `quota.persistentvolumeclaims` ({})",
+                service.name, quota.persistentvolumeclaims
+            );
+            cx.error("fence.quota.persistentvolumeclaims", node, message);
+        }
+        if needed > quota.requests_storage.value() {
+            let message = format!(
+                "service `{}` runs {claims} database volumes of `{}`, more than `quota.requests_storage` ({}) holds: raise it or lower `database_storage`",
+                service.name,
+                size.as_str(),
+                quota.requests_storage
+            );
+            cx.error("fence.quota.requests_storage", node, message);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

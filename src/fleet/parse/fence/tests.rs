@@ -84,3 +84,33 @@ fn no_service_runs_more_replicas_than_the_fence_allows() {
         "",
     ));
 }
+
+#[test]
+fn the_quota_holds_every_service_s_database_volumes() {
+    // Two volumes of 20Gi do not fit the default 10Gi: every sync of such a preview would fail.
+    let text = fleet_yaml(
+        "",
+        "",
+        "databases: [postgres, mongodb]\noverrides: {database_storage: 20Gi}",
+    );
+    assert_error(
+        &text,
+        "fence.quota.requests_storage",
+        &["service `api` runs 2 database volumes of `20Gi`", "10Gi"],
+    );
+    let text = fleet_yaml(
+        "fence: {quota: {persistentvolumeclaims: 1}}",
+        "",
+        "databases: [postgres, mongodb]",
+    );
+    assert_error(
+        &text,
+        "fence.quota.persistentvolumeclaims",
+        &["2 database volumes", "(1)"],
+    );
+    parse_ok(&fleet_yaml(
+        "fence: {quota: {requests_storage: 40Gi}}",
+        "",
+        "databases: [postgres, mongodb]\noverrides: {database_storage: 20Gi}",
+    ));
+}
