@@ -15,9 +15,10 @@ use http_body_util::BodyExt;
 use secrecy::SecretString;
 use tower::ServiceExt;
 
-use preview_tower::fleet::{Fleet, ServiceName};
+use preview_tower::fleet::Fleet;
 use preview_tower::http::{self, PLUGIN_PATH, PluginState};
 use preview_tower::metrics::Metrics;
+use preview_tower::naming::ServiceName;
 use preview_tower::plan::{PlanInput, PullFacts, plan};
 use preview_tower::snapshot::{Snapshot, SnapshotStore};
 

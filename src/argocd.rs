@@ -17,7 +17,8 @@ pub mod watch;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
-use crate::fleet::{Fleet, ServiceName};
+use crate::fleet::Fleet;
+use crate::naming::ServiceName;
 
 use kube::runtime::watcher::Event;
 

@@ -18,7 +18,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::fleet::{Fleet, HourlyPrice, ServiceName};
+use crate::fleet::{Fleet, HourlyPrice};
+use crate::naming::ServiceName;
 use crate::plan::{CapacityType, ExclusionReason, Plan};
 
 /// Where a live preview's hours go.

@@ -15,7 +15,8 @@ use serde::Deserialize;
 
 use crate::fleet::{Fleet, FleetError};
 use crate::github::{PullRequestSource, SourceError};
-use crate::pull_request::{BuildStatus, ConfigFile, PullRequest, RepoName};
+use crate::naming::RepoName;
+use crate::pull_request::{BuildStatus, ConfigFile, PullRequest};
 
 /// The demo fleet file.
 pub const FLEET_YAML: &str = include_str!("demo/fleet.yaml");

@@ -9,14 +9,14 @@ mod fence;
 mod parse;
 
 use std::collections::BTreeSet;
-use std::fmt;
 use std::time::Duration;
 
 use chrono::{NaiveTime, Weekday};
 use serde::Serialize;
 use url::Url;
 
-use crate::pull_request::{AuthorAssociation, RepoName};
+use crate::naming::{RepoName, ServiceName};
+use crate::pull_request::AuthorAssociation;
 
 pub use fence::{ContainerLimits, Fence, NamespaceQuota, Quantity, Resources};
 pub use parse::FleetError;
@@ -101,35 +101,6 @@ impl Fleet {
             .map(String::as_str)
             .filter(|name| seen.insert(*name))
             .collect()
-    }
-}
-
-/// A service name: a DNS label short enough that every name derived from it fits
-/// (see [`crate::naming`]).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
-pub struct ServiceName(String);
-
-impl ServiceName {
-    /// Longest service name: leaves room for `<prefix>-<name>-pr-<10 digits>` in 63 characters
-    /// with the default prefix `preview`.
-    pub const MAX_LEN: usize = 40;
-
-    /// Wraps `name` when it is a DNS label of at most [`Self::MAX_LEN`] characters.
-    pub fn new(name: &str) -> Option<Self> {
-        (name.len() <= Self::MAX_LEN && crate::naming::is_dns_label(name))
-            .then(|| Self(name.to_owned()))
-    }
-
-    /// The name as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ServiceName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

@@ -38,7 +38,7 @@ use crate::argocd::refresh::ApplicationSetRefresher;
 use crate::fleet::Fleet;
 use crate::github::SourceError;
 use crate::metrics::{Metrics, OutcomeLabels};
-use crate::pull_request::RepoName;
+use crate::naming::RepoName;
 use crate::sync::Syncer;
 use pending::Pending;
 use tell::Teller;

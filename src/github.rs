@@ -17,10 +17,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::fleet::ServiceName;
 use crate::jira::IssueKey;
 use crate::lifecycle::{Shown, State};
-use crate::pull_request::{BuildStatus, ConfigFile, PullEvent, PullRequest, RepoName};
+use crate::naming::RepoName;
+use crate::naming::ServiceName;
+use crate::pull_request::{BuildStatus, ConfigFile, PullEvent, PullRequest};
 
 /// Reads what the planner needs from a code host.
 #[async_trait]

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::fleet::ServiceName;
-use crate::pull_request::RepoName;
+use crate::naming::RepoName;
+use crate::naming::ServiceName;
 
 mod keys;
 mod render;

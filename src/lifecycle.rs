@@ -18,7 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::fleet::ServiceName;
+use crate::naming::ServiceName;
 use crate::plan::Preview;
 
 /// GitHub caps a deployment status description at 140 characters.

@@ -6,7 +6,16 @@
 //! untrusted text are for display and for templates that want them; they are always valid DNS
 //! labels too. Pure.
 
-use crate::fleet::ServiceName;
+mod names;
+
+pub use names::{InvalidRepoName, RepoName, ServiceName};
+
+/// The first `len` characters of a commit SHA, as GitHub shows commits (7 or 8), or the whole
+/// text when it is shorter or `len` does not fall on a character boundary: never panics,
+/// whatever a fake or a future API hands over.
+pub fn short_sha(sha: &str, len: usize) -> &str {
+    sha.get(..len).unwrap_or(sha)
+}
 
 /// Longest DNS label (RFC 1123), also the longest namespace name.
 pub const MAX_LABEL_LEN: usize = 63;
@@ -111,6 +120,19 @@ pub fn dependency_env(service: &str) -> [String; 3] {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_short_sha_never_panics() {
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(short_sha(sha, 7), "0123456");
+        assert_eq!(short_sha(sha, 8), "01234567");
+        assert_eq!(short_sha("abc", 7), "abc");
+        assert_eq!(
+            short_sha("ééééé", 7),
+            "ééééé",
+            "not on a character boundary"
+        );
+    }
 
     #[test]
     fn slugs_follow_argo_cd_conventions() {

@@ -152,8 +152,8 @@ fn pull_request_params(preview: &Preview, put: &mut impl FnMut(&str, Value)) {
         json!(naming::slug(&pr.target_branch, naming::MAX_SLUG_LEN)),
     );
     put("head_sha", json!(sha));
-    put("head_short_sha", json!(sha.get(..8).unwrap_or(sha)));
-    put("head_short_sha_7", json!(sha.get(..7).unwrap_or(sha)));
+    put("head_short_sha", json!(naming::short_sha(sha, 8)));
+    put("head_short_sha_7", json!(naming::short_sha(sha, 7)));
     put("author", json!(pr.author));
     put("title", json!(pr.title));
     put("labels", json!(pr.labels));

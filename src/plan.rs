@@ -22,8 +22,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::fleet::{Fleet, Policy, Service, ServiceName};
+use crate::fleet::{Fleet, Policy, Service};
 use crate::naming;
+use crate::naming::ServiceName;
 use crate::pull_request::{HeadFacts, PullRequest};
 use crate::repo_config::RepoConfig;
 

@@ -8,83 +8,11 @@
 mod activity;
 mod association;
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use activity::{Counting, PullEvent, PullEventKind, command_authors, summarize};
 pub use association::AuthorAssociation;
-
-/// `owner/name` of a GitHub repository, validated to GitHub's character set.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct RepoName {
-    owner: String,
-    name: String,
-}
-
-/// Why a string is not a valid `owner/name`.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error(
-    "`{0}` is not a GitHub repository: expected `owner/name` with letters, digits, `-`, `_` or `.`"
-)]
-pub struct InvalidRepoName(pub String);
-
-impl RepoName {
-    /// The owner (user or organisation).
-    pub fn owner(&self) -> &str {
-        &self.owner
-    }
-
-    /// The repository name without its owner.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-}
-
-impl TryFrom<String> for RepoName {
-    type Error = InvalidRepoName;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        value.parse()
-    }
-}
-
-impl std::str::FromStr for RepoName {
-    type Err = InvalidRepoName;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        let valid_part = |part: &str| {
-            !part.is_empty()
-                && part.len() <= 100
-                && part != "."
-                && part != ".."
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        };
-        match value.split_once('/') {
-            Some((owner, name)) if valid_part(owner) && valid_part(name) => Ok(Self {
-                owner: owner.to_owned(),
-                name: name.to_owned(),
-            }),
-            _ => Err(InvalidRepoName(value.to_owned())),
-        }
-    }
-}
-
-impl From<RepoName> for String {
-    fn from(repo: RepoName) -> Self {
-        repo.to_string()
-    }
-}
-
-impl fmt::Display for RepoName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.owner, self.name)
-    }
-}
 
 /// An open pull request as GitHub lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,24 +110,6 @@ pub fn is_full_sha(sha: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn repo_names_parse_and_reject_paths() {
-        let repo: RepoName = "acme/web.app".parse().expect("valid");
-        assert_eq!(repo.owner(), "acme");
-        assert_eq!(repo.to_string(), "acme/web.app");
-        for bad in [
-            "acme",
-            "acme/",
-            "/web",
-            "acme/../x",
-            "a/b/c",
-            "acme/w b",
-            "acme/..",
-        ] {
-            assert!(bad.parse::<RepoName>().is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn labels_match_case_insensitively() {

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::fleet::ServiceName;
+use crate::naming::ServiceName;
 
 /// Largest config file read, in bytes.
 pub const MAX_FILE_BYTES: usize = 16 * 1024;

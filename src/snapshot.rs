@@ -14,7 +14,8 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use axum::body::Bytes;
 
-use crate::fleet::{Fleet, ServiceName};
+use crate::fleet::Fleet;
+use crate::naming::ServiceName;
 use crate::params::{self, Mode};
 use crate::plan::{Plan, Preview};
 

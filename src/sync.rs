@@ -33,10 +33,12 @@ use futures::StreamExt;
 use tracing::{info, warn};
 
 use crate::argocd::{ApplicationIndex, PreviewRevisions};
-use crate::fleet::{Fleet, ServiceName};
+use crate::fleet::Fleet;
 use crate::github::{Collaborators, PullRequestSource, SourceError};
 use crate::metrics::{CallLabels, Metrics, RepoLabel, RepoLabels, ServiceLabel};
-use crate::pull_request::{PullRequest, RepoName};
+use crate::naming::RepoName;
+use crate::naming::ServiceName;
+use crate::pull_request::PullRequest;
 use crate::snapshot::{Snapshot, SnapshotStore};
 
 use state::SyncState;

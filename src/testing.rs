@@ -9,9 +9,10 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveTime, TimeZone, Utc, Weekday};
 
 use crate::fleet::{
-    Database, Fleet, HostPattern, Policy, Scheduling, Seed, Service, ServiceKind, ServiceName,
-    SleepPolicy, Toleration, WorkingHours,
+    Database, Fleet, HostPattern, Policy, Scheduling, Seed, Service, ServiceKind, SleepPolicy,
+    Toleration, WorkingHours,
 };
+use crate::naming::ServiceName;
 use crate::plan::{Plan, PlanInput, PullFacts};
 use crate::pull_request::{ConfigFile, HeadFacts, PullRequest};
 

@@ -21,7 +21,7 @@ use preview_tower::freshness::Freshness;
 use preview_tower::github::auth::Credentials;
 use preview_tower::github::octocrab::GitHubSource;
 use preview_tower::metrics::Metrics;
-use preview_tower::pull_request::RepoName;
+use preview_tower::naming::RepoName;
 use preview_tower::snapshot::{Snapshot, SnapshotStore};
 use preview_tower::sync::Syncer;
 use support::fake_github::{Endpoint, FakeGitHub, FakePull, Fault, FaultRule, sha1_hex};

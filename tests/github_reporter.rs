@@ -15,12 +15,12 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use preview_tower::fleet::ServiceName;
 use preview_tower::github::auth::Credentials;
 use preview_tower::github::octocrab::GitHubSource;
 use preview_tower::github::{NewDeployment, NewStatus, PreviewReporter};
 use preview_tower::lifecycle::State;
-use preview_tower::pull_request::RepoName;
+use preview_tower::naming::RepoName;
+use preview_tower::naming::ServiceName;
 use support::app_key::TestAppKey;
 use support::fake_github::{AuthSeen, Endpoint, FakeGitHub, FakePull, FakeStatus};
 

@@ -14,7 +14,8 @@ use preview_tower::github::PullRequestSource;
 use preview_tower::github::SourceError;
 use preview_tower::github::auth::Credentials;
 use preview_tower::github::octocrab::GitHubSource;
-use preview_tower::pull_request::{ConfigFile, RepoName};
+use preview_tower::naming::RepoName;
+use preview_tower::pull_request::ConfigFile;
 use preview_tower::repo_config::MAX_FILE_BYTES;
 use support::fake_github::{AuthSeen, Endpoint, FakeGitHub, FakePull, Fault, FaultRule, sha1_hex};
 

@@ -30,7 +30,7 @@ use preview_tower::github::webhook::{Conclusion, Delivered, Event, PullRequestAc
 use preview_tower::http::webhook::ByteBudget;
 use preview_tower::http::{DeliveryLog, WEBHOOK_PATH, WebhookSink, WebhookState, webhook_routes};
 use preview_tower::metrics::{Metrics, WebhookLabels};
-use preview_tower::pull_request::RepoName;
+use preview_tower::naming::RepoName;
 use support::webhook_payload;
 
 const SECRET: &str = "whsec-0123456789-TOPSECRET";

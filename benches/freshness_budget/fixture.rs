@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
-use preview_tower::fleet::{Fleet, ServiceName};
+use preview_tower::fleet::Fleet;
+use preview_tower::naming::ServiceName;
 use preview_tower::plan::{PlanInput, PullFacts, plan};
 use preview_tower::pull_request::{ConfigFile, HeadFacts, PullRequest};
 use preview_tower::snapshot::Snapshot;

@@ -25,7 +25,7 @@ use rand_chacha::ChaCha8Rng;
 use super::replay::Window;
 use super::trace::{EventKind, TraceEvent};
 use crate::fleet::Fleet;
-use crate::pull_request::RepoName;
+use crate::naming::RepoName;
 
 /// Probability that an engineer opens a PR on a working day.
 pub const OPEN_PER_DAY: f64 = 0.4;

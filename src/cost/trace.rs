@@ -22,7 +22,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::pull_request::RepoName;
+use crate::naming::RepoName;
 
 /// Longest trace read: a year of a large fleet fits many times over.
 pub const MAX_EVENTS: usize = 2_000_000;

@@ -26,7 +26,8 @@ use std::time::Duration;
 
 use self::cx::{Cx, Fields, quote};
 use self::policy::{HostCheck, MAX_PR_NUMBER};
-use super::{Fleet, NodePool, Scheduling, Service, ServiceName, Toleration};
+use super::{Fleet, NodePool, Scheduling, Service, Toleration};
+use crate::naming::ServiceName;
 use crate::naming::{MAX_LABEL_LEN, is_dns_label, is_dns_name};
 use crate::repo_config::yaml::{self, Located, did_you_mean};
 

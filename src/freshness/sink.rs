@@ -12,7 +12,7 @@ use super::Freshness;
 use crate::github::Collaborators;
 use crate::github::webhook::{self, Delivered, Event};
 use crate::http::WebhookSink;
-use crate::pull_request::RepoName;
+use crate::naming::RepoName;
 
 /// Pokes [`Freshness`] for pull-request and build events; checks commands' authors.
 pub struct FreshnessSink {

@@ -10,9 +10,10 @@ use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use crate::argocd::refresh::{ApplicationSetRefresher, RefreshError};
-use crate::fleet::{Fleet, ServiceName};
+use crate::fleet::Fleet;
 use crate::metrics::{Metrics, OutcomeLabels};
-use crate::pull_request::RepoName;
+use crate::naming::RepoName;
+use crate::naming::ServiceName;
 use crate::snapshot::Snapshot;
 
 /// Patches the ApplicationSets whose services' answers changed since they were last told.

@@ -7,9 +7,9 @@ use async_trait::async_trait;
 use tokio::sync::Semaphore;
 
 use super::*;
-use crate::fleet::ServiceName;
 use crate::github::PullRequestSource;
 use crate::github::webhook::Event;
+use crate::naming::ServiceName;
 use crate::pull_request::{ConfigFile, PullRequest};
 use crate::snapshot::{Snapshot, SnapshotStore};
 use crate::testing::{fleet, pr};

@@ -10,8 +10,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::fleet::Fleet;
+use crate::naming::RepoName;
 use crate::plan::{Plan, Preview};
-use crate::pull_request::RepoName;
 
 /// Longest wait between two looks at the served plan (a plan published meanwhile may change
 /// sooner than the one the timer looked at).

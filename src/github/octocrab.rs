@@ -33,7 +33,8 @@ use url::Url;
 
 use super::auth::{self, Credentials};
 use super::{PullRequestSource, SourceError};
-use crate::pull_request::{BuildStatus, ConfigFile, PullEvent, PullRequest, RepoName};
+use crate::naming::RepoName;
+use crate::pull_request::{BuildStatus, ConfigFile, PullEvent, PullRequest};
 
 /// Most pages read for one pull-request list (100 per page): a guard against link loops.
 const MAX_PAGES: usize = 100;

@@ -22,7 +22,7 @@ pub use command::{
 pub use decode::parse;
 pub use signature::{SIGNATURE_HEADER, SignatureError, sign, signature_tag, verify_signature};
 
-use crate::pull_request::RepoName;
+use crate::naming::RepoName;
 
 /// The header naming the event (`pull_request`, `ping`...), lower case.
 pub const EVENT_HEADER: &str = "x-github-event";

@@ -200,8 +200,8 @@ fn wiki_url(url: &str) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::fleet::ServiceName;
     use crate::jira::NotePreview;
+    use crate::naming::ServiceName;
 
     fn note(event: Event) -> Note {
         let preview = |service: &str| NotePreview {

@@ -35,8 +35,8 @@ use crate::argocd::ApplicationIndex;
 use crate::fleet::Fleet;
 use crate::github::{IssueComment, PreviewReporter, SourceError};
 use crate::metrics::Metrics;
+use crate::naming::RepoName;
 use crate::plan::Preview;
-use crate::pull_request::RepoName;
 use crate::snapshot::SnapshotStore;
 
 /// First wait after a failed round; doubles per consecutive failure.

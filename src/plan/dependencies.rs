@@ -10,7 +10,8 @@ use serde::Serialize;
 
 use url::Url;
 
-use crate::fleet::{Fleet, ServiceName};
+use crate::fleet::Fleet;
+use crate::naming::ServiceName;
 use crate::repo_config::DependencyTarget;
 
 use super::{Diagnostic, Preview};

@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Diagnostic, ExclusionReason, PullFacts};
-use crate::fleet::{Service, ServiceName};
+use crate::fleet::Service;
+use crate::naming::ServiceName;
 use crate::pull_request::{BuildStatus, HeadFacts};
 
 /// What the build check says about one PR of one gated service, by `(service, PR number)`.

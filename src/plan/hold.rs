@@ -14,7 +14,8 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::{ExclusionReason, Plan};
-use crate::fleet::{Fleet, ServiceName};
+use crate::fleet::Fleet;
+use crate::naming::ServiceName;
 use crate::repo_config::DependencyTarget;
 
 /// A PR of a service that may hold a preview and can be neither planned nor left out yet.

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::{Exclusion, ExclusionReason, Preview};
 use crate::fleet::Quota;
-use crate::pull_request::RepoName;
+use crate::naming::RepoName;
 
 /// Which limit keeps a preview waiting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

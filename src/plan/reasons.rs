@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::{ConfigSource, QuotaScope};
-use crate::fleet::ServiceName;
+use crate::naming::ServiceName;
 
 /// An open PR of a planned service that gets no preview.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -186,5 +186,5 @@ impl Diagnostic {
 
 /// The first 8 characters of a SHA, as GitHub shows commits.
 fn short(sha: &str) -> &str {
-    sha.get(..8).unwrap_or(sha)
+    crate::naming::short_sha(sha, 8)
 }

@@ -7,7 +7,7 @@ use super::yaml::{
     Located, Node, code_span, did_you_mean, key_text, one_of, position, short_duration,
 };
 use super::{Bounds, ConfigError, DependencyTarget, MIN_TTL, RepoConfig};
-use crate::fleet::ServiceName;
+use crate::naming::ServiceName;
 
 /// The keys a repo config may have.
 const KEYS: [&str; 4] = ["dependencies", "ttl", "spot", "sleep"];

@@ -7,9 +7,10 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::fleet::{Fleet, ServiceName};
+use crate::fleet::Fleet;
+use crate::naming::RepoName;
+use crate::naming::ServiceName;
 use crate::plan::Held;
-use crate::pull_request::RepoName;
 
 /// Most PR numbers named per service and reason.
 pub const MAX_NUMBERS: usize = 10;

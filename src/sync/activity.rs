@@ -32,8 +32,9 @@ use tracing::{debug, warn};
 use super::state::{Permission, ReadActivity, first_seen};
 use super::{FETCH_CONCURRENCY, Syncer};
 use crate::github::webhook;
+use crate::naming::RepoName;
 use crate::plan;
-use crate::pull_request::{PullRequest, RepoName, command_authors};
+use crate::pull_request::{PullRequest, command_authors};
 
 /// How long a permission answer is trusted before it is asked again (when the PR it matters
 /// for shows new activity).

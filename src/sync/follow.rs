@@ -10,9 +10,9 @@ use tracing::warn;
 
 use super::Syncer;
 use crate::argocd::ApplicationIndex;
-use crate::fleet::ServiceName;
+use crate::naming::RepoName;
+use crate::naming::ServiceName;
 use crate::plan;
-use crate::pull_request::RepoName;
 
 /// A service and PR number.
 type Key = (ServiceName, u64);

@@ -26,10 +26,11 @@ use tracing::info;
 use super::state::BuildKey;
 use super::{Syncer, first_error};
 use crate::argocd::PreviewRevisions;
-use crate::fleet::ServiceName;
 use crate::github::SourceError;
+use crate::naming::RepoName;
+use crate::naming::ServiceName;
 use crate::plan;
-use crate::pull_request::{BuildStatus, PullRequest, RepoName};
+use crate::pull_request::{BuildStatus, PullRequest};
 
 /// How many commits before the head are searched for a built one.
 pub(crate) const SEARCH_DEPTH: usize = 10;

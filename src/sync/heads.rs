@@ -10,8 +10,9 @@ use super::first_error;
 use super::Syncer;
 use super::state::{self, ObjectKey};
 use crate::github::SourceError;
+use crate::naming::RepoName;
 use crate::plan;
-use crate::pull_request::{PullRequest, RepoName};
+use crate::pull_request::PullRequest;
 
 impl Syncer {
     /// Reads, for every eligible PR of `repo`, what is not cached yet (at its head, and at its

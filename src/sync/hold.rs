@@ -29,10 +29,11 @@ use tracing::{info, warn};
 use super::Syncer;
 use super::state::SyncState;
 use crate::argocd::PreviewRevisions;
-use crate::fleet::ServiceName;
 use crate::github::SourceError;
+use crate::naming::RepoName;
+use crate::naming::ServiceName;
 use crate::plan::{self, Held, Plan};
-use crate::pull_request::{PullRequest, RepoName};
+use crate::pull_request::PullRequest;
 use crate::snapshot::{Notes, Snapshot};
 
 /// A service and PR number.

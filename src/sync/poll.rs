@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::{BACKOFF_MAX, BACKOFF_START, FIRST_LIST_WAIT, RATE_RESERVE, RETRY_AFTER_MAX, Syncer};
-use crate::pull_request::RepoName;
+use crate::naming::RepoName;
 
 impl Syncer {
     /// Runs one refresh loop per repo until `cancel` fires, each polling every

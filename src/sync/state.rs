@@ -9,10 +9,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use crate::argocd::PreviewRevisions;
-use crate::fleet::{Fleet, ServiceName};
+use crate::fleet::Fleet;
+use crate::naming::RepoName;
+use crate::naming::ServiceName;
 use crate::plan::{self, Activity, BuildFacts, Builds, BuiltCommit, Plan, PlanInput, PullFacts};
 use crate::pull_request::{
-    BuildStatus, ConfigFile, Counting, HeadFacts, PullRequest, RepoName, command_authors, summarize,
+    BuildStatus, ConfigFile, Counting, HeadFacts, PullRequest, command_authors, summarize,
 };
 use crate::repo_config::RepoConfig;
 

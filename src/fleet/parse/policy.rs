@@ -12,7 +12,8 @@ use chrono_tz::Tz;
 
 use super::cx::{Cx, Fields, join, quote};
 use super::{host, hours, storage};
-use crate::fleet::{HostPattern, Policy, ServiceName, SleepPolicy, StorageSize, WorkingHours};
+use crate::fleet::{HostPattern, Policy, SleepPolicy, StorageSize, WorkingHours};
+use crate::naming::ServiceName;
 use crate::naming::is_dns_name;
 use crate::repo_config::yaml::{Located, did_you_mean, position, short_duration};
 

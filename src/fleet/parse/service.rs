@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::cx::{Cx, Fields, index, join, quote};
 use super::policy::{self, HostCheck, Layer};
 use super::{appsets, cycles, env, host, rules};
-use crate::fleet::{Database, Seed, Service, ServiceKind, ServiceName};
-use crate::pull_request::RepoName;
+use crate::fleet::{Database, Seed, Service, ServiceKind};
+use crate::naming::RepoName;
+use crate::naming::ServiceName;
 use crate::repo_config::yaml::{Located, Node, did_you_mean};
 
 const SERVICE_KEYS: [&str; 13] = [

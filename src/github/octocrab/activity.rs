@@ -21,7 +21,8 @@ use http::StatusCode;
 use super::wire::{self, activity};
 use super::{GitHubSource, MAX_PAGES, lock, transport};
 use crate::github::SourceError;
-use crate::pull_request::{PullEvent, RepoName};
+use crate::naming::RepoName;
+use crate::pull_request::PullEvent;
 
 /// Most pages kept; the map is emptied when it would grow past this (one entry per page of
 /// an eligible PR's timeline: one or two per PR).

@@ -17,7 +17,8 @@ use http::StatusCode;
 use super::wire::{self, checks};
 use super::{GitHubSource, lock, transport};
 use crate::github::SourceError;
-use crate::pull_request::{BuildStatus, RepoName};
+use crate::naming::RepoName;
+use crate::pull_request::BuildStatus;
 
 /// Most answers kept per kind; the map is emptied when it would grow past this (one entry per
 /// pending build or page of commits: a few per open PR).

@@ -14,7 +14,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::{GitHubSource, transport};
 use crate::github::{Collaborators, SourceError, valid_login};
-use crate::pull_request::RepoName;
+use crate::naming::RepoName;
 
 /// Left as they are in a login: the rest of its syntax (`[bot]`'s brackets) is encoded.
 const LOGIN_SAFE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_');

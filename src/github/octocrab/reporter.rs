@@ -18,7 +18,7 @@ use super::wire::{self, report};
 use super::{CachedPage, GitHubSource, MAX_PAGES, lock, transport};
 use crate::github::{IssueComment, NewDeployment, NewStatus, PreviewReporter, SourceError};
 use crate::lifecycle::{Shown, State};
-use crate::pull_request::RepoName;
+use crate::naming::RepoName;
 
 /// Most bytes of list pages kept for revalidation; the cache is emptied when it would grow
 /// past this (a comment page can be large, and a process serves many repositories).

@@ -17,7 +17,8 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::github::SourceError;
-use crate::pull_request::{ConfigFile, PullRequest, RepoName, is_full_sha};
+use crate::naming::RepoName;
+use crate::pull_request::{ConfigFile, PullRequest, is_full_sha};
 use crate::repo_config::MAX_FILE_BYTES;
 
 /// Characters left as they are in a path segment or query value: RFC 3986 unreserved.

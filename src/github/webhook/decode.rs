@@ -4,7 +4,8 @@ use super::{
     Conclusion, Event, MAX_LABEL_CHARS, MAX_NAME_CHARS, PayloadError, PullRequestAction,
     parse_command, short, wire,
 };
-use crate::pull_request::{RepoName, is_full_sha};
+use crate::naming::RepoName;
+use crate::pull_request::is_full_sha;
 
 /// The event in `body`, a delivery of event `event_name` (the `X-GitHub-Event` header).
 /// Verify the signature first: this trusts nothing, but only a verified body deserves a 400.

@@ -10,8 +10,8 @@ use super::{PrMemory, RepoMemory, Worker};
 use crate::github::SourceError;
 use crate::lifecycle::comment::MARKER;
 use crate::lifecycle::notices::sticky_comment;
+use crate::naming::RepoName;
 use crate::plan::{Exclusion, Held, Preview};
-use crate::pull_request::RepoName;
 
 impl Worker {
     /// PR numbers with a preview or a deployment.

@@ -3,12 +3,12 @@
 use std::collections::BTreeSet;
 
 use super::{RepoMemory, Worker};
-use crate::fleet::ServiceName;
 use crate::jira::{Event, IssueKey, Note, NotePreview};
 use crate::lifecycle::Shown;
 use crate::lifecycle::notices::jira_event;
+use crate::naming::RepoName;
+use crate::naming::ServiceName;
 use crate::plan::Preview;
-use crate::pull_request::RepoName;
 
 impl Worker {
     /// The Jira keys named by PR `number`'s title, branch and description, as last seen.

@@ -5,12 +5,12 @@ use std::collections::{BTreeSet, HashMap};
 use tracing::info;
 
 use super::{RepoMemory, Round, Worker};
-use crate::fleet::ServiceName;
 use crate::github::{NewDeployment, NewStatus, SourceError};
 use crate::lifecycle::{Action, Desired, Shown, Target, decide};
 use crate::metrics::ActionLabels;
+use crate::naming::RepoName;
+use crate::naming::ServiceName;
 use crate::plan::{Exclusion, Held, HoldReason, Preview};
-use crate::pull_request::RepoName;
 
 /// Whether a failed write surely changed nothing on GitHub (it was refused), as opposed to an
 /// unknown outcome (the request may have been applied before the answer was lost).
@@ -267,7 +267,11 @@ impl Worker {
             service: d.service.clone(),
             number: d.number,
             issues: issues.clone(),
-            description: format!("preview of {} at {}", d.service, &sha[..7]),
+            description: format!(
+                "preview of {} at {}",
+                d.service,
+                crate::naming::short_sha(&sha, 7)
+            ),
         };
         let result = self
             .write(

@@ -198,7 +198,7 @@ async fn a_held_service_is_counted_and_its_first_answer_noted() {
     );
 }
 
-fn name(s: &str) -> crate::fleet::ServiceName {
+fn name(s: &str) -> crate::naming::ServiceName {
     crate::testing::name(s)
 }
 

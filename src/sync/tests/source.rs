@@ -7,7 +7,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use crate::github::{PullRequestSource, SourceError};
-use crate::pull_request::{BuildStatus, ConfigFile, PullRequest, RepoName};
+use crate::naming::RepoName;
+use crate::pull_request::{BuildStatus, ConfigFile, PullRequest};
 
 #[derive(Default)]
 pub(super) struct Script {

@@ -2,7 +2,8 @@ use proptest::prelude::*;
 
 use super::super::tests::{assert_error, fleet_yaml, parse_ok};
 use super::*;
-use crate::fleet::{HostPattern, ServiceName};
+use crate::fleet::HostPattern;
+use crate::naming::ServiceName;
 
 const BASE_DOMAIN: &str = "preview.example.com";
 

@@ -27,7 +27,8 @@ use serde::Deserialize;
 
 use crate::github::SourceError;
 use crate::github::webhook::parse_command;
-use crate::pull_request::{AuthorAssociation, PullEvent, PullEventKind, RepoName};
+use crate::naming::RepoName;
+use crate::pull_request::{AuthorAssociation, PullEvent, PullEventKind};
 
 /// `GET /repos/{o}/{r}/issues/{n}/timeline`, 100 per page (GitHub's maximum).
 pub(in crate::github::octocrab) fn timeline_route(repo: &RepoName, number: u64) -> String {

@@ -11,7 +11,8 @@ use serde::Deserialize;
 
 use super::UNRESERVED;
 use crate::github::SourceError;
-use crate::pull_request::{BuildStatus, RepoName, is_full_sha};
+use crate::naming::RepoName;
+use crate::pull_request::{BuildStatus, is_full_sha};
 
 /// Longest `conclusion` kept as reported; anything longer or stranger reads `unknown`.
 const MAX_CONCLUSION: usize = 30;

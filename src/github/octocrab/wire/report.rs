@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::UNRESERVED;
-use crate::fleet::ServiceName;
 use crate::github::{DEPLOYMENT_TASK, IssueComment, NewDeployment, NewStatus, SourceError};
 use crate::jira::IssueKey;
 use crate::lifecycle::{Shown, State};
-use crate::pull_request::RepoName;
+use crate::naming::RepoName;
+use crate::naming::ServiceName;
 
 /// GitHub's limit on a deployment status description, in characters.
 pub(in crate::github::octocrab) const MAX_DESCRIPTION_CHARS: usize = 140;
