@@ -7,12 +7,16 @@
 
 mod activity;
 mod association;
+mod command;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use activity::{Counting, PullEvent, PullEventKind, command_authors, summarize};
 pub use association::AuthorAssociation;
+pub use command::{
+    Command, CommandError, MAX_COMMAND_LINES, MAX_EXTENSION, MAX_LINE_CHARS, parse_command,
+};
 
 /// An open pull request as GitHub lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

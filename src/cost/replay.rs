@@ -15,10 +15,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::trace::{EventKind, TraceEvent};
 use super::{Ledger, accrue};
 use crate::fleet::{Fleet, Quota};
-use crate::github::webhook::parse_command;
 use crate::naming::RepoName;
 use crate::naming::ServiceName;
 use crate::plan::{self, Activity, PlanInput, PullFacts, TimedCommand};
+use crate::pull_request::parse_command;
 use crate::pull_request::{ConfigFile, HeadFacts, PullRequest};
 
 /// Longest step between two plans: a safety net; the plan's `next_change` normally comes first.

@@ -198,7 +198,7 @@ fn command_on(repo: &str) -> Event {
         repo: repo.parse().expect("repo"),
         number: 1,
         author: "octocat".into(),
-        command: crate::github::webhook::Command::Keep,
+        command: crate::pull_request::Command::Keep,
     }
 }
 

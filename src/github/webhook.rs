@@ -1,6 +1,7 @@
 //! What GitHub pushes: webhook signatures ([`verify_signature`]), the events preview-tower acts
-//! on ([`parse`] into [`Event`]), `/preview` commands in PR comments ([`parse_command`]) and who
-//! may give them ([`authorized`]).
+//! on ([`parse`] into [`Event`]), the `/preview` commands of PR comments (read by
+//! [`crate::pull_request::parse_command`], the grammar's home) and who may give them
+//! ([`authorized`]).
 //!
 //! Pure: bytes and strings in, values out; no HTTP, no I/O. Bodies are untrusted until their
 //! signature verifies, and their text stays untrusted after: every string kept is bounded and
@@ -8,7 +9,6 @@
 //! the fields used are read, unknown events and actions become [`Event::Ignored`], never errors.
 //! What an event does (refresh, image gate, cost controls) is decided elsewhere.
 
-mod command;
 mod decode;
 mod signature;
 mod wire;
@@ -16,13 +16,11 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
-pub use command::{
-    Command, CommandError, MAX_COMMAND_LINES, MAX_EXTENSION, MAX_LINE_CHARS, parse_command,
-};
 pub use decode::parse;
 pub use signature::{SIGNATURE_HEADER, SignatureError, sign, signature_tag, verify_signature};
 
 use crate::naming::RepoName;
+use crate::pull_request::{Command, parse_command};
 
 /// The header naming the event (`pull_request`, `ping`...), lower case.
 pub const EVENT_HEADER: &str = "x-github-event";

@@ -17,7 +17,7 @@ use chrono::{DateTime, Duration as Span, Utc};
 
 use super::schedule;
 use crate::fleet::Policy;
-use crate::github::webhook::Command;
+use crate::pull_request::Command;
 
 /// How long after its expiry moment a preview's activity must have been read for the expiry to
 /// count: clock skew between GitHub and us, and GitHub's listing lag.

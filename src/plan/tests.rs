@@ -283,8 +283,8 @@ fn plans_are_ordered_by_fleet_service_then_number() {
 
 #[test]
 fn outside_working_hours_every_workload_renders_with_zero_replicas_until_woken() {
-    use crate::github::webhook::Command;
     use crate::params::{Mode, render};
+    use crate::pull_request::Command;
     let fleet = fleet();
     // Friday 2026-11-27 21:00 UTC: after the working day (08:00–20:00 UTC).
     let evening = now() + chrono::Duration::hours(9);

@@ -35,8 +35,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::AuthorAssociation;
-use crate::github::webhook::Command;
 use crate::plan::{Activity, TimedCommand};
+use crate::pull_request::Command;
 
 /// One thing that happened on a pull request, with its time, as GitHub's timeline shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,7 +66,7 @@ pub enum PullEventKind {
     Unlabeled(String),
     /// A comment by a person; with the `/preview` command it gives, when it gives a valid one.
     Commented {
-        /// The comment's command (see [`crate::github::webhook::parse_command`]).
+        /// The comment's command (see [`crate::pull_request::parse_command`]).
         command: Option<Command>,
         /// How its author is associated with the repository.
         association: AuthorAssociation,

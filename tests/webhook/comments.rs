@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use super::{REPO, Receiver, bytes, delivery, delivery_id, repo};
 use crate::support::webhook_payload;
-use preview_tower::github::webhook::{Command, Event};
+use preview_tower::github::webhook::Event;
+use preview_tower::pull_request::Command;
 
 /// `issue_comment` `created` by `login` with `body`, on PR #7 (or on issue #7).
 fn comment(body: &str, login: &str, on_pull_request: bool) -> Value {

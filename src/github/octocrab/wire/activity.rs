@@ -26,8 +26,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::github::SourceError;
-use crate::github::webhook::parse_command;
 use crate::naming::RepoName;
+use crate::pull_request::parse_command;
 use crate::pull_request::{AuthorAssociation, PullEvent, PullEventKind};
 
 /// `GET /repos/{o}/{r}/issues/{n}/timeline`, 100 per page (GitHub's maximum).
@@ -234,7 +234,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::github::webhook::Command;
+    use crate::pull_request::Command;
 
     const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
 

@@ -7,10 +7,9 @@ use serde_json::{Value, json};
 
 use super::{SHA, bytes};
 use crate::github::valid_login;
-use crate::github::webhook::{
-    Command, Event, MAX_EXTENSION, MAX_LABEL_CHARS, MAX_NAME_CHARS, parse, parse_command,
-};
+use crate::github::webhook::{Event, MAX_LABEL_CHARS, MAX_NAME_CHARS, parse};
 use crate::pull_request::is_full_sha;
+use crate::pull_request::{Command, MAX_EXTENSION, parse_command};
 use crate::testing::untrusted::{self, hostile_number, hostile_text};
 
 const EVENTS: &[&str] = &[
