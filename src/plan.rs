@@ -25,14 +25,14 @@ use serde::Serialize;
 use crate::fleet::{Fleet, Policy, Service};
 use crate::naming;
 use crate::naming::ServiceName;
-use crate::pull_request::{HeadFacts, PullRequest};
+use crate::pull_request::{Activity, HeadFacts, PullRequest};
 use crate::repo_config::RepoConfig;
 
 pub use config::{ConfigOutcome, ConfigSource, resolve_config};
 pub use dependencies::{DependencyRoute, ResolvedDependency, url_text};
 pub use gate::{BuildFacts, Builds, BuiltCommit};
 pub use hold::{Held, HoldReason};
-pub use lifetime::{Activity, EVIDENCE_MARGIN, Expiry, Sleep, TimedCommand, expiry, sleep};
+pub use lifetime::{EVIDENCE_MARGIN, Expiry, Sleep, expiry, sleep};
 pub use quota::QuotaScope;
 pub use reasons::{Diagnostic, Exclusion, ExclusionReason};
 

@@ -12,7 +12,9 @@ mod command;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use activity::{Counting, PullEvent, PullEventKind, command_authors, summarize};
+pub use activity::{
+    Activity, Counting, PullEvent, PullEventKind, TimedCommand, command_authors, summarize,
+};
 pub use association::AuthorAssociation;
 pub use command::{
     Command, CommandError, MAX_COMMAND_LINES, MAX_EXTENSION, MAX_LINE_CHARS, parse_command,

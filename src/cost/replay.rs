@@ -17,8 +17,9 @@ use super::{Ledger, accrue};
 use crate::fleet::{Fleet, Quota};
 use crate::naming::RepoName;
 use crate::naming::ServiceName;
-use crate::plan::{self, Activity, PlanInput, PullFacts, TimedCommand};
+use crate::plan::{self, PlanInput, PullFacts};
 use crate::pull_request::parse_command;
+use crate::pull_request::{Activity, TimedCommand};
 use crate::pull_request::{ConfigFile, HeadFacts, PullRequest};
 
 /// Longest step between two plans: a safety net; the plan's `next_change` normally comes first.

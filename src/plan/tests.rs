@@ -289,7 +289,7 @@ fn outside_working_hours_every_workload_renders_with_zero_replicas_until_woken()
     // Friday 2026-11-27 21:00 UTC: after the working day (08:00–20:00 UTC).
     let evening = now() + chrono::Duration::hours(9);
     let mut api = facts(pr(1), None);
-    api.activity = Some(crate::plan::Activity {
+    api.activity = Some(crate::pull_request::Activity {
         last: Some(evening),
         labelled_at: None,
         commands: vec![],
@@ -316,7 +316,7 @@ fn outside_working_hours_every_workload_renders_with_zero_replicas_until_woken()
 
     // `/preview wake` at 21:00: awake for four hours.
     if let Some(a) = api.activity.as_mut() {
-        a.commands.push(crate::plan::TimedCommand {
+        a.commands.push(crate::pull_request::TimedCommand {
             command: Command::Wake,
             at: evening,
         });

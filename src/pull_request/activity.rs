@@ -35,8 +35,31 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::AuthorAssociation;
-use crate::plan::{Activity, TimedCommand};
-use crate::pull_request::Command;
+use super::Command;
+
+/// A `/preview` command from someone with write access to the repo, with its time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimedCommand {
+    /// What was asked.
+    pub command: Command,
+    /// When (the comment's creation).
+    pub at: DateTime<Utc>,
+}
+
+/// What people did on a PR, with times, as read from GitHub: preview-tower's own comments and
+/// deployments are not activity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Activity {
+    /// The latest push, label change, comment, review or command; `None` when none is known.
+    pub last: Option<DateTime<Utc>>,
+    /// When the opt-in label was last added: the order of the queue when the quota is full.
+    pub labelled_at: Option<DateTime<Utc>>,
+    /// `/preview` commands from people with write access, oldest first.
+    pub commands: Vec<TimedCommand>,
+    /// Up to when these facts are known to be complete: the last successful read of the PR's
+    /// activity (or a listing that showed it unchanged since).
+    pub read_at: DateTime<Utc>,
+}
 
 /// One thing that happened on a pull request, with its time, as GitHub's timeline shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -12,7 +12,8 @@ use crate::argocd::PreviewRevisions;
 use crate::fleet::Fleet;
 use crate::naming::RepoName;
 use crate::naming::ServiceName;
-use crate::plan::{self, Activity, BuildFacts, Builds, BuiltCommit, Plan, PlanInput, PullFacts};
+use crate::plan::{self, BuildFacts, Builds, BuiltCommit, Plan, PlanInput, PullFacts};
+use crate::pull_request::Activity;
 use crate::pull_request::{
     BuildStatus, ConfigFile, Counting, HeadFacts, PullRequest, command_authors, summarize,
 };

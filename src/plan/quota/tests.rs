@@ -4,7 +4,8 @@ use chrono::Duration as Span;
 
 use super::QuotaScope;
 use crate::fleet::Quota;
-use crate::plan::{Activity, ExclusionReason, Plan, PlanInput, PullFacts, plan};
+use crate::plan::{ExclusionReason, Plan, PlanInput, PullFacts, plan};
+use crate::pull_request::Activity;
 use crate::testing::{facts, fleet, name, now, pr};
 
 /// PR `number` of `web`, labelled `hours_ago`, `live` or not, with `labels` added.
