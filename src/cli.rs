@@ -296,7 +296,7 @@ where
 
 /// Runs the command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    crate::github::octocrab::install_crypto_provider();
+    crate::tls::install_crypto_provider();
     match cli.command {
         Command::Serve(args) => serve::run(*args).await,
         Command::Plan(args) => plan::run(args).await,

@@ -38,6 +38,7 @@ pub mod repo_config;
 pub mod snapshot;
 pub mod sync;
 pub mod telemetry;
+pub mod tls;
 
 #[cfg(test)]
 mod testing;

@@ -346,7 +346,7 @@ async fn a_change_found_by_the_poll_loop_is_told_at_the_next_poke() {
 #[tokio::test]
 async fn a_failed_patch_is_tried_again_at_the_next_round() {
     // Nothing listens on port 1: every patch fails to connect.
-    let _already = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    preview_tower::tls::install_crypto_provider();
     let mut config = kube::Config::new("http://127.0.0.1:1".parse().unwrap());
     config.default_namespace = "argocd".into();
     let unreachable = kube::Client::try_from(config).unwrap();

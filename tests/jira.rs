@@ -342,7 +342,7 @@ async fn a_title_with_wiki_markup_cannot_make_a_link_on_data_center() {
 
 #[tokio::test]
 async fn the_fake_refuses_a_plain_string_body_on_cloud() {
-    preview_tower::github::octocrab::install_crypto_provider();
+    preview_tower::tls::install_crypto_provider();
     let jira = fake(Edition::Cloud).await;
     let url = jira
         .url()

@@ -39,13 +39,6 @@ use crate::pull_request::{BuildStatus, ConfigFile, PullEvent, PullRequest};
 /// Most pages read for one pull-request list (100 per page): a guard against link loops.
 const MAX_PAGES: usize = 100;
 
-/// Installs aws-lc-rs as the process's rustls crypto provider, if no provider is installed
-/// yet. Call before building any TLS client; calling again is harmless.
-pub fn install_crypto_provider() {
-    // An error means a provider is already installed, which is all we need.
-    let _already = rustls::crypto::aws_lc_rs::default_provider().install_default();
-}
-
 /// Reads pull requests and files from GitHub over REST.
 ///
 /// Cheap to share behind an `Arc`; concurrent calls are fine. Every request has the timeout
@@ -106,7 +99,7 @@ impl GitHubSource {
         credentials: Credentials,
         timeout: Duration,
     ) -> Result<Self, SourceError> {
-        install_crypto_provider();
+        crate::tls::install_crypto_provider();
         if !matches!(api_url.scheme(), "http" | "https") || api_url.host().is_none() {
             return Err(SourceError::Transport(format!(
                 "the GitHub API URL {api_url} is not an http(s) URL"

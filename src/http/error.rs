@@ -29,9 +29,10 @@ pub enum ApiError {
     /// No such route.
     #[error("{0}")]
     NotFound(String),
-    /// The plugin path with another method than POST.
-    #[error("method not allowed; the plugin answers POST")]
-    MethodNotAllowed,
+    /// A POST-only path with another method; says what is POSTed there. Answered with
+    /// `Allow: POST`.
+    #[error("method not allowed; {0}")]
+    MethodNotAllowed(&'static str),
     /// A request body over the limit.
     #[error("request body larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -56,7 +57,7 @@ impl ApiError {
             ) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Answer(AnswerError::NotSynced { .. } | AnswerError::Held { .. }) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -74,7 +75,7 @@ impl ApiError {
             Self::Signature(_) => "bad_signature",
             Self::BadRequest(_) => "bad_request",
             Self::NotFound(_) => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
+            Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Answer(AnswerError::UnknownService { .. }) => "unknown_service",
             Self::Answer(AnswerError::MatrixMismatch { .. }) => "matrix_mismatch",
@@ -91,6 +92,13 @@ impl IntoResponse for ApiError {
         if let Self::Internal(detail) = &self {
             tracing::error!(detail = %detail, "internal error");
         }
-        (status, Json(json!({ "message": self.to_string() }))).into_response()
+        let mut response = (status, Json(json!({ "message": self.to_string() }))).into_response();
+        if matches!(self, Self::MethodNotAllowed(_)) {
+            response.headers_mut().insert(
+                axum::http::header::ALLOW,
+                axum::http::HeaderValue::from_static("POST"),
+            );
+        }
+        response
     }
 }

@@ -73,11 +73,7 @@ async fn not_found() -> Response {
 }
 
 async fn wrong_method() -> Response {
-    let mut response = ApiError::MethodNotAllowed.into_response();
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static("POST"));
-    response
+    ApiError::MethodNotAllowed("the plugin answers POST").into_response()
 }
 
 async fn getparams(State(state): State<PluginState>, request: Request) -> Response {

@@ -99,16 +99,7 @@ async fn not_found() -> Response {
 }
 
 async fn wrong_method() -> Response {
-    let message = "method not allowed; GitHub webhooks are POSTed";
-    let mut response = (
-        StatusCode::METHOD_NOT_ALLOWED,
-        Json(json!({ "message": message })),
-    )
-        .into_response();
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static("POST"));
-    response
+    ApiError::MethodNotAllowed("GitHub webhooks are POSTed").into_response()
 }
 
 async fn receive(State(state): State<WebhookState>, request: Request) -> Response {

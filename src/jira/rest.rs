@@ -114,7 +114,7 @@ impl JiraRest {
         }
         base_url.set_query(None);
         base_url.set_fragment(None);
-        crate::github::octocrab::install_crypto_provider();
+        crate::tls::install_crypto_provider();
         let client = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout)

@@ -133,7 +133,7 @@ impl FakeKube {
     /// A kube client for the fake, over plain HTTP, with `argocd` as its default namespace.
     pub fn client(&self) -> kube::Client {
         // An error means a provider is already installed, which is all we need.
-        let _already = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        preview_tower::tls::install_crypto_provider();
         let uri: http::Uri = self
             .url
             .as_str()
