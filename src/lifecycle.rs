@@ -57,7 +57,7 @@ impl Desired {
 
 /// `status.sync.status` of an Application.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sync {
+pub enum AppSync {
     /// Live state matches the target revision.
     Synced,
     /// It does not (yet).
@@ -104,7 +104,7 @@ pub struct Observed {
     /// The Application's name.
     pub name: String,
     /// Sync status.
-    pub sync: Sync,
+    pub sync: AppSync,
     /// The revision it is synced to, when known.
     pub revision: Option<String>,
     /// Health.
@@ -236,7 +236,7 @@ fn target_state(desired: &Desired, observed: Option<&Observed>) -> (State, Strin
         return (State::InProgress, "Argo CD is syncing the preview".into());
     }
     match (app.sync, at_revision, app.health) {
-        (Sync::Synced, true, Health::Healthy | Health::Suspended) => {
+        (AppSync::Synced, true, Health::Healthy | Health::Suspended) => {
             (State::Success, "preview is up".into())
         }
         _ => (State::InProgress, "Argo CD is syncing the preview".into()),

@@ -12,7 +12,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use preview_tower::argocd::{ApplicationIndex, watch};
-use preview_tower::lifecycle::{Health, Sync};
+use preview_tower::lifecycle::{AppSync, Health};
 use preview_tower::metrics::Metrics;
 use support::fake_kube::{FakeKube, application, status};
 
@@ -70,7 +70,7 @@ async fn the_index_follows_the_applications_through_odd_objects_cuts_and_expiry(
     let observed = index.observed().unwrap();
     assert_eq!(
         (observed[0].sync, observed[0].health),
-        (Sync::Synced, Health::Healthy)
+        (AppSync::Synced, Health::Healthy)
     );
     assert_eq!(observed[1].health, Health::Unknown, "odd reads as unknown");
 

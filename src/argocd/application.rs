@@ -6,7 +6,7 @@ use kube::CustomResource;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::lifecycle::{Health, Observed, Phase, Sync};
+use crate::lifecycle::{AppSync, Health, Observed, Phase};
 
 /// Reads `T` when the value has its shape, `None` otherwise (never an error).
 fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
@@ -157,11 +157,11 @@ pub struct Summary {
     pub external_urls: Option<Vec<String>>,
 }
 
-fn sync_of(text: Option<&str>) -> Sync {
+fn sync_of(text: Option<&str>) -> AppSync {
     match text {
-        Some("Synced") => Sync::Synced,
-        Some("OutOfSync") => Sync::OutOfSync,
-        _ => Sync::Unknown,
+        Some("Synced") => AppSync::Synced,
+        Some("OutOfSync") => AppSync::OutOfSync,
+        _ => AppSync::Unknown,
     }
 }
 

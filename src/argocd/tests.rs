@@ -1,7 +1,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::lifecycle::{Health, Phase, Sync};
+use crate::lifecycle::{AppSync, Health, Phase};
 
 fn app(value: serde_json::Value) -> Application {
     serde_json::from_value(value).expect("an Application reads")
@@ -29,7 +29,7 @@ fn the_status_subset_reads_sync_health_operation_and_urls() {
         }),
     );
     let o = observe(&a).expect("named");
-    assert_eq!(o.sync, Sync::Synced);
+    assert_eq!(o.sync, AppSync::Synced);
     assert_eq!(o.revision.as_deref(), Some("abc"));
     assert_eq!(o.health, Health::Degraded);
     assert_eq!(o.phase, Some(Phase::Succeeded));
@@ -70,7 +70,7 @@ fn odd_shapes_read_as_unknown_instead_of_failing() {
         "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
         "metadata": {"name": "s"}, "spec": "not an object",
     }));
-    assert_eq!(observe(&no_spec).expect("named").sync, Sync::Unknown);
+    assert_eq!(observe(&no_spec).expect("named").sync, AppSync::Unknown);
 }
 
 #[test]

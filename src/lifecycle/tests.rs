@@ -19,7 +19,7 @@ fn desired(number: u64, commit: u64) -> Desired {
 
 fn app(
     number: u64,
-    sync: Sync,
+    sync: AppSync,
     revision: Option<u64>,
     health: Health,
     phase: Option<Phase>,
@@ -108,58 +108,58 @@ fn transitions_follow_the_application() {
     use Health::*;
     let cases = [
         // (sync, revision, health, phase) → state
-        (Sync::OutOfSync, None, Missing, None, State::InProgress),
+        (AppSync::OutOfSync, None, Missing, None, State::InProgress),
         (
-            Sync::OutOfSync,
+            AppSync::OutOfSync,
             Some(9),
             Healthy,
             Some(Phase::Running),
             State::InProgress,
         ),
         (
-            Sync::Synced,
+            AppSync::Synced,
             Some(10),
             Progressing,
             Some(Phase::Succeeded),
             State::InProgress,
         ),
         (
-            Sync::Synced,
+            AppSync::Synced,
             Some(9),
             Healthy,
             Some(Phase::Succeeded),
             State::InProgress,
         ),
         (
-            Sync::Synced,
+            AppSync::Synced,
             Some(10),
             Healthy,
             Some(Phase::Succeeded),
             State::Success,
         ),
         (
-            Sync::Synced,
+            AppSync::Synced,
             Some(10),
             Suspended,
             Some(Phase::Succeeded),
             State::Success,
         ),
         (
-            Sync::Synced,
+            AppSync::Synced,
             Some(10),
             Degraded,
             Some(Phase::Succeeded),
             State::Failure,
         ),
         (
-            Sync::OutOfSync,
+            AppSync::OutOfSync,
             Some(10),
             Progressing,
             Some(Phase::Failed),
             State::Failure,
         ),
         (
-            Sync::Unknown,
+            AppSync::Unknown,
             None,
             Unknown,
             Some(Phase::Error),
@@ -188,7 +188,7 @@ fn transitions_follow_the_application() {
 fn success_carries_the_urls_and_failure_the_reason() {
     let healthy = [app(
         1,
-        Sync::Synced,
+        AppSync::Synced,
         Some(10),
         Health::Healthy,
         Some(Phase::Succeeded),
@@ -217,7 +217,7 @@ fn success_carries_the_urls_and_failure_the_reason() {
         log_url.as_deref(),
         Some("https://argocd.example.com/applications/argocd/preview-web-pr-1")
     );
-    let mut degraded = app(1, Sync::Synced, Some(10), Health::Degraded, None);
+    let mut degraded = app(1, AppSync::Synced, Some(10), Health::Degraded, None);
     degraded.message = Some(format!("bad\n{}", "x".repeat(300)));
     let actions = decide(
         &[desired(1, 10)],
@@ -242,7 +242,7 @@ fn success_carries_the_urls_and_failure_the_reason() {
 
 #[test]
 fn nothing_is_done_twice() {
-    let healthy = [app(1, Sync::Synced, Some(10), Health::Healthy, None)];
+    let healthy = [app(1, AppSync::Synced, Some(10), Health::Healthy, None)];
     let actions = decide(
         &[desired(1, 10)],
         &healthy,
@@ -258,7 +258,7 @@ fn nothing_is_done_twice() {
 fn a_new_commit_gets_a_new_deployment_and_the_old_one_goes_inactive() {
     let syncing = [app(
         1,
-        Sync::OutOfSync,
+        AppSync::OutOfSync,
         Some(10),
         Health::Healthy,
         Some(Phase::Running),
@@ -332,7 +332,7 @@ fn deployments_of_services_not_planned_are_left_alone() {
 fn an_application_being_deleted_is_not_reported_up() {
     let mut deleting = app(
         1,
-        Sync::Synced,
+        AppSync::Synced,
         Some(10),
         Health::Healthy,
         Some(Phase::Succeeded),
@@ -374,11 +374,16 @@ fn the_old_commits_failure_does_not_fail_the_new_commit() {
     use Health::*;
     let cases = [
         // The sync of commit 9 failed; commit 10 is the one wanted now.
-        (Sync::OutOfSync, Some(9), Healthy, Some(Phase::Failed)),
+        (AppSync::OutOfSync, Some(9), Healthy, Some(Phase::Failed)),
         // Commit 9's pods are broken.
-        (Sync::OutOfSync, Some(9), Degraded, Some(Phase::Succeeded)),
+        (
+            AppSync::OutOfSync,
+            Some(9),
+            Degraded,
+            Some(Phase::Succeeded),
+        ),
         // Commit 10 is synced and looks healthy, but its hooks still run.
-        (Sync::Synced, Some(10), Healthy, Some(Phase::Running)),
+        (AppSync::Synced, Some(10), Healthy, Some(Phase::Running)),
     ];
     for (sync, revision, health, phase) in cases {
         let observed = [app(1, sync, revision, health, phase)];
