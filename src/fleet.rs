@@ -67,6 +67,12 @@ impl Fleet {
         self.services.iter().find(|s| s.name.as_str() == name)
     }
 
+    /// The services whose code lives in `repo`, in the fleet's order (a repository may hold
+    /// several: a frontend and its backend).
+    pub fn services_of<'a>(&'a self, repo: &'a RepoName) -> impl Iterator<Item = &'a Service> + 'a {
+        self.services.iter().filter(move |s| &s.repo == repo)
+    }
+
     /// How often each repo is polled: [`Fleet::refresh_interval_with_webhooks`] when GitHub
     /// webhooks are configured (they wake refreshes early, so polling only catches lost
     /// deliveries), [`Fleet::refresh_interval`] otherwise.

@@ -82,7 +82,7 @@ pub fn simulate(fleet: &Fleet, params: &Params) -> (Vec<TraceEvent>, Window) {
         .repos()
         .into_iter()
         .filter_map(|repo| {
-            let service = fleet.services.iter().find(|s| &s.repo == repo)?;
+            let service = fleet.services_of(repo).next()?;
             Some((repo.clone(), service.policy.label.clone()))
         })
         .collect();

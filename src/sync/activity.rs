@@ -50,12 +50,7 @@ impl Syncer {
         pulls: &[PullRequest],
         listed_at: DateTime<Utc>,
     ) {
-        let services: Vec<_> = self
-            .fleet
-            .services
-            .iter()
-            .filter(|s| &s.repo == repo)
-            .collect();
+        let services: Vec<_> = self.fleet.services_of(repo).collect();
         let eligible = pulls.iter().filter(|pr| {
             services
                 .iter()

@@ -115,7 +115,7 @@ impl Syncer {
         pulls: &[PullRequest],
         applications: Option<&PreviewRevisions>,
     ) -> Vec<Gated> {
-        let services = self.fleet.services.iter().filter(|s| &s.repo == repo);
+        let services = self.fleet.services_of(repo);
         services
             .filter_map(|s| Some((s, s.policy.build_check.as_ref()?)))
             .flat_map(|(service, check)| {

@@ -90,12 +90,7 @@ impl Syncer {
         let listed: HashSet<u64> = pulls.iter().map(|p| p.number).collect();
         let mut vanished: Vec<u64> = {
             let state = self.lock();
-            let services: Vec<_> = self
-                .fleet
-                .services
-                .iter()
-                .filter(|s| &s.repo == repo)
-                .collect();
+            let services: Vec<_> = self.fleet.services_of(repo).collect();
             let of_repo = |service: &ServiceName| services.iter().any(|s| &s.name == service);
             let known = state.pulls.get(repo).into_iter().flatten().filter(|pr| {
                 services
@@ -310,9 +305,7 @@ impl SyncState {
             .collect();
         let may_hold = |number: u64| {
             fleet
-                .services
-                .iter()
-                .filter(|s| &s.repo == repo)
+                .services_of(repo)
                 .any(|s| live.contains(&(s.name.clone(), number)))
         };
         self.closed

@@ -298,8 +298,7 @@ impl SyncState {
             .flatten()
             .map(|old| (old.number, old))
             .collect();
-        let services: Vec<&crate::fleet::Service> =
-            fleet.services.iter().filter(|s| &s.repo == repo).collect();
+        let services: Vec<&crate::fleet::Service> = fleet.services_of(repo).collect();
         let complete = |pr: &PullRequest| {
             services
                 .iter()
@@ -329,12 +328,7 @@ impl SyncState {
     /// memory of PRs no longer open (last valid config, last built commit, search, activity).
     /// Only `repo`'s: another repo's refresh may be running, and what it found stays.
     pub(crate) fn prune(&mut self, fleet: &Fleet, repo: &RepoName) {
-        let services: HashSet<&ServiceName> = fleet
-            .services
-            .iter()
-            .filter(|s| &s.repo == repo)
-            .map(|s| &s.name)
-            .collect();
+        let services: HashSet<&ServiceName> = fleet.services_of(repo).map(|s| &s.name).collect();
         let open: HashSet<u64> = self
             .pulls
             .get(repo)
@@ -350,16 +344,12 @@ impl SyncState {
         self.searched.retain(|key, _| !gone(key));
         let pulls = self.pulls.get(repo);
         let heads = pulls.into_iter().flatten().map(|pr| pr.head_sha.clone());
-        let built = fleet
-            .services
-            .iter()
-            .filter(|s| &s.repo == repo)
-            .flat_map(|s| {
-                pulls.into_iter().flatten().filter_map(|pr| {
-                    let key = (s.name.clone(), pr.number);
-                    self.last_built.get(&key).cloned()
-                })
-            });
+        let built = fleet.services_of(repo).flat_map(|s| {
+            pulls.into_iter().flatten().filter_map(|pr| {
+                let key = (s.name.clone(), pr.number);
+                self.last_built.get(&key).cloned()
+            })
+        });
         let live: HashSet<String> = heads.chain(built).collect();
         let keep = |key: &ObjectKey| &key.0 != repo || live.contains(&key.1);
         self.files.retain(|key, _| keep(key));

@@ -66,9 +66,7 @@ impl Worker {
         let snapshot = self.store.load_full();
         let services: BTreeSet<ServiceName> = self
             .fleet
-            .services
-            .iter()
-            .filter(|s| &s.repo == repo)
+            .services_of(repo)
             .map(|s| s.name.clone())
             .collect();
         if !services.iter().all(|s| snapshot.is_synced(s)) {
