@@ -54,6 +54,27 @@ use preview_tower::params::{self, Mode};
 use preview_tower::snapshot::{Snapshot, SnapshotStore};
 use preview_tower::sync::Syncer;
 
+/// Argo CD's sync-wave annotation.
+const WAVE: &str = "argocd.argoproj.io/sync-wave";
+/// Saturday 28 November 2026, noon in Paris: the demo's previews sleep (billing's, which opts
+/// out, excepted).
+const ASLEEP_AT: &str = "2026-11-28T11:00:00Z";
+
+/// `value[key]` as text, or empty.
+fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
+    value[key].as_str().unwrap_or_default()
+}
+
+/// A rendered container's `args`, as text.
+fn container_args(container: &Value) -> Vec<&str> {
+    container["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -496,10 +517,7 @@ fn sleeping_previews_render_every_workload_at_zero_replicas() {
     let scratch = scratch("sleeping");
     // Saturday noon, then Wednesday 11:00 in Paris.
     let mut slept = 0;
-    for (at, asleep) in [
-        ("2026-11-28T11:00:00Z", true),
-        ("2026-11-25T10:00:00Z", false),
-    ] {
+    for (at, asleep) in [(ASLEEP_AT, true), (rendered::AWAKE, false)] {
         let sets = demo_sets_at(Some(at));
         assert!(!sets.is_empty(), "the demo has previews");
         for (service, set) in sets {

@@ -105,12 +105,7 @@ fn review(
         object,
         old_object: None,
     };
-    let param = if policy["spec"]["paramKind"].is_object() {
-        Param::Found(config)
-    } else {
-        Param::Unused
-    };
-    admission::review(policy, binding, &request, param)
+    admission::review(policy, binding, &request, Param::for_policy(policy, config))
 }
 
 const ACCESS: (&str, &str) = ("access.yaml", "preview-tower-access");
@@ -601,7 +596,7 @@ fn a_sleeping_preview_falls_through_to_the_anchor() {
     let scratch = scratch("access-asleep");
     let mut slept = 0;
     // Saturday noon in Paris: the demo previews sleep, but billing's PR opts out.
-    for (service, set) in demo_sets_at(Some("2026-11-28T11:00:00Z")) {
+    for (service, set) in demo_sets_at(Some(super::ASLEEP_AT)) {
         let name = set["name"].as_str().expect("name").to_owned();
         let docs = render(&set, &[], &scratch.join(&name));
         let path = &one(&docs, "Ingress", "preview")["spec"]["rules"][0]["http"]["paths"][0];
@@ -764,12 +759,7 @@ fn the_sign_in_proxy_is_the_platforms_and_restricted() {
     let pod = &deployment["spec"]["template"]["spec"];
     assert_restricted(pod, "oauth2-proxy");
     let container = &pod["containers"][0];
-    let args: Vec<&str> = container["args"]
-        .as_array()
-        .expect("args")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let args = super::container_args(container);
     let arg = |name: &str| {
         args.iter()
             .find_map(|a| a.strip_prefix(&format!("--{name}=")))

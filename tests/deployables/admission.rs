@@ -37,6 +37,17 @@ pub enum Param<'a> {
     Found(&'a Value),
 }
 
+impl<'a> Param<'a> {
+    /// `params` when `policy` takes a parameter, else [`Param::Unused`].
+    pub fn for_policy(policy: &Value, params: &'a Value) -> Self {
+        if policy["spec"]["paramKind"].is_object() {
+            Self::Found(params)
+        } else {
+            Self::Unused
+        }
+    }
+}
+
 /// What the policy says about a request.
 #[derive(Debug, PartialEq)]
 pub enum Outcome {

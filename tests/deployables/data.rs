@@ -10,25 +10,17 @@ use std::process::Command;
 
 use serde_json::{Map, Value};
 
+use super::rendered::AWAKE;
 use super::{
-    application_sets, argo, demo_sets_at, documents, gotemplate, is_matrix, previews, root,
-    schemas, scratch, template_inputs, tools,
+    ASLEEP_AT, WAVE, application_sets, argo, demo_sets_at, documents, gotemplate, is_matrix,
+    previews, root, schemas, scratch, str_of, template_inputs, tools,
 };
 
 const STORAGE_LABEL: &str = "preview-tower.io/storage";
 const REPLICAS_LABEL: &str = "preview-tower.io/replicas";
 const DO_NOT_DISRUPT: &str = "karpenter.sh/do-not-disrupt";
-const WAVE: &str = "argocd.argoproj.io/sync-wave";
-/// Saturday noon in Paris: the demo's previews sleep (but billing's, which opts out).
-const ASLEEP_AT: &str = "2026-11-28T11:00:00Z";
-/// Wednesday 11:00 in Paris: every demo preview is awake.
-const AWAKE_AT: &str = "2026-11-25T10:00:00Z";
 
 type Set = Map<String, Value>;
-
-fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_default()
-}
 
 fn name(doc: &Value) -> &str {
     str_of(&doc["metadata"], "name")
@@ -275,7 +267,7 @@ fn database_data_lives_on_claims_of_the_fleets_size_awake_and_asleep() {
     };
     let mut asleep = 0;
     let mut sizes = std::collections::BTreeSet::new();
-    for at in [AWAKE_AT, ASLEEP_AT] {
+    for at in [AWAKE, ASLEEP_AT] {
         for (what, set, docs) in rendered_backends(&tools, at) {
             let claims: Vec<&Value> = docs
                 .iter()
@@ -340,7 +332,7 @@ fn web_pods_wait_for_the_schema_they_expect() {
         return;
     };
     let mut migrating = 0;
-    for (what, set, docs) in rendered_backends(&tools, AWAKE_AT) {
+    for (what, set, docs) in rendered_backends(&tools, AWAKE) {
         let web = docs
             .iter()
             .find(|d| {

@@ -14,19 +14,13 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value, json};
 
 use super::admission::{self, Outcome, Param, Request};
+use super::rendered::AWAKE;
+use super::{WAVE, demo_sets_at, str_of, tools};
 use super::{application_sets, argo, documents, gotemplate, is_matrix, previews, root, scratch};
-use super::{demo_sets_at, tools};
 
-/// A working day in the demo fleet's time zone: every preview awake.
-const AWAKE: &str = "2026-11-25T10:00:00Z";
-const WAVE: &str = "argocd.argoproj.io/sync-wave";
 const METADATA_ENDPOINT: &str = "169.254.169.254";
 
 type Set = Map<String, Value>;
-
-fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_default()
-}
 
 /// The demo's sets, awake, with the plugin ApplicationSet.
 fn sets() -> (Value, Vec<Set>) {
@@ -373,11 +367,7 @@ fn retention_review(
             object,
             old_object: old,
         };
-        let param = if policy["spec"]["paramKind"].is_object() {
-            Param::Found(parameters)
-        } else {
-            Param::Unused
-        };
+        let param = Param::for_policy(policy, parameters);
         if let Outcome::Denied(messages) = admission::review(policy, binding, &request, param) {
             denials.push(format!(
                 "{name} on {kind} {}: {messages:?}",

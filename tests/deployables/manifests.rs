@@ -78,12 +78,7 @@ fn the_webhook_path_alone_reaches_the_webhook_port_alone() {
         .find(|p| p["name"] == "webhook")
         .expect("a webhook container port");
     let number = container_port["containerPort"].as_u64().expect("number");
-    let args: Vec<&str> = container["args"]
-        .as_array()
-        .expect("args")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let args = super::container_args(container);
     let listen = args
         .iter()
         .position(|a| *a == "--webhook-listen")

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-const WAVE: &str = "argocd.argoproj.io/sync-wave";
+use super::{WAVE, str_of};
+
 const HOOK: &str = "argocd.argoproj.io/hook";
 
 /// The example overlay the demo service's app repo holds: `web` is the Vue app, `api` the
@@ -19,10 +20,6 @@ pub fn example_overlay(root: &Path, set: &Map<String, Value>) -> PathBuf {
     root.join("overlays/examples")
         .join(example)
         .join(set["overlay_path"].as_str().expect("overlay_path"))
-}
-
-fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_default()
 }
 
 /// The Application deletes everything it made, its namespace included, and syncs itself.
