@@ -11,12 +11,12 @@
 //!
 //! Pure modules (no I/O, no async runtime): [`fleet`], [`repo_config`], [`pull_request`],
 //! [`naming`], [`plan`], [`params`], [`cost`] (but its meter task), [`lifecycle`] (decisions, the PR comment, notices; its
-//! `worker` and `jira_queue` submodules are the shell around them), [`jira`] (keys and
-//! rendering; `jira::rest` is its adapter). The shell: [`github`] (octocrab adapter, demo
+//! `worker` and `jira_queue` submodules are the shell around them), [`issues`] (Jira issue
+//! keys, the notes and their rendering). The shell: [`github`] (octocrab adapter, demo
 //! source), [`sync`] (refresh loop, caches, last known good), [`snapshot`], [`http`] (plugin
 //! and admin routers), [`argocd`] (the Applications' typed subset and watch), [`leader`]
 //! (Lease election), [`freshness`] (webhook-woken refreshes and ApplicationSet refresh
-//! patches), [`metrics`], [`telemetry`], [`cli`].
+//! patches), [`jira`] (the REST adapter), [`metrics`], [`telemetry`], [`cli`].
 
 pub mod argocd;
 pub mod cli;
@@ -26,6 +26,7 @@ pub mod fleet;
 pub mod freshness;
 pub mod github;
 pub mod http;
+pub mod issues;
 pub mod jira;
 pub mod leader;
 pub mod lifecycle;

@@ -151,7 +151,7 @@ pub struct Shown {
     /// The pull request it previews.
     pub number: u64,
     /// The Jira issues its PR named when it was created (from its payload).
-    pub issues: Vec<crate::jira::IssueKey>,
+    pub issues: Vec<crate::issues::IssueKey>,
     /// Its environment.
     pub environment: String,
     /// Its commit.

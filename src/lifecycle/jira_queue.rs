@@ -19,7 +19,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::jira::{Event, IssueKey, IssueNotifier, JiraError, Note};
+use crate::issues::{Event, IssueKey, Note};
+use crate::jira::{IssueNotifier, JiraError};
 use crate::metrics::{ActionLabels, Metrics};
 
 /// First wait after a failure; doubles per failure of the same job.
