@@ -17,6 +17,7 @@
 //! GitHub or Jira should show (that is [`crate::lifecycle`]'s), nor write without reading back.
 
 mod comments;
+mod error;
 pub mod jira_queue;
 mod notes;
 pub mod pacer;
@@ -32,6 +33,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use self::error::RoundError;
 use self::jira_queue::JiraQueue;
 pub use self::pacer::Pacer;
 pub use self::start::{Parts, start};
@@ -218,19 +220,19 @@ impl Worker {
             Err(error) => {
                 m.failures = m.failures.saturating_add(1);
                 let wait = retry_wait(&error, m.failures);
-                if let SourceError::RateLimited { retry_after } = &error {
+                if let RoundError::GitHub(SourceError::RateLimited { retry_after }) = &error {
                     let hold = retry_after.unwrap_or(Duration::from_secs(60));
                     self.pacer.hold_off(hold.min(RETRY_AFTER_MAX)).await;
                 }
                 m.retry_at = Some(now + wait);
-                warn!(repo = %repo, error = %error, retry_in = ?wait,
+                warn!(repo = %repo, error = %error, kind = error.kind(), retry_in = ?wait,
                     "lifecycle round failed; will retry");
             }
         }
     }
 }
 
-fn retry_wait(error: &SourceError, failures: u32) -> Duration {
+fn retry_wait(error: &RoundError, failures: u32) -> Duration {
     let backoff = BACKOFF_START
         .saturating_mul(2u32.saturating_pow(failures.saturating_sub(1)))
         .min(BACKOFF_MAX);
