@@ -74,19 +74,32 @@ async fn the_index_follows_the_applications_through_odd_objects_cuts_and_expiry(
     );
     assert_eq!(observed[1].health, Health::Unknown, "odd reads as unknown");
 
-    // Live events, then a cut connection: nothing is lost.
+    // Live events, then a cut connection: nothing is lost. kube-rs resumes a cut watch at
+    // once, on a worker thread beside this one, so the fake holds the resumption until pr-3
+    // is deleted: the deletion comes from the history, not live.
     kube.put_application(application("preview-web-pr-3", &[LABEL]));
     eventually("pr-3 added", || names(&index).len() == 3).await;
+    kube.hold_watches();
     kube.drop_watches();
+    kube.wait_for_held_watches(1).await;
     kube.delete_application("preview-web-pr-3");
+    kube.release_watches();
     eventually("pr-3 deleted after the cut", || names(&index).len() == 2).await;
+    assert_eq!(
+        metrics.lifecycle_watch_relists.get(),
+        1,
+        "a resumed watch does not relist"
+    );
 
-    // Cut again; pr-1 is deleted and the history compacted before the watch resumes: it gets
-    // 410, relists, and the relist drops pr-1 (no event ever says so).
+    // Cut again; pr-1 is deleted and the history compacted before the watch resumes (held
+    // meanwhile): it gets 410, relists, and the relist drops pr-1 (no event ever says so).
     kube.wait_for_watches(1).await;
+    kube.hold_watches();
     kube.drop_watches();
+    kube.wait_for_held_watches(1).await;
     kube.delete_application("preview-web-pr-1");
     kube.compact();
+    kube.release_watches();
     eventually("the relist dropped pr-1", || {
         names(&index) == ["preview-web-pr-2"]
     })

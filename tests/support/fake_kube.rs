@@ -23,6 +23,9 @@
 //! kube.patch_status("web-pr-7", status("Synced", &sha, "Healthy", Some("Succeeded"), None));
 //! let apps: Api<DynamicObject> = Api::namespaced_with(kube.client(), "argocd", &app_resource());
 //! kube.drop_watches(); // the watcher reconnects from its last resourceVersion
+//! kube.hold_watches(); // new watches wait until `release_watches`, so that changes made
+//! kube.drop_watches(); // meanwhile come from the history (or a 410 after `compact`)
+//! kube.release_watches();
 //! ```
 //!
 //! Known differences: unknown fields are kept (the server prunes them), `managedFields` are
@@ -81,6 +84,8 @@ impl FakeKube {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             open_watches: AtomicUsize::new(0),
+            hold: tokio::sync::watch::Sender::new(false),
+            held_watches: AtomicUsize::new(0),
             shutdown: CancellationToken::new(),
         });
         let router = axum::Router::new()
@@ -322,15 +327,31 @@ impl FakeKube {
 
     /// Waits (up to 10 s, then panics) until at least `n` watches are open.
     pub async fn wait_for_watches(&self, n: usize) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while self.open_watches() < n {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "fake Kubernetes: {} watch(es) open, waited for {n}",
-                self.open_watches()
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        wait_until(n, "watch(es) open", || self.open_watches()).await;
+    }
+
+    /// From now on, new watch requests wait unanswered (open watches go on) until
+    /// [`FakeKube::release_watches`]: a client whose watch was cut cannot resume until the
+    /// test has made its changes. For tests whose client runs beside them (a multi-thread
+    /// runtime), where "no `.await` in between" orders nothing: kube-rs resumes a cut watch
+    /// at once, without a backoff.
+    pub fn hold_watches(&self) {
+        self.shared.hold.send_replace(true);
+    }
+
+    /// Answers the held watch requests, and new ones as they come.
+    pub fn release_watches(&self) {
+        self.shared.hold.send_replace(false);
+    }
+
+    /// How many watch requests are held right now (see [`FakeKube::hold_watches`]).
+    pub fn held_watches(&self) -> usize {
+        self.shared.held_watches.load(Ordering::SeqCst)
+    }
+
+    /// Waits (up to 10 s, then panics) until at least `n` watch requests are held.
+    pub async fn wait_for_held_watches(&self, n: usize) {
+        wait_until(n, "watch request(s) held", || self.held_watches()).await;
     }
 
     /// Every request answered so far, in order (a watch is logged when it starts).
@@ -361,6 +382,19 @@ impl FakeKube {
             violations.is_empty(),
             "fake Kubernetes received non-conformant requests:\n{violations:#?}"
         );
+    }
+}
+
+/// Waits (up to 10 s, then panics) until `count` is at least `n`.
+async fn wait_until(n: usize, what: &str, count: impl Fn() -> usize) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while count() < n {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "fake Kubernetes: {} {what}, waited for {n}",
+            count()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 

@@ -23,6 +23,10 @@ pub struct Shared {
     pub state: Mutex<State>,
     /// Watches open right now.
     pub open_watches: AtomicUsize,
+    /// While `true`, new watch requests wait unanswered (see `FakeKube::hold_watches`).
+    pub hold: tokio::sync::watch::Sender<bool>,
+    /// Watch requests waiting right now.
+    pub held_watches: AtomicUsize,
     /// Cancelled when the fake drops: every open watch ends.
     pub shutdown: CancellationToken,
 }
@@ -93,15 +97,20 @@ pub async fn handle(
         .unwrap_or_default();
     let response = match route(uri.path()) {
         None => Err(Failure::no_such_resource()),
-        Some(target) => dispatch(
-            &shared,
-            &method,
-            target,
-            &query,
-            content_type,
-            &body,
-            arrived,
-        ),
+        Some(target) => {
+            if method == Method::GET && watching(&query) {
+                watch::wait_while_held(&shared).await;
+            }
+            dispatch(
+                &shared,
+                &method,
+                target,
+                &query,
+                content_type,
+                &body,
+                arrived,
+            )
+        }
     };
     let response = response.unwrap_or_else(|failure| {
         (failure.status_code(), json_body(&failure.to_json())).into_response()
@@ -125,7 +134,7 @@ fn dispatch(
     body: &[u8],
     arrived: Instant,
 ) -> Result<Response, Failure> {
-    let watching = query.get("watch").is_some_and(|w| w == "true" || w == "1");
+    let watching = watching(query);
     let mut state = shared.state();
     let (status, value) = match (method.as_str(), target) {
         ("GET", Target::Collection { kind, namespace }) if watching => {
@@ -151,6 +160,11 @@ fn dispatch(
         _ => return Err(Failure::method_not_allowed()),
     };
     Ok(answer(status, &value))
+}
+
+/// Whether the request asks for a watch (`?watch=true`).
+fn watching(query: &HashMap<String, String>) -> bool {
+    query.get("watch").is_some_and(|w| w == "true" || w == "1")
 }
 
 fn answer(status: StatusCode, value: &Value) -> Response {

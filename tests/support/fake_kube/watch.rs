@@ -12,7 +12,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -76,6 +76,30 @@ struct Open(Arc<Shared>);
 impl Drop for Open {
     fn drop(&mut self) {
         self.0.open_watches.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Counts a held watch request for as long as it waits.
+struct Held<'a>(&'a AtomicUsize);
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Returns once new watches are no longer held (see `FakeKube::hold_watches`), or the fake
+/// drops; a request waiting here is counted in `held_watches`.
+pub async fn wait_while_held(shared: &Shared) {
+    let mut hold = shared.hold.subscribe();
+    if !*hold.borrow_and_update() {
+        return;
+    }
+    shared.held_watches.fetch_add(1, Ordering::SeqCst);
+    let _held = Held(&shared.held_watches);
+    tokio::select! {
+        _ = hold.wait_for(|held| !*held) => {}
+        () = shared.shutdown.cancelled() => {}
     }
 }
 
