@@ -51,7 +51,7 @@ mod serve;
 mod timeline;
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Mutex;
 
 use chrono::Utc;
 use url::Url;
@@ -62,13 +62,13 @@ pub use model::{AuthSeen, Endpoint, FakePull, Fault, FaultRule, Node, RequestRec
 pub use reporting::{FakeComment, FakeDeployment, FakeStatus};
 pub use timeline::{LABELLER, Recorded};
 
+use super::fake_server::FakeServer;
+
 /// The fake server. Dropping it stops the server, and panics if any served body broke its
 /// vendor schema.
 pub struct FakeGitHub {
-    state: Arc<Mutex<State>>,
+    server: FakeServer<Mutex<State>>,
     url: Url,
-    server: tokio::task::JoinHandle<()>,
-    switch: super::switch::Switch,
 }
 
 impl FakeGitHub {
@@ -83,44 +83,29 @@ impl FakeGitHub {
     }
 
     async fn start_at(prefix: &str) -> Self {
-        super::conformance::dir();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local address");
-        let base_url = format!("http://{addr}{prefix}");
-        let state = Arc::new(Mutex::new(State {
-            base_url: base_url.clone(),
-            prefix: prefix.to_owned(),
-            reset_at: Utc::now().timestamp() + 3600,
-            ..State::default()
-        }));
-        let router = axum::Router::new()
-            .fallback(serve::handle)
-            .with_state(Arc::clone(&state));
-        let switch = super::switch::Switch::default();
-        let listener = super::switch::SwitchedListener::new(listener, switch.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        let url = Url::parse(&base_url).expect("base URL");
-        Self {
-            state,
-            url,
-            server,
-            switch,
-        }
+        let routes = axum::Router::new().fallback(serve::handle);
+        let server = FakeServer::start(routes, |addr| {
+            Mutex::new(State {
+                base_url: format!("http://{addr}{prefix}"),
+                prefix: prefix.to_owned(),
+                reset_at: Utc::now().timestamp() + 3600,
+                ..State::default()
+            })
+        })
+        .await;
+        let url = Url::parse(&format!("http://{}{prefix}", server.addr())).expect("base URL");
+        Self { server, url }
     }
 
     /// GitHub goes away: new connections are closed at once (a transport error), until
     /// [`FakeGitHub::go_online`].
     pub fn go_offline(&self) {
-        self.switch.off();
+        self.server.go_offline();
     }
 
     /// GitHub answers again.
     pub fn go_online(&self) {
-        self.switch.on();
+        self.server.go_online();
     }
 
     /// The installation has `requests` requests left in its hour, and the hour ends `reset_in`
@@ -138,7 +123,7 @@ impl FakeGitHub {
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
-        f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner))
+        self.server.with(f)
     }
 
     /// The API base URL (`http://127.0.0.1:PORT`, plus `/api/v3` for Enterprise).
@@ -407,30 +392,17 @@ impl FakeGitHub {
 
     /// Schema violations seen so far (also printed as they happen).
     pub fn violations(&self) -> Vec<String> {
-        self.with(|s| s.violations.clone())
+        self.server.violations()
     }
 
     /// Returns the violations seen so far and forgets them: for tests that send bad requests
     /// on purpose.
     pub fn take_violations(&self) -> Vec<String> {
-        self.with(|s| std::mem::take(&mut s.violations))
+        self.server.take_violations()
     }
 
     /// Panics when any served body broke its vendor schema.
     pub fn assert_conformant(&self) {
-        let violations = self.violations();
-        assert!(
-            violations.is_empty(),
-            "fake GitHub served non-conformant bodies:\n{violations:#?}"
-        );
-    }
-}
-
-impl Drop for FakeGitHub {
-    fn drop(&mut self) {
-        self.server.abort();
-        if !std::thread::panicking() {
-            self.assert_conformant();
-        }
+        self.server.assert_conformant();
     }
 }

@@ -25,51 +25,42 @@ mod check;
 mod model;
 mod serve;
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use preview_tower::jira::rest::Edition;
 use url::Url;
 
+use super::fake_server::FakeServer;
 use model::State;
 pub use model::{EMAIL, FakeComment, Fault, RequestRecord, TOKEN};
 
 /// The fake server. Dropping it stops the server, and panics if anything broke the vendor's
 /// schemas.
 pub struct FakeJira {
-    state: Arc<Mutex<State>>,
+    server: FakeServer<Mutex<State>>,
     url: Url,
     edition: Edition,
-    server: tokio::task::JoinHandle<()>,
 }
 
 impl FakeJira {
     /// Starts a server on a free local port, in the current Tokio runtime.
     pub async fn start(edition: Edition) -> Self {
-        super::conformance::dir();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local address");
-        let base_url = format!("http://{addr}");
-        let state = Arc::new(Mutex::new(State::new(edition, base_url.clone())));
-        let router = axum::Router::new()
-            .fallback(serve::handle)
-            .with_state(Arc::clone(&state));
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        let url = Url::parse(&base_url).expect("base URL");
+        let routes = axum::Router::new().fallback(serve::handle);
+        let server = FakeServer::start(routes, |addr| {
+            Mutex::new(State::new(edition, format!("http://{addr}")))
+        })
+        .await;
+        let url = Url::parse(&format!("http://{}", server.addr())).expect("base URL");
         Self {
-            state,
+            server,
             url,
             edition,
-            server,
         }
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
-        f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner))
+        self.server.with(f)
     }
 
     /// The site's base URL (`http://127.0.0.1:PORT`).
@@ -162,24 +153,11 @@ impl FakeJira {
 
     /// Conformance violations seen so far (also printed as they happen).
     pub fn violations(&self) -> Vec<String> {
-        self.with(|s| s.violations.clone())
+        self.server.violations()
     }
 
     /// Returns and forgets the violations, for tests that send bad requests on purpose.
     pub fn take_violations(&self) -> Vec<String> {
-        self.with(|s| std::mem::take(&mut s.violations))
-    }
-}
-
-impl Drop for FakeJira {
-    fn drop(&mut self) {
-        self.server.abort();
-        let violations = self.violations();
-        if !std::thread::panicking() {
-            assert!(
-                violations.is_empty(),
-                "fake Jira saw non-conformant bodies:\n{violations:#?}"
-            );
-        }
+        self.server.take_violations()
     }
 }

@@ -59,6 +59,8 @@ use model::{Key, State};
 pub use model::{PatchRecord, RequestRecord};
 use serve::Shared;
 
+use super::fake_server::FakeServer;
+
 /// How often open watches that asked for them get a BOOKMARK unprompted (the API server sends
 /// one about every minute); [`FakeKube::bookmark`] sends one now.
 const BOOKMARK_EVERY: Duration = Duration::from_secs(60);
@@ -66,38 +68,24 @@ const BOOKMARK_EVERY: Duration = Duration::from_secs(60);
 /// The fake server. Dropping it stops the server, ends every open watch, and panics if a
 /// client sent something the server refuses as malformed or invalid.
 pub struct FakeKube {
-    shared: Arc<Shared>,
+    server: FakeServer<Shared>,
     url: Url,
-    server: tokio::task::JoinHandle<()>,
-    ticker: tokio::task::JoinHandle<()>,
-    switch: super::switch::Switch,
 }
 
 impl FakeKube {
     /// Starts a server on a free local port, in the current Tokio runtime.
     pub async fn start() -> Self {
-        super::conformance::dir();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local address");
-        let shared = Arc::new(Shared {
+        let routes = axum::Router::new().fallback(serve::handle);
+        let mut server = FakeServer::start(routes, |_| Shared {
             state: Mutex::new(State::default()),
             open_watches: AtomicUsize::new(0),
             hold: tokio::sync::watch::Sender::new(false),
             held_watches: AtomicUsize::new(0),
             shutdown: CancellationToken::new(),
-        });
-        let router = axum::Router::new()
-            .fallback(serve::handle)
-            .with_state(Arc::clone(&shared));
-        let switch = super::switch::Switch::default();
-        let listener = super::switch::SwitchedListener::new(listener, switch.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        let ticking = Arc::clone(&shared);
-        let ticker = tokio::spawn(async move {
+        })
+        .await;
+        let ticking = Arc::clone(server.shared());
+        server.spawn(async move {
             let mut every = tokio::time::interval(BOOKMARK_EVERY);
             every.tick().await;
             loop {
@@ -105,29 +93,28 @@ impl FakeKube {
                 ticking.state().bookmark();
             }
         });
-        let url = Url::parse(&format!("http://{addr}")).expect("base URL");
-        Self {
-            shared,
-            url,
-            server,
-            ticker,
-            switch,
-        }
+        let url = Url::parse(&format!("http://{}", server.addr())).expect("base URL");
+        Self { server, url }
     }
 
     /// The API server goes away: new connections are closed at once, until
     /// [`FakeKube::go_online`]. (Open watches stay: see [`FakeKube::drop_watches`].)
     pub fn go_offline(&self) {
-        self.switch.off();
+        self.server.go_offline();
     }
 
     /// The API server answers again.
     pub fn go_online(&self) {
-        self.switch.on();
+        self.server.go_online();
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
-        f(&mut self.shared.state())
+        self.server.with(f)
+    }
+
+    /// What the handlers share.
+    fn shared(&self) -> &Shared {
+        self.server.shared()
     }
 
     /// The API server URL (`http://127.0.0.1:PORT/`).
@@ -322,7 +309,7 @@ impl FakeKube {
 
     /// How many watches are open right now.
     pub fn open_watches(&self) -> usize {
-        self.shared.open_watches.load(Ordering::SeqCst)
+        self.shared().open_watches.load(Ordering::SeqCst)
     }
 
     /// Waits (up to 10 s, then panics) until at least `n` watches are open.
@@ -336,17 +323,17 @@ impl FakeKube {
     /// runtime), where "no `.await` in between" orders nothing: kube-rs resumes a cut watch
     /// at once, without a backoff.
     pub fn hold_watches(&self) {
-        self.shared.hold.send_replace(true);
+        self.shared().hold.send_replace(true);
     }
 
     /// Answers the held watch requests, and new ones as they come.
     pub fn release_watches(&self) {
-        self.shared.hold.send_replace(false);
+        self.shared().hold.send_replace(false);
     }
 
     /// How many watch requests are held right now (see [`FakeKube::hold_watches`]).
     pub fn held_watches(&self) -> usize {
-        self.shared.held_watches.load(Ordering::SeqCst)
+        self.shared().held_watches.load(Ordering::SeqCst)
     }
 
     /// Waits (up to 10 s, then panics) until at least `n` watch requests are held.
@@ -366,22 +353,18 @@ impl FakeKube {
 
     /// What clients sent that the server refused as malformed or invalid, so far.
     pub fn violations(&self) -> Vec<String> {
-        self.with(|s| s.violations.clone())
+        self.server.violations()
     }
 
     /// Like [`FakeKube::violations`], and forgets them: for tests that send bad requests on
     /// purpose.
     pub fn take_violations(&self) -> Vec<String> {
-        self.with(|s| std::mem::take(&mut s.violations))
+        self.server.take_violations()
     }
 
-    /// Panics when a client sent something the server refused as malformed or invalid.
+    /// Panics when a client sent something the server refuses as malformed or invalid.
     pub fn assert_conformant(&self) {
-        let violations = self.violations();
-        assert!(
-            violations.is_empty(),
-            "fake Kubernetes received non-conformant requests:\n{violations:#?}"
-        );
+        self.server.assert_conformant();
     }
 }
 
@@ -399,12 +382,8 @@ async fn wait_until(n: usize, what: &str, count: impl Fn() -> usize) {
 }
 
 impl Drop for FakeKube {
+    /// Ends every open watch; the server then stops, and checks what it received.
     fn drop(&mut self) {
-        self.shared.shutdown.cancel();
-        self.server.abort();
-        self.ticker.abort();
-        if !std::thread::panicking() {
-            self.assert_conformant();
-        }
+        self.shared().shutdown.cancel();
     }
 }

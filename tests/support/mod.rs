@@ -11,6 +11,7 @@ pub mod conformance;
 pub mod fake_github;
 pub mod fake_jira;
 pub mod fake_kube;
+pub mod fake_server;
 pub mod serve;
 pub mod switch;
 pub mod webhook_payload;

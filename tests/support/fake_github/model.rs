@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 pub use super::fault::{Endpoint, Fault, FaultRule};
 use super::reporting::{FakeComment, FakeDeployment, Reporting};
+use crate::support::fake_server::Conformance;
 
 /// 40 lowercase hex characters: the SHA-1 of `data`.
 pub fn sha1_hex(data: &[u8]) -> String {
@@ -291,6 +292,15 @@ pub struct State {
     pub clock_offset: chrono::Duration,
     /// What is left of the hour's budget, when a test limits it (see `limit_budget`).
     pub budget: Option<Budget>,
+}
+
+impl Conformance for State {
+    const NAME: &'static str = "fake GitHub";
+    const BROKEN: &'static str = "served non-conformant bodies";
+
+    fn violations(&mut self) -> &mut Vec<String> {
+        &mut self.violations
+    }
 }
 
 /// The rate-limit budget of the hour, when a test sets one.

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::State as Shared;
@@ -17,6 +17,7 @@ use super::model::{AuthSeen, Endpoint, Fault, RequestRecord, State};
 use super::render;
 use super::reporting::{self, RepoRef};
 use crate::support::conformance;
+use crate::support::fake_server::{Conformance as _, lock};
 
 pub(super) const SCHEMAS: &str = "github/schemas";
 const RATE_LIMIT: u64 = 5000;
@@ -62,10 +63,6 @@ impl Reply {
             "common.basic-error.schema.json",
         )
     }
-}
-
-fn lock(state: &SharedState) -> std::sync::MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The one handler: every request goes through here.
@@ -257,8 +254,7 @@ pub(super) fn secondary_limit(retry_after: u64) -> Reply {
 
 pub(super) fn record(state: &mut State, violations: Vec<conformance::Violation>) {
     for violation in violations {
-        eprintln!("fake GitHub: CONFORMANCE VIOLATION {violation}");
-        state.violations.push(violation.to_string());
+        state.record(violation);
     }
 }
 

@@ -8,6 +8,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use preview_tower::jira::rest::Edition;
 use serde_json::{Value, json};
 
+use crate::support::fake_server::Conformance;
+
 /// The account the fake expects: email for Jira Cloud's basic auth.
 pub const EMAIL: &str = "preview-bot@acme.example";
 /// The API token (Cloud) or personal access token (Data Center) the fake expects.
@@ -80,6 +82,15 @@ pub(super) struct State {
     pub(super) violations: Vec<String>,
 }
 
+impl Conformance for State {
+    const NAME: &'static str = "fake Jira";
+    const BROKEN: &'static str = "saw non-conformant bodies";
+
+    fn violations(&mut self) -> &mut Vec<String> {
+        &mut self.violations
+    }
+}
+
 impl State {
     pub(super) fn new(edition: Edition, base_url: String) -> Self {
         Self {
@@ -111,12 +122,6 @@ impl State {
         let issue_id = issue.id;
         let issue = self.issues.get(key)?;
         Some(self.render(issue_id, issue.comments.last()?))
-    }
-
-    pub(super) fn record(&mut self, what: impl std::fmt::Display) {
-        let line = what.to_string();
-        eprintln!("fake Jira: CONFORMANCE VIOLATION {line}");
-        self.violations.push(line);
     }
 
     /// A comment as Jira serves it (`Comment` in the v3 schema; v2 has the same shape with a

@@ -2,7 +2,7 @@
 //! errors, the request log, and the conformance checks of what comes in and goes out.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::State as Shared;
@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use super::check;
 use super::model::{EMAIL, Fault, RequestRecord, State, TOKEN};
+use crate::support::fake_server::{Conformance as _, lock};
 
 /// The shared state handed to the axum handler.
 pub(super) type SharedState = Arc<Mutex<State>>;
@@ -48,10 +49,6 @@ impl Reply {
             &json!({"errorMessages": [], "errors": {field: message}}),
         )
     }
-}
-
-fn lock(state: &SharedState) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The one handler: every request goes through here.

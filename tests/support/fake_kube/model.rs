@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use super::kind::Kind;
+use crate::support::fake_server::Conformance;
 
 /// How many notices an open watch may fall behind before it is closed, as the API server
 /// closes the watches of slow clients.
@@ -167,6 +168,15 @@ impl Default for State {
     }
 }
 
+impl Conformance for State {
+    const NAME: &'static str = "fake Kubernetes";
+    const BROKEN: &'static str = "received non-conformant requests";
+
+    fn violations(&mut self) -> &mut Vec<String> {
+        &mut self.violations
+    }
+}
+
 /// Now, as the API server writes timestamps (RFC 3339, seconds, `Z`).
 pub fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -221,7 +231,7 @@ impl State {
         self.rv += 1;
         let mut object = prev.clone();
         object["metadata"]["resourceVersion"] = json!(self.rv.to_string());
-        self.record(key.kind, EventType::Deleted, object.clone(), Some(prev));
+        self.record_change(key.kind, EventType::Deleted, object.clone(), Some(prev));
         Some(object)
     }
 
@@ -233,11 +243,11 @@ impl State {
             Some(_) => EventType::Modified,
             None => EventType::Added,
         };
-        self.record(key.kind, event, object.clone(), prev);
+        self.record_change(key.kind, event, object.clone(), prev);
         object
     }
 
-    fn record(&mut self, kind: Kind, event: EventType, object: Value, prev: Option<Value>) {
+    fn record_change(&mut self, kind: Kind, event: EventType, object: Value, prev: Option<Value>) {
         let change = Arc::new(Change {
             rv: self.rv,
             kind,

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicUsize;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use axum::body::Bytes;
@@ -17,6 +17,7 @@ use super::failure::Failure;
 use super::kind::Kind;
 use super::model::{Key, RequestRecord, State};
 use super::{read, watch, write};
+use crate::support::fake_server::{Stateful, lock};
 
 /// What the server and the test share.
 pub struct Shared {
@@ -34,7 +35,15 @@ pub struct Shared {
 impl Shared {
     /// The state, locked (a test that panicked while holding it leaves it usable).
     pub fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.state)
+    }
+}
+
+impl Stateful for Shared {
+    type State = State;
+
+    fn state_lock(&self) -> &Mutex<State> {
+        &self.state
     }
 }
 

@@ -14,6 +14,7 @@ use super::failure::{self, Failure, Outcome};
 use super::kind::Kind;
 use super::model::{Key, PatchRecord, State};
 use super::validate;
+use crate::support::fake_server::Conformance as _;
 
 const MERGE: &str = "application/merge-patch+json";
 const JSON_PATCH: &str = "application/json-patch+json";
@@ -26,8 +27,7 @@ fn refused(state: &mut State, what: &str, failure: Failure) -> Failure {
         "{what}: {} {}: {}",
         failure.code, failure.reason, failure.message
     );
-    eprintln!("fake Kubernetes: CONFORMANCE VIOLATION {line}");
-    state.violations.push(line);
+    state.record(line);
     failure
 }
 
