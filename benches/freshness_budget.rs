@@ -23,7 +23,7 @@ mod support;
 #[path = "shared/common.rs"]
 mod common;
 
-use common::{results_dir, runtime};
+use common::{results_dir, runtime, shipped_allocator};
 
 #[path = "freshness_budget/answers.rs"]
 mod answers;
@@ -39,8 +39,6 @@ mod reaction;
 mod report;
 #[path = "freshness_budget/resident.rs"]
 mod resident;
-#[path = "freshness_budget/serve.rs"]
-mod serve;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -193,7 +191,7 @@ fn main() {
         // The result: the service as `manifests/deployment.yaml` runs it (its `MALLOC_*`
         // settings), so the bench and the deployment cannot drift apart.
         let shipped = resident::Plan {
-            allocator: serve::shipped_allocator(),
+            allocator: shipped_allocator(),
             ..scale.resident.clone()
         };
         let measured = clients.block_on(resident::run(&binary, &shipped, servers.handle()));

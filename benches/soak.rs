@@ -29,15 +29,13 @@ mod support;
 #[path = "shared/common.rs"]
 mod common;
 
-use common::{results_dir, runtime};
+use common::{results_dir, runtime, shipped_allocator};
 
 #[path = "soak/attack.rs"]
 mod attack;
 #[path = "freshness_budget/fixture.rs"]
 #[allow(dead_code)]
 mod fixture;
-#[path = "freshness_budget/serve.rs"]
-mod serve;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -45,9 +43,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use preview_tower::http::WEBHOOK_PATH;
-use serve::{Service, TOKEN};
 use support::fake_github::{FakeGitHub, FakePull};
 use support::fake_kube::{FakeKube, applicationset};
+use support::serve::{Options, Serve, TOKEN};
 use support::webhook_payload;
 
 const SECRET: &str = "soak-webhook-secret";
@@ -147,7 +145,7 @@ fn ms(d: Duration) -> f64 {
 
 /// Argo CD: `clients` callers asking for one service's sets, one after the other, until
 /// `until`.
-async fn plugin_calls(service: &Service, clients: usize, until: Instant) -> Latencies {
+async fn plugin_calls(service: &Serve, clients: usize, until: Instant) -> Latencies {
     let url = format!(
         "http://{}{}",
         service.listen,
@@ -193,7 +191,7 @@ async fn plugin_calls(service: &Service, clients: usize, until: Instant) -> Late
 
 /// GitHub: genuine signed deliveries every `every` until `until`; `(2xx, 503, other)`.
 async fn genuine_deliveries(
-    service: &Service,
+    service: &Serve,
     services: usize,
     every: Duration,
     until: Instant,
@@ -253,31 +251,24 @@ fn main() {
     let kube = fakes.block_on(FakeKube::start());
     kube.put_applicationset(applicationset("previews"));
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let fleet = dir.path().join("fleet.yaml");
-    std::fs::write(
-        &fleet,
-        fixture::fleet_yaml_with_webhooks(plan.services, "1h"),
-    )
-    .expect("write the fleet");
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, kube.kubeconfig()).expect("write the kubeconfig");
-    let mut env = serve::shipped_allocator();
+    let mut env = shipped_allocator();
     env.push(("PREVIEW_TOWER_WEBHOOK_SECRET".into(), SECRET.into()));
-    env.push((
-        "KUBECONFIG".into(),
-        kubeconfig.to_string_lossy().into_owned(),
-    ));
-    // `SOAK_BINARY` measures another build (an earlier version, for a before-and-after).
-    let binary = std::env::var_os("SOAK_BINARY").map_or_else(
-        || PathBuf::from(env!("CARGO_BIN_EXE_preview-tower")),
-        PathBuf::from,
-    );
-    let log = results.join(if measuring {
-        "soak-serve.log"
-    } else {
-        "soak-smoke-serve.log"
-    });
-    let mut service = driver.block_on(Service::start(&binary, &fleet, &github, &log, &env));
+    let options = Options {
+        fleet: fixture::fleet_yaml_with_webhooks(plan.services, "1h"),
+        github_url: github.url().to_string(),
+        kubeconfig: Some(kube.kubeconfig()),
+        env,
+        // `SOAK_BINARY` measures another build (an earlier version, for a before-and-after).
+        binary: std::env::var_os("SOAK_BINARY").map(PathBuf::from),
+        log: Some(results.join(if measuring {
+            "soak-serve.log"
+        } else {
+            "soak-smoke-serve.log"
+        })),
+        quiet: true,
+    };
+    let mut service = Serve::start(dir.path(), "soak", &options);
+    driver.block_on(service.wait_ready(Duration::from_secs(300)));
 
     println!(
         "soak: {} services × {} previews; plugin: {} callers; attack: {} unsigned and {} forged {} MiB bodies, {} slowloris, {} idle connections; genuine deliveries every {} ms",
@@ -319,10 +310,9 @@ fn main() {
     loads.push(load("after the attack"));
     service.assert_running();
     let peak_kib = status_kib(service.pid(), "VmHWM");
-    let refused = driver.block_on(metric(
-        &service,
-        r#"preview_tower_http_connections_refused_total{listener="webhook"}"#,
-    ));
+    let refused = driver.block_on(
+        service.metric(r#"preview_tower_http_connections_refused_total{listener="webhook"}"#),
+    );
 
     let peak_mib = peak_kib / 1024.0;
     println!("\nplugin (one service's sets)    calls  failed   p50 ms   p99 ms   max ms");
@@ -404,16 +394,5 @@ fn status_kib(pid: u32, field: &str) -> f64 {
         .lines()
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0.0)
-}
-
-/// A sample of the service's `/metrics`, 0 when absent.
-async fn metric(service: &Service, sample: &str) -> f64 {
-    let Ok(answer) = reqwest::get(format!("http://{}/metrics", service.admin)).await else {
-        return 0.0;
-    };
-    let text = answer.text().await.unwrap_or_default();
-    text.lines()
-        .find_map(|line| line.strip_prefix(sample)?.trim().parse().ok())
         .unwrap_or(0.0)
 }

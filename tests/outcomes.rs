@@ -56,6 +56,7 @@ async fn github_failures_the_sync_handles_leave_no_error_line() {
         github_url: github.url().to_string(),
         kubeconfig: None,
         env: Vec::new(),
+        ..Options::default()
     };
     let mut serve = Serve::start(dir.path(), "faults", &options);
     // The first listing and its retry after the backoff (5 s) both fail.
@@ -90,6 +91,7 @@ async fn a_delivery_for_a_repository_outside_the_fleet_is_ignored_with_the_reaso
         github_url: github.url().to_string(),
         kubeconfig: Some(kube.kubeconfig()),
         env: vec![("PREVIEW_TOWER_WEBHOOK_SECRET".into(), SECRET.into())],
+        ..Options::default()
     };
     let mut serve = Serve::start(dir.path(), "outside", &options);
     serve.wait_ready(DEADLINE).await;

@@ -46,6 +46,7 @@ fn start(dir: &std::path::Path, github: &FakeGitHub, kube: &FakeKube) -> Serve {
         github_url: github.url().to_string(),
         kubeconfig: Some(kube.kubeconfig()),
         env: vec![("PREVIEW_TOWER_WEBHOOK_SECRET".into(), SECRET.into())],
+        ..Options::default()
     };
     Serve::start(dir, "serve", &options)
 }

@@ -23,14 +23,16 @@ use preview_tower::http::{PLUGIN_PATH, WEBHOOK_PATH};
 use tokio::runtime::Handle;
 
 use super::fixture;
-use super::serve::{Service, TOKEN};
 use crate::support::fake_github::{Endpoint, FakeGitHub, FakePull, sha1_hex};
-use crate::support::fake_kube::{FakeKube, applicationset};
+use crate::support::fake_kube::{FakeKube, PatchRecord, applicationset};
+use crate::support::serve::{Options, Serve, TOKEN};
 use crate::support::webhook_payload;
 
 const SECRET: &str = "whsec-bench-reaction";
 /// Longest wait for one patch before the bench gives up (a stuck service, not a slow one).
 const PATCH_DEADLINE: Duration = Duration::from_secs(30);
+/// Longest wait for the first sync of every repo.
+const READY_DEADLINE: Duration = Duration::from_secs(300);
 
 /// What to run.
 #[derive(Clone)]
@@ -117,7 +119,7 @@ pub struct Report {
 struct World {
     github: FakeGitHub,
     kube: FakeKube,
-    service: Service,
+    service: Serve,
     listen: SocketAddr,
     webhook: SocketAddr,
     admin: SocketAddr,
@@ -210,22 +212,17 @@ impl World {
         kube.put_applicationset(applicationset("previews"));
 
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let fleet = dir.path().join("fleet.yaml");
-        std::fs::write(
-            &fleet,
-            fixture::fleet_yaml_with_webhooks(plan.services, "1h"),
-        )
-        .expect("write the fleet");
-        let kubeconfig = dir.path().join("kubeconfig");
-        std::fs::write(&kubeconfig, kube.kubeconfig()).expect("write the kubeconfig");
-        let env = [
-            ("PREVIEW_TOWER_WEBHOOK_SECRET".to_owned(), SECRET.to_owned()),
-            (
-                "KUBECONFIG".to_owned(),
-                kubeconfig.to_string_lossy().into_owned(),
-            ),
-        ];
-        let service = Service::start(binary, &fleet, &github, &plan.log, &env).await;
+        let options = Options {
+            fleet: fixture::fleet_yaml_with_webhooks(plan.services, "1h"),
+            github_url: github.url().to_string(),
+            kubeconfig: Some(kube.kubeconfig()),
+            env: vec![("PREVIEW_TOWER_WEBHOOK_SECRET".to_owned(), SECRET.to_owned())],
+            binary: Some(binary.to_owned()),
+            log: Some(plan.log.clone()),
+            quiet: true,
+        };
+        let mut service = Serve::start(dir.path(), "reaction", &options);
+        service.wait_ready(READY_DEADLINE).await;
         let (listen, webhook, admin) = (service.listen, service.webhook, service.admin);
         Self {
             github,
@@ -304,7 +301,7 @@ impl World {
         }
     }
 
-    async fn await_patch(&mut self, before: usize) -> crate::support::fake_kube::PatchRecord {
+    async fn await_patch(&mut self, before: usize) -> PatchRecord {
         let deadline = Instant::now() + PATCH_DEADLINE;
         loop {
             if let Some(patch) = self.kube.applicationset_patches().get(before) {

@@ -14,8 +14,8 @@ use tokio::runtime::Handle;
 
 use super::fixture;
 use super::load::{self, Load, Outcome};
-use super::serve::{Service, TOKEN};
 use crate::support::fake_github::{Endpoint, FakeGitHub, FakePull, sha1_hex};
+use crate::support::serve::{Options, Serve, TOKEN};
 
 /// The fleet's refresh interval: the shortest the fleet accepts, so that refreshes happen
 /// while the load runs.
@@ -24,6 +24,8 @@ const ONE_SERVICE: &str =
     r#"{"applicationSetName":"previews","input":{"parameters":{"service":"svc-7"}}}"#;
 const ALL_SERVICES: &str = r#"{"applicationSetName":"previews","input":{}}"#;
 const MIB: f64 = 1024.0 * 1024.0;
+/// Longest wait for the first sync of every repo (a stuck service, not a slow one).
+const READY_DEADLINE: Duration = Duration::from_secs(300);
 
 /// What to run.
 #[derive(Clone)]
@@ -104,10 +106,18 @@ pub async fn run(binary: &Path, plan: &Plan, github_runtime: &Handle) -> Report 
         }
     }
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let fleet = dir.path().join("fleet.yaml");
-    std::fs::write(&fleet, fixture::fleet_yaml(plan.services, REFRESH)).expect("write the fleet");
+    let options = Options {
+        fleet: fixture::fleet_yaml(plan.services, REFRESH),
+        github_url: github.url().to_string(),
+        env: plan.allocator.clone(),
+        binary: Some(binary.to_owned()),
+        log: Some(plan.log.clone()),
+        quiet: true,
+        ..Options::default()
+    };
     let started = Instant::now();
-    let service = Service::start(binary, &fleet, &github, &plan.log, &plan.allocator).await;
+    let mut service = Serve::start(dir.path(), "resident", &options);
+    service.wait_ready(READY_DEADLINE).await;
     let ready_after = started.elapsed();
     let listen = service.listen;
     let pid = service.pid();

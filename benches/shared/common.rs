@@ -1,4 +1,5 @@
-//! What the benchmarks share besides the service: where results go, and the runtimes.
+//! What the benchmarks share besides the service (`tests/support/serve.rs`): where results go,
+//! the runtimes, and the allocator settings the deployment ships.
 
 use std::path::PathBuf;
 
@@ -22,4 +23,24 @@ pub fn runtime(name: &str) -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("a Tokio runtime")
+}
+
+/// The `MALLOC_*` environment of the preview-tower container in `manifests/deployment.yaml`.
+pub fn shipped_allocator() -> Vec<(String, String)> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests/deployment.yaml");
+    let text = std::fs::read_to_string(&path).expect("read manifests/deployment.yaml");
+    let deployment: serde_json::Value =
+        serde_saphyr::from_str(&text).expect("manifests/deployment.yaml is YAML");
+    deployment["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["env"].as_array().cloned().unwrap_or_default())
+        .filter_map(|e| {
+            let name = e["name"].as_str()?;
+            let value = e["value"].as_str()?;
+            name.starts_with("MALLOC_")
+                .then(|| (name.to_owned(), value.to_owned()))
+        })
+        .collect()
 }

@@ -142,6 +142,7 @@ impl World {
             github_url: self.github.url().to_string(),
             kubeconfig: Some(self.kube.kubeconfig()),
             env: vec![("PREVIEW_TOWER_GITHUB_TIMEOUT".into(), "2s".into())],
+            ..Options::default()
         }
     }
 

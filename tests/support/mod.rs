@@ -1,9 +1,11 @@
-//! Support shared by integration tests: fakes of GitHub, Jira and the Kubernetes API server
-//! that speak HTTP, vendor-schema conformance checks, GitHub App keys made at test time, and
+//! Support shared by integration tests and benchmarks: fakes of GitHub, Jira and the Kubernetes
+//! API server that speak HTTP (one frame, `fake_server`), vendor-schema conformance checks, the
+//! real `serve` binary in its own process (`serve`), GitHub App keys made at test time, and
 //! webhook payloads built from the vendor's schemas.
 //!
 //! Use it from a test file with `mod support;` at the crate root (the fake refers to
-//! `crate::support::conformance`). Each test binary uses a different part, hence the allow.
+//! `crate::support::conformance`); a benchmark mounts it with `#[path]`. Each binary uses a
+//! different part, hence the allow.
 #![allow(dead_code, unused_imports)]
 
 pub mod app_key;

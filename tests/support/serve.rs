@@ -1,7 +1,8 @@
-//! The real `preview-tower serve` binary in its own process, for end-to-end tests: free
-//! loopback ports, configured only by what the test passes (the caller's `PREVIEW_TOWER_*`,
-//! `KUBERNETES_*` and `KUBECONFIG` are removed), its output in a file that failure messages
-//! quote, stopped with `SIGTERM` or killed when dropped.
+//! The real `preview-tower serve` binary in its own process, for end-to-end tests and the
+//! benchmarks: free loopback ports, configured only by what the caller passes (the caller's
+//! `PREVIEW_TOWER_*`, `KUBERNETES_*`, `MALLOC_*` and `KUBECONFIG` are removed), its output in a
+//! file that failure messages quote, stopped with `SIGTERM` or killed when dropped (also when
+//! the caller panics).
 //!
 //! No timing assertion: deadlines here are generous bounds for a loaded machine.
 
@@ -28,8 +29,17 @@ pub struct Options {
     pub github_url: String,
     /// A kubeconfig's text (the fake's); `None`: no Kubernetes API at all.
     pub kubeconfig: Option<String>,
-    /// More environment variables (`PREVIEW_TOWER_*` twins of flags).
+    /// More environment variables (`PREVIEW_TOWER_*` twins of flags, `MALLOC_*`), set last.
     pub env: Vec<(String, String)>,
+    /// Another build of `preview-tower` to run instead of [`BIN`] (the soak measures earlier
+    /// versions; one from before the webhook had its own port takes deliveries on the
+    /// plugin's).
+    pub binary: Option<PathBuf>,
+    /// Where the output goes; `None`: `<name>.log` in the directory given to [`Serve::start`].
+    pub log: Option<PathBuf>,
+    /// Leaves `RUST_LOG` unset, so that the service logs at its own default level as the
+    /// benchmarks measure it; otherwise `RUST_LOG=info`, for failure messages.
+    pub quiet: bool,
 }
 
 /// A running `serve`.
@@ -40,7 +50,8 @@ pub struct Serve {
     pub listen: SocketAddr,
     /// The admin port.
     pub admin: SocketAddr,
-    /// The webhook port (served when a webhook secret is given).
+    /// The webhook port (served when a webhook secret is given); the plugin's for a build
+    /// without `--webhook-listen`.
     pub webhook: SocketAddr,
     http: reqwest::Client,
 }
@@ -53,32 +64,25 @@ impl Drop for Serve {
 }
 
 impl Serve {
-    /// Starts `serve` with `options`, its files under `dir` named after `name`.
+    /// Starts `serve` with `options`, its files under `dir` named after `name`; it is not
+    /// ready yet (see [`Serve::wait_ready`]).
     pub fn start(dir: &Path, name: &str, options: &Options) -> Self {
+        let binary = options.binary.as_deref().unwrap_or(Path::new(BIN));
         let fleet = dir.join(format!("{name}-fleet.yaml"));
         std::fs::write(&fleet, &options.fleet).expect("write the fleet file");
-        let log = dir.join(format!("{name}.log"));
+        let kubeconfig = kubeconfig_file(dir, name, options.kubeconfig.as_deref());
+        let log = options
+            .log
+            .clone()
+            .unwrap_or_else(|| dir.join(format!("{name}.log")));
         let out = std::fs::File::create(&log).expect("create the log");
-        let (listen, admin, webhook) = (free_port(), free_port(), free_port());
-        let mut command = Command::new(BIN);
-        for (var, _) in std::env::vars_os() {
-            let text = var.to_string_lossy();
-            if text.starts_with("PREVIEW_TOWER_")
-                || text.starts_with("KUBERNETES_")
-                || text == "KUBECONFIG"
-            {
-                command.env_remove(var);
-            }
-        }
-        // Without a kubeconfig of the test's, none is found (not the machine's own either).
-        let kubeconfig = dir.join(format!("{name}-kubeconfig"));
-        match &options.kubeconfig {
-            Some(text) => std::fs::write(&kubeconfig, text).expect("write the kubeconfig"),
-            None => {
-                let _ = std::fs::remove_file(&kubeconfig);
-            }
-        }
-        let child = command
+        let (listen, admin) = (free_port(), free_port());
+        let webhook = if has_webhook_port(binary) {
+            free_port()
+        } else {
+            listen
+        };
+        let child = isolated(binary, options.quiet)
             .arg("serve")
             .arg("--config")
             .arg(&fleet)
@@ -88,18 +92,21 @@ impl Serve {
             .arg(listen.to_string())
             .arg("--admin-listen")
             .arg(admin.to_string())
-            .arg("--webhook-listen")
-            .arg(webhook.to_string())
+            .args(
+                (webhook != listen)
+                    .then(|| ["--webhook-listen".to_owned(), webhook.to_string()])
+                    .into_iter()
+                    .flatten(),
+            )
             .env("PREVIEW_TOWER_GITHUB_TOKEN", "ghp_serve")
             .env("PREVIEW_TOWER_PLUGIN_TOKEN", TOKEN)
             .env("KUBECONFIG", &kubeconfig)
-            .env("RUST_LOG", "info")
             .envs(options.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(out.try_clone().expect("clone the log handle"))
             .stderr(out)
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {BIN}: {e}"));
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
         Self {
             child,
             log,
@@ -108,6 +115,11 @@ impl Serve {
             webhook,
             http: reqwest::Client::new(),
         }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// The service's output so far, for failure messages.
@@ -243,6 +255,51 @@ impl Serve {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+/// A command running `binary` without anything of the caller's environment that would
+/// configure it; `RUST_LOG=info` unless `quiet`.
+fn isolated(binary: &Path, quiet: bool) -> Command {
+    let mut command = Command::new(binary);
+    for (var, _) in std::env::vars_os() {
+        let text = var.to_string_lossy();
+        if ["PREVIEW_TOWER_", "KUBERNETES_", "MALLOC_"]
+            .iter()
+            .any(|prefix| text.starts_with(prefix))
+            || text == "KUBECONFIG"
+        {
+            command.env_remove(var);
+        }
+    }
+    if quiet {
+        command.env_remove("RUST_LOG");
+    } else {
+        command.env("RUST_LOG", "info");
+    }
+    command
+}
+
+/// The kubeconfig file for `text` under `dir`; without `text`, a path where there is none, so
+/// that no Kubernetes API is found (not the machine's own either).
+fn kubeconfig_file(dir: &Path, name: &str, text: Option<&str>) -> PathBuf {
+    let kubeconfig = dir.join(format!("{name}-kubeconfig"));
+    match text {
+        Some(text) => std::fs::write(&kubeconfig, text).expect("write the kubeconfig"),
+        None => {
+            let _ = std::fs::remove_file(&kubeconfig);
+        }
+    }
+    kubeconfig
+}
+
+/// Whether `binary` serves webhooks on a port of their own: the one under test does, an
+/// earlier build does when `serve --help` names `--webhook-listen`.
+fn has_webhook_port(binary: &Path) -> bool {
+    binary == Path::new(BIN)
+        || Command::new(binary)
+            .args(["serve", "--help"])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("--webhook-listen"))
 }
 
 /// A free loopback port (bound, read, released).
