@@ -16,6 +16,8 @@
 //! set took to come back after the fault cleared, for `docs/architecture.md`.
 #![allow(clippy::unwrap_used)]
 
+#[path = "restart/answers.rs"]
+mod answers;
 #[path = "restart/harness.rs"]
 mod harness;
 mod support;
@@ -23,7 +25,8 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use harness::{API, Answers, BILLING, LINGER, Row, WEB, World, head, row, sha};
+use answers::Answers;
+use harness::{API, BILLING, LINGER, Row, WEB, World, head, row, sha};
 use support::fake_github::{Endpoint, FakePull, Fault, FaultRule};
 
 /// Every service answers 503 (never a partial 2xx) while `fault` hits every `endpoint` read.
