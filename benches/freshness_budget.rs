@@ -39,6 +39,8 @@ mod reaction;
 mod report;
 #[path = "freshness_budget/resident.rs"]
 mod resident;
+#[path = "freshness_budget/targets.rs"]
+mod targets;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -252,8 +254,8 @@ fn main() {
             ": smoke-test scale, not the targets' conditions"
         }
     );
-    let verdicts = report::verdicts(&rows, resident.as_ref(), budget.as_ref(), reaction.as_ref());
-    report::print_verdicts(&verdicts);
+    let verdicts = targets::verdicts(&rows, resident.as_ref(), budget.as_ref(), reaction.as_ref());
+    targets::print_verdicts(&verdicts);
 
     if let (true, true, Some(resident), Some(budget), Some(reaction)) =
         (measuring, parts.all(), &resident, &budget, &reaction)
