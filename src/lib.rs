@@ -39,6 +39,7 @@ pub mod snapshot;
 pub mod sync;
 pub mod telemetry;
 pub mod tls;
+pub(crate) mod yaml;
 
 #[cfg(test)]
 mod testing;

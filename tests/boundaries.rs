@@ -9,13 +9,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Modules with no I/O: planning, parameters, config parsing, names.
-const CORE: [&str; 6] = [
+const CORE: [&str; 7] = [
     "fleet",
     "naming",
     "params",
     "plan",
     "pull_request",
     "repo_config",
+    "yaml",
 ];
 
 /// Modules that talk to the outside world (or own a process-wide resource).

@@ -15,7 +15,7 @@ use super::{host, hours, storage};
 use crate::fleet::{HostPattern, Policy, SleepPolicy, StorageSize, WorkingHours};
 use crate::naming::ServiceName;
 use crate::naming::is_dns_name;
-use crate::repo_config::yaml::{Located, did_you_mean, position, short_duration};
+use crate::yaml::{Located, did_you_mean, position, short_duration};
 
 /// The keys of `defaults` and `overrides`.
 const POLICY_KEYS: [&str; 18] = [
