@@ -19,6 +19,7 @@
 //! patches), [`metrics`], [`telemetry`], [`cli`].
 
 pub mod argocd;
+pub(crate) mod backoff;
 pub mod cli;
 pub mod cost;
 pub mod demo;

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Modules with no I/O: planning, parameters, config parsing, names.
-const CORE: [&str; 7] = [
+const CORE: [&str; 8] = [
+    "backoff",
     "fleet",
     "naming",
     "params",
