@@ -17,10 +17,10 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use secrecy::ExposeSecret;
 
-use super::{ApiError, PluginState};
+use super::body::{BodyLimits, Refused, declared_length};
+use super::{ApiError, PluginState, post_only};
 use crate::metrics::PluginLabels;
 use crate::snapshot::{Answer, Query};
 
@@ -34,18 +34,20 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const DRAIN_LIMIT: usize = 4 * MAX_BODY_BYTES;
 /// Longest time spent discarding a refused request's body.
 const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+/// What a `405` says.
+const ANSWERS_POST: &str = "the plugin answers POST";
 
 /// The plugin at [`PLUGIN_PATH`] and under each of `base_paths` (a `baseUrl` with a path
 /// prefix, `http://svc/prefix`, reaches us as `/prefix/api/v1/getparams.execute`); everything
 /// else is a 404, so that no other path (the webhook's, an Ingress prefix) publishes it. A base
 /// path given twice is served once (axum refuses a route added twice).
 pub(super) fn routes(state: PluginState, base_paths: &[String]) -> Router {
-    let mut router = Router::new().route(PLUGIN_PATH, post(getparams).fallback(wrong_method));
+    let mut router = Router::new().route(PLUGIN_PATH, post_only(getparams, ANSWERS_POST));
     let distinct: std::collections::BTreeSet<&str> =
         base_paths.iter().map(String::as_str).collect();
     for base in distinct {
         let path = format!("{base}{PLUGIN_PATH}");
-        router = router.route(&path, post(getparams).fallback(wrong_method));
+        router = router.route(&path, post_only(getparams, ANSWERS_POST));
     }
     router.fallback(not_found).with_state(state)
 }
@@ -70,10 +72,6 @@ pub fn valid_base_path(path: &str) -> bool {
 
 async fn not_found() -> Response {
     ApiError::NotFound(format!("not found; the plugin answers POST {PLUGIN_PATH}")).into_response()
-}
-
-async fn wrong_method() -> Response {
-    ApiError::MethodNotAllowed("the plugin answers POST").into_response()
 }
 
 async fn getparams(State(state): State<PluginState>, request: Request) -> Response {
@@ -132,21 +130,28 @@ async fn answer(
     if let Err(error) = authorize(&parts.headers, state.token.expose_secret()) {
         return ("invalid", Err(error), !drain(body).await);
     }
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared = declared_length(&parts.headers);
     if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
         let error = ApiError::PayloadTooLarge(MAX_BODY_BYTES);
         return ("invalid", Err(error), !drain(body).await);
     }
-    let body = match read_body(body).await {
+    let limits = BodyLimits {
+        cap: MAX_BODY_BYTES,
+        deadline: None,
+    };
+    let body = match super::body::read_body(body, declared, limits, None).await {
         Ok(body) => body,
-        Err(error) => {
-            // Reading stops at the limit: the rest of an oversized body is left unread.
-            let unread = matches!(error, ApiError::PayloadTooLarge(_));
-            return ("invalid", Err(error), unread);
+        // Reading stops at the limit: the rest of an oversized body is left unread.
+        Err(Refused::TooLarge(cap)) => {
+            return ("invalid", Err(ApiError::PayloadTooLarge(cap)), true);
+        }
+        Err(refused) => {
+            let unread = !matches!(refused, Refused::Unreadable(_));
+            return (
+                "invalid",
+                Err(ApiError::BadRequest(refused.to_string())),
+                unread,
+            );
         }
     };
     let (appset, query) = match parse_request(&body, state.store.load().fleet()) {
@@ -186,21 +191,6 @@ async fn drain(mut body: Body) -> bool {
     tokio::time::timeout(DRAIN_TIMEOUT, read)
         .await
         .unwrap_or(false)
-}
-
-async fn read_body(body: Body) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|error| {
-            let too_large = std::error::Error::source(&error)
-                .is_some_and(|e| e.is::<http_body_util::LengthLimitError>())
-                || error.to_string().contains("length limit");
-            if too_large {
-                ApiError::PayloadTooLarge(MAX_BODY_BYTES)
-            } else {
-                ApiError::BadRequest(format!("cannot read the request body: {error}"))
-            }
-        })
 }
 
 #[cfg(test)]
