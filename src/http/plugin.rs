@@ -76,7 +76,11 @@ async fn not_found() -> Response {
 
 async fn getparams(State(state): State<PluginState>, request: Request) -> Response {
     let started = Instant::now();
-    let (mode, result, unread) = answer(&state, request).await;
+    let Outcome {
+        mode,
+        result,
+        unread,
+    } = answer(&state, request).await;
     let response = match result {
         Ok(answer) => respond(answer),
         Err(error) => {
@@ -120,20 +124,38 @@ fn respond(answer: Answer) -> Response {
     response
 }
 
-/// The answer, and whether part of the request body was left unread (the connection must
-/// then be closed).
-async fn answer(
-    state: &PluginState,
-    request: Request,
-) -> (&'static str, Result<Answer, ApiError>, bool) {
+/// What one plugin request came to.
+struct Outcome {
+    /// The `mode` label of the request's metrics: `all`, `service`, `matrix`, or `invalid`
+    /// for a request refused before its query was known.
+    mode: &'static str,
+    /// The answer, or the error to send.
+    result: Result<Answer, ApiError>,
+    /// Whether part of the request body was left unread: the connection must then be closed.
+    unread: bool,
+}
+
+impl Outcome {
+    /// A request refused before its query was known.
+    fn refused(error: ApiError, unread: bool) -> Self {
+        Self {
+            mode: "invalid",
+            result: Err(error),
+            unread,
+        }
+    }
+}
+
+/// What `request` comes to.
+async fn answer(state: &PluginState, request: Request) -> Outcome {
     let (parts, body) = request.into_parts();
     if let Err(error) = authorize(&parts.headers, state.token.expose_secret()) {
-        return ("invalid", Err(error), !drain(body).await);
+        return Outcome::refused(error, !drain(body).await);
     }
     let declared = declared_length(&parts.headers);
     if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
         let error = ApiError::PayloadTooLarge(MAX_BODY_BYTES);
-        return ("invalid", Err(error), !drain(body).await);
+        return Outcome::refused(error, !drain(body).await);
     }
     let limits = BodyLimits {
         cap: MAX_BODY_BYTES,
@@ -143,20 +165,16 @@ async fn answer(
         Ok(body) => body,
         // Reading stops at the limit: the rest of an oversized body is left unread.
         Err(Refused::TooLarge(cap)) => {
-            return ("invalid", Err(ApiError::PayloadTooLarge(cap)), true);
+            return Outcome::refused(ApiError::PayloadTooLarge(cap), true);
         }
         Err(refused) => {
             let unread = !matches!(refused, Refused::Unreadable(_));
-            return (
-                "invalid",
-                Err(ApiError::BadRequest(refused.to_string())),
-                unread,
-            );
+            return Outcome::refused(ApiError::BadRequest(refused.to_string()), unread);
         }
     };
     let (appset, query) = match parse_request(&body, state.store.load().fleet()) {
         Ok(parsed) => parsed,
-        Err(error) => return ("invalid", Err(error), false),
+        Err(error) => return Outcome::refused(error, false),
     };
     let mode = match query {
         Query::All => "all",
@@ -169,7 +187,11 @@ async fn answer(
         .answer_chunks(&query)
         .map_err(ApiError::from);
     tracing::debug!(appset = ?appset, mode, ok = result.is_ok(), "plugin request");
-    (mode, result, false)
+    Outcome {
+        mode,
+        result,
+        unread: false,
+    }
 }
 
 /// Reads and discards a refused request's body, up to [`DRAIN_LIMIT`] bytes and
