@@ -144,14 +144,6 @@ impl Freshness {
         due.into_iter().collect()
     }
 
-    /// A `/preview` command by `author` on `repo` was checked: the sync remembers the answer
-    /// (no second request for it), and an authorized command pokes the repo, so that it takes
-    /// effect within seconds. Returns whether it poked.
-    pub fn command_checked(&self, repo: &RepoName, author: &str, authorized: bool) -> bool {
-        self.syncer.note_permission(repo, author, authorized);
-        authorized && self.poke(repo)
-    }
-
     /// Pokes the repos whose previews change with time, when they do, until `cancel` fires.
     async fn timer(&self, cancel: CancellationToken) {
         loop {

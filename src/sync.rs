@@ -21,6 +21,7 @@ mod follow;
 mod gate;
 mod heads;
 mod hold;
+mod permissions;
 mod poll;
 mod state;
 
@@ -45,6 +46,7 @@ use crate::snapshot::{Snapshot, SnapshotStore};
 use state::SyncState;
 
 pub use follow::follow_applications;
+pub use permissions::{Author, may_command};
 
 /// Reads at most this many files at once per repo.
 const FETCH_CONCURRENCY: usize = 4;

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
+use super::permissions::Permissions;
 use crate::argocd::PreviewRevisions;
 use crate::fleet::Fleet;
 use crate::naming::RepoName;
@@ -45,7 +46,7 @@ pub(crate) fn keys_at(fleet: &Fleet, service: &crate::fleet::Service, sha: &str)
 
 mod records;
 
-pub(crate) use records::{MAX_PERMISSIONS, Permission, ReadActivity, Search, first_seen};
+pub(crate) use records::{ReadActivity, Search, first_seen};
 
 /// The sync's memory.
 #[derive(Debug, Default)]
@@ -71,8 +72,8 @@ pub(crate) struct SyncState {
     pub(crate) searched: HashMap<(ServiceName, u64), Search>,
     /// The activity of each eligible PR, by `(repo, number)`.
     pub(crate) activity: HashMap<(RepoName, u64), ReadActivity>,
-    /// Who may give commands, by `(repo, lower-cased login)`.
-    pub(crate) permissions: HashMap<(RepoName, String), Permission>,
+    /// Who may give commands, as GitHub last said.
+    pub(crate) permissions: Permissions,
     /// PRs that may hold a preview, missing from their repo's listing, that GitHub confirmed
     /// closed: not asked again while they may hold one (Argo CD is deleting it).
     pub(crate) closed: HashSet<(RepoName, u64)>,
@@ -171,11 +172,7 @@ impl SyncState {
         let read = self.activity.get(&(service.repo.clone(), pr.number))?;
         let events = read.events.as_ref()?;
         // What is known of `login`'s write access to the repo: `None` while unknown.
-        let permission = |login: &str| {
-            self.permissions
-                .get(&(service.repo.clone(), login.to_ascii_lowercase()))
-                .map(|p| p.authorized)
-        };
+        let permission = |login: &str| self.permissions.may_command(&service.repo, login);
         // A command whose author's access is not known yet (a failed check, a restart, a
         // forgotten answer) may be a `/preview keep`: until it is known, the PR's facts are
         // incomplete, and incomplete facts never expire anything (no read counts as after
