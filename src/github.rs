@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::jira::IssueKey;
+use crate::issues::IssueKey;
 use crate::lifecycle::{Shown, State};
 use crate::naming::RepoName;
 use crate::naming::ServiceName;

@@ -1,86 +1,19 @@
-//! Jira: which issues a pull request names, what preview-tower tells them, and the
-//! [`IssueNotifier`] trait the lifecycle worker calls.
+//! Jira's adapter: the [`IssueNotifier`] trait the lifecycle's shell posts notes through, the
+//! [`JiraError`] it answers with, and `jira::rest`, the REST client for Cloud (v3) and Data
+//! Center (v2).
 //!
-//! The pure part (issue-key extraction, the notes and their markers, rendering for each
-//! edition) does no I/O. The REST adapter lives in `jira::rest`. A Jira outage or a bad key must
-//! never block GitHub updates or the plugin: callers treat every error here as "try later" or
-//! "give up on this issue", never as a reason to stop.
+//! Which issues a pull request names and what they hear is pure and lives in
+//! [`crate::issues`]; this module only carries it to Jira, and must not decide or retry. A Jira
+//! outage or a bad key must never block GitHub updates or the plugin: callers treat every error
+//! here as "try later" or "give up on this issue", never as a reason to stop.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::naming::RepoName;
-use crate::naming::ServiceName;
+use crate::issues::{IssueKey, Note};
 
-mod keys;
-mod render;
 pub mod rest;
-
-pub use keys::{InvalidIssueKey, MAX_KEYS, MAX_NUMBER_DIGITS, MAX_PROJECT_LEN, issue_keys};
-pub use render::{MAX_TITLE_CHARS, render_adf, render_wiki};
-
-/// A Jira issue key, `PROJECT-123`, validated.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct IssueKey(String);
-
-impl IssueKey {
-    /// The key as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for IssueKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// The two moments a Jira issue hears about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Event {
-    /// The PR's previews first became healthy.
-    Ready,
-    /// They were torn down (PR merged or closed, unlabelled, or expired).
-    Gone,
-}
-
-impl Event {
-    /// `ready` or `gone`, as written in [`Note::marker`].
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Event::Ready => "ready",
-            Event::Gone => "gone",
-        }
-    }
-}
-
-/// One preview named in a note.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NotePreview {
-    /// The service.
-    pub service: ServiceName,
-    /// Its URL.
-    pub url: String,
-}
-
-/// What preview-tower tells a Jira issue about one pull request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Note {
-    /// Ready or gone.
-    pub event: Event,
-    /// The repository of the PR.
-    pub repo: RepoName,
-    /// The PR number.
-    pub number: u64,
-    /// Untrusted: the PR title.
-    pub title: String,
-    /// The PR's page on GitHub.
-    pub pr_url: String,
-    /// The PR's previews.
-    pub previews: Vec<NotePreview>,
-}
 
 /// Why a Jira call failed.
 #[derive(Debug, thiserror::Error)]

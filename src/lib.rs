@@ -6,17 +6,19 @@
 //! fleet (YAML) ─┐
 //! GitHub ─ sync ┴─▶ facts ─▶ plan (pure) ─▶ params (pure) ─▶ snapshot ─▶ http (plugin)
 //!                                                              │
-//! Argo CD Applications ─ argocd::watch ─▶ lifecycle::decide (pure) ◀┘ ─▶ GitHub, Jira
+//! Argo CD Applications ─ argocd::watch ─▶ reconcile ◀──────────┘
+//!               lifecycle::decide (pure) ◀─┘ └─▶ GitHub, Jira
 //! ```
 //!
 //! Pure modules (no I/O, no async runtime): [`fleet`], [`repo_config`], [`pull_request`],
-//! [`naming`], [`plan`], [`params`], [`cost`] (but its meter task), [`lifecycle`] (decisions, the PR comment, notices; its
-//! `worker` and `jira_queue` submodules are the shell around them), [`jira`] (keys and
-//! rendering; `jira::rest` is its adapter). The shell: [`github`] (octocrab adapter, demo
-//! source), [`sync`] (refresh loop, caches, last known good), [`snapshot`], [`http`] (plugin
-//! and admin routers), [`argocd`] (the Applications' typed subset and watch), [`leader`]
-//! (Lease election), [`freshness`] (webhook-woken refreshes and ApplicationSet refresh
-//! patches), [`metrics`], [`telemetry`], [`cli`].
+//! [`naming`], [`plan`], [`params`], [`cost`] (but its meter task), [`lifecycle`] (decisions,
+//! the PR comment, notices), [`issues`] (Jira issue keys, the notes and their rendering). The
+//! shell: [`github`] (octocrab adapter, demo source), [`sync`] (refresh loop, caches, last
+//! known good), [`snapshot`], [`http`] (plugin and admin routers), [`argocd`] (the
+//! Applications' typed subset and watch), [`leader`] (Lease election), [`reconcile`] (the
+//! lifecycle's shell: read back, decide, write the difference to GitHub and Jira),
+//! [`freshness`] (webhook-woken refreshes and ApplicationSet refresh patches), [`jira`] (the
+//! REST adapter), [`metrics`], [`telemetry`], [`cli`].
 
 pub mod argocd;
 pub(crate) mod backoff;
@@ -27,6 +29,7 @@ pub mod fleet;
 pub mod freshness;
 pub mod github;
 pub mod http;
+pub mod issues;
 pub mod jira;
 pub mod leader;
 pub mod lifecycle;
@@ -35,6 +38,7 @@ pub mod naming;
 pub mod params;
 pub mod plan;
 pub mod pull_request;
+pub mod reconcile;
 pub mod repo_config;
 pub mod snapshot;
 pub mod sync;

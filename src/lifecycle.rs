@@ -5,14 +5,13 @@
 //! Applications and the deployments GitHub already shows, it returns only the actions that close
 //! the difference, so running it again after a restart or a partial failure creates nothing
 //! twice. [`notices`] says the same for the sticky comment and Jira, [`comment`] renders the
-//! comment. Those are pure. The shell around them lives in [`worker`] (reads back, decides,
-//! writes the difference to GitHub, paced) and [`jira_queue`] (posts Jira notes on its own
-//! task); [`crate::argocd`] feeds the observed Applications.
+//! comment. All of it is pure: values in, values out. It must not do I/O nor import an I/O
+//! module; the shell around it is [`crate::reconcile`] (reads back, decides, writes the
+//! difference to GitHub, paced, and posts Jira notes on its own task), and [`crate::argocd`]
+//! feeds the observed Applications.
 
 pub mod comment;
-pub mod jira_queue;
 pub mod notices;
-pub mod worker;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -151,7 +150,7 @@ pub struct Shown {
     /// The pull request it previews.
     pub number: u64,
     /// The Jira issues its PR named when it was created (from its payload).
-    pub issues: Vec<crate::jira::IssueKey>,
+    pub issues: Vec<crate::issues::IssueKey>,
     /// Its environment.
     pub environment: String,
     /// Its commit.

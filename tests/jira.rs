@@ -6,10 +6,9 @@ mod support;
 
 use std::time::Duration;
 
+use preview_tower::issues::{Event, IssueKey, Note, NotePreview, render_adf, render_wiki};
 use preview_tower::jira::rest::{Edition, JiraAuth, JiraConfig, JiraRest, MAX_PAGES};
-use preview_tower::jira::{
-    Event, IssueKey, IssueNotifier, JiraError, Note, NotePreview, render_adf, render_wiki,
-};
+use preview_tower::jira::{IssueNotifier, JiraError};
 use preview_tower::naming::ServiceName;
 use secrecy::SecretString;
 use serde_json::json;

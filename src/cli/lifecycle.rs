@@ -13,7 +13,7 @@ use crate::github::PreviewReporter;
 use crate::jira::IssueNotifier;
 use crate::jira::rest::{Edition, JiraAuth, JiraConfig, JiraRest};
 use crate::leader::LeaseConfig;
-use crate::lifecycle::worker::{Parts, Settings};
+use crate::reconcile::{Parts, Settings};
 
 /// GitHub Deployments, the sticky PR comment and Jira, from the Applications' real state.
 #[derive(Debug, Args)]

@@ -152,7 +152,7 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     tokio::spawn(meter);
     // `parts` exist only with the Kubernetes API, hence with the index.
     let lifecycle_died = lifecycle.zip(index).map(|(parts, index)| {
-        let task = crate::lifecycle::worker::start(
+        let task = crate::reconcile::start(
             parts,
             Arc::clone(&fleet),
             Arc::clone(&lifecycle_store),

@@ -18,8 +18,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use url::Url;
 
-use super::render::{render_adf, render_wiki, wiki_marker};
-use super::{IssueKey, IssueNotifier, JiraError, Note};
+use super::{IssueNotifier, JiraError};
+use crate::issues::{IssueKey, Note, render_adf, render_wiki, wiki_marker};
 use answer::Reply;
 
 /// Comments asked for per page (Jira Cloud's maximum; Data Center may answer fewer, which

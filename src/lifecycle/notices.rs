@@ -3,7 +3,7 @@
 
 use super::comment;
 use super::{Shown, State};
-use crate::jira::Event;
+use crate::issues::Event;
 use crate::plan::{Exclusion, Held, Preview};
 
 /// The state GitHub shows for `preview` at its revision, from `shown` (the PR's deployments).

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::UNRESERVED;
 use crate::github::{DEPLOYMENT_TASK, NewDeployment, NewStatus};
-use crate::jira::IssueKey;
+use crate::issues::IssueKey;
 use crate::lifecycle::State;
 use crate::naming::RepoName;
 

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::{PAYLOAD_KEY, state_name};
 use crate::github::{DEPLOYMENT_TASK, IssueComment, SourceError};
-use crate::jira::IssueKey;
+use crate::issues::IssueKey;
 use crate::lifecycle::{Shown, State};
 use crate::naming::ServiceName;
 
@@ -90,7 +90,7 @@ fn preview_of(payload: &Value) -> Option<(ServiceName, u64, Vec<IssueKey>)> {
             keys.iter()
                 .filter_map(Value::as_str)
                 .filter_map(IssueKey::parse)
-                .take(crate::jira::MAX_KEYS)
+                .take(crate::issues::MAX_KEYS)
                 .collect()
         })
         .unwrap_or_default();

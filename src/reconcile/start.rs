@@ -8,13 +8,13 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::jira_queue::JiraQueue;
 use super::{Settings, Worker};
 use crate::argocd::ApplicationIndex;
 use crate::fleet::Fleet;
 use crate::github::PreviewReporter;
 use crate::jira::IssueNotifier;
 use crate::leader::LeaseConfig;
-use crate::lifecycle::jira_queue::JiraQueue;
 use crate::metrics::Metrics;
 use crate::snapshot::SnapshotStore;
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::{RepoMemory, Worker};
-use crate::jira::{Event, IssueKey, Note, NotePreview};
+use crate::issues::{Event, IssueKey, Note, NotePreview};
 use crate::lifecycle::Shown;
 use crate::lifecycle::notices::jira_event;
 use crate::naming::RepoName;
@@ -17,7 +17,7 @@ impl Worker {
             .get(&number)
             .and_then(|p| p.text.as_ref())
             .map(|(title, branch, body)| {
-                crate::jira::issue_keys(title, branch, body, &self.settings.jira_projects)
+                crate::issues::issue_keys(title, branch, body, &self.settings.jira_projects)
             })
             .unwrap_or_default()
     }

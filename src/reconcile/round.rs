@@ -4,6 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use tracing::info;
 
+use super::error::RoundError;
 use super::{RepoMemory, Round, Worker};
 use crate::github::{NewDeployment, NewStatus, SourceError};
 use crate::lifecycle::{Action, Desired, Shown, Target, decide};
@@ -11,18 +12,6 @@ use crate::metrics::ActionLabels;
 use crate::naming::ServiceName;
 use crate::naming::{PreviewKey, RepoName};
 use crate::plan::{Exclusion, Held, HoldReason, Preview};
-
-/// Whether a failed write surely changed nothing on GitHub (it was refused), as opposed to an
-/// unknown outcome (the request may have been applied before the answer was lost).
-pub(super) fn surely_refused(error: &SourceError) -> bool {
-    match error {
-        SourceError::RateLimited { .. } | SourceError::Unauthorized(_) | SourceError::Auth(_) => {
-            true
-        }
-        SourceError::Upstream { status, .. } => (400..500).contains(status),
-        SourceError::Timeout | SourceError::Transport(_) | SourceError::Malformed(_) => false,
-    }
-}
 
 impl Worker {
     pub(super) fn count(&self, action: &'static str, result: Result<(), &SourceError>) {
@@ -41,12 +30,10 @@ impl Worker {
         &self,
         action: &'static str,
         write: impl Future<Output = Result<T, SourceError>>,
-    ) -> Result<T, SourceError> {
+    ) -> Result<T, RoundError> {
         self.pacer.turn().await;
         if !*self.leading.borrow() {
-            return Err(SourceError::Unauthorized(
-                "this replica no longer holds the lease".into(),
-            ));
+            return Err(RoundError::LostLeadership);
         }
         let result = write.await;
         self.count(action, result.as_ref().map(|_| ()));
@@ -54,7 +41,7 @@ impl Worker {
             let wait = retry_after.unwrap_or(std::time::Duration::from_secs(60));
             self.pacer.hold_off(wait).await;
         }
-        result
+        result.map_err(RoundError::from)
     }
 
     /// One round for `repo`.
@@ -62,7 +49,7 @@ impl Worker {
         &self,
         repo: &RepoName,
         m: &mut RepoMemory,
-    ) -> Result<Round, SourceError> {
+    ) -> Result<Round, RoundError> {
         let snapshot = self.store.load_full();
         let services: BTreeSet<ServiceName> = self
             .fleet
@@ -118,7 +105,7 @@ impl Worker {
         // Each part goes as far as it can: a failed deployment write does not hold back the
         // comment or Jira, and the first error (a rate limit at once) is returned at the end.
         let executed = self.execute(repo, &desired, actions, m).await;
-        if let Err(error @ SourceError::RateLimited { .. }) = executed {
+        if let Err(error @ RoundError::GitHub(SourceError::RateLimited { .. })) = executed {
             return Err(error);
         }
         let waiting: Vec<&Exclusion> = snapshot
@@ -197,7 +184,7 @@ impl Worker {
         desired: &[Desired],
         actions: Vec<Action>,
         m: &mut RepoMemory,
-    ) -> Result<bool, SourceError> {
+    ) -> Result<bool, RoundError> {
         let mut created: HashMap<(String, String), u64> = HashMap::new();
         let mut first_error = None;
         for action in actions {
@@ -235,7 +222,9 @@ impl Worker {
                 }
             };
             match result {
-                Err(error @ SourceError::RateLimited { .. }) => return Err(error),
+                Err(error @ RoundError::GitHub(SourceError::RateLimited { .. })) => {
+                    return Err(error);
+                }
                 Err(error) => {
                     first_error.get_or_insert(error);
                 }
@@ -253,7 +242,7 @@ impl Worker {
         sha: String,
         m: &mut RepoMemory,
         created: &mut HashMap<(String, String), u64>,
-    ) -> Result<(), SourceError> {
+    ) -> Result<(), RoundError> {
         let Some(d) = desired.iter().find(|d| d.environment == environment) else {
             return Ok(());
         };
@@ -277,7 +266,7 @@ impl Worker {
             )
             .await;
         let id = result.inspect_err(|e| {
-            if !surely_refused(e) {
+            if !e.surely_refused() {
                 m.suspect.insert(environment.clone());
             }
         })?;
@@ -302,7 +291,7 @@ impl Worker {
         id: u64,
         status: &NewStatus,
         m: &mut RepoMemory,
-    ) -> Result<(), SourceError> {
+    ) -> Result<(), RoundError> {
         let ledger = m.ledger.get_or_insert_with(Vec::new);
         let Some(entry) = ledger.iter_mut().find(|s| s.id == id) else {
             return Ok(());
@@ -312,7 +301,7 @@ impl Worker {
             .write("set_status", self.github.create_status(repo, id, status))
             .await;
         if let Err(e) = &result
-            && !surely_refused(e)
+            && !e.surely_refused()
         {
             m.suspect.insert(environment);
         }

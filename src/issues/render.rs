@@ -200,7 +200,7 @@ fn wiki_url(url: &str) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::jira::NotePreview;
+    use crate::issues::NotePreview;
     use crate::naming::ServiceName;
 
     fn note(event: Event) -> Note {

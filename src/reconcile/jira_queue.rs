@@ -20,7 +20,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::backoff::Backoff;
-use crate::jira::{Event, IssueKey, IssueNotifier, JiraError, Note};
+use crate::issues::{Event, IssueKey, Note};
+use crate::jira::{IssueNotifier, JiraError};
 use crate::metrics::{ActionLabels, Metrics};
 
 /// The wait after a failure: 2 s, doubling per failure of the same job to 5 min. A rate limit

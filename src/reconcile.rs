@@ -1,18 +1,24 @@
-//! The lifecycle worker: the I/O around [`super::decide`] and [`super::notices`].
+//! The lifecycle's I/O shell: reconciling what GitHub and Jira show with the previews as they
+//! really are, around the pure decisions of [`crate::lifecycle`] ([`crate::lifecycle::decide`],
+//! [`crate::lifecycle::notices`]).
 //!
 //! While this replica leads, for each repo whose pull requests have been synced and once the
-//! Applications have been listed, it reads back what GitHub shows (preview-tower's deployments,
-//! the sticky comments), decides, and writes only the difference: deployments and statuses,
-//! the comment, and Jira notes (queued for [`JiraQueue`]). Level-triggered: every round starts
-//! from current state, so a failed write is simply redone by a later round, and a restart
-//! (empty memory) reads everything back before writing anything.
+//! Applications have been listed, the [`Worker`] reads back what GitHub shows (preview-tower's
+//! deployments, the sticky comments), decides, and writes only the difference: deployments and
+//! statuses, the comment, and Jira notes (queued for [`JiraQueue`], which posts them on its own
+//! task). Level-triggered: every round starts from current state, so a failed write is simply
+//! redone by a later round, and a restart (empty memory) reads everything back before writing
+//! anything. [`start()`] runs the election, the queue and the worker as tasks that stop together.
 //!
 //! Writes to GitHub go one at a time through a [`Pacer`]; a rate limit holds every write off.
 //! A write whose outcome is unknown (timeout, connection lost, 5xx) marks its environment as
 //! suspect: the next round reads that environment's deployments back before deciding again,
-//! so a deployment that was created after all is not created twice.
+//! so a deployment that was created after all is not created twice. It must not decide what
+//! GitHub or Jira should show (that is [`crate::lifecycle`]'s), nor write without reading back.
 
 mod comments;
+mod error;
+pub mod jira_queue;
 mod notes;
 pub mod pacer;
 mod round;
@@ -27,14 +33,15 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use self::error::RoundError;
+use self::jira_queue::JiraQueue;
 pub use self::pacer::Pacer;
 pub use self::start::{Parts, start};
-use super::Shown;
-use super::jira_queue::JiraQueue;
 use crate::argocd::ApplicationIndex;
 use crate::backoff::Backoff;
 use crate::fleet::Fleet;
 use crate::github::{IssueComment, PreviewReporter, SourceError};
+use crate::lifecycle::Shown;
 use crate::metrics::Metrics;
 use crate::naming::RepoName;
 use crate::plan::Preview;
@@ -215,12 +222,12 @@ impl Worker {
             Err(error) => {
                 m.failures = m.failures.saturating_add(1);
                 let wait = BACKOFF.delay(m.failures, error.retry_after());
-                if let SourceError::RateLimited { retry_after } = &error {
+                if let RoundError::GitHub(SourceError::RateLimited { retry_after }) = &error {
                     let hold = retry_after.unwrap_or(Duration::from_secs(60));
                     self.pacer.hold_off(BACKOFF.honoured(hold)).await;
                 }
                 m.retry_at = Some(now + wait);
-                warn!(repo = %repo, error = %error, retry_in = ?wait,
+                warn!(repo = %repo, error = %error, kind = error.kind(), retry_in = ?wait,
                     "lifecycle round failed; will retry");
             }
         }

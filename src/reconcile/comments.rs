@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use tracing::info;
 
-use super::round::surely_refused;
+use super::error::RoundError;
 use super::{PrMemory, RepoMemory, Worker};
 use crate::github::SourceError;
 use crate::lifecycle::comment::MARKER;
@@ -54,7 +54,7 @@ impl Worker {
         waiting: &[&Exclusion],
         held: &[&Held],
         m: &mut RepoMemory,
-    ) -> Result<(), SourceError> {
+    ) -> Result<(), RoundError> {
         let mut first_error = None;
         for number in Self::commented_numbers(previews, waiting, held, m) {
             let (of_pr, shown) = m.pull_request(previews, number);
@@ -85,7 +85,9 @@ impl Worker {
                 .update_comment_of(repo, number, body, may_create, memory)
                 .await
             {
-                Err(error @ SourceError::RateLimited { .. }) => return Err(error),
+                Err(error @ RoundError::GitHub(SourceError::RateLimited { .. })) => {
+                    return Err(error);
+                }
                 // One PR's comment failing does not hold back the others'.
                 Err(error) => {
                     first_error.get_or_insert(error);
@@ -103,7 +105,7 @@ impl Worker {
         body: String,
         may_create: bool,
         memory: &mut PrMemory,
-    ) -> Result<(), SourceError> {
+    ) -> Result<(), RoundError> {
         if memory.comment.as_ref().is_some_and(|c| c.body == body) {
             return Ok(());
         }
@@ -127,7 +129,7 @@ impl Worker {
         body: String,
         may_create: bool,
         memory: &mut PrMemory,
-    ) -> Result<(), SourceError> {
+    ) -> Result<(), RoundError> {
         match &memory.comment {
             Some(comment) => {
                 let id = comment.id;
@@ -139,8 +141,14 @@ impl Worker {
                     .await;
                 // Unknown outcome: look again. Gone (someone deleted it): look again, and
                 // create a new one if there is none.
-                let deleted = matches!(result, Err(SourceError::Upstream { status: 404, .. }));
-                if deleted || result.as_ref().is_err_and(|e| !surely_refused(e)) {
+                let deleted = matches!(
+                    result,
+                    Err(RoundError::GitHub(SourceError::Upstream {
+                        status: 404,
+                        ..
+                    }))
+                );
+                if deleted || result.as_ref().is_err_and(|e| !e.surely_refused()) {
                     memory.comment = None;
                     memory.comment_looked_up = false;
                 }
@@ -157,7 +165,7 @@ impl Worker {
                         self.github.create_comment(repo, number, &body),
                     )
                     .await;
-                if result.as_ref().is_err_and(|e| !surely_refused(e)) {
+                if result.as_ref().is_err_and(|e| !e.surely_refused()) {
                     memory.comment_looked_up = false;
                 }
                 let id = result?;
