@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
 use crate::fleet::Fleet;
-use crate::naming::ServiceName;
+use crate::naming::PreviewKey;
 
 use kube::runtime::watcher::Event;
 
@@ -38,7 +38,7 @@ pub const PR_LABEL: &str = "preview-tower.io/pr";
 
 /// The previews Argo CD has, by `(service, PR number)`: the commit each one's Application last
 /// synced, when Argo CD says (a full SHA).
-pub type PreviewRevisions = BTreeMap<(ServiceName, u64), Option<String>>;
+pub type PreviewRevisions = BTreeMap<PreviewKey, Option<String>>;
 
 /// What an Application says of the preview it is, beside its name: its preview labels, and
 /// the ApplicationSet that owns it.
@@ -93,13 +93,13 @@ pub fn may_be_preview(app: &Application) -> bool {
 /// Applications in the same namespace are neither), else from its name under the fleet's
 /// naming rule (`<prefix>-<service>-pr-<number>`: an Application made by a template without
 /// the labels, a hand edit). `None` for an Application of no fleet service.
-pub fn preview_of(fleet: &Fleet, name: &str, labels: &PreviewLabels) -> Option<(ServiceName, u64)> {
+pub fn preview_of(fleet: &Fleet, name: &str, labels: &PreviewLabels) -> Option<PreviewKey> {
     let labelled = labels
         .service
         .as_deref()
         .and_then(|service| fleet.service(service))
         .zip(labels.pr.as_deref().and_then(crate::naming::pr_number))
-        .map(|(service, number)| (service.name.clone(), number));
+        .map(|(service, number)| PreviewKey::new(service.name.clone(), number));
     let owned = labels.owner.as_deref().is_some_and(|owner| {
         fleet.applicationsets.iter().any(|a| a == owner)
             || fleet
@@ -107,12 +107,17 @@ pub fn preview_of(fleet: &Fleet, name: &str, labels: &PreviewLabels) -> Option<(
                 .iter()
                 .any(|s| s.applicationsets.iter().any(|a| a == owner))
     });
-    let ours = |(service, number): &(ServiceName, u64)| {
-        owned || name == crate::naming::preview_name(&fleet.namespace_prefix, service, *number)
+    let ours = |key: &PreviewKey| {
+        owned
+            || name
+                == crate::naming::preview_name(&fleet.namespace_prefix, &key.service, key.number)
     };
     labelled.filter(ours).or_else(|| {
         let (service, number) = crate::naming::parse_preview_name(&fleet.namespace_prefix, name)?;
-        Some((fleet.service(service)?.name.clone(), number))
+        Some(PreviewKey::new(
+            fleet.service(service)?.name.clone(),
+            number,
+        ))
     })
 }
 

@@ -35,6 +35,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use crate::argocd::refresh::ApplicationSetRefresher;
+use crate::backoff::Backoff;
 use crate::fleet::Fleet;
 use crate::github::SourceError;
 use crate::metrics::{Metrics, OutcomeLabels};
@@ -43,12 +44,13 @@ use crate::sync::Syncer;
 use pending::Pending;
 use tell::Teller;
 
-/// Wait before retrying a failed refresh; doubles per failure.
-const RETRY_START: Duration = Duration::from_secs(2);
-/// Longest wait between retries (unless GitHub asks for longer).
-const RETRY_MAX: Duration = Duration::from_secs(60);
-/// Longest `Retry-After` honoured.
-const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
+/// The wait before retrying a failed refresh: 2 s, doubling per failure to a minute (unless
+/// GitHub asks for longer); `Retry-After` honoured up to an hour.
+const RETRY: Backoff = Backoff {
+    first: Duration::from_secs(2),
+    cap: Duration::from_secs(60),
+    retry_after_max: Duration::from_secs(3600),
+};
 /// Retries of a failed refresh before leaving it to the poll loop (about two minutes).
 const MAX_RETRIES: u32 = 5;
 
@@ -140,14 +142,6 @@ impl Freshness {
             self.poke(repo);
         }
         due.into_iter().collect()
-    }
-
-    /// A `/preview` command by `author` on `repo` was checked: the sync remembers the answer
-    /// (no second request for it), and an authorized command pokes the repo, so that it takes
-    /// effect within seconds. Returns whether it poked.
-    pub fn command_checked(&self, repo: &RepoName, author: &str, authorized: bool) -> bool {
-        self.syncer.note_permission(repo, author, authorized);
-        authorized && self.poke(repo)
     }
 
     /// Pokes the repos whose previews change with time, when they do, until `cancel` fires.
@@ -263,13 +257,7 @@ impl Freshness {
                 "refresh after a webhook still failing; left to the poll loop");
             return None;
         }
-        let exponential = RETRY_START
-            .saturating_mul(2u32.saturating_pow(failures - 1))
-            .min(RETRY_MAX);
-        let pause = match error.retry_after() {
-            Some(wait) => wait.min(RETRY_AFTER_MAX).max(exponential),
-            None => exponential,
-        };
+        let pause = RETRY.delay(failures, error.retry_after());
         warn!(repo = %slot.repo, error = %error, kind = error.kind(), failures,
             retry_in_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX),
             "refresh after a webhook failed; retrying");

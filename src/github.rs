@@ -103,7 +103,7 @@ pub trait Collaborators: Send + Sync {
     /// `none` (`maintain` is reported as `write`, `triage` as `read`). A user who is not a
     /// collaborator, or a login that is not valid GitHub syntax (see [`valid_login`]), is
     /// `none`: never an error, never a request with an untrusted name in its path.
-    /// Judge the answer with [`webhook::authorized`].
+    /// Judge the answer with `sync::may_command`.
     async fn permission(&self, repo: &RepoName, user: &str) -> Result<String, SourceError>;
 }
 

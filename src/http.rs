@@ -7,6 +7,7 @@
 //! GitHub.
 
 mod admin;
+mod body;
 mod error;
 mod plugin;
 pub mod server;
@@ -16,8 +17,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, post};
 use prometheus_client::registry::Registry;
 use secrecy::SecretString;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -95,6 +98,18 @@ fn with_layers(router: Router) -> Router {
                 tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG),
             ),
         )
+}
+
+/// A route that answers POST with `handler`, and any other method with a `405` saying
+/// `what_is_posted` (with `Allow: POST`).
+fn post_only<H, T, S>(handler: H, what_is_posted: &'static str) -> MethodRouter<S>
+where
+    H: Handler<T, S>,
+    T: 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    post(handler)
+        .fallback(move || async move { ApiError::MethodNotAllowed(what_is_posted).into_response() })
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send>) -> Response {

@@ -21,6 +21,7 @@
 //! REST adapter), [`metrics`], [`telemetry`], [`cli`].
 
 pub mod argocd;
+pub(crate) mod backoff;
 pub mod cli;
 pub mod cost;
 pub mod demo;
@@ -43,6 +44,7 @@ pub mod snapshot;
 pub mod sync;
 pub mod telemetry;
 pub mod tls;
+pub(crate) mod yaml;
 
 #[cfg(test)]
 mod testing;

@@ -17,7 +17,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::naming::ServiceName;
+use crate::naming::{PreviewKey, ServiceName};
 use crate::plan::Preview;
 
 /// GitHub caps a deployment status description at 140 characters.
@@ -261,7 +261,7 @@ pub fn decide(
     observed: &[Observed],
     shown: &[Shown],
     planned: &BTreeSet<ServiceName>,
-    held: &BTreeSet<(ServiceName, u64)>,
+    held: &BTreeSet<PreviewKey>,
     applications_url: Option<&str>,
 ) -> Vec<Action> {
     let apps: HashMap<&str, &Observed> = observed.iter().map(|o| (o.name.as_str(), o)).collect();
@@ -304,8 +304,8 @@ pub fn decide(
         });
     }
     for s in shown {
-        let unknown =
-            !planned.contains(&s.service) || held.contains(&(s.service.clone(), s.number));
+        let unknown = !planned.contains(&s.service)
+            || held.contains(&PreviewKey::new(s.service.clone(), s.number));
         if s.state == Some(State::Inactive) || unknown {
             continue;
         }

@@ -8,7 +8,7 @@
 
 mod names;
 
-pub use names::{InvalidRepoName, RepoName, ServiceName};
+pub use names::{InvalidRepoName, PreviewKey, RepoName, ServiceName};
 
 /// The first `len` characters of a commit SHA, as GitHub shows commits (7 or 8), or the whole
 /// text when it is shorter or `len` does not fall on a character boundary: never panics,
@@ -120,6 +120,19 @@ pub fn dependency_env(service: &str) -> [String; 3] {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn preview_keys_order_by_service_then_number() {
+        let key = |service: &str, number| {
+            PreviewKey::new(ServiceName::new(service).expect("name"), number)
+        };
+        let mut keys = vec![key("web", 2), key("api", 10), key("web", 1), key("api", 9)];
+        keys.sort();
+        assert_eq!(
+            keys,
+            [key("api", 9), key("api", 10), key("web", 1), key("web", 2)]
+        );
+    }
 
     #[test]
     fn a_short_sha_never_panics() {

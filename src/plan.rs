@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::fleet::{Fleet, Policy, Service};
 use crate::naming;
-use crate::naming::ServiceName;
+use crate::naming::{PreviewKey, ServiceName};
 use crate::pull_request::{Activity, HeadFacts, PullRequest};
 use crate::repo_config::RepoConfig;
 
@@ -135,6 +135,11 @@ pub struct Preview {
 }
 
 impl Preview {
+    /// Which preview this is.
+    pub fn key(&self) -> PreviewKey {
+        PreviewKey::new(self.service.clone(), self.pr.number)
+    }
+
     /// The seed image's tag (the seed path's tree SHA), when the preview has a seed image.
     pub fn seed_tag(&self) -> Option<&str> {
         self.seed_image

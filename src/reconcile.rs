@@ -38,6 +38,7 @@ use self::jira_queue::JiraQueue;
 pub use self::pacer::Pacer;
 pub use self::start::{Parts, start};
 use crate::argocd::ApplicationIndex;
+use crate::backoff::Backoff;
 use crate::fleet::Fleet;
 use crate::github::{IssueComment, PreviewReporter, SourceError};
 use crate::lifecycle::Shown;
@@ -46,12 +47,13 @@ use crate::naming::RepoName;
 use crate::plan::Preview;
 use crate::snapshot::SnapshotStore;
 
-/// First wait after a failed round; doubles per consecutive failure.
-const BACKOFF_START: Duration = Duration::from_secs(2);
-/// Longest wait after failures (unless GitHub asks for longer).
-const BACKOFF_MAX: Duration = Duration::from_secs(300);
-/// Longest `Retry-After` honoured.
-const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
+/// The wait after a failed round: 2 s, doubling per consecutive failure to 5 min (unless
+/// GitHub asks for longer); `Retry-After` honoured up to an hour.
+const BACKOFF: Backoff = Backoff {
+    first: Duration::from_secs(2),
+    cap: Duration::from_secs(300),
+    retry_after_max: Duration::from_secs(3600),
+};
 
 /// How the worker behaves.
 #[derive(Clone, Debug)]
@@ -219,25 +221,15 @@ impl Worker {
             Ok(Round::Waiting) => {}
             Err(error) => {
                 m.failures = m.failures.saturating_add(1);
-                let wait = retry_wait(&error, m.failures);
+                let wait = BACKOFF.delay(m.failures, error.retry_after());
                 if let RoundError::GitHub(SourceError::RateLimited { retry_after }) = &error {
                     let hold = retry_after.unwrap_or(Duration::from_secs(60));
-                    self.pacer.hold_off(hold.min(RETRY_AFTER_MAX)).await;
+                    self.pacer.hold_off(BACKOFF.honoured(hold)).await;
                 }
                 m.retry_at = Some(now + wait);
                 warn!(repo = %repo, error = %error, kind = error.kind(), retry_in = ?wait,
                     "lifecycle round failed; will retry");
             }
         }
-    }
-}
-
-fn retry_wait(error: &RoundError, failures: u32) -> Duration {
-    let backoff = BACKOFF_START
-        .saturating_mul(2u32.saturating_pow(failures.saturating_sub(1)))
-        .min(BACKOFF_MAX);
-    match error.retry_after() {
-        Some(wait) => wait.min(RETRY_AFTER_MAX).max(backoff),
-        None => backoff,
     }
 }

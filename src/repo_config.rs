@@ -9,7 +9,6 @@
 //! preview. Pure: the caller reads the file.
 
 mod check;
-pub(crate) mod yaml;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -18,6 +17,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::naming::ServiceName;
+use crate::yaml;
 
 /// Largest config file read, in bytes.
 pub const MAX_FILE_BYTES: usize = 16 * 1024;

@@ -15,7 +15,7 @@ use arc_swap::ArcSwap;
 use axum::body::Bytes;
 
 use crate::fleet::Fleet;
-use crate::naming::ServiceName;
+use crate::naming::{PreviewKey, ServiceName};
 use crate::params::{self, Mode};
 use crate::plan::{Plan, Preview};
 
@@ -39,7 +39,7 @@ pub struct Snapshot {
     plan: Arc<Plan>,
     synced: BTreeSet<ServiceName>,
     /// The services with held PRs, and those PRs: never answered.
-    held: HashSet<(ServiceName, u64)>,
+    held: HashSet<PreviewKey>,
     held_services: BTreeSet<ServiceName>,
     /// What the 503s say beside the services and PRs.
     notes: Notes,
@@ -47,7 +47,7 @@ pub struct Snapshot {
     /// (empty for a preview of a service outside the fleet, which is never answered).
     sets: Vec<Bytes>,
     /// Index into `plan.previews` by service and PR number.
-    index: HashMap<(ServiceName, u64), usize>,
+    index: HashMap<PreviewKey, usize>,
     /// The answer of every service that is synced or has previews.
     services: HashMap<ServiceName, Bytes>,
     /// The all-services answer, in chunks of the services' answers.
@@ -83,11 +83,11 @@ impl Snapshot {
         generation: u64,
         previous: Option<&Snapshot>,
     ) -> Self {
-        let index: HashMap<(ServiceName, u64), usize> = plan
+        let index: HashMap<PreviewKey, usize> = plan
             .previews
             .iter()
             .enumerate()
-            .map(|(i, p)| ((p.service.clone(), p.pr.number), i))
+            .map(|(i, p)| (p.key(), i))
             .collect();
         let mut members: HashMap<&ServiceName, Vec<usize>> = HashMap::new();
         for (i, preview) in plan.previews.iter().enumerate() {
@@ -105,12 +105,8 @@ impl Snapshot {
             services.insert(service.name.clone(), body);
         }
         let all = answer::joined(fleet.services.iter().filter_map(|s| services.get(&s.name)));
-        let held: HashSet<(ServiceName, u64)> = plan
-            .held
-            .iter()
-            .map(|h| (h.service.clone(), h.number))
-            .collect();
-        let held_services = held.iter().map(|(s, _)| s.clone()).collect();
+        let held: HashSet<PreviewKey> = plan.held.iter().map(crate::plan::Held::key).collect();
+        let held_services = held.iter().map(|key| key.service.clone()).collect();
         Self {
             fleet,
             plan: Arc::new(plan),
@@ -128,9 +124,7 @@ impl Snapshot {
 
     /// The full set of `preview` in this snapshot, if it has the same preview.
     fn set_if_unchanged(&self, preview: &Preview) -> Option<&Bytes> {
-        let i = *self
-            .index
-            .get(&(preview.service.clone(), preview.pr.number))?;
+        let i = *self.index.get(&preview.key())?;
         (self.plan.previews.get(i)? == preview).then(|| &self.sets[i])
     }
 
@@ -257,10 +251,11 @@ impl Snapshot {
                 branch,
             } => {
                 let (name, _) = self.synced_service(service)?;
-                if self.held.contains(&(name.clone(), *number)) {
+                let key = PreviewKey::new(name.clone(), *number);
+                if self.held.contains(&key) {
                     return Err(self.held_error(|h| &h.service == name && h.number == *number));
                 }
-                let Some(&i) = self.index.get(&(name.clone(), *number)) else {
+                let Some(&i) = self.index.get(&key) else {
                     return Ok(Answer::one(answer::body([])));
                 };
                 let preview = &self.plan.previews[i];

@@ -21,6 +21,7 @@ mod follow;
 mod gate;
 mod heads;
 mod hold;
+mod permissions;
 mod poll;
 mod state;
 
@@ -33,6 +34,7 @@ use futures::StreamExt;
 use tracing::{info, warn};
 
 use crate::argocd::{ApplicationIndex, PreviewRevisions};
+use crate::backoff::Backoff;
 use crate::fleet::Fleet;
 use crate::github::{Collaborators, PullRequestSource, SourceError};
 use crate::metrics::{CallLabels, Metrics, RepoLabel, RepoLabels, ServiceLabel};
@@ -44,17 +46,20 @@ use crate::snapshot::{Snapshot, SnapshotStore};
 use state::SyncState;
 
 pub use follow::follow_applications;
+pub use permissions::{Author, may_command};
 
 /// Reads at most this many files at once per repo.
 const FETCH_CONCURRENCY: usize = 4;
-/// First wait after a failure; doubles per failure.
-const BACKOFF_START: Duration = Duration::from_secs(5);
-/// Longest wait after failures (unless GitHub asks for longer).
-const BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// The wait after a failed refresh: 5 s, doubling per failure to 5 min (unless GitHub asks
+/// for longer), and GitHub's `Retry-After` honoured up to an hour, so a bogus header cannot
+/// stop refreshes for days.
+const BACKOFF: Backoff = Backoff {
+    first: Duration::from_secs(5),
+    cap: Duration::from_secs(300),
+    retry_after_max: Duration::from_secs(3600),
+};
 /// Below this share of GitHub's hourly budget, polling waits for the window to reset.
 const RATE_RESERVE: f64 = 0.05;
-/// Longest `Retry-After` honoured, so a bogus header cannot stop refreshes for days.
-const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
 /// How long the first refreshes wait for the first list of Argo CD's Applications.
 const FIRST_LIST_WAIT: Duration = Duration::from_secs(10);
 

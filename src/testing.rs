@@ -12,12 +12,17 @@ use crate::fleet::{
     Database, Fleet, HostPattern, Policy, Scheduling, Seed, Service, ServiceKind, SleepPolicy,
     Toleration, WorkingHours,
 };
-use crate::naming::ServiceName;
+use crate::naming::{PreviewKey, ServiceName};
 use crate::plan::{Plan, PlanInput, PullFacts};
 use crate::pull_request::{ConfigFile, HeadFacts, PullRequest};
 
 pub(crate) fn name(s: &str) -> ServiceName {
     ServiceName::new(s).expect("valid service name")
+}
+
+/// The key of `service`'s preview of PR `number`.
+pub(crate) fn key(service: &str, number: u64) -> PreviewKey {
+    PreviewKey::new(name(service), number)
 }
 
 pub(crate) fn policy() -> Policy {

@@ -19,8 +19,9 @@ mod reader;
 use reader::{Code, code_of, referenced};
 
 /// Modules with no I/O: planning, parameters, config parsing, names, the lifecycle's
-/// decisions, Jira issue keys and notes.
-const CORE: [&str; 8] = [
+/// decisions, Jira issue keys and notes, the backoff, the YAML loader.
+const CORE: [&str; 10] = [
+    "backoff",
     "fleet",
     "issues",
     "lifecycle",
@@ -29,6 +30,7 @@ const CORE: [&str; 8] = [
     "plan",
     "pull_request",
     "repo_config",
+    "yaml",
 ];
 
 /// Modules that talk to the outside world (or own a process-wide resource).

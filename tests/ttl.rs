@@ -117,10 +117,7 @@ impl World {
             Some(refresher),
             metrics,
         ));
-        let sink = FreshnessSink::new(
-            Arc::clone(&freshness),
-            Some(github_source as Arc<dyn Collaborators>),
-        );
+        let sink = FreshnessSink::new(Arc::clone(&freshness));
         let cancel = CancellationToken::new();
         let running = tokio::spawn(Arc::clone(&freshness).run(cancel.clone()));
         Self {

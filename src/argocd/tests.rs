@@ -176,8 +176,8 @@ fn applications_are_known_as_previews_by_their_labels_or_else_their_name() {
     index.apply(Event::InitDone);
     let previews = index.previews(&fleet).expect("listed");
     let keys: Vec<(String, u64)> = previews
-        .iter()
-        .map(|((s, n), _)| (s.to_string(), *n))
+        .keys()
+        .map(|key| (key.service.to_string(), key.number))
         .collect();
     assert_eq!(
         keys,
@@ -188,10 +188,10 @@ fn applications_are_known_as_previews_by_their_labels_or_else_their_name() {
             ("web".to_owned(), 9),
         ]
     );
-    let web = crate::testing::name("web");
-    assert_eq!(previews[&(web, 1)], Some(sha.clone()), "a full SHA is kept");
-    let api = crate::testing::name("api");
-    assert_eq!(previews[&(api, 42)], None, "`HEAD` is not a commit");
+    let web = crate::testing::key("web", 1);
+    assert_eq!(previews[&web], Some(sha.clone()), "a full SHA is kept");
+    let api = crate::testing::key("api", 42);
+    assert_eq!(previews[&api], None, "`HEAD` is not a commit");
 }
 
 #[test]

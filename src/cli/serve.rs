@@ -70,8 +70,8 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     )
     .with_interval(fleet.poll_interval(webhook_secret.is_some()));
     // Commands in PR timelines are honoured only from authors with write access.
-    if let Some(collaborators) = &collaborators {
-        syncer = syncer.with_collaborators(Arc::clone(collaborators));
+    if let Some(collaborators) = collaborators {
+        syncer = syncer.with_collaborators(collaborators);
     }
     // Argo CD's Applications: which previews exist, across restarts (the sync's hold rule), and
     // their state (the lifecycle). One watch serves both.
@@ -105,7 +105,7 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         &args.plugin_base_path,
     );
     let webhook = webhook_secret.map(|secret| {
-        let sink = FreshnessSink::new(Arc::clone(&freshness), collaborators);
+        let sink = FreshnessSink::new(Arc::clone(&freshness));
         let budget_bytes = usize::try_from(args.webhook_budget_mib)
             .unwrap_or(usize::MAX)
             .saturating_mul(1024 * 1024);

@@ -15,8 +15,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::trace::{EventKind, TraceEvent};
 use super::{Ledger, accrue};
 use crate::fleet::{Fleet, Quota};
-use crate::naming::RepoName;
 use crate::naming::ServiceName;
+use crate::naming::{PreviewKey, RepoName};
 use crate::plan::{self, PlanInput, PullFacts};
 use crate::pull_request::parse_command;
 use crate::pull_request::{Activity, TimedCommand};
@@ -188,7 +188,7 @@ pub fn replay(fleet: &Fleet, events: &[TraceEvent], window: Window) -> Ledger {
         return ledger;
     };
     let mut prs: BTreeMap<(RepoName, u64), PrState> = BTreeMap::new();
-    let mut live: BTreeSet<(ServiceName, u64)> = BTreeSet::new();
+    let mut live: BTreeSet<PreviewKey> = BTreeSet::new();
     let mut next_event = 0;
     let mut now = first.at.min(window.from);
     while now < window.to {
@@ -229,7 +229,7 @@ pub fn replay(fleet: &Fleet, events: &[TraceEvent], window: Window) -> Ledger {
         live = plan
             .previews
             .iter()
-            .map(|p| (p.service.clone(), p.pr.number))
+            .map(crate::plan::Preview::key)
             .collect();
         now = until;
     }
@@ -240,7 +240,7 @@ pub fn replay(fleet: &Fleet, events: &[TraceEvent], window: Window) -> Ledger {
 fn facts(
     fleet: &Fleet,
     prs: &BTreeMap<(RepoName, u64), PrState>,
-    live: &BTreeSet<(ServiceName, u64)>,
+    live: &BTreeSet<PreviewKey>,
     now: DateTime<Utc>,
 ) -> BTreeMap<ServiceName, Vec<PullFacts>> {
     fleet
@@ -252,7 +252,7 @@ fn facts(
                 .filter(|((repo, _), state)| repo == &service.repo && state.open)
                 .map(|((repo, number), state)| {
                     let mut facts = state.facts(repo, *number, &service.policy.label, now);
-                    facts.live = live.contains(&(service.name.clone(), *number));
+                    facts.live = live.contains(&PreviewKey::new(service.name.clone(), *number));
                     facts
                 })
                 .collect();

@@ -1,6 +1,6 @@
 //! Parsing and validation of the fleet file ([`Fleet::from_yaml`]).
 //!
-//! The text is loaded into a located YAML tree (see `repo_config/yaml.rs`), then every key is
+//! The text is loaded into a located YAML tree (see `yaml.rs`), then every key is
 //! read by hand against the schema of `docs/configuration.md`: unknown keys are errors (with a
 //! "did you mean"), values are checked one by one, and the rules that span keys (unique names,
 //! acyclic dependencies, distinct environment variables, unique hosts, TTL bounds, host and
@@ -29,7 +29,7 @@ use self::policy::{HostCheck, MAX_PR_NUMBER};
 use super::{Fleet, NodePool, Scheduling, Service, Toleration};
 use crate::naming::ServiceName;
 use crate::naming::{MAX_LABEL_LEN, is_dns_label, is_dns_name};
-use crate::repo_config::yaml::{self, Located, did_you_mean};
+use crate::yaml::{self, Located, did_you_mean};
 
 /// Why the fleet file is invalid.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -1,33 +1,30 @@
 //! The webhook receiver's sink: events that can change a repository's previews poke its
-//! refresh; `/preview` commands are authorized (write access), and an authorized one pokes its
-//! repo too: the refresh reads the PR's timeline, where the command is, and honours it. Never
-//! blocks: the receiver answers GitHub right after `deliver`, `ignored` when the delivery
-//! changes nothing (a repository outside the fleet, a command nobody can authorize).
+//! refresh; the author of a `/preview` command is checked at once (the sync's
+//! [`Syncer::check_author`](crate::sync::Syncer::check_author), which remembers the answer), and
+//! an authorized command pokes its repo too: the refresh reads the PR's timeline, where the
+//! command is, and honours it. Never blocks: the receiver answers GitHub right after
+//! `deliver`, `ignored` when the delivery changes nothing (a repository outside the fleet, a
+//! command nobody can authorize).
 
 use std::sync::Arc;
 
 use tracing::{info, warn};
 
 use super::Freshness;
-use crate::github::Collaborators;
-use crate::github::webhook::{self, Delivered, Event};
+use crate::github::webhook::{Delivered, Event};
 use crate::http::WebhookSink;
 use crate::naming::RepoName;
 
 /// Pokes [`Freshness`] for pull-request and build events; checks commands' authors.
 pub struct FreshnessSink {
     freshness: Arc<Freshness>,
-    collaborators: Option<Arc<dyn Collaborators>>,
 }
 
 impl FreshnessSink {
-    /// A sink over `freshness`; `collaborators` answers who may give commands (`None`: the
-    /// demo, where every command is refused).
-    pub fn new(freshness: Arc<Freshness>, collaborators: Option<Arc<dyn Collaborators>>) -> Self {
-        Self {
-            freshness,
-            collaborators,
-        }
+    /// A sink over `freshness`; its syncer's GitHub answers who may give commands (without
+    /// one, in the demo, every command is refused).
+    pub fn new(freshness: Arc<Freshness>) -> Self {
+        Self { freshness }
     }
 }
 
@@ -57,25 +54,24 @@ impl WebhookSink for FreshnessSink {
                 if !self.freshness.covers(&repo) {
                     return outside_the_fleet(&repo);
                 }
-                let Some(collaborators) = self.collaborators.clone() else {
+                if !self.freshness.syncer.checks_command_authors() {
                     warn!(repo = %repo, pr = number, "/preview command refused: no GitHub to ask");
                     return Delivered::Ignored {
                         reason: "/preview commands are refused here: there is no GitHub to ask \
                                  whether the author may give them (demo)"
                             .to_owned(),
                     };
-                };
+                }
                 let freshness = Arc::clone(&self.freshness);
                 tokio::spawn(async move {
-                    match collaborators.permission(&repo, &author).await {
-                        Ok(permission) if webhook::authorized(&permission) => {
-                            let poked = freshness.command_checked(&repo, &author, true);
+                    match freshness.syncer.check_author(&repo, &author).await {
+                        Ok(checked) if checked.may_command => {
+                            let poked = freshness.poke(&repo);
                             info!(repo = %repo, pr = number, author, command = ?command, poked,
                                 "accepted /preview command: refreshing its repo");
                         }
-                        Ok(permission) => {
-                            freshness.command_checked(&repo, &author, false);
-                            warn!(repo = %repo, pr = number, author, permission,
+                        Ok(checked) => {
+                            warn!(repo = %repo, pr = number, author, permission = checked.permission,
                                 "/preview command refused: the author has no write access");
                         }
                         Err(error) => {

@@ -207,7 +207,7 @@ async fn deliveries_that_change_nothing_are_ignored_with_the_reason() {
     use crate::github::webhook::{Delivered, PullRequestAction};
     use crate::http::WebhookSink as _;
     let freshness = freshness(&Arc::new(Source::default()));
-    let sink = sink::FreshnessSink::new(Arc::clone(&freshness), None);
+    let sink = sink::FreshnessSink::new(Arc::clone(&freshness));
     let outside = Event::PullRequest {
         repo: "acme/other".parse().expect("repo"),
         number: 1,

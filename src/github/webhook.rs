@@ -1,7 +1,7 @@
 //! What GitHub pushes: webhook signatures ([`verify_signature`]), the events preview-tower acts
 //! on ([`parse`] into [`Event`]), the `/preview` commands of PR comments (read by
-//! [`crate::pull_request::parse_command`], the grammar's home) and who may give them
-//! ([`authorized`]).
+//! [`crate::pull_request::parse_command`], the grammar's home; who may give them is the sync's
+//! `permissions`).
 //!
 //! Pure: bytes and strings in, values out; no HTTP, no I/O. Bodies are untrusted until their
 //! signature verifies, and their text stays untrusted after: every string kept is bounded and
@@ -61,8 +61,8 @@ pub enum Event {
         /// How it ended.
         conclusion: Conclusion,
     },
-    /// A `/preview` command in a new comment on a pull request. Not yet authorized: ask
-    /// [`crate::github::Collaborators`] and [`authorized`] about `author` first.
+    /// A `/preview` command in a new comment on a pull request. Not yet authorized: check
+    /// `author` first ([`crate::sync::Syncer::check_author`]).
     Command {
         /// The repository.
         repo: RepoName,
@@ -274,16 +274,6 @@ fn short(text: &str, max: usize) -> String {
         out.push('…');
     }
     out
-}
-
-/// Whether a collaborator `permission` (the legacy `permission` field of
-/// `GET /repos/{o}/{r}/collaborators/{user}/permission`, or a `role_name`) allows `/preview`
-/// commands: `admin`, `maintain` or `write`. `triage`, `read`, `none`, custom role names and
-/// anything unknown do not.
-pub fn authorized(permission: &str) -> bool {
-    ["admin", "maintain", "write"]
-        .iter()
-        .any(|allowed| permission.eq_ignore_ascii_case(allowed))
 }
 
 /// The metric label of event `event_name`: one of the events preview-tower knows, or `other`

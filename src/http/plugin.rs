@@ -17,10 +17,10 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use secrecy::ExposeSecret;
 
-use super::{ApiError, PluginState};
+use super::body::{BodyLimits, Refused, declared_length};
+use super::{ApiError, PluginState, post_only};
 use crate::metrics::PluginLabels;
 use crate::snapshot::{Answer, Query};
 
@@ -34,18 +34,20 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const DRAIN_LIMIT: usize = 4 * MAX_BODY_BYTES;
 /// Longest time spent discarding a refused request's body.
 const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+/// What a `405` says.
+const ANSWERS_POST: &str = "the plugin answers POST";
 
 /// The plugin at [`PLUGIN_PATH`] and under each of `base_paths` (a `baseUrl` with a path
 /// prefix, `http://svc/prefix`, reaches us as `/prefix/api/v1/getparams.execute`); everything
 /// else is a 404, so that no other path (the webhook's, an Ingress prefix) publishes it. A base
 /// path given twice is served once (axum refuses a route added twice).
 pub(super) fn routes(state: PluginState, base_paths: &[String]) -> Router {
-    let mut router = Router::new().route(PLUGIN_PATH, post(getparams).fallback(wrong_method));
+    let mut router = Router::new().route(PLUGIN_PATH, post_only(getparams, ANSWERS_POST));
     let distinct: std::collections::BTreeSet<&str> =
         base_paths.iter().map(String::as_str).collect();
     for base in distinct {
         let path = format!("{base}{PLUGIN_PATH}");
-        router = router.route(&path, post(getparams).fallback(wrong_method));
+        router = router.route(&path, post_only(getparams, ANSWERS_POST));
     }
     router.fallback(not_found).with_state(state)
 }
@@ -72,13 +74,13 @@ async fn not_found() -> Response {
     ApiError::NotFound(format!("not found; the plugin answers POST {PLUGIN_PATH}")).into_response()
 }
 
-async fn wrong_method() -> Response {
-    ApiError::MethodNotAllowed("the plugin answers POST").into_response()
-}
-
 async fn getparams(State(state): State<PluginState>, request: Request) -> Response {
     let started = Instant::now();
-    let (mode, result, unread) = answer(&state, request).await;
+    let Outcome {
+        mode,
+        result,
+        unread,
+    } = answer(&state, request).await;
     let response = match result {
         Ok(answer) => respond(answer),
         Err(error) => {
@@ -122,36 +124,57 @@ fn respond(answer: Answer) -> Response {
     response
 }
 
-/// The answer, and whether part of the request body was left unread (the connection must
-/// then be closed).
-async fn answer(
-    state: &PluginState,
-    request: Request,
-) -> (&'static str, Result<Answer, ApiError>, bool) {
+/// What one plugin request came to.
+struct Outcome {
+    /// The `mode` label of the request's metrics: `all`, `service`, `matrix`, or `invalid`
+    /// for a request refused before its query was known.
+    mode: &'static str,
+    /// The answer, or the error to send.
+    result: Result<Answer, ApiError>,
+    /// Whether part of the request body was left unread: the connection must then be closed.
+    unread: bool,
+}
+
+impl Outcome {
+    /// A request refused before its query was known.
+    fn refused(error: ApiError, unread: bool) -> Self {
+        Self {
+            mode: "invalid",
+            result: Err(error),
+            unread,
+        }
+    }
+}
+
+/// What `request` comes to.
+async fn answer(state: &PluginState, request: Request) -> Outcome {
     let (parts, body) = request.into_parts();
     if let Err(error) = authorize(&parts.headers, state.token.expose_secret()) {
-        return ("invalid", Err(error), !drain(body).await);
+        return Outcome::refused(error, !drain(body).await);
     }
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared = declared_length(&parts.headers);
     if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
         let error = ApiError::PayloadTooLarge(MAX_BODY_BYTES);
-        return ("invalid", Err(error), !drain(body).await);
+        return Outcome::refused(error, !drain(body).await);
     }
-    let body = match read_body(body).await {
+    let limits = BodyLimits {
+        cap: MAX_BODY_BYTES,
+        deadline: None,
+    };
+    let body = match super::body::read_body(body, declared, limits, None).await {
         Ok(body) => body,
-        Err(error) => {
-            // Reading stops at the limit: the rest of an oversized body is left unread.
-            let unread = matches!(error, ApiError::PayloadTooLarge(_));
-            return ("invalid", Err(error), unread);
+        // Reading stops at the limit: the rest of an oversized body is left unread.
+        Err(Refused::TooLarge(cap)) => {
+            return Outcome::refused(ApiError::PayloadTooLarge(cap), true);
+        }
+        Err(refused) => {
+            let unread = !matches!(refused, Refused::Unreadable(_));
+            return Outcome::refused(ApiError::BadRequest(refused.to_string()), unread);
         }
     };
     let (appset, query) = match parse_request(&body, state.store.load().fleet()) {
         Ok(parsed) => parsed,
-        Err(error) => return ("invalid", Err(error), false),
+        Err(error) => return Outcome::refused(error, false),
     };
     let mode = match query {
         Query::All => "all",
@@ -164,7 +187,11 @@ async fn answer(
         .answer_chunks(&query)
         .map_err(ApiError::from);
     tracing::debug!(appset = ?appset, mode, ok = result.is_ok(), "plugin request");
-    (mode, result, false)
+    Outcome {
+        mode,
+        result,
+        unread: false,
+    }
 }
 
 /// Reads and discards a refused request's body, up to [`DRAIN_LIMIT`] bytes and
@@ -186,21 +213,6 @@ async fn drain(mut body: Body) -> bool {
     tokio::time::timeout(DRAIN_TIMEOUT, read)
         .await
         .unwrap_or(false)
-}
-
-async fn read_body(body: Body) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|error| {
-            let too_large = std::error::Error::source(&error)
-                .is_some_and(|e| e.is::<http_body_util::LengthLimitError>())
-                || error.to_string().contains("length limit");
-            if too_large {
-                ApiError::PayloadTooLarge(MAX_BODY_BYTES)
-            } else {
-                ApiError::BadRequest(format!("cannot read the request body: {error}"))
-            }
-        })
 }
 
 #[cfg(test)]

@@ -28,13 +28,13 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use axum::{Json, Router};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use tracing::Instrument as _;
 
 use super::ApiError;
+use super::body::{BodyLimits, Refused, declared_length};
 use crate::github::webhook::{
     self, DELIVERY_HEADER, EVENT_HEADER, Event, SIGNATURE_HEADER, verify_signature,
 };
@@ -85,7 +85,10 @@ pub struct WebhookState {
 pub fn webhook_routes(state: WebhookState) -> Router {
     super::with_layers(
         Router::new()
-            .route(WEBHOOK_PATH, post(receive).fallback(wrong_method))
+            .route(
+                WEBHOOK_PATH,
+                super::post_only(receive, "GitHub webhooks are POSTed"),
+            )
             .fallback(not_found)
             .with_state(state),
     )
@@ -96,10 +99,6 @@ async fn not_found() -> Response {
         "not found; GitHub webhooks are POSTed to {WEBHOOK_PATH}"
     ))
     .into_response()
-}
-
-async fn wrong_method() -> Response {
-    ApiError::MethodNotAllowed("GitHub webhooks are POSTed").into_response()
 }
 
 async fn receive(State(state): State<WebhookState>, request: Request) -> Response {
@@ -128,7 +127,7 @@ async fn answer(state: &WebhookState, headers: &HeaderMap, body: Body) -> (&'sta
             closing(ApiError::from(error).into_response()),
         );
     }
-    let (body, reservation) = match read_body(state, headers, body).await {
+    let (body, reservation) = match read_delivery(state, headers, body).await {
         Ok(read) => read,
         Err(refused) => return refused,
     };
@@ -289,56 +288,38 @@ fn log_event(event: &Event) {
 /// with `413` past GitHub's cap (declared or read), `503` when the budget is spent, `408` when
 /// it does not arrive within [`BODY_DEADLINE`]; each time the rest of it is left unread and
 /// the connection closed.
-async fn read_body(
+async fn read_delivery(
     state: &WebhookState,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<(Bytes, Reservation), (&'static str, Response)> {
-    use http_body_util::BodyExt as _;
-    let declared =
-        text(headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
+    let declared = declared_length(headers);
     if declared.is_some_and(|length| length > MAX_WEBHOOK_BODY_BYTES as u64) {
         return Err(("invalid", too_large()));
     }
     let mut reservation = state.budget.reserve();
-    // The declared length only sizes the buffer (pages are touched as bytes arrive).
-    let capacity = declared.map_or(0, |length| usize::try_from(length).unwrap_or(0));
-    let mut buffer = bytes::BytesMut::with_capacity(capacity.min(MAX_WEBHOOK_BODY_BYTES));
-    let mut body = body;
-    let read = async {
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|error| {
-                let message = format!("cannot read the request body: {error}");
-                ("invalid", ApiError::BadRequest(message).into_response())
-            })?;
-            let Some(data) = frame.data_ref() else {
-                continue;
-            };
-            if buffer.len() + data.len() > MAX_WEBHOOK_BODY_BYTES {
-                return Err(("invalid", too_large()));
-            }
-            if !reservation.grow(data.len()) {
-                tracing::debug!("webhook bodies in memory at their budget; delivery refused");
-                return Err(("busy", busy("too many deliveries being read; retry later")));
-            }
-            buffer.extend_from_slice(data);
-        }
-        Ok(())
+    let limits = BodyLimits {
+        cap: MAX_WEBHOOK_BODY_BYTES,
+        deadline: Some(BODY_DEADLINE),
     };
-    match tokio::time::timeout(BODY_DEADLINE, read).await {
-        Ok(Ok(())) => Ok((buffer.freeze(), reservation)),
-        Ok(Err(refused)) => Err(refused),
-        Err(_) => {
-            let message = format!(
-                "the body did not arrive within {} s",
-                BODY_DEADLINE.as_secs()
-            );
+    match super::body::read_body(body, declared, limits, Some(&mut reservation)).await {
+        Ok(body) => Ok((body, reservation)),
+        Err(Refused::TooLarge(_)) => Err(("invalid", too_large())),
+        Err(Refused::OverBudget) => {
+            tracing::debug!("webhook bodies in memory at their budget; delivery refused");
+            Err(("busy", busy("too many deliveries being read; retry later")))
+        }
+        Err(late @ Refused::Late(_)) => {
             let response = (
                 StatusCode::REQUEST_TIMEOUT,
-                Json(json!({ "message": message })),
+                Json(json!({ "message": late.to_string() })),
             );
             Err(("invalid", closing(response.into_response())))
         }
+        Err(unreadable @ Refused::Unreadable(_)) => Err((
+            "invalid",
+            ApiError::BadRequest(unreadable.to_string()).into_response(),
+        )),
     }
 }
 

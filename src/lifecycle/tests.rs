@@ -53,7 +53,7 @@ fn web() -> BTreeSet<ServiceName> {
     BTreeSet::from([name("web")])
 }
 
-fn none_held() -> BTreeSet<(ServiceName, u64)> {
+fn none_held() -> BTreeSet<PreviewKey> {
     BTreeSet::new()
 }
 
@@ -304,7 +304,7 @@ fn a_held_preview_keeps_its_deployment_as_it_is() {
         shown(8, 1, 11, Some(State::Success)),
         shown(9, 2, 12, Some(State::Success)),
     ];
-    let held = BTreeSet::from([(name("web"), 1)]);
+    let held = BTreeSet::from([PreviewKey::new(name("web"), 1)]);
     let actions = decide(&[], &[], &shown_now, &web(), &held, None);
     assert_eq!(
         summary(&actions),

@@ -1,5 +1,6 @@
-//! The validated names the rest is built from: a fleet service's name and a GitHub
-//! repository's `owner/name`. Leaves: they import nothing of this crate. Pure.
+//! The validated names the rest is built from: a fleet service's name, a GitHub repository's
+//! `owner/name`, and the key of a preview (service and PR number). Leaves: they import nothing
+//! of this crate. Pure.
 
 use std::fmt;
 
@@ -30,6 +31,23 @@ impl ServiceName {
 impl fmt::Display for ServiceName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// Which preview: a service and the number of a pull request of its repository. The key of
+/// every per-preview map and set. Orders by service, then number.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PreviewKey {
+    /// The service.
+    pub service: ServiceName,
+    /// The pull request's number.
+    pub number: u64,
+}
+
+impl PreviewKey {
+    /// The key of `service`'s preview of PR `number`.
+    pub fn new(service: ServiceName, number: u64) -> Self {
+        Self { service, number }
     }
 }
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 use url::Url;
 
 use crate::fleet::Fleet;
-use crate::naming::ServiceName;
+use crate::naming::{PreviewKey, ServiceName};
 use crate::repo_config::DependencyTarget;
 
 use super::{Diagnostic, Preview};
@@ -56,12 +56,9 @@ impl ResolvedDependency {
 
 /// Fills `dependencies` of every preview, given all previews of the plan.
 pub(super) fn resolve(fleet: &Fleet, previews: &mut [Preview]) {
-    let targets: HashMap<(ServiceName, u64), (String, String)> = previews
+    let targets: HashMap<PreviewKey, (String, String)> = previews
         .iter()
-        .map(|p| {
-            let key = (p.service.clone(), p.pr.number);
-            (key, (p.url.clone(), p.internal_url.clone()))
-        })
+        .map(|p| (p.key(), (p.url.clone(), p.internal_url.clone())))
         .collect();
     for preview in previews.iter_mut() {
         let Some(service) = fleet.service(preview.service.as_str()) else {
@@ -80,7 +77,7 @@ pub(super) fn resolve(fleet: &Fleet, previews: &mut [Preview]) {
                 .unwrap_or(DependencyTarget::Staging);
             let preview_target = match requested {
                 DependencyTarget::PullRequest(number) => {
-                    let found = targets.get(&(dependency.clone(), number));
+                    let found = targets.get(&PreviewKey::new(dependency.clone(), number));
                     if found.is_none() {
                         preview
                             .diagnostics
@@ -119,11 +116,11 @@ pub(super) fn resolve(fleet: &Fleet, previews: &mut [Preview]) {
 
 /// Fills `dependants` of every preview: the previews whose dependency points at it.
 fn record_dependants(previews: &mut [Preview]) {
-    let mut dependants: HashMap<(ServiceName, u64), Vec<String>> = HashMap::new();
+    let mut dependants: HashMap<PreviewKey, Vec<String>> = HashMap::new();
     for preview in previews.iter() {
         for dependency in &preview.dependencies {
             if let DependencyRoute::Preview { number } = dependency.route {
-                let key = (dependency.service.clone(), number);
+                let key = PreviewKey::new(dependency.service.clone(), number);
                 dependants
                     .entry(key)
                     .or_default()
@@ -132,8 +129,7 @@ fn record_dependants(previews: &mut [Preview]) {
         }
     }
     for preview in previews.iter_mut() {
-        let key = (preview.service.clone(), preview.pr.number);
-        let mut names = dependants.remove(&key).unwrap_or_default();
+        let mut names = dependants.remove(&preview.key()).unwrap_or_default();
         names.sort();
         names.dedup();
         preview.dependants = names;

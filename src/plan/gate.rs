@@ -15,11 +15,11 @@ use serde::Serialize;
 
 use super::{Diagnostic, ExclusionReason, PullFacts};
 use crate::fleet::Service;
-use crate::naming::ServiceName;
+use crate::naming::PreviewKey;
 use crate::pull_request::{BuildStatus, HeadFacts};
 
 /// What the build check says about one PR of one gated service, by `(service, PR number)`.
-pub type Builds = BTreeMap<(ServiceName, u64), BuildFacts>;
+pub type Builds = BTreeMap<PreviewKey, BuildFacts>;
 
 /// What is known about a PR's builds, for a service with a `build_check`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -66,7 +66,7 @@ pub(super) fn deployable<'a>(
             diagnostic: None,
         });
     };
-    let build = builds.get(&(service.name.clone(), facts.pr.number));
+    let build = builds.get(&PreviewKey::new(service.name.clone(), facts.pr.number));
     let status = build.and_then(|b| b.head.as_ref());
     if let (Some(BuildStatus::Succeeded), Some(head)) = (status, &facts.head) {
         return Ok(Deployable {

@@ -13,9 +13,9 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::{ExclusionReason, Plan};
+use super::{Exclusion, ExclusionReason, Plan, Preview};
 use crate::fleet::Fleet;
-use crate::naming::ServiceName;
+use crate::naming::{PreviewKey, ServiceName};
 use crate::repo_config::DependencyTarget;
 
 /// A PR of a service that may hold a preview and can be neither planned nor left out yet.
@@ -27,6 +27,13 @@ pub struct Held {
     pub number: u64,
     /// What is missing.
     pub reason: HoldReason,
+}
+
+impl Held {
+    /// Which preview is held.
+    pub fn key(&self) -> PreviewKey {
+        PreviewKey::new(self.service.clone(), self.number)
+    }
 }
 
 /// What a held PR waits for.
@@ -76,23 +83,19 @@ impl Plan {
     /// Holds each PR of `unlisted` (`(service, number)`: it may hold a preview, and is missing
     /// from its repo's listing without GitHub having confirmed it closed) that the plan does
     /// not account for yet, then the previews that point at a held PR.
-    pub fn hold_unlisted(
-        &mut self,
-        fleet: &Fleet,
-        unlisted: impl IntoIterator<Item = (ServiceName, u64)>,
-    ) {
-        let known: BTreeSet<(ServiceName, u64)> = self
+    pub fn hold_unlisted(&mut self, fleet: &Fleet, unlisted: impl IntoIterator<Item = PreviewKey>) {
+        let known: BTreeSet<PreviewKey> = self
             .previews
             .iter()
-            .map(|p| (p.service.clone(), p.pr.number))
-            .chain(self.excluded.iter().map(|e| (e.service.clone(), e.number)))
-            .chain(self.held.iter().map(|h| (h.service.clone(), h.number)))
+            .map(Preview::key)
+            .chain(self.excluded.iter().map(Exclusion::key))
+            .chain(self.held.iter().map(Held::key))
             .collect();
-        for (service, number) in unlisted {
-            if !known.contains(&(service.clone(), number)) {
+        for key in unlisted {
+            if !known.contains(&key) {
                 self.held.push(Held {
-                    service,
-                    number,
+                    service: key.service,
+                    number: key.number,
                     reason: HoldReason::Unlisted,
                 });
             }
@@ -110,25 +113,21 @@ impl Plan {
 /// then sorts the held PRs in fleet order and PR number. Idempotent. (A preview held only for
 /// its own dependency is planned: pointing at it holds nothing.)
 pub(super) fn hold_dependents(fleet: &Fleet, plan: &mut Plan) {
-    let unplanned: BTreeSet<(ServiceName, u64)> = plan
+    let unplanned: BTreeSet<PreviewKey> = plan
         .held
         .iter()
         .filter(|h| !matches!(h.reason, HoldReason::Dependency { .. }))
-        .map(|h| (h.service.clone(), h.number))
+        .map(Held::key)
         .collect();
-    let held: BTreeSet<(ServiceName, u64)> = plan
-        .held
-        .iter()
-        .map(|h| (h.service.clone(), h.number))
-        .collect();
+    let held: BTreeSet<PreviewKey> = plan.held.iter().map(Held::key).collect();
     for preview in &plan.previews {
-        let key = (preview.service.clone(), preview.pr.number);
+        let key = preview.key();
         if held.contains(&key) {
             continue;
         }
         let waits_for = preview.dependencies.iter().find_map(|d| match d.requested {
             DependencyTarget::PullRequest(number)
-                if unplanned.contains(&(d.service.clone(), number)) =>
+                if unplanned.contains(&PreviewKey::new(d.service.clone(), number)) =>
             {
                 Some((d.service.clone(), number))
             }
@@ -136,8 +135,8 @@ pub(super) fn hold_dependents(fleet: &Fleet, plan: &mut Plan) {
         });
         if let Some((dependency, number)) = waits_for {
             plan.held.push(Held {
-                service: key.0,
-                number: key.1,
+                service: key.service,
+                number: key.number,
                 reason: HoldReason::Dependency { dependency, number },
             });
         }
@@ -150,7 +149,7 @@ pub(super) fn hold_dependents(fleet: &Fleet, plan: &mut Plan) {
 mod tests {
     use super::*;
     use crate::plan::{ExclusionReason, PullFacts};
-    use crate::testing::{facts, fleet, name, plan_of, pr};
+    use crate::testing::{facts, fleet, key, name, plan_of, pr};
 
     fn live(mut facts: PullFacts) -> PullFacts {
         facts.live = true;
@@ -283,7 +282,7 @@ mod tests {
             ),
             ("api", vec![facts(pr(43), None)]),
         ]);
-        let unlisted = [(name("api"), 50), (name("api"), 43)];
+        let unlisted = [key("api", 50), key("api", 43)];
         plan.hold_unlisted(&fleet, unlisted.clone());
         // 43 is listed (a preview): not held. 50 is held, and web 101 with it.
         assert_eq!(

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::{ConfigSource, QuotaScope};
-use crate::naming::ServiceName;
+use crate::naming::{PreviewKey, ServiceName};
 
 /// An open PR of a planned service that gets no preview.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -16,6 +16,13 @@ pub struct Exclusion {
     pub number: u64,
     /// Why.
     pub reason: ExclusionReason,
+}
+
+impl Exclusion {
+    /// Which preview is left out.
+    pub fn key(&self) -> PreviewKey {
+        PreviewKey::new(self.service.clone(), self.number)
+    }
 }
 
 /// Why an open PR gets no preview. Each is positive evidence from GitHub but `Pending` and

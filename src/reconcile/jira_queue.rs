@@ -19,16 +19,19 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use crate::backoff::Backoff;
 use crate::issues::{Event, IssueKey, Note};
 use crate::jira::{IssueNotifier, JiraError};
 use crate::metrics::{ActionLabels, Metrics};
 
-/// First wait after a failure; doubles per failure of the same job.
-const BACKOFF_START: Duration = Duration::from_secs(2);
-/// Longest wait after failures.
-const BACKOFF_MAX: Duration = Duration::from_secs(300);
-/// Longest `Retry-After` honoured; the shortest wait after a rate limit is one second.
-const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
+/// The wait after a failure: 2 s, doubling per failure of the same job to 5 min. A rate limit
+/// holds every job off for Jira's `Retry-After` (else the first wait), at least a second and at
+/// most an hour.
+const BACKOFF: Backoff = Backoff {
+    first: Duration::from_secs(2),
+    cap: Duration::from_secs(300),
+    retry_after_max: Duration::from_secs(3600),
+};
 
 type JobKey = (IssueKey, String);
 
@@ -236,13 +239,13 @@ impl JiraQueue {
             Err(error) => {
                 let now = Instant::now();
                 if let JiraError::RateLimited { retry_after } = error {
-                    let wait = retry_after.unwrap_or(BACKOFF_START);
+                    let wait = retry_after.unwrap_or(BACKOFF.first);
                     state.hold_until =
-                        Some(now + wait.clamp(Duration::from_secs(1), RETRY_AFTER_MAX));
+                        Some(now + BACKOFF.honoured(wait).max(Duration::from_secs(1)));
                 }
                 if let Some(queued) = state.jobs.iter_mut().find(|j| j.key() == key) {
                     queued.failures = queued.failures.saturating_add(1);
-                    queued.not_before = now + backoff(queued.failures);
+                    queued.not_before = now + BACKOFF.delay(queued.failures, None);
                 }
                 return;
             }
@@ -297,12 +300,6 @@ impl JiraQueue {
             }
         }
     }
-}
-
-fn backoff(failures: u32) -> Duration {
-    BACKOFF_START
-        .saturating_mul(2u32.saturating_pow(failures.saturating_sub(1)))
-        .min(BACKOFF_MAX)
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use super::{RepoMemory, Round, Worker};
 use crate::github::{NewDeployment, NewStatus, SourceError};
 use crate::lifecycle::{Action, Desired, Shown, Target, decide};
 use crate::metrics::ActionLabels;
-use crate::naming::RepoName;
 use crate::naming::ServiceName;
+use crate::naming::{PreviewKey, RepoName};
 use crate::plan::{Exclusion, Held, HoldReason, Preview};
 
 impl Worker {
@@ -88,8 +88,7 @@ impl Worker {
             .filter(|h| services.contains(&h.service))
             .filter(|h| !matches!(h.reason, HoldReason::Dependency { .. }))
             .collect();
-        let held_keys: BTreeSet<(ServiceName, u64)> =
-            held.iter().map(|h| (h.service.clone(), h.number)).collect();
+        let held_keys: BTreeSet<PreviewKey> = held.iter().map(|h| h.key()).collect();
         let answered: BTreeSet<ServiceName> = services
             .iter()
             .filter(|s| snapshot.answers_all() && snapshot.answers(s))

@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::yaml::{
-    Located, Node, code_span, did_you_mean, key_text, one_of, position, short_duration,
-};
 use super::{Bounds, ConfigError, DependencyTarget, MIN_TTL, RepoConfig};
 use crate::naming::ServiceName;
+use crate::yaml::{
+    Located, Node, code_span, did_you_mean, key_text, one_of, position, short_duration,
+};
 
 /// The keys a repo config may have.
 const KEYS: [&str; 4] = ["dependencies", "ttl", "spot", "sleep"];

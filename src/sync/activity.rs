@@ -18,27 +18,21 @@
 //! expires anything. It does not fail the refresh (the listing and the files are committed);
 //! it is logged and counted, and tried again at the next refresh.
 //!
-//! **Permissions.** A command is honoured only when its author has write access. The answer is
-//! cached per (repo, login) and asked again, after [`PERMISSION_TTL`], only when that PR's
-//! activity changed (so an unchanged fleet still costs nothing). A failed check leaves
-//! the previous answer, or "not authorized yet" when there is none: tried again next time.
-
-use std::time::Duration;
+//! **Permissions.** A command is honoured only when its author has write access (see
+//! `sync/permissions.rs`, which keeps the answers). An answer is asked again, after
+//! `PERMISSION_TTL`, only when that PR's activity changed (so an unchanged fleet still costs
+//! nothing). A failed check leaves the previous answer, or "not authorized yet" when there is
+//! none: tried again next time.
 
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, stream};
 use tracing::{debug, warn};
 
-use super::state::{Permission, ReadActivity, first_seen};
+use super::state::{ReadActivity, first_seen};
 use super::{FETCH_CONCURRENCY, Syncer};
-use crate::github::webhook;
 use crate::naming::RepoName;
 use crate::plan;
 use crate::pull_request::{PullRequest, command_authors};
-
-/// How long a permission answer is trusted before it is asked again (when the PR it matters
-/// for shows new activity).
-pub(crate) const PERMISSION_TTL: Duration = Duration::from_secs(15 * 60);
 
 impl Syncer {
     /// Reads the activity of `repo`'s eligible PRs that changed since their last read, and
@@ -128,7 +122,8 @@ impl Syncer {
     }
 
     /// Asks who of the command authors of `repo`'s PRs has write access, where unknown, or
-    /// known for longer than [`PERMISSION_TTL`] on a PR in `reread` (whose events changed).
+    /// known for longer than [`PERMISSION_TTL`](super::permissions::PERMISSION_TTL) on a PR
+    /// in `reread` (whose events changed).
     async fn resolve_permissions(&self, repo: &RepoName, reread: &[u64]) {
         let Some(collaborators) = self.collaborators.clone() else {
             return;
@@ -136,16 +131,9 @@ impl Syncer {
         let now = self.now();
         let mut wanted: Vec<String> = {
             let state = self.lock();
-            let stale = |login: &str, number: u64| match state
-                .permissions
-                .get(&(repo.clone(), login.to_ascii_lowercase()))
-            {
-                None => true,
-                Some(known) => {
-                    reread.contains(&number)
-                        && now.signed_duration_since(known.checked_at).to_std().ok()
-                            > Some(PERMISSION_TTL)
-                }
+            let stale = |login: &str, number: u64| {
+                let changed = reread.contains(&number);
+                state.permissions.stale(repo, login, changed, now)
             };
             state
                 .activity
@@ -164,38 +152,14 @@ impl Syncer {
         wanted.sort();
         wanted.dedup();
         for login in wanted {
-            let result = self
-                .call("permission", collaborators.permission(repo, &login))
-                .await;
-            match result {
-                Ok(permission) => {
-                    self.note_permission(repo, &login, webhook::authorized(&permission));
-                }
-                Err(error) => {
-                    warn!(repo = %repo, login, error = %error,
-                        "cannot check who gave a /preview command; asked again next time");
-                    if error.affects_every_call() {
-                        break;
-                    }
+            let asked = self.ask(collaborators.as_ref(), repo, &login);
+            if let Err(error) = self.call("permission", asked).await {
+                warn!(repo = %repo, login, error = %error,
+                    "cannot check who gave a /preview command; asked again next time");
+                if error.affects_every_call() {
+                    break;
                 }
             }
         }
-    }
-
-    /// Records that `login` has (`authorized`) or has not write access to `repo` now: the
-    /// webhook receiver, which checks a command's author at once, shares its answer this way.
-    pub fn note_permission(&self, repo: &RepoName, login: &str, authorized: bool) {
-        let checked_at = self.now();
-        let mut state = self.lock();
-        if state.permissions.len() >= super::state::MAX_PERMISSIONS {
-            state.permissions.clear();
-        }
-        state.permissions.insert(
-            (repo.clone(), login.to_ascii_lowercase()),
-            Permission {
-                authorized,
-                checked_at,
-            },
-        );
     }
 }

@@ -10,12 +10,8 @@ use tracing::warn;
 
 use super::Syncer;
 use crate::argocd::ApplicationIndex;
-use crate::naming::RepoName;
-use crate::naming::ServiceName;
+use crate::naming::{PreviewKey, RepoName};
 use crate::plan;
-
-/// A service and PR number.
-type Key = (ServiceName, u64);
 
 /// How long the Applications are left to settle after a change before the plan is made again
 /// (a relist or a burst of new Applications is one change).
@@ -31,7 +27,7 @@ pub async fn follow_applications(
     cancel: CancellationToken,
 ) {
     let mut changes = index.subscribe();
-    let mut last: Option<Vec<Key>> = None;
+    let mut last: Option<Vec<PreviewKey>> = None;
     loop {
         tokio::select! {
             () = cancel.cancelled() => return,
@@ -42,7 +38,7 @@ pub async fn follow_applications(
             () = tokio::time::sleep(SETTLE) => {}
         }
         changes.borrow_and_update();
-        let keys: Option<Vec<Key>> = syncer
+        let keys: Option<Vec<PreviewKey>> = syncer
             .argo_previews()
             .map(|previews| previews.into_keys().collect());
         if keys == last {

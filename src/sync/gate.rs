@@ -27,8 +27,8 @@ use super::state::BuildKey;
 use super::{Syncer, first_error};
 use crate::argocd::PreviewRevisions;
 use crate::github::SourceError;
-use crate::naming::RepoName;
 use crate::naming::ServiceName;
+use crate::naming::{PreviewKey, RepoName};
 use crate::plan;
 use crate::pull_request::{BuildStatus, PullRequest};
 
@@ -94,7 +94,7 @@ impl Syncer {
     /// conclusive as one made now could be: an inconclusive search is not repeated at every
     /// refresh while the Applications stay unknown).
     fn needs_search(&self, repo: &RepoName, pr: &Gated, conclusive: bool) -> bool {
-        let key = (pr.service.clone(), pr.number);
+        let key = PreviewKey::new(pr.service.clone(), pr.number);
         let status_key = (repo.clone(), pr.head.clone(), pr.check.clone());
         let mut state = self.lock();
         if state.builds.get(&status_key) == Some(&BuildStatus::Succeeded) {
@@ -128,7 +128,7 @@ impl Syncer {
                         number: pr.number,
                         head: pr.head_sha.clone(),
                         deployed: applications
-                            .and_then(|a| a.get(&(service.name.clone(), pr.number)))
+                            .and_then(|a| a.get(&PreviewKey::new(service.name.clone(), pr.number)))
                             .cloned()
                             .flatten(),
                     })
@@ -210,7 +210,7 @@ impl Syncer {
                 info!(repo = %repo, number = pr.number, service = %pr.service, sha = %sha,
                     "the head is not built; its preview runs the newest built commit");
                 let mut state = self.lock();
-                let key = (pr.service.clone(), pr.number);
+                let key = PreviewKey::new(pr.service.clone(), pr.number);
                 state.last_built.entry(key).or_insert(sha);
                 found = true;
                 break;
@@ -223,7 +223,7 @@ impl Syncer {
         };
         self.lock()
             .searched
-            .insert((pr.service.clone(), pr.number), search);
+            .insert(PreviewKey::new(pr.service.clone(), pr.number), search);
         Ok(())
     }
 }

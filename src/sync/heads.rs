@@ -10,7 +10,7 @@ use super::first_error;
 use super::Syncer;
 use super::state::{self, ObjectKey};
 use crate::github::SourceError;
-use crate::naming::RepoName;
+use crate::naming::{PreviewKey, RepoName};
 use crate::plan;
 use crate::pull_request::PullRequest;
 
@@ -59,7 +59,7 @@ impl Syncer {
                 let built = self
                     .lock()
                     .last_built
-                    .get(&(service.name.clone(), pr.number))
+                    .get(&PreviewKey::new(service.name.clone(), pr.number))
                     .cloned();
                 let shas = std::iter::once(pr.head_sha.clone()).chain(built);
                 for keys in shas.map(|sha| state::keys_at(&self.fleet, service, &sha)) {

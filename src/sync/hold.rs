@@ -30,14 +30,10 @@ use super::Syncer;
 use super::state::SyncState;
 use crate::argocd::PreviewRevisions;
 use crate::github::SourceError;
-use crate::naming::RepoName;
-use crate::naming::ServiceName;
+use crate::naming::{PreviewKey, RepoName, ServiceName};
 use crate::plan::{self, Held, Plan};
 use crate::pull_request::PullRequest;
 use crate::snapshot::{Notes, Snapshot};
-
-/// A service and PR number.
-type Key = (ServiceName, u64);
 
 /// How many answers in a row must say there is no PR `n` (`404` on `GET /pulls/{n}`, the repo
 /// listed fine), over at least [`NOT_FOUND_SPAN`], before a preview that may exist for it
@@ -54,11 +50,13 @@ impl Syncer {
         &self,
         state: &SyncState,
         applications: Option<&PreviewRevisions>,
-    ) -> HashSet<Key> {
-        let mut live: HashSet<Key> = state
+    ) -> HashSet<PreviewKey> {
+        let mut live: HashSet<PreviewKey> = state
             .served
             .iter()
-            .flat_map(|(service, numbers)| numbers.iter().map(|n| (service.clone(), *n)))
+            .flat_map(|(service, numbers)| {
+                numbers.iter().map(|n| PreviewKey::new(service.clone(), *n))
+            })
             .collect();
         match applications {
             Some(applications) => live.extend(applications.keys().cloned()),
@@ -68,7 +66,7 @@ impl Syncer {
                         continue;
                     }
                     let open = state.pulls.get(&service.repo).into_iter().flatten();
-                    live.extend(open.map(|pr| (service.name.clone(), pr.number)));
+                    live.extend(open.map(|pr| PreviewKey::new(service.name.clone(), pr.number)));
                 }
             }
         }
@@ -100,7 +98,12 @@ impl Syncer {
             let may_hold = self.may_hold(&state, applications);
             known
                 .map(|pr| pr.number)
-                .chain(may_hold.iter().filter(|(s, _)| of_repo(s)).map(|(_, n)| *n))
+                .chain(
+                    may_hold
+                        .iter()
+                        .filter(|key| of_repo(&key.service))
+                        .map(|key| key.number),
+                )
                 .filter(|n| !listed.contains(n) && !state.closed.contains(&(repo.clone(), *n)))
                 .collect()
         };
@@ -269,18 +272,22 @@ impl Syncer {
 impl SyncState {
     /// The PRs of `live` whose repo has been listed, that are missing from its listing and
     /// not confirmed closed.
-    pub(super) fn unlisted(&self, fleet: &crate::fleet::Fleet, live: &HashSet<Key>) -> Vec<Key> {
+    pub(super) fn unlisted(
+        &self,
+        fleet: &crate::fleet::Fleet,
+        live: &HashSet<PreviewKey>,
+    ) -> Vec<PreviewKey> {
         let listed: HashSet<(&RepoName, u64)> = self
             .pulls
             .iter()
             .flat_map(|(repo, pulls)| pulls.iter().map(move |p| (repo, p.number)))
             .collect();
         live.iter()
-            .filter(|(service, number)| {
-                fleet.service(service.as_str()).is_some_and(|s| {
+            .filter(|key| {
+                fleet.service(key.service.as_str()).is_some_and(|s| {
                     self.pulls.contains_key(&s.repo)
-                        && !listed.contains(&(&s.repo, *number))
-                        && !self.closed.contains(&(s.repo.clone(), *number))
+                        && !listed.contains(&(&s.repo, key.number))
+                        && !self.closed.contains(&(s.repo.clone(), key.number))
                 })
             })
             .cloned()
@@ -294,7 +301,7 @@ impl SyncState {
         &mut self,
         fleet: &crate::fleet::Fleet,
         repo: &RepoName,
-        live: &HashSet<Key>,
+        live: &HashSet<PreviewKey>,
     ) {
         let listed: HashSet<u64> = self
             .pulls
@@ -306,7 +313,7 @@ impl SyncState {
         let may_hold = |number: u64| {
             fleet
                 .services_of(repo)
-                .any(|s| live.contains(&(s.name.clone(), number)))
+                .any(|s| live.contains(&PreviewKey::new(s.name.clone(), number)))
         };
         self.closed
             .retain(|(r, number)| r != repo || (!listed.contains(number) && may_hold(*number)));

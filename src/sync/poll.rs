@@ -3,13 +3,12 @@
 //! refreshes wait a little for Argo CD's Applications.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use super::{BACKOFF_MAX, BACKOFF_START, FIRST_LIST_WAIT, RATE_RESERVE, RETRY_AFTER_MAX, Syncer};
+use super::{BACKOFF, FIRST_LIST_WAIT, RATE_RESERVE, Syncer};
 use crate::naming::RepoName;
 
 impl Syncer {
@@ -69,7 +68,7 @@ impl Syncer {
                 }
                 Err(error) => {
                     failures = failures.saturating_add(1);
-                    let delay = backoff(failures, error.retry_after());
+                    let delay = BACKOFF.delay(failures, error.retry_after());
                     warn!(repo = %repo, error = %error, kind = error.kind(), failures,
                         retry_in_s = delay.as_secs(), "refresh failed; serving the last good state");
                     delay
@@ -81,7 +80,7 @@ impl Syncer {
                 Some(until_reset) if until_reset > delay => {
                     warn!(repo = %repo, wait_s = until_reset.as_secs(),
                         "GitHub's rate limit is nearly spent; polling waits for the reset");
-                    until_reset.min(RETRY_AFTER_MAX)
+                    BACKOFF.honoured(until_reset)
                 }
                 _ => delay,
             };
@@ -90,16 +89,5 @@ impl Syncer {
                 () = tokio::time::sleep(delay) => {}
             }
         }
-    }
-}
-
-/// The wait before the next try after `failures` consecutive failures.
-pub(super) fn backoff(failures: u32, retry_after: Option<Duration>) -> Duration {
-    let exponential = BACKOFF_START
-        .saturating_mul(2u32.saturating_pow(failures.saturating_sub(1)))
-        .min(BACKOFF_MAX);
-    match retry_after {
-        Some(wait) => wait.min(RETRY_AFTER_MAX).max(exponential),
-        None => exponential,
     }
 }

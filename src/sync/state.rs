@@ -8,10 +8,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
+use super::permissions::Permissions;
 use crate::argocd::PreviewRevisions;
 use crate::fleet::Fleet;
-use crate::naming::RepoName;
 use crate::naming::ServiceName;
+use crate::naming::{PreviewKey, RepoName};
 use crate::plan::{self, BuildFacts, Builds, BuiltCommit, Plan, PlanInput, PullFacts};
 use crate::pull_request::Activity;
 use crate::pull_request::{
@@ -45,7 +46,7 @@ pub(crate) fn keys_at(fleet: &Fleet, service: &crate::fleet::Service, sha: &str)
 
 mod records;
 
-pub(crate) use records::{MAX_PERMISSIONS, Permission, ReadActivity, Search, first_seen};
+pub(crate) use records::{ReadActivity, Search, first_seen};
 
 /// The sync's memory.
 #[derive(Debug, Default)]
@@ -57,22 +58,22 @@ pub(crate) struct SyncState {
     /// Seed path object SHAs by `(repo, sha, path)`.
     pub(crate) objects: HashMap<ObjectKey, Option<String>>,
     /// The last valid repo config per service and PR.
-    pub(crate) last_valid: HashMap<(ServiceName, u64), RepoConfig>,
+    pub(crate) last_valid: HashMap<PreviewKey, RepoConfig>,
     /// The last answer of each build check read, by `(repo, sha, check)`. A success is never
     /// read again; anything else is read at every refresh (a re-run can still pass).
     pub(crate) builds: HashMap<BuildKey, BuildStatus>,
     /// The newest commit of each gated service's PR whose build succeeded: what its preview
     /// runs while the head is not built. Memory only; rebuilt after a restart from the PR's
     /// commits (see `sync/gate.rs`).
-    pub(crate) last_built: HashMap<(ServiceName, u64), String>,
+    pub(crate) last_built: HashMap<PreviewKey, String>,
     /// The last search of each gated PR's commits for a built one, so that a PR that never
     /// built is searched once per push (and per commit its Application runs), not at every
     /// refresh.
-    pub(crate) searched: HashMap<(ServiceName, u64), Search>,
+    pub(crate) searched: HashMap<PreviewKey, Search>,
     /// The activity of each eligible PR, by `(repo, number)`.
     pub(crate) activity: HashMap<(RepoName, u64), ReadActivity>,
-    /// Who may give commands, by `(repo, lower-cased login)`.
-    pub(crate) permissions: HashMap<(RepoName, String), Permission>,
+    /// Who may give commands, as GitHub last said.
+    pub(crate) permissions: Permissions,
     /// PRs that may hold a preview, missing from their repo's listing, that GitHub confirmed
     /// closed: not asked again while they may hold one (Argo CD is deleting it).
     pub(crate) closed: HashSet<(RepoName, u64)>,
@@ -108,7 +109,7 @@ impl SyncState {
         &mut self,
         fleet: &Fleet,
         now: DateTime<Utc>,
-        live: &HashSet<(ServiceName, u64)>,
+        live: &HashSet<PreviewKey>,
         applications: Option<&PreviewRevisions>,
     ) -> Plan {
         let facts = self.facts(fleet, live);
@@ -124,8 +125,7 @@ impl SyncState {
         let plan = plan::plan_with_builds(&input, &builds);
         for preview in &plan.previews {
             if let Some(config) = preview.config.valid_config() {
-                self.last_valid
-                    .insert((preview.service.clone(), preview.pr.number), config.clone());
+                self.last_valid.insert(preview.key(), config.clone());
             }
         }
         plan
@@ -135,7 +135,7 @@ impl SyncState {
     fn facts(
         &self,
         fleet: &Fleet,
-        live: &HashSet<(ServiceName, u64)>,
+        live: &HashSet<PreviewKey>,
     ) -> BTreeMap<ServiceName, Vec<PullFacts>> {
         let mut out = BTreeMap::new();
         for service in &fleet.services {
@@ -153,10 +153,10 @@ impl SyncState {
                         head,
                         last_valid_config: self
                             .last_valid
-                            .get(&(service.name.clone(), pr.number))
+                            .get(&PreviewKey::new(service.name.clone(), pr.number))
                             .cloned(),
                         activity: self.activity(service, pr),
-                        live: live.contains(&(service.name.clone(), pr.number)),
+                        live: live.contains(&PreviewKey::new(service.name.clone(), pr.number)),
                     }
                 })
                 .collect();
@@ -171,11 +171,7 @@ impl SyncState {
         let read = self.activity.get(&(service.repo.clone(), pr.number))?;
         let events = read.events.as_ref()?;
         // What is known of `login`'s write access to the repo: `None` while unknown.
-        let permission = |login: &str| {
-            self.permissions
-                .get(&(service.repo.clone(), login.to_ascii_lowercase()))
-                .map(|p| p.authorized)
-        };
+        let permission = |login: &str| self.permissions.may_command(&service.repo, login);
         // A command whose author's access is not known yet (a failed check, a restart, a
         // forgotten answer) may be a `/preview keep`: until it is known, the PR's facts are
         // incomplete, and incomplete facts never expire anything (no read counts as after
@@ -216,7 +212,7 @@ impl SyncState {
                     continue;
                 }
                 let status_key = (service.repo.clone(), pr.head_sha.clone(), check.clone());
-                let key = (service.name.clone(), pr.number);
+                let key = PreviewKey::new(service.name.clone(), pr.number);
                 let built = self.last_built.get(&key);
                 let fallback = built.and_then(|sha| {
                     let facts = self.facts_at(fleet, service, sha)?;
@@ -336,9 +332,8 @@ impl SyncState {
             .flatten()
             .map(|pr| pr.number)
             .collect();
-        let gone = |(service, number): &(ServiceName, u64)| {
-            services.contains(service) && !open.contains(number)
-        };
+        let gone =
+            |key: &PreviewKey| services.contains(&key.service) && !open.contains(&key.number);
         self.last_valid.retain(|key, _| !gone(key));
         self.last_built.retain(|key, _| !gone(key));
         self.searched.retain(|key, _| !gone(key));
@@ -346,7 +341,7 @@ impl SyncState {
         let heads = pulls.into_iter().flatten().map(|pr| pr.head_sha.clone());
         let built = fleet.services_of(repo).flat_map(|s| {
             pulls.into_iter().flatten().filter_map(|pr| {
-                let key = (s.name.clone(), pr.number);
+                let key = PreviewKey::new(s.name.clone(), pr.number);
                 self.last_built.get(&key).cloned()
             })
         });

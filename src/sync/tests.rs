@@ -8,7 +8,6 @@ mod source;
 use super::*;
 use crate::snapshot::Query;
 use crate::testing::{fleet, pr, sha};
-use poll::backoff;
 use source::ScriptedSource;
 use tokio_util::sync::CancellationToken;
 
@@ -281,7 +280,7 @@ fn backoff_doubles_to_a_cap_and_honours_retry_after() {
     ];
     for (failures, retry_after, expected) in cases {
         assert_eq!(
-            backoff(failures, retry_after.map(Duration::from_secs)),
+            BACKOFF.delay(failures, retry_after.map(Duration::from_secs)),
             Duration::from_secs(expected),
             "{failures} {retry_after:?}"
         );

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use preview_tower::github::auth::Credentials;
 use preview_tower::github::octocrab::GitHubSource;
-use preview_tower::github::webhook::authorized;
 use preview_tower::github::{Collaborators, SourceError};
+use preview_tower::sync::may_command;
 
 use super::REPO;
 use super::support::fake_github::{Endpoint, FakeGitHub, Fault, FaultRule};
@@ -22,7 +22,7 @@ async fn fake() -> (FakeGitHub, GitHubSource) {
 async fn roles_come_back_as_githubs_legacy_permissions() {
     let (github, source) = fake().await;
     let repo = super::repo();
-    for (role, permission, may_command) in [
+    for (role, permission, may) in [
         ("admin", "admin", true),
         ("maintain", "write", true),
         ("write", "write", true),
@@ -32,7 +32,7 @@ async fn roles_come_back_as_githubs_legacy_permissions() {
         github.set_permission(REPO, "mona", role);
         let answer = source.permission(&repo, "mona").await.unwrap();
         assert_eq!(answer, permission, "{role}");
-        assert_eq!(authorized(&answer), may_command, "{role}");
+        assert_eq!(may_command(&answer), may, "{role}");
     }
     assert_eq!(github.count(Endpoint::Permission), 5, "never cached");
 }
@@ -42,7 +42,7 @@ async fn a_non_collaborator_is_none() {
     let (github, source) = fake().await;
     let answer = source.permission(&super::repo(), "stranger").await.unwrap();
     assert_eq!(answer, "none");
-    assert!(!authorized(&answer));
+    assert!(!may_command(&answer));
     assert_eq!(github.requests()[0].status, 404);
 }
 

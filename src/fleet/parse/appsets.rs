@@ -4,7 +4,7 @@
 use super::cx::{Cx, index, quote};
 use crate::fleet::Service;
 use crate::naming::is_dns_name;
-use crate::repo_config::yaml::Located;
+use crate::yaml::Located;
 
 /// The ApplicationSet of `argocd/applicationset.yaml`, refreshed when the fleet names none.
 pub(super) const DEFAULT: &str = "previews";

@@ -5,9 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use super::FleetError;
-use crate::repo_config::yaml::{
-    Located, Node, code_span, did_you_mean, key_text, one_of, position, sanitize,
-};
+use crate::yaml::{Located, Node, code_span, did_you_mean, key_text, one_of, position, sanitize};
 
 /// Longest piece of file text quoted back in a message.
 const QUOTE_MAX: usize = 80;

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::cx::{Cx, quote};
 use crate::fleet::{ContainerLimits, Fence, NamespaceQuota, Quantity, Resources, Service};
-use crate::repo_config::yaml::{Located, Node};
+use crate::yaml::{Located, Node};
 
 const FENCE_KEYS: [&str; 4] = ["quota", "container", "max_replicas", "load_balancer_cidrs"];
 const QUOTA_KEYS: [&str; 8] = [

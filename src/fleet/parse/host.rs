@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::cx::{Cx, Fields, join, quote};
 use crate::fleet::Service;
-use crate::repo_config::yaml::{Node, did_you_mean, key_text, position};
+use crate::yaml::{Node, did_you_mean, key_text, position};
 
 const SERVICE: &str = "{service}";
 const NUMBER: &str = "{number}";

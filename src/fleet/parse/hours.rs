@@ -3,7 +3,7 @@
 use chrono::{NaiveTime, Weekday};
 
 use super::cx::{Cx, index, quote};
-use crate::repo_config::yaml::{Located, Node};
+use crate::yaml::{Located, Node};
 
 /// Monday to Friday: the default working days.
 pub(super) const WEEKDAYS: [Weekday; 5] = [

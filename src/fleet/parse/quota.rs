@@ -2,7 +2,7 @@
 
 use super::cx::{Cx, quote};
 use crate::fleet::Quota;
-use crate::repo_config::yaml::Located;
+use crate::yaml::Located;
 
 const QUOTA_KEYS: [&str; 2] = ["max_previews", "max_previews_per_repo"];
 

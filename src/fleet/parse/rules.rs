@@ -5,7 +5,7 @@ use url::Url;
 
 use super::cx::quote;
 use crate::naming::is_dns_name;
-use crate::repo_config::yaml::sanitize;
+use crate::yaml::sanitize;
 
 /// A path inside a repository: relative, without `..`.
 pub(super) fn relative_path(path: &str) -> Result<(), String> {

@@ -9,7 +9,7 @@ use super::{appsets, cycles, env, host, rules};
 use crate::fleet::{Database, Seed, Service, ServiceKind};
 use crate::naming::RepoName;
 use crate::naming::ServiceName;
-use crate::repo_config::yaml::{Located, Node, did_you_mean};
+use crate::yaml::{Located, Node, did_you_mean};
 
 const SERVICE_KEYS: [&str; 13] = [
     "name",

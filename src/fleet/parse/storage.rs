@@ -3,7 +3,7 @@
 
 use super::cx::{Cx, quote};
 use crate::fleet::StorageSize;
-use crate::repo_config::yaml::{Located, Node};
+use crate::yaml::{Located, Node};
 
 /// The units accepted, with their size in bytes: binary (`Mi`, `Gi`, `Ti`) and decimal (`M`,
 /// `G`, `T`), as Kubernetes writes them. Smaller units cannot reach the minimum.

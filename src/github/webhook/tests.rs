@@ -339,16 +339,6 @@ fn quoted_values_are_bounded() {
 }
 
 #[test]
-fn write_maintain_and_admin_may_command_the_rest_may_not() {
-    for permission in ["admin", "maintain", "write", "WRITE"] {
-        assert!(authorized(permission), "{permission}");
-    }
-    for permission in ["triage", "read", "none", "", "writer", "custom-role"] {
-        assert!(!authorized(permission), "{permission}");
-    }
-}
-
-#[test]
 fn event_labels_are_bounded() {
     assert_eq!(event_label("pull_request"), "pull_request");
     assert_eq!(event_label("check_suite"), "check_suite");

@@ -8,6 +8,8 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
+use axum::body::Body;
+
 use crate::http::{PluginState, router, serve};
 use crate::metrics::Metrics;
 use crate::plan::{PlanInput, plan};
@@ -101,4 +103,61 @@ async fn answers_go_out_whole_with_their_content_length() {
     }
     cancel.cancel();
     server.await.expect("joined").expect("served");
+}
+
+/// A request to the plugin with a valid token and `body`, declared `declared` bytes long.
+fn post(body: Body, declared: Option<usize>) -> axum::http::Request<Body> {
+    let mut builder = axum::http::Request::post(crate::http::PLUGIN_PATH)
+        .header("authorization", "Bearer secret")
+        .header("content-type", "application/json");
+    if let Some(length) = declared {
+        builder = builder.header("content-length", length);
+    }
+    builder.body(body).expect("request")
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_and_closes_the_connection_only_when_left_unread() {
+    use tower::ServiceExt as _;
+    let state = PluginState {
+        store: Arc::new(SnapshotStore::from_pointee(snapshot())),
+        token: Arc::new(SecretString::from("secret")),
+        metrics: Arc::new(Metrics::unregistered()),
+    };
+    let big = vec![b' '; crate::http::MAX_BODY_BYTES + 1];
+    let broken = Body::from_stream(futures::stream::iter([
+        Ok(axum::body::Bytes::from_static(b"{")),
+        Err(std::io::Error::other("connection reset")),
+    ]));
+    let cases = [
+        // Streamed past the cap: the rest is unread.
+        (post(Body::from(big.clone()), None), 413, true),
+        // Declared too large and small enough to drain: read to its end.
+        (post(Body::from(big.clone()), Some(big.len())), 413, false),
+        // Broken off: nothing is left to read.
+        (post(broken, None), 400, false),
+    ];
+    for (request, status, closes) in cases {
+        let response = router(state.clone())
+            .oneshot(request)
+            .await
+            .expect("answer");
+        assert_eq!(response.status().as_u16(), status);
+        let close = response
+            .headers()
+            .get("connection")
+            .is_some_and(|v| v == "close");
+        assert_eq!(close, closes, "{status}");
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        let value: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        let message = value["message"].as_str().expect("message");
+        let expected = if status == 413 {
+            "request body larger than 1048576 bytes"
+        } else {
+            "cannot read the request body: connection reset"
+        };
+        assert_eq!(message, expected);
+    }
 }

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::plan::{Plan, PlanInput, plan, plan_with_builds};
 use crate::pull_request::ConfigFile;
-use crate::testing::{facts, fleet, name, now, pr, sha};
+use crate::testing::{facts, fleet, key, name, now, pr, sha};
 
 const CHECK: &str = "preview-ready";
 
@@ -38,7 +38,7 @@ fn builds(number: u64, head: Option<BuildStatus>, fallback: Option<u64>) -> Buil
         fallback,
         fallback_known,
     };
-    BTreeMap::from([((name("billing"), number), facts)])
+    BTreeMap::from([(key("billing", number), facts)])
 }
 
 fn failed(conclusion: &str) -> BuildStatus {

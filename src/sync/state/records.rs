@@ -1,6 +1,6 @@
 //! The records the sync keeps beside its lists and caches: a gated PR's last search for a
 //! built commit, a PR's activity as last read (with when each of its commits was first
-//! seen), a command author's permission. Plain data.
+//! seen). Plain data.
 
 use std::collections::HashMap;
 
@@ -34,9 +34,6 @@ impl Search {
             && (self.conclusive || !conclusive_now)
     }
 }
-
-/// Most permission answers kept; the map is emptied when it would grow past this.
-pub(crate) const MAX_PERMISSIONS: usize = 10_000;
 
 /// A PR's activity as last read (see `sync/activity.rs`).
 #[derive(Clone, Debug)]
@@ -89,15 +86,6 @@ impl ReadActivity {
 /// How long after a PR's `updated_at` a read of its activity must be sent to be trusted as
 /// complete for it (see [`ReadActivity::complete_for`]).
 pub(crate) const SETTLE: chrono::Duration = chrono::Duration::seconds(60);
-
-/// Whether a login may give `/preview` commands on a repo, as last asked.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Permission {
-    /// Write access (or more).
-    pub(crate) authorized: bool,
-    /// When GitHub said so.
-    pub(crate) checked_at: DateTime<Utc>,
-}
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@ use super::*;
 use crate::argocd::{Application, ApplicationIndex};
 use crate::plan::HoldReason;
 use crate::snapshot::AnswerError;
+use crate::testing::key;
 
 /// An index that listed these previews' Applications: `(service, PR)`.
 fn applications(previews: &[(&str, u64)]) -> Arc<ApplicationIndex> {
@@ -282,7 +283,7 @@ fn another_repos_commit_never_forgets_what_a_refresh_just_confirmed_closed() {
     state.pulls.insert(repo("acme/web"), vec![pr(1), pr(3)]);
     state.pulls.insert(repo("acme/api"), vec![pr(42)]);
     state.closed.insert((repo("acme/web"), 3));
-    let live: std::collections::HashSet<_> = [(name("web"), 3), (name("api"), 42)].into();
+    let live: std::collections::HashSet<_> = [key("web", 3), key("api", 42)].into();
     assert!(state.unlisted(&fleet, &live).is_empty());
     state.forget_closed(&fleet, &repo("acme/api"), &live);
     assert!(state.closed.contains(&(repo("acme/web"), 3)));

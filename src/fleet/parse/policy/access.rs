@@ -3,7 +3,7 @@
 
 use crate::fleet::Access;
 use crate::fleet::parse::cx::{Cx, quote};
-use crate::repo_config::yaml::{Located, did_you_mean};
+use crate::yaml::{Located, did_you_mean};
 
 const VALUES: [&str; 2] = ["private", "public"];
 

@@ -5,7 +5,7 @@
 use super::{Layer, pick, value};
 use crate::fleet::parse::cx::{Cx, index, quote};
 use crate::pull_request::AuthorAssociation;
-use crate::repo_config::yaml::{Located, Node};
+use crate::yaml::{Located, Node};
 
 /// The list at `path`: distinct values of GitHub's `author_association`. Empty (or null):
 /// only comments and reviews by accounts known to have write access count.

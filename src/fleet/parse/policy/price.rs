@@ -4,7 +4,7 @@
 use super::{Set, blame, pick, read};
 use crate::fleet::HourlyPrice;
 use crate::fleet::parse::cx::{Cx, Fields, quote};
-use crate::repo_config::yaml::{Located, Node, position};
+use crate::yaml::{Located, Node, position};
 
 const PRICE_KEYS: [&str; 3] = ["on_demand", "spot", "asleep"];
 

@@ -4,7 +4,9 @@
 //! validated by hand, rather than deserialized straight into typed structs: serde stops at the
 //! first problem, while a tree lets us report every unknown key, wrong type and invalid value at
 //! once, each with its line and column. Loading is bounded by [`Limits`] (nesting depth, node and
-//! alias counts), so hostile input such as an alias bomb fails fast with an error. Pure.
+//! alias counts), so hostile input such as an alias bomb fails fast with an error. Pure, and a
+//! leaf: it knows neither config file and imports nothing of the crate; the parsers
+//! (`fleet::parse`, `repo_config`) import it.
 
 use std::borrow::Cow;
 use std::fmt;
