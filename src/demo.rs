@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::fleet::{Fleet, FleetError};
-use crate::github::{PullRequestSource, SourceError};
+use crate::github::{GitHubError, PullRequestSource};
 use crate::naming::RepoName;
 use crate::pull_request::{BuildStatus, ConfigFile, PullRequest};
 
@@ -115,9 +115,9 @@ pub struct DemoSource {
 
 impl DemoSource {
     /// Loads the bundled pull requests.
-    pub fn new() -> Result<Self, SourceError> {
+    pub fn new() -> Result<Self, GitHubError> {
         let pulls: Vec<DemoPull> = serde_saphyr::from_str(PULLS_YAML)
-            .map_err(|e| SourceError::Malformed(format!("demo pull requests: {e}")))?;
+            .map_err(|e| GitHubError::Malformed(format!("demo pull requests: {e}")))?;
         Ok(Self { pulls })
     }
 
@@ -131,7 +131,7 @@ impl DemoSource {
 
 #[async_trait]
 impl PullRequestSource for DemoSource {
-    async fn open_pull_requests(&self, repo: &RepoName) -> Result<Vec<PullRequest>, SourceError> {
+    async fn open_pull_requests(&self, repo: &RepoName) -> Result<Vec<PullRequest>, GitHubError> {
         Ok(self
             .pulls
             .iter()
@@ -144,7 +144,7 @@ impl PullRequestSource for DemoSource {
         &self,
         repo: &RepoName,
         number: u64,
-    ) -> Result<Option<PullRequest>, SourceError> {
+    ) -> Result<Option<PullRequest>, GitHubError> {
         Ok(self
             .pulls
             .iter()
@@ -157,7 +157,7 @@ impl PullRequestSource for DemoSource {
         repo: &RepoName,
         sha: &str,
         path: &str,
-    ) -> Result<ConfigFile, SourceError> {
+    ) -> Result<ConfigFile, GitHubError> {
         Ok(self
             .at(repo, sha)
             .and_then(|p| p.files.get(path))
@@ -171,7 +171,7 @@ impl PullRequestSource for DemoSource {
         repo: &RepoName,
         sha: &str,
         path: &str,
-    ) -> Result<Option<String>, SourceError> {
+    ) -> Result<Option<String>, GitHubError> {
         Ok(self
             .at(repo, sha)
             .and_then(|p| p.objects.get(path))
@@ -184,7 +184,7 @@ impl PullRequestSource for DemoSource {
         repo: &RepoName,
         sha: &str,
         _check_name: &str,
-    ) -> Result<BuildStatus, SourceError> {
+    ) -> Result<BuildStatus, GitHubError> {
         let pull = self.at(repo, sha);
         let build = pull.and_then(|p| {
             if p.head_sha == sha {
@@ -201,7 +201,7 @@ impl PullRequestSource for DemoSource {
         repo: &RepoName,
         number: u64,
         limit: usize,
-    ) -> Result<Vec<String>, SourceError> {
+    ) -> Result<Vec<String>, GitHubError> {
         let pull = self
             .pulls
             .iter()

@@ -37,7 +37,7 @@ use tracing::{debug, warn};
 use crate::argocd::refresh::ApplicationSetRefresher;
 use crate::backoff::Backoff;
 use crate::fleet::Fleet;
-use crate::github::SourceError;
+use crate::github::GitHubError;
 use crate::metrics::{Metrics, OutcomeLabels};
 use crate::naming::RepoName;
 use crate::sync::Syncer;
@@ -251,7 +251,7 @@ impl Freshness {
 
     /// How long to wait before retrying after `failures` failed rounds in a row; `None` once
     /// the retries are spent (the poll loop takes over).
-    fn retry_pause(&self, slot: &Slot, failures: u32, error: &SourceError) -> Option<Duration> {
+    fn retry_pause(&self, slot: &Slot, failures: u32, error: &GitHubError) -> Option<Duration> {
         if failures > MAX_RETRIES {
             warn!(repo = %slot.repo, error = %error, failures,
                 "refresh after a webhook still failing; left to the poll loop");
@@ -267,10 +267,10 @@ impl Freshness {
     /// Refreshes the repo, then tells Argo CD what changed (even when the refresh failed in
     /// part: what it committed is served).
     #[tracing::instrument(skip(self, slot, since), fields(repo = %slot.repo))]
-    async fn round(&self, slot: &Slot, since: Instant) -> Result<(), SourceError> {
+    async fn round(&self, slot: &Slot, since: Instant) -> Result<(), GitHubError> {
         *slot.round_at() = Some(self.syncer.now());
         let result = self.syncer.refresh(&slot.repo).await;
-        let outcome = result.as_ref().map_or_else(SourceError::kind, |()| "ok");
+        let outcome = result.as_ref().map_or_else(GitHubError::kind, |()| "ok");
         self.metrics
             .freshness_refreshes
             .get_or_create(&OutcomeLabels { outcome })

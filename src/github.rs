@@ -28,7 +28,7 @@ use crate::pull_request::{BuildStatus, ConfigFile, PullEvent, PullRequest};
 pub trait PullRequestSource: Send + Sync {
     /// Every open pull request of `repo`, all pages. Fails as a whole if any page fails: a
     /// partial list must never be mistaken for "the other PRs were closed".
-    async fn open_pull_requests(&self, repo: &RepoName) -> Result<Vec<PullRequest>, SourceError>;
+    async fn open_pull_requests(&self, repo: &RepoName) -> Result<Vec<PullRequest>, GitHubError>;
 
     /// Pull request `number` of `repo` when it is still open, `None` when it is closed or
     /// merged. Asked only for a PR that vanished from a listing: a PR closed while a long list
@@ -37,7 +37,7 @@ pub trait PullRequestSource: Send + Sync {
         &self,
         repo: &RepoName,
         number: u64,
-    ) -> Result<Option<PullRequest>, SourceError>;
+    ) -> Result<Option<PullRequest>, GitHubError>;
 
     /// The file at `path` in `repo` at commit `sha`: [`ConfigFile::Missing`] on 404.
     async fn file_at(
@@ -45,7 +45,7 @@ pub trait PullRequestSource: Send + Sync {
         repo: &RepoName,
         sha: &str,
         path: &str,
-    ) -> Result<ConfigFile, SourceError>;
+    ) -> Result<ConfigFile, GitHubError>;
 
     /// The git object SHA of `path` at commit `sha` (what `git rev-parse <sha>:<path>` prints),
     /// or `None` when the path does not exist at that commit.
@@ -54,7 +54,7 @@ pub trait PullRequestSource: Send + Sync {
         repo: &RepoName,
         sha: &str,
         path: &str,
-    ) -> Result<Option<String>, SourceError>;
+    ) -> Result<Option<String>, GitHubError>;
 
     /// What the check run called `check_name` says about commit `sha` of `repo`: the newest
     /// run of that name decides, and no run yet is [`BuildStatus::Pending`]. Read for the
@@ -64,7 +64,7 @@ pub trait PullRequestSource: Send + Sync {
         repo: &RepoName,
         sha: &str,
         check_name: &str,
-    ) -> Result<BuildStatus, SourceError>;
+    ) -> Result<BuildStatus, GitHubError>;
 
     /// The commits of pull request `number`, newest first, at most `limit` (GitHub lists at
     /// most 250 commits of a pull request). Asked only when a PR's head is not built and no
@@ -75,7 +75,7 @@ pub trait PullRequestSource: Send + Sync {
         repo: &RepoName,
         number: u64,
         limit: usize,
-    ) -> Result<Vec<String>, SourceError>;
+    ) -> Result<Vec<String>, GitHubError>;
 
     /// What people did on pull request `number` of `repo` (pushes, label changes, comments
     /// and reviews, `/preview` commands), oldest first, all pages: what idle expiry, sleep and
@@ -89,7 +89,7 @@ pub trait PullRequestSource: Send + Sync {
         &self,
         repo: &RepoName,
         number: u64,
-    ) -> Result<Option<Vec<PullEvent>>, SourceError> {
+    ) -> Result<Option<Vec<PullEvent>>, GitHubError> {
         let _ = (repo, number);
         Ok(None)
     }
@@ -104,7 +104,7 @@ pub trait Collaborators: Send + Sync {
     /// collaborator, or a login that is not valid GitHub syntax (see [`valid_login`]), is
     /// `none`: never an error, never a request with an untrusted name in its path.
     /// Judge the answer with `sync::may_command`.
-    async fn permission(&self, repo: &RepoName, user: &str) -> Result<String, SourceError>;
+    async fn permission(&self, repo: &RepoName, user: &str) -> Result<String, GitHubError>;
 }
 
 /// Longest GitHub login (user or organisation), in characters.
@@ -126,7 +126,7 @@ pub fn valid_login(login: &str) -> bool {
 
 /// Why a read from the code host failed. None of these is evidence about any pull request.
 #[derive(Debug, thiserror::Error)]
-pub enum SourceError {
+pub enum GitHubError {
     /// Primary or secondary rate limit (403 or 429 with rate-limit headers).
     #[error("rate limited by GitHub{}", retry_after.map(|d| format!(", retry after {}s", d.as_secs())).unwrap_or_default())]
     RateLimited {
@@ -158,7 +158,7 @@ pub enum SourceError {
     Auth(String),
 }
 
-impl SourceError {
+impl GitHubError {
     /// A short, bounded label for metrics.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -243,7 +243,7 @@ pub struct IssueComment {
 /// Writes where developers look on GitHub: deployments with statuses, and the sticky comment.
 ///
 /// No pacing or retries here: the lifecycle worker serializes writes, keeps them a second apart
-/// and backs off. Errors are [`SourceError`]s (a secondary limit is `RateLimited`).
+/// and backs off. Errors are [`GitHubError`]s (a secondary limit is `RateLimited`).
 #[async_trait]
 pub trait PreviewReporter: Send + Sync {
     /// preview-tower's deployments in `repo` (task [`DEPLOYMENT_TASK`], a readable payload),
@@ -254,14 +254,14 @@ pub trait PreviewReporter: Send + Sync {
         repo: &RepoName,
         environment: Option<&str>,
         limit: usize,
-    ) -> Result<Vec<Shown>, SourceError>;
+    ) -> Result<Vec<Shown>, GitHubError>;
 
     /// Creates a deployment; its id.
     async fn create_deployment(
         &self,
         repo: &RepoName,
         deployment: &NewDeployment,
-    ) -> Result<u64, SourceError>;
+    ) -> Result<u64, GitHubError>;
 
     /// Posts a status on deployment `id`.
     async fn create_status(
@@ -269,7 +269,7 @@ pub trait PreviewReporter: Send + Sync {
         repo: &RepoName,
         id: u64,
         status: &NewStatus,
-    ) -> Result<(), SourceError>;
+    ) -> Result<(), GitHubError>;
 
     /// The oldest comment on PR `number` whose body starts with `marker`, if any (all pages).
     async fn find_comment(
@@ -277,7 +277,7 @@ pub trait PreviewReporter: Send + Sync {
         repo: &RepoName,
         number: u64,
         marker: &str,
-    ) -> Result<Option<IssueComment>, SourceError>;
+    ) -> Result<Option<IssueComment>, GitHubError>;
 
     /// Adds a comment to PR `number`; its id.
     async fn create_comment(
@@ -285,11 +285,11 @@ pub trait PreviewReporter: Send + Sync {
         repo: &RepoName,
         number: u64,
         body: &str,
-    ) -> Result<u64, SourceError>;
+    ) -> Result<u64, GitHubError>;
 
     /// Replaces the body of comment `id`.
     async fn update_comment(&self, repo: &RepoName, id: u64, body: &str)
-    -> Result<(), SourceError>;
+    -> Result<(), GitHubError>;
 }
 
 #[cfg(test)]

@@ -259,27 +259,6 @@ impl Metrics {
             "Generation of the snapshot the plugin answers from",
             metrics.snapshot_generation.clone(),
         );
-        let rate = crate::github::rate::rate_limits();
-        r.register(
-            "github_rate_limit_limit",
-            "GitHub's core rate limit per hour, from the last answer's x-ratelimit-limit",
-            rate.limit.clone(),
-        );
-        r.register(
-            "github_rate_limit_remaining",
-            "Requests left in GitHub's core rate-limit window, from the last answer",
-            rate.remaining.clone(),
-        );
-        r.register(
-            "github_rate_limit_used",
-            "Requests used in GitHub's core rate-limit window, from the last answer",
-            rate.used.clone(),
-        );
-        r.register(
-            "github_rate_limit_reset_timestamp_seconds",
-            "Unix time GitHub's core rate-limit window resets",
-            rate.reset.clone(),
-        );
         r.register(
             "lifecycle_actions",
             "Writes to GitHub and Jira (and the reads that check them first), by target, action and outcome",

@@ -40,7 +40,7 @@ pub use self::start::{Parts, start};
 use crate::argocd::ApplicationIndex;
 use crate::backoff::Backoff;
 use crate::fleet::Fleet;
-use crate::github::{IssueComment, PreviewReporter, SourceError};
+use crate::github::{GitHubError, IssueComment, PreviewReporter};
 use crate::lifecycle::Shown;
 use crate::metrics::Metrics;
 use crate::naming::RepoName;
@@ -222,7 +222,7 @@ impl Worker {
             Err(error) => {
                 m.failures = m.failures.saturating_add(1);
                 let wait = BACKOFF.delay(m.failures, error.retry_after());
-                if let RoundError::GitHub(SourceError::RateLimited { retry_after }) = &error {
+                if let RoundError::GitHub(GitHubError::RateLimited { retry_after }) = &error {
                     let hold = retry_after.unwrap_or(Duration::from_secs(60));
                     self.pacer.hold_off(BACKOFF.honoured(hold)).await;
                 }

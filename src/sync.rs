@@ -36,7 +36,8 @@ use tracing::{info, warn};
 use crate::argocd::{ApplicationIndex, PreviewRevisions};
 use crate::backoff::Backoff;
 use crate::fleet::Fleet;
-use crate::github::{Collaborators, PullRequestSource, SourceError};
+use crate::github::rate::RateLimits;
+use crate::github::{Collaborators, GitHubError, PullRequestSource};
 use crate::metrics::{CallLabels, Metrics, RepoLabel, RepoLabels, ServiceLabel};
 use crate::naming::RepoName;
 use crate::naming::ServiceName;
@@ -89,6 +90,8 @@ pub struct Syncer {
     started: std::time::Instant,
     /// The services answered (2xx) at least once since start.
     answered: Mutex<HashSet<ServiceName>>,
+    /// The GitHub client's rate-limit record (empty for a source without one, the demo's).
+    rate: Arc<RateLimits>,
 }
 
 impl Syncer {
@@ -118,6 +121,7 @@ impl Syncer {
             applications: None,
             started: std::time::Instant::now(),
             answered: Mutex::default(),
+            rate: Arc::default(),
         }
     }
 
@@ -134,6 +138,14 @@ impl Syncer {
     #[must_use]
     pub fn with_collaborators(mut self, collaborators: Arc<dyn Collaborators>) -> Self {
         self.collaborators = Some(collaborators);
+        self
+    }
+
+    /// The same syncer holding polling off when `rate` (the GitHub client's record) says the
+    /// hourly budget runs low, and logging the requests it shows at the first answers.
+    #[must_use]
+    pub fn with_rate_limits(mut self, rate: Arc<RateLimits>) -> Self {
+        self.rate = rate;
         self
     }
 
@@ -167,7 +179,7 @@ impl Syncer {
     /// (closed PRs leave, new ones wait) and their PRs keep their last good revision; the error
     /// is returned either way so that the caller backs off.
     #[tracing::instrument(skip(self), fields(repo = %repo))]
-    pub async fn refresh(&self, repo: &RepoName) -> Result<(), SourceError> {
+    pub async fn refresh(&self, repo: &RepoName) -> Result<(), GitHubError> {
         let result = self.fetch_and_commit(repo).await;
         let outcome = match &result {
             Ok(()) => "ok",
@@ -205,13 +217,13 @@ impl Syncer {
     }
 
     /// Refreshes every repo once, concurrently; the first error is returned after all ran.
-    pub async fn refresh_all(&self) -> Result<(), SourceError> {
+    pub async fn refresh_all(&self) -> Result<(), GitHubError> {
         let repos: Vec<RepoName> = self.fleet.repos().into_iter().cloned().collect();
         let results = futures::future::join_all(repos.iter().map(|r| self.refresh(r))).await;
         results.into_iter().collect()
     }
 
-    async fn fetch_and_commit(&self, repo: &RepoName) -> Result<(), SourceError> {
+    async fn fetch_and_commit(&self, repo: &RepoName) -> Result<(), GitHubError> {
         // One refresh of a repo at a time: an older listing must never be committed after a
         // newer one.
         let _one_at_a_time = match self.repo_locks.get(repo) {
@@ -254,7 +266,7 @@ impl Syncer {
         &self,
         repo: &RepoName,
         applications: Option<&PreviewRevisions>,
-    ) -> Result<(Vec<PullRequest>, Option<SourceError>), SourceError> {
+    ) -> Result<(Vec<PullRequest>, Option<GitHubError>), GitHubError> {
         let listed_at = self.now();
         let mut pulls = self
             .call("list_pulls", self.source.open_pull_requests(repo))
@@ -281,12 +293,12 @@ impl Syncer {
     async fn call<T>(
         &self,
         operation: &'static str,
-        call: impl Future<Output = Result<T, SourceError>>,
-    ) -> Result<T, SourceError> {
+        call: impl Future<Output = Result<T, GitHubError>>,
+    ) -> Result<T, GitHubError> {
         let result = call.await;
         self.count(
             operation,
-            result.as_ref().map_or_else(SourceError::kind, |_| "ok"),
+            result.as_ref().map_or_else(GitHubError::kind, |_| "ok"),
         );
         result
     }
@@ -328,7 +340,7 @@ impl Syncer {
             if snapshot.answers(&service.name) && answered.insert(service.name.clone()) {
                 info!(service = %service.name, previews = count,
                     cold_start_s = self.started.elapsed().as_secs_f64(),
-                    github_requests = crate::github::rate::requests(),
+                    github_requests = self.rate.requests(),
                     "first answer since start");
             }
         }
@@ -344,8 +356,8 @@ impl Syncer {
 /// first error that would hit every other read too (rate limit, credentials, network). A
 /// failure tied to one commit does not stop the others.
 async fn first_error<T>(
-    reads: impl futures::Stream<Item = impl Future<Output = Result<T, SourceError>>>,
-) -> Option<SourceError> {
+    reads: impl futures::Stream<Item = impl Future<Output = Result<T, GitHubError>>>,
+) -> Option<GitHubError> {
     let mut reads = std::pin::pin!(reads.buffer_unordered(FETCH_CONCURRENCY));
     let mut first = None;
     while let Some(result) = reads.next().await {

@@ -95,6 +95,11 @@ async fn a_delivery_for_a_repository_outside_the_fleet_is_ignored_with_the_reaso
     };
     let mut serve = Serve::start(dir.path(), "outside", &options);
     serve.wait_ready(DEADLINE).await;
+    // The GitHub client's budget, as its answers said, is on the admin port.
+    assert_eq!(
+        serve.metric("preview_tower_github_rate_limit_limit ").await,
+        5000.0
+    );
 
     let deliver = async |repo: &str, id: &str| {
         let body = serde_json::to_vec(&webhook_payload::pull_request("opened", repo, 9)).unwrap();

@@ -24,13 +24,13 @@ struct Source {
 
 #[async_trait]
 impl PullRequestSource for Source {
-    async fn open_pull_requests(&self, _: &RepoName) -> Result<Vec<PullRequest>, SourceError> {
+    async fn open_pull_requests(&self, _: &RepoName) -> Result<Vec<PullRequest>, GitHubError> {
         self.listings.fetch_add(1, Ordering::SeqCst);
         if let Some(gate) = &self.gate {
             gate.acquire().await.expect("open gate").forget();
         }
         if self.failing.load(Ordering::SeqCst) {
-            return Err(SourceError::Upstream {
+            return Err(GitHubError::Upstream {
                 status: 502,
                 message: "bad gateway".into(),
             });
@@ -42,11 +42,11 @@ impl PullRequestSource for Source {
         &self,
         _: &RepoName,
         _: u64,
-    ) -> Result<Option<PullRequest>, SourceError> {
+    ) -> Result<Option<PullRequest>, GitHubError> {
         Ok(None)
     }
 
-    async fn file_at(&self, _: &RepoName, _: &str, _: &str) -> Result<ConfigFile, SourceError> {
+    async fn file_at(&self, _: &RepoName, _: &str, _: &str) -> Result<ConfigFile, GitHubError> {
         Ok(ConfigFile::Missing)
     }
 
@@ -55,7 +55,7 @@ impl PullRequestSource for Source {
         _: &RepoName,
         _: &str,
         _: &str,
-    ) -> Result<Option<String>, SourceError> {
+    ) -> Result<Option<String>, GitHubError> {
         Ok(None)
     }
 
@@ -64,7 +64,7 @@ impl PullRequestSource for Source {
         _: &RepoName,
         _: &str,
         _: &str,
-    ) -> Result<crate::pull_request::BuildStatus, SourceError> {
+    ) -> Result<crate::pull_request::BuildStatus, GitHubError> {
         Ok(crate::pull_request::BuildStatus::Succeeded)
     }
 
@@ -73,7 +73,7 @@ impl PullRequestSource for Source {
         _: &RepoName,
         _: u64,
         _: usize,
-    ) -> Result<Vec<String>, SourceError> {
+    ) -> Result<Vec<String>, GitHubError> {
         Ok(Vec::new())
     }
 }

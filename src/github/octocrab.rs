@@ -31,7 +31,7 @@ use ::octocrab::Octocrab;
 use ::octocrab::models::{AppId, InstallationId};
 use url::Url;
 
-use super::SourceError;
+use super::GitHubError;
 use super::auth::{self, Credentials};
 use crate::naming::RepoName;
 use pulls::ListPage;
@@ -45,7 +45,8 @@ const MAX_PAGES: usize = 100;
 /// given to [`GitHubSource::new`] as its connect timeout, its write timeout and the deadline of each whole exchange.
 pub struct GitHubSource {
     api_url: Url,
-    timeout: Duration,
+    /// Each exchange's deadline and the rate-limit record its answers update.
+    exchange: transport::Exchange,
     auth: Auth,
     /// Per repository, the last pages of its pull-request list by route, with their `ETag`s.
     list_pages: Mutex<HashMap<RepoName, HashMap<String, ListPage>>>,
@@ -82,28 +83,28 @@ impl GitHubSource {
     /// A source talking to the REST API at `api_url` (`https://api.github.com`, or
     /// `https://HOST/api/v3` for Enterprise Server). Must be called inside a Tokio runtime.
     ///
-    /// Fails with [`SourceError::Auth`] on invalid credentials and [`SourceError::Transport`]
+    /// Fails with [`GitHubError::Auth`] on invalid credentials and [`GitHubError::Transport`]
     /// on an unusable URL.
     pub fn new(
         api_url: Url,
         credentials: Credentials,
         timeout: Duration,
-    ) -> Result<Self, SourceError> {
+    ) -> Result<Self, GitHubError> {
         crate::tls::install_crypto_provider();
         if !matches!(api_url.scheme(), "http" | "https") || api_url.host().is_none() {
-            return Err(SourceError::Transport(format!(
+            return Err(GitHubError::Transport(format!(
                 "the GitHub API URL {api_url} is not an http(s) URL"
             )));
         }
         // octocrab spawns its request buffer on the current runtime, and panics without one.
         if tokio::runtime::Handle::try_current().is_err() {
-            return Err(SourceError::Transport(
+            return Err(GitHubError::Transport(
                 "the GitHub client must be built inside a Tokio runtime".to_owned(),
             ));
         }
         let builder = Octocrab::builder()
             .base_uri(api_url.as_str())
-            .map_err(|e| SourceError::Transport(format!("invalid GitHub API URL {api_url}: {e}")))?
+            .map_err(|e| GitHubError::Transport(format!("invalid GitHub API URL {api_url}: {e}")))?
             .set_connect_timeout(Some(timeout))
             // No read timeout: hyper-timeout's starts counting while a kept-alive connection
             // sits idle in the pool, and a new request does not restart it, so a request on a
@@ -111,12 +112,12 @@ impl GitHubSource {
             // deadline instead (`transport::within`).
             .set_write_timeout(Some(timeout));
         let build_error = |e: ::octocrab::Error| {
-            SourceError::Transport(format!("cannot build the GitHub client: {e}"))
+            GitHubError::Transport(format!("cannot build the GitHub client: {e}"))
         };
         // Normalised, not only checked: octocrab panics on a token that is no header value.
         let credentials = credentials
             .normalized()
-            .map_err(|e| SourceError::Auth(e.to_string()))?;
+            .map_err(|e| GitHubError::Auth(e.to_string()))?;
         let auth = match credentials {
             Credentials::Token(token) => Auth::Token(Arc::new(
                 builder.personal_token(token).build().map_err(build_error)?,
@@ -126,7 +127,7 @@ impl GitHubSource {
                 private_key,
             } => {
                 let key = auth::encoding_key(&private_key)
-                    .map_err(|e| SourceError::Auth(e.to_string()))?;
+                    .map_err(|e| GitHubError::Auth(e.to_string()))?;
                 Auth::App {
                     app: Box::new(
                         builder
@@ -140,7 +141,10 @@ impl GitHubSource {
         };
         Ok(Self {
             api_url,
-            timeout,
+            exchange: transport::Exchange {
+                timeout,
+                rate: Arc::default(),
+            },
             auth,
             list_pages: Mutex::new(HashMap::new()),
             reads: reporter::PageCache::default(),
@@ -150,9 +154,15 @@ impl GitHubSource {
         })
     }
 
+    /// This client's rate-limit record: what GitHub's answers said of the budget, and how many
+    /// answers there were. The sync holds polling off with it; `serve` registers its gauges.
+    pub fn rate_limits(&self) -> Arc<crate::github::rate::RateLimits> {
+        Arc::clone(&self.exchange.rate)
+    }
+
     /// The client that may read `repo`: the token client, or the App's installation client
     /// for the repository's owner (looked up once, then kept).
-    async fn client(&self, repo: &RepoName) -> Result<Arc<Octocrab>, SourceError> {
+    async fn client(&self, repo: &RepoName) -> Result<Arc<Octocrab>, GitHubError> {
         let (app, installations) = match &self.auth {
             Auth::Token(client) => return Ok(Arc::clone(client)),
             Auth::App { app, installations } => (app, installations),
@@ -162,7 +172,7 @@ impl GitHubSource {
             return Ok(Arc::clone(client));
         }
         let route = wire::installation_route(repo);
-        let answer = transport::get(app, &route, None, self.timeout).await?;
+        let answer = transport::get(app, &route, None, &self.exchange).await?;
         if !answer.status.is_success() {
             return Err(installation_error(repo, &answer));
         }
@@ -171,11 +181,11 @@ impl GitHubSource {
             id: u64,
         }
         let installation: Installation = serde_json::from_slice(&answer.body).map_err(|e| {
-            SourceError::Auth(format!("unreadable GitHub App installation of {repo}: {e}"))
+            GitHubError::Auth(format!("unreadable GitHub App installation of {repo}: {e}"))
         })?;
         let client = app
             .installation(InstallationId(installation.id))
-            .map_err(|e| SourceError::Auth(format!("cannot use installation: {e}")))?;
+            .map_err(|e| GitHubError::Auth(format!("cannot use installation: {e}")))?;
         let client = Arc::new(client);
         lock(installations).insert(owner, Arc::clone(&client));
         Ok(client)
@@ -188,14 +198,14 @@ impl GitHubSource {
         repo: &RepoName,
         operation: &str,
         started: Instant,
-        result: &Result<T, SourceError>,
+        result: &Result<T, GitHubError>,
     ) {
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match result {
             Ok(_) => tracing::debug!(%repo, operation, outcome = "ok", duration_ms, "GitHub call"),
             Err(error) => {
                 tracing::debug!(%repo, operation, outcome = error.kind(), %error, duration_ms, "GitHub call failed");
-                if let (SourceError::Auth(_), Auth::App { installations, .. }) = (error, &self.auth)
+                if let (GitHubError::Auth(_), Auth::App { installations, .. }) = (error, &self.auth)
                 {
                     lock(installations).remove(&repo.owner().to_ascii_lowercase());
                 }
@@ -206,12 +216,12 @@ impl GitHubSource {
 
 /// A failed installation lookup: rate limits and server errors keep their meaning, anything
 /// else means the App cannot act on this repository.
-fn installation_error(repo: &RepoName, answer: &transport::Answer) -> SourceError {
+fn installation_error(repo: &RepoName, answer: &transport::Answer) -> GitHubError {
     match transport::status_error(answer) {
-        SourceError::Unauthorized(message) => {
-            SourceError::Auth(format!("GitHub rejected the App's JWT: {message}"))
+        GitHubError::Unauthorized(message) => {
+            GitHubError::Auth(format!("GitHub rejected the App's JWT: {message}"))
         }
-        SourceError::Upstream { status, message } if status < 500 => SourceError::Auth(format!(
+        GitHubError::Upstream { status, message } if status < 500 => GitHubError::Auth(format!(
             "the GitHub App is not installed on {repo} ({status}: {message})"
         )),
         other => other,
@@ -232,7 +242,7 @@ impl fmt::Debug for GitHubSource {
         f.debug_struct("GitHubSource")
             .field("api_url", &self.api_url.as_str())
             .field("auth", &auth)
-            .field("timeout", &self.timeout)
+            .field("timeout", &self.exchange.timeout)
             .finish_non_exhaustive()
     }
 }

@@ -7,7 +7,7 @@ use tracing::info;
 
 use super::error::RoundError;
 use super::{PrMemory, RepoMemory, Worker};
-use crate::github::SourceError;
+use crate::github::GitHubError;
 use crate::lifecycle::comment::MARKER;
 use crate::lifecycle::notices::sticky_comment;
 use crate::naming::RepoName;
@@ -85,7 +85,7 @@ impl Worker {
                 .update_comment_of(repo, number, body, may_create, memory)
                 .await
             {
-                Err(error @ RoundError::GitHub(SourceError::RateLimited { .. })) => {
+                Err(error @ RoundError::GitHub(GitHubError::RateLimited { .. })) => {
                     return Err(error);
                 }
                 // One PR's comment failing does not hold back the others'.
@@ -143,7 +143,7 @@ impl Worker {
                 // create a new one if there is none.
                 let deleted = matches!(
                     result,
-                    Err(RoundError::GitHub(SourceError::Upstream {
+                    Err(RoundError::GitHub(GitHubError::Upstream {
                         status: 404,
                         ..
                     }))

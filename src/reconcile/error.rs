@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::github::SourceError;
+use crate::github::GitHubError;
 
 /// Why a round (or one of its writes) did not finish.
 #[derive(Debug, thiserror::Error)]
@@ -14,12 +14,12 @@ pub(crate) enum RoundError {
     LostLeadership,
     /// A read from or a write to GitHub failed.
     #[error(transparent)]
-    GitHub(#[from] SourceError),
+    GitHub(#[from] GitHubError),
 }
 
 impl RoundError {
     /// A short label for metrics and logs: `lost_leadership`, or the kind of GitHub's error
-    /// ([`SourceError::kind`]).
+    /// ([`GitHubError::kind`]).
     pub(crate) fn kind(&self) -> &'static str {
         match self {
             Self::LostLeadership => "lost_leadership",
@@ -42,11 +42,11 @@ impl RoundError {
         match self {
             Self::LostLeadership => true,
             Self::GitHub(error) => match error {
-                SourceError::RateLimited { .. }
-                | SourceError::Unauthorized(_)
-                | SourceError::Auth(_) => true,
-                SourceError::Upstream { status, .. } => (400..500).contains(status),
-                SourceError::Timeout | SourceError::Transport(_) | SourceError::Malformed(_) => {
+                GitHubError::RateLimited { .. }
+                | GitHubError::Unauthorized(_)
+                | GitHubError::Auth(_) => true,
+                GitHubError::Upstream { status, .. } => (400..500).contains(status),
+                GitHubError::Timeout | GitHubError::Transport(_) | GitHubError::Malformed(_) => {
                     false
                 }
             },
@@ -65,27 +65,27 @@ mod tests {
         assert_eq!(lost.to_string(), "this replica no longer holds the lease");
         assert!(lost.surely_refused(), "nothing was sent");
         assert_eq!(lost.retry_after(), None);
-        let refused = RoundError::from(SourceError::Unauthorized("bad credentials".into()));
+        let refused = RoundError::from(GitHubError::Unauthorized("bad credentials".into()));
         assert_eq!(refused.kind(), "unauthorized");
         assert_eq!(refused.to_string(), "not authorized: bad credentials");
     }
 
     #[test]
     fn github_errors_keep_their_kind_wait_and_outcome() {
-        let limited = RoundError::from(SourceError::RateLimited {
+        let limited = RoundError::from(GitHubError::RateLimited {
             retry_after: Some(Duration::from_secs(30)),
         });
         assert_eq!(limited.kind(), "rate_limited");
         assert_eq!(limited.retry_after(), Some(Duration::from_secs(30)));
         assert!(limited.surely_refused());
-        let unknown = RoundError::from(SourceError::Timeout);
+        let unknown = RoundError::from(GitHubError::Timeout);
         assert!(!unknown.surely_refused(), "a timeout's outcome is unknown");
-        let refused = RoundError::from(SourceError::Upstream {
+        let refused = RoundError::from(GitHubError::Upstream {
             status: 422,
             message: "invalid".into(),
         });
         assert!(refused.surely_refused());
-        let failed = RoundError::from(SourceError::Upstream {
+        let failed = RoundError::from(GitHubError::Upstream {
             status: 502,
             message: "bad gateway".into(),
         });

@@ -6,7 +6,7 @@ use tracing::info;
 
 use super::error::RoundError;
 use super::{RepoMemory, Round, Worker};
-use crate::github::{NewDeployment, NewStatus, SourceError};
+use crate::github::{GitHubError, NewDeployment, NewStatus};
 use crate::lifecycle::{Action, Desired, Shown, Target, decide};
 use crate::metrics::ActionLabels;
 use crate::naming::ServiceName;
@@ -14,13 +14,13 @@ use crate::naming::{PreviewKey, RepoName};
 use crate::plan::{Exclusion, Held, HoldReason, Preview};
 
 impl Worker {
-    pub(super) fn count(&self, action: &'static str, result: Result<(), &SourceError>) {
+    pub(super) fn count(&self, action: &'static str, result: Result<(), &GitHubError>) {
         self.metrics
             .lifecycle_actions
             .get_or_create(&ActionLabels {
                 target: "github",
                 action,
-                outcome: result.map_or_else(SourceError::kind, |()| "ok"),
+                outcome: result.map_or_else(GitHubError::kind, |()| "ok"),
             })
             .inc();
     }
@@ -29,7 +29,7 @@ impl Worker {
     pub(super) async fn write<T>(
         &self,
         action: &'static str,
-        write: impl Future<Output = Result<T, SourceError>>,
+        write: impl Future<Output = Result<T, GitHubError>>,
     ) -> Result<T, RoundError> {
         self.pacer.turn().await;
         if !*self.leading.borrow() {
@@ -37,7 +37,7 @@ impl Worker {
         }
         let result = write.await;
         self.count(action, result.as_ref().map(|_| ()));
-        if let Err(SourceError::RateLimited { retry_after }) = &result {
+        if let Err(GitHubError::RateLimited { retry_after }) = &result {
             let wait = retry_after.unwrap_or(std::time::Duration::from_secs(60));
             self.pacer.hold_off(wait).await;
         }
@@ -105,7 +105,7 @@ impl Worker {
         // Each part goes as far as it can: a failed deployment write does not hold back the
         // comment or Jira, and the first error (a rate limit at once) is returned at the end.
         let executed = self.execute(repo, &desired, actions, m).await;
-        if let Err(error @ RoundError::GitHub(SourceError::RateLimited { .. })) = executed {
+        if let Err(error @ RoundError::GitHub(GitHubError::RateLimited { .. })) = executed {
             return Err(error);
         }
         let waiting: Vec<&Exclusion> = snapshot
@@ -125,7 +125,7 @@ impl Worker {
 
     /// Reads preview-tower's deployments back when they are not known, and the suspect
     /// environments' deployments again.
-    async fn read_back(&self, repo: &RepoName, m: &mut RepoMemory) -> Result<(), SourceError> {
+    async fn read_back(&self, repo: &RepoName, m: &mut RepoMemory) -> Result<(), GitHubError> {
         if m.ledger.is_none() {
             let result = self
                 .github
@@ -158,7 +158,7 @@ impl Worker {
         repo: &RepoName,
         environment: &str,
         m: &mut RepoMemory,
-    ) -> Result<bool, SourceError> {
+    ) -> Result<bool, GitHubError> {
         if !m.read_environments.insert(environment.to_owned()) {
             return Ok(false);
         }
@@ -222,7 +222,7 @@ impl Worker {
                 }
             };
             match result {
-                Err(error @ RoundError::GitHub(SourceError::RateLimited { .. })) => {
+                Err(error @ RoundError::GitHub(GitHubError::RateLimited { .. })) => {
                     return Err(error);
                 }
                 Err(error) => {

@@ -94,7 +94,7 @@ impl Syncer {
         repo: &RepoName,
         number: u64,
         updated_at: DateTime<Utc>,
-    ) -> Result<Option<u64>, crate::github::SourceError> {
+    ) -> Result<Option<u64>, crate::github::GitHubError> {
         let started = self.now();
         let events = self
             .call(

@@ -26,7 +26,7 @@ use tracing::info;
 use super::state::BuildKey;
 use super::{Syncer, first_error};
 use crate::argocd::PreviewRevisions;
-use crate::github::SourceError;
+use crate::github::GitHubError;
 use crate::naming::ServiceName;
 use crate::naming::{PreviewKey, RepoName};
 use crate::plan;
@@ -54,7 +54,7 @@ impl Syncer {
         repo: &RepoName,
         pulls: &[PullRequest],
         applications: Option<&PreviewRevisions>,
-    ) -> Option<SourceError> {
+    ) -> Option<GitHubError> {
         let gated = self.gated(repo, pulls, applications);
         if gated.is_empty() {
             return None;
@@ -66,7 +66,7 @@ impl Syncer {
         let mut first_error = self.read_statuses(heads).await;
         if first_error
             .as_ref()
-            .is_some_and(SourceError::affects_every_call)
+            .is_some_and(GitHubError::affects_every_call)
         {
             return first_error;
         }
@@ -137,7 +137,7 @@ impl Syncer {
     }
 
     /// Reads every status in `keys` that is not known to have succeeded; the first error.
-    async fn read_statuses(&self, keys: BTreeSet<BuildKey>) -> Option<SourceError> {
+    async fn read_statuses(&self, keys: BTreeSet<BuildKey>) -> Option<GitHubError> {
         let missing: Vec<BuildKey> = {
             let state = self.lock();
             keys.into_iter()
@@ -153,7 +153,7 @@ impl Syncer {
         first_error(stream::iter(missing).map(|key| self.read_status(key))).await
     }
 
-    async fn read_status(&self, key: BuildKey) -> Result<BuildStatus, SourceError> {
+    async fn read_status(&self, key: BuildKey) -> Result<BuildStatus, GitHubError> {
         let (repo, sha, check) = &key;
         let status = self
             .call("build_status", self.source.build_status(repo, sha, check))
@@ -170,7 +170,7 @@ impl Syncer {
         repo: &RepoName,
         pr: &Gated,
         conclusive: bool,
-    ) -> Result<(), SourceError> {
+    ) -> Result<(), GitHubError> {
         let commits = self
             .call(
                 "pull_request_commits",
@@ -198,7 +198,7 @@ impl Syncer {
                     Ok(status) => status,
                     // The Application's commit may not be this repo's (another source): GitHub
                     // says it has no such commit, which is no build of it.
-                    Err(SourceError::Upstream {
+                    Err(GitHubError::Upstream {
                         status: 404 | 422, ..
                     }) if Some(&sha) == pr.deployed.as_ref() => {
                         continue;

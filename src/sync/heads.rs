@@ -9,7 +9,7 @@ use super::first_error;
 
 use super::Syncer;
 use super::state::{self, ObjectKey};
-use crate::github::SourceError;
+use crate::github::GitHubError;
 use crate::naming::{PreviewKey, RepoName};
 use crate::plan;
 use crate::pull_request::PullRequest;
@@ -23,7 +23,7 @@ impl Syncer {
         &self,
         repo: &RepoName,
         pulls: &[PullRequest],
-    ) -> Option<SourceError> {
+    ) -> Option<GitHubError> {
         let mut wanted = self.wanted_reads(repo, pulls);
         wanted.sort();
         wanted.dedup();
@@ -73,7 +73,7 @@ impl Syncer {
         wanted
     }
 
-    async fn fetch_one(&self, key: ObjectKey, is_file: bool) -> Result<(), SourceError> {
+    async fn fetch_one(&self, key: ObjectKey, is_file: bool) -> Result<(), GitHubError> {
         let (repo, sha, path) = &key;
         if is_file {
             let file = self

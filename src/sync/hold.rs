@@ -29,7 +29,7 @@ use tracing::{info, warn};
 use super::Syncer;
 use super::state::SyncState;
 use crate::argocd::PreviewRevisions;
-use crate::github::SourceError;
+use crate::github::GitHubError;
 use crate::naming::{PreviewKey, RepoName, ServiceName};
 use crate::plan::{self, Held, Plan};
 use crate::pull_request::PullRequest;
@@ -84,7 +84,7 @@ impl Syncer {
         repo: &RepoName,
         pulls: &mut Vec<PullRequest>,
         applications: Option<&PreviewRevisions>,
-    ) -> Result<Option<SourceError>, SourceError> {
+    ) -> Result<Option<GitHubError>, GitHubError> {
         let listed: HashSet<u64> = pulls.iter().map(|p| p.number).collect();
         let mut vanished: Vec<u64> = {
             let state = self.lock();
@@ -114,7 +114,7 @@ impl Syncer {
             let answer = self
                 .call("get_pull", self.source.open_pull_request(repo, number))
                 .await;
-            if !matches!(answer, Err(SourceError::Upstream { status: 404, .. })) {
+            if !matches!(answer, Err(GitHubError::Upstream { status: 404, .. })) {
                 self.lock().missing.remove(&(repo.clone(), number));
             }
             match answer {
@@ -126,7 +126,7 @@ impl Syncer {
                     self.lock().closed.insert((repo.clone(), number));
                 }
                 Err(error) if error.affects_every_call() => return Err(error),
-                Err(SourceError::Upstream { status: 404, .. })
+                Err(GitHubError::Upstream { status: 404, .. })
                     if self.not_found_again(repo, number) =>
                 {
                     warn!(repo = %repo, number, times = NOT_FOUND_TIMES,
@@ -325,7 +325,7 @@ impl SyncState {
     pub(super) fn note_fault(
         &mut self,
         repo: &RepoName,
-        error: Option<&SourceError>,
+        error: Option<&GitHubError>,
         now: DateTime<Utc>,
     ) {
         match error {
@@ -348,9 +348,9 @@ impl SyncState {
 }
 
 /// `error` for a person reading Argo CD's conditions: with the moment GitHub said to come back.
-fn describe(error: &SourceError, now: DateTime<Utc>) -> String {
+fn describe(error: &GitHubError, now: DateTime<Utc>) -> String {
     match error {
-        SourceError::RateLimited {
+        GitHubError::RateLimited {
             retry_after: Some(wait),
         } => {
             let until = chrono::Duration::from_std(*wait)

@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::Syncer;
-use crate::github::{Collaborators, SourceError};
+use crate::github::{Collaborators, GitHubError};
 use crate::naming::RepoName;
 
 /// How long a permission answer is trusted before it is asked again (when the PR it matters
@@ -113,7 +113,7 @@ impl Syncer {
 
     /// Asks GitHub whether `login` may command previews on `repo`, and remembers the answer:
     /// the sync does not ask again for it. Without a GitHub to ask, nobody may.
-    pub async fn check_author(&self, repo: &RepoName, login: &str) -> Result<Author, SourceError> {
+    pub async fn check_author(&self, repo: &RepoName, login: &str) -> Result<Author, GitHubError> {
         match self.collaborators.clone() {
             Some(collaborators) => self.ask(collaborators.as_ref(), repo, login).await,
             None => Ok(Author {
@@ -129,7 +129,7 @@ impl Syncer {
         collaborators: &dyn Collaborators,
         repo: &RepoName,
         login: &str,
-    ) -> Result<Author, SourceError> {
+    ) -> Result<Author, GitHubError> {
         let permission = collaborators.permission(repo, login).await?;
         let may_command = may_command(&permission);
         let checked_at = self.now();

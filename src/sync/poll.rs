@@ -76,7 +76,7 @@ impl Syncer {
             };
             // Polling is the safety net: when GitHub's budget runs low, it waits for the reset
             // and leaves what remains to webhooks-driven refreshes and the lifecycle's writes.
-            let delay = match crate::github::rate::hold_off(RATE_RESERVE, Utc::now().timestamp()) {
+            let delay = match self.rate.hold_off(RATE_RESERVE, Utc::now().timestamp()) {
                 Some(until_reset) if until_reset > delay => {
                     warn!(repo = %repo, wait_s = until_reset.as_secs(),
                         "GitHub's rate limit is nearly spent; polling waits for the reset");

@@ -143,7 +143,7 @@ fn the_reader_finds_paths_and_skips_comments() {
 
 #[test]
 fn the_reader_finds_the_modules_of_a_group() {
-    let one_line = "use crate::{fleet::Fleet, github::{SourceError, octocrab::X}, naming};";
+    let one_line = "use crate::{fleet::Fleet, github::{GitHubError, octocrab::X}, naming};";
     assert_eq!(
         referenced(one_line),
         ["fleet", "github", "naming"].map(str::to_owned).into()

@@ -1,9 +1,9 @@
-//! Failures of the write side: each maps to the `SourceError` the lifecycle matches on, after
+//! Failures of the write side: each maps to the `GitHubError` the lifecycle matches on, after
 //! exactly one request (no hidden retries), and nothing is invented (no fake ids).
 
 use std::time::Duration;
 
-use preview_tower::github::{PreviewReporter, SourceError};
+use preview_tower::github::{GitHubError, PreviewReporter};
 use preview_tower::lifecycle::State;
 
 use super::support::fake_github::{Endpoint, Fault, FaultRule};
@@ -24,7 +24,7 @@ async fn a_202_or_409_instead_of_a_deployment_is_an_error() {
             .await
             .unwrap_err();
         assert!(
-            matches!(&error, SourceError::Upstream { status, .. } if *status == code),
+            matches!(&error, GitHubError::Upstream { status, .. } if *status == code),
             "{code}: {error:?}"
         );
     }
@@ -42,7 +42,7 @@ async fn an_unknown_commit_is_refused() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, SourceError::Upstream { status: 422, message } if message.contains("No ref found")),
+        matches!(&error, GitHubError::Upstream { status: 422, message } if message.contains("No ref found")),
         "{error:?}"
     );
 }
@@ -77,7 +77,7 @@ async fn secondary_limits_map_to_rate_limited_with_their_wait() {
     source.create_comment(&repo(), PR, "one").await.unwrap();
     let error = source.create_comment(&repo(), PR, "two").await.unwrap_err();
     assert!(
-        matches!(error, SourceError::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(1)),
+        matches!(error, GitHubError::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(1)),
         "{error:?}"
     );
     assert_eq!(github.comments(REPO, PR).len(), 1);
@@ -141,13 +141,13 @@ async fn server_errors_and_timeouts_fail_each_call_once() {
         match fault {
             Fault::Status(code) => {
                 assert!(
-                    matches!(error, SourceError::Upstream { status, .. } if status == code),
+                    matches!(error, GitHubError::Upstream { status, .. } if status == code),
                     "{endpoint:?} {fault:?}: {error:?}"
                 );
                 assert_eq!(github.count(endpoint), 1, "{endpoint:?}: no hidden retries");
             }
             // The fake logs a request when it answers, which it never does here.
-            _ => assert!(matches!(error, SourceError::Timeout), "{error:?}"),
+            _ => assert!(matches!(error, GitHubError::Timeout), "{error:?}"),
         }
     }
 }
@@ -158,15 +158,15 @@ async fn a_missing_repository_or_comment_is_told_apart() {
     let source = source(&github);
     let gone = "acme/gone".parse().unwrap();
     let error = source.deployments(&gone, None, 10).await.unwrap_err();
-    assert!(matches!(error, SourceError::Unauthorized(_)), "{error:?}");
+    assert!(matches!(error, GitHubError::Unauthorized(_)), "{error:?}");
     let error = source
         .create_deployment(&gone, &new_deployment("e"))
         .await
         .unwrap_err();
-    assert!(matches!(error, SourceError::Unauthorized(_)), "{error:?}");
+    assert!(matches!(error, GitHubError::Unauthorized(_)), "{error:?}");
     let error = source.update_comment(&repo(), 42, "x").await.unwrap_err();
     assert!(
-        matches!(error, SourceError::Upstream { status: 404, .. }),
+        matches!(error, GitHubError::Upstream { status: 404, .. }),
         "{error:?}"
     );
     let error = source
@@ -174,7 +174,7 @@ async fn a_missing_repository_or_comment_is_told_apart() {
         .await
         .unwrap_err();
     assert!(
-        matches!(error, SourceError::Upstream { status: 404, .. }),
+        matches!(error, GitHubError::Upstream { status: 404, .. }),
         "{error:?}"
     );
 }
@@ -192,7 +192,7 @@ async fn a_write_redirected_into_a_read_is_no_success() {
         .unwrap_err();
     for error in [comment, deployment] {
         assert!(
-            matches!(&error, SourceError::Upstream { status: 200, message } if message.contains("redirect")),
+            matches!(&error, GitHubError::Upstream { status: 200, message } if message.contains("redirect")),
             "{error:?}"
         );
     }

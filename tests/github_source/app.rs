@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use preview_tower::github::auth::Credentials;
 use preview_tower::github::octocrab::GitHubSource;
-use preview_tower::github::{PullRequestSource, SourceError};
+use preview_tower::github::{GitHubError, PullRequestSource};
 use preview_tower::pull_request::ConfigFile;
 
 use super::support::app_key::TestAppKey;
@@ -73,7 +73,7 @@ async fn app_setup_failures_are_auth_errors() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&not_installed, SourceError::Auth(m) if m.contains("not installed")),
+        matches!(&not_installed, GitHubError::Auth(m) if m.contains("not installed")),
         "{not_installed:?}"
     );
 
@@ -83,7 +83,7 @@ async fn app_setup_failures_are_auth_errors() {
         .open_pull_requests(&repo())
         .await
         .unwrap_err();
-    assert!(matches!(exchange, SourceError::Auth(_)), "{exchange:?}");
+    assert!(matches!(exchange, GitHubError::Auth(_)), "{exchange:?}");
     github.clear_faults();
 
     let other_key = TestAppKey::generate();
@@ -92,7 +92,7 @@ async fn app_setup_failures_are_auth_errors() {
         .open_pull_requests(&repo())
         .await
         .unwrap_err();
-    assert!(matches!(bad_jwt, SourceError::Auth(_)), "{bad_jwt:?}");
+    assert!(matches!(bad_jwt, GitHubError::Auth(_)), "{bad_jwt:?}");
 }
 
 #[tokio::test]
@@ -101,7 +101,7 @@ async fn secrets_never_reach_debug_output_or_errors() {
     github.accept_only_tokens(&["ghp_the_right_one"]);
     let source = source(&github);
     let error = source.open_pull_requests(&repo()).await.unwrap_err();
-    assert!(matches!(error, SourceError::Unauthorized(_)), "{error:?}");
+    assert!(matches!(error, GitHubError::Unauthorized(_)), "{error:?}");
     for text in [
         format!("{error}"),
         format!("{error:?}"),

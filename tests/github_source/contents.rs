@@ -1,8 +1,8 @@
 //! Reading files at a commit, and why the others cannot be read; the object SHA of a path as
 //! `git rev-parse` gives it.
 
+use preview_tower::github::GitHubError;
 use preview_tower::github::PullRequestSource;
-use preview_tower::github::SourceError;
 use preview_tower::pull_request::ConfigFile;
 use preview_tower::repo_config::MAX_FILE_BYTES;
 
@@ -53,7 +53,7 @@ async fn reads_files_and_says_why_others_are_unreadable() {
         .file_at(&repo, &sha("no such commit"), ".preview.yaml")
         .await;
     assert!(
-        matches!(unknown, Err(SourceError::Upstream { status: 404, .. })),
+        matches!(unknown, Err(GitHubError::Upstream { status: 404, .. })),
         "a commit GitHub does not know yet is an error, not a missing file: {unknown:?}"
     );
 }

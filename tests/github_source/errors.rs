@@ -1,10 +1,10 @@
-//! Failures: every fault of the fake maps to the right `SourceError`, once, without retries.
+//! Failures: every fault of the fake maps to the right `GitHubError`, once, without retries.
 
 use std::time::Duration;
 
 use preview_tower::github::auth::Credentials;
 use preview_tower::github::octocrab::GitHubSource;
-use preview_tower::github::{PullRequestSource, SourceError};
+use preview_tower::github::{GitHubError, PullRequestSource};
 use preview_tower::pull_request::ConfigFile;
 
 use super::support::fake_github::{Endpoint, FakePull, Fault, FaultRule};
@@ -15,32 +15,32 @@ async fn faults_map_to_source_errors_and_are_requested_once() {
     let github = fake().await;
     github.open_pull(REPO, FakePull::new(1));
     let source = source(&github);
-    type Expected = fn(&SourceError) -> bool;
+    type Expected = fn(&GitHubError) -> bool;
     let cases: Vec<(Fault, Expected)> = vec![
         (Fault::Status(500), |e| {
-            matches!(e, SourceError::Upstream { status: 500, .. })
+            matches!(e, GitHubError::Upstream { status: 500, .. })
         }),
         (Fault::Status(503), |e| {
-            matches!(e, SourceError::Upstream { status: 503, .. })
+            matches!(e, GitHubError::Upstream { status: 503, .. })
         }),
         (Fault::Status(401), |e| {
-            matches!(e, SourceError::Unauthorized(_))
+            matches!(e, GitHubError::Unauthorized(_))
         }),
         (Fault::Status(403), |e| {
-            matches!(e, SourceError::Unauthorized(_))
+            matches!(e, GitHubError::Unauthorized(_))
         }),
         (Fault::Status(404), |e| {
-            matches!(e, SourceError::Unauthorized(_))
+            matches!(e, GitHubError::Unauthorized(_))
         }),
         (
             Fault::RateLimited,
-            |e| matches!(e, SourceError::RateLimited { retry_after: Some(d) } if *d <= Duration::from_secs(60) && *d >= Duration::from_secs(50)),
+            |e| matches!(e, GitHubError::RateLimited { retry_after: Some(d) } if *d <= Duration::from_secs(60) && *d >= Duration::from_secs(50)),
         ),
         (
             Fault::TooManyRequests { retry_after: 7 },
-            |e| matches!(e, SourceError::RateLimited { retry_after: Some(d) } if *d == Duration::from_secs(7)),
+            |e| matches!(e, GitHubError::RateLimited { retry_after: Some(d) } if *d == Duration::from_secs(7)),
         ),
-        (Fault::Malformed, |e| matches!(e, SourceError::Malformed(_))),
+        (Fault::Malformed, |e| matches!(e, GitHubError::Malformed(_))),
     ];
     for (fault, expected) in cases {
         github.clear_requests();
@@ -58,7 +58,7 @@ async fn faults_map_to_source_errors_and_are_requested_once() {
         .open_pull_requests(&"acme/gone".parse().unwrap())
         .await
         .unwrap_err();
-    assert!(matches!(gone, SourceError::Unauthorized(_)), "{gone:?}");
+    assert!(matches!(gone, GitHubError::Unauthorized(_)), "{gone:?}");
 }
 
 #[tokio::test]
@@ -77,7 +77,7 @@ async fn file_reads_map_faults_too() {
         .await
         .unwrap_err();
     assert!(
-        matches!(error, SourceError::Upstream { status: 500, .. }),
+        matches!(error, GitHubError::Upstream { status: 500, .. }),
         "{error:?}"
     );
     github.fail(
@@ -90,7 +90,7 @@ async fn file_reads_map_faults_too() {
         .await
         .unwrap_err();
     assert!(
-        matches!(error, SourceError::RateLimited { .. }),
+        matches!(error, GitHubError::RateLimited { .. }),
         "{error:?}"
     );
     assert_eq!(github.count(Endpoint::Contents), 2);
@@ -106,7 +106,7 @@ async fn a_slow_answer_times_out() {
     github.fail_with(Fault::Timeout(Duration::from_secs(5)));
     let source = source_with_timeout(&github, Duration::from_millis(300));
     let error = source.open_pull_requests(&repo()).await.unwrap_err();
-    assert!(matches!(error, SourceError::Timeout), "{error:?}");
+    assert!(matches!(error, GitHubError::Timeout), "{error:?}");
 }
 
 #[tokio::test]
@@ -123,7 +123,7 @@ async fn a_refused_connection_is_a_transport_error() {
     )
     .unwrap();
     let error = source.open_pull_requests(&repo()).await.unwrap_err();
-    assert!(matches!(error, SourceError::Transport(_)), "{error:?}");
+    assert!(matches!(error, GitHubError::Transport(_)), "{error:?}");
 }
 
 #[test]
@@ -134,14 +134,14 @@ fn building_outside_a_runtime_is_an_error_not_a_panic() {
         Credentials::token(TOKEN).unwrap(),
         Duration::from_secs(1),
     );
-    assert!(matches!(result, Err(SourceError::Transport(_))));
+    assert!(matches!(result, Err(GitHubError::Transport(_))));
     let ftp = "ftp://example.com".parse().unwrap();
     let result = GitHubSource::new(
         ftp,
         Credentials::token(TOKEN).unwrap(),
         Duration::from_secs(1),
     );
-    assert!(matches!(result, Err(SourceError::Transport(_))));
+    assert!(matches!(result, Err(GitHubError::Transport(_))));
 }
 
 #[tokio::test]
@@ -158,7 +158,7 @@ async fn tokens_built_by_hand_are_trimmed_and_bad_keys_refused_up_front() {
     };
     let error = GitHubSource::new(github.url(), bad_key, Duration::from_secs(5)).unwrap_err();
     assert!(
-        matches!(&error, SourceError::Auth(m) if m.contains("PEM")),
+        matches!(&error, GitHubError::Auth(m) if m.contains("PEM")),
         "{error:?}"
     );
 }

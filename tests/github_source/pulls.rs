@@ -4,8 +4,8 @@
 
 use std::collections::BTreeSet;
 
+use preview_tower::github::GitHubError;
 use preview_tower::github::PullRequestSource;
-use preview_tower::github::SourceError;
 
 use super::support::fake_github::{AuthSeen, Endpoint, FakePull, Fault, FaultRule};
 use super::{REPO, fake, repo, sha, source};
@@ -19,7 +19,8 @@ async fn lists_every_page_of_250_pull_requests() {
     github.open_pull(REPO, FakePull::new(251));
     github.close_pull(REPO, 251);
 
-    let pulls = source(&github).open_pull_requests(&repo()).await.unwrap();
+    let source = source(&github);
+    let pulls = source.open_pull_requests(&repo()).await.unwrap();
 
     let numbers: BTreeSet<u64> = pulls.iter().map(|p| p.number).collect();
     assert_eq!(numbers, (1..=250).collect());
@@ -35,10 +36,11 @@ async fn lists_every_page_of_250_pull_requests() {
         pages[1].path.starts_with("/repositories/"),
         "GitHub's next links use repository ids"
     );
-    // The budget GitHub reported is exported (tests in this binary run in parallel, so only
-    // what every fake answers alike is compared).
-    let rate = preview_tower::github::rate::rate_limits();
-    assert!(rate.limit.get() > 0 && rate.remaining.get() <= rate.limit.get());
+    // The budget GitHub reported is this client's, and every answer is counted, 304s included.
+    let rate = source.rate_limits();
+    assert_eq!(rate.limit.get(), 5000);
+    assert!(rate.remaining.get() <= rate.limit.get());
+    assert_eq!(rate.requests(), u64::try_from(pages.len()).unwrap());
 }
 
 #[tokio::test]
@@ -94,7 +96,7 @@ async fn a_head_sha_that_is_not_full_is_malformed() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, SourceError::Malformed(m) if m.contains("#9")),
+        matches!(&error, GitHubError::Malformed(m) if m.contains("#9")),
         "{error:?}"
     );
 }
@@ -115,7 +117,7 @@ async fn a_failing_later_page_fails_the_whole_list() {
         .await
         .unwrap_err();
     assert!(
-        matches!(error, SourceError::Upstream { status: 502, .. }),
+        matches!(error, GitHubError::Upstream { status: 502, .. }),
         "{error:?}"
     );
 }
@@ -170,7 +172,7 @@ async fn one_pull_request_is_open_or_not() {
     );
     let missing = source.open_pull_request(&repo(), 9).await;
     assert!(
-        matches!(missing, Err(SourceError::Upstream { status: 404, .. })),
+        matches!(missing, Err(GitHubError::Upstream { status: 404, .. })),
         "a 404 is no evidence of a closed PR: {missing:?}"
     );
     assert_eq!(github.count(Endpoint::Pull), 3);

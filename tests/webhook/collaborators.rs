@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use preview_tower::github::auth::Credentials;
 use preview_tower::github::octocrab::GitHubSource;
-use preview_tower::github::{Collaborators, SourceError};
+use preview_tower::github::{Collaborators, GitHubError};
 use preview_tower::sync::may_command;
 
 use super::REPO;
@@ -89,7 +89,7 @@ async fn failures_are_errors_not_permissions() {
     );
     let error = source.permission(&super::repo(), "mona").await.unwrap_err();
     assert!(
-        matches!(error, SourceError::Upstream { status: 502, .. }),
+        matches!(error, GitHubError::Upstream { status: 502, .. }),
         "{error:?}"
     );
     github.fail(
@@ -99,7 +99,7 @@ async fn failures_are_errors_not_permissions() {
     );
     let error = source.permission(&super::repo(), "mona").await.unwrap_err();
     assert!(
-        matches!(error, SourceError::RateLimited { .. }),
+        matches!(error, GitHubError::RateLimited { .. }),
         "{error:?}"
     );
     assert_eq!(

@@ -20,7 +20,7 @@ use http::StatusCode;
 
 use super::wire::{self, activity};
 use super::{GitHubSource, MAX_PAGES, lock, transport};
-use crate::github::SourceError;
+use crate::github::GitHubError;
 use crate::naming::RepoName;
 use crate::pull_request::PullEvent;
 
@@ -63,7 +63,7 @@ impl GitHubSource {
         &self,
         repo: &RepoName,
         number: u64,
-    ) -> Result<Option<Vec<PullEvent>>, SourceError> {
+    ) -> Result<Option<Vec<PullEvent>>, GitHubError> {
         let started = Instant::now();
         let result = self.read_activity(repo, number).await.map(Some);
         self.finish(repo, "pull_request_activity", started, &result);
@@ -74,7 +74,7 @@ impl GitHubSource {
         &self,
         repo: &RepoName,
         number: u64,
-    ) -> Result<Vec<PullEvent>, SourceError> {
+    ) -> Result<Vec<PullEvent>, GitHubError> {
         let client = self.client(repo).await?;
         let own = self.own_account().await?;
         let mut seen = HashSet::new();
@@ -82,7 +82,7 @@ impl GitHubSource {
         let mut route = Some(activity::timeline_route(repo, number));
         while let Some(current) = route.take() {
             if seen.len() >= MAX_PAGES || !seen.insert(current.clone()) {
-                return Err(SourceError::Malformed(format!(
+                return Err(GitHubError::Malformed(format!(
                     "the timeline of #{number} of {repo} does not end after {} pages",
                     seen.len()
                 )));
@@ -99,10 +99,10 @@ impl GitHubSource {
         client: &Octocrab,
         route: &str,
         own: &str,
-    ) -> Result<Page, SourceError> {
+    ) -> Result<Page, GitHubError> {
         let cached = self.timelines.get(route);
         let etag = cached.as_ref().map(|page| page.etag.as_str());
-        let answer = transport::get(client, route, etag, self.timeout).await?;
+        let answer = transport::get(client, route, etag, &self.exchange).await?;
         match (answer.status, cached) {
             (StatusCode::NOT_MODIFIED, Some(page)) => Ok(page),
             (status, _) if status.is_success() && status != StatusCode::NOT_MODIFIED => {
@@ -115,7 +115,7 @@ impl GitHubSource {
                 Ok(page)
             }
             _ => Err(match transport::status_error(&answer) {
-                SourceError::Unauthorized(message) => SourceError::Unauthorized(format!(
+                GitHubError::Unauthorized(message) => GitHubError::Unauthorized(format!(
                     "{message} (reading a pull request's timeline needs the GitHub App's \
                      Issues: read or Pull requests: read permission)"
                 )),

@@ -16,7 +16,7 @@ use http::StatusCode;
 
 use super::wire::{self, checks};
 use super::{GitHubSource, lock, transport};
-use crate::github::SourceError;
+use crate::github::GitHubError;
 use crate::naming::RepoName;
 use crate::pull_request::BuildStatus;
 
@@ -59,7 +59,7 @@ impl GitHubSource {
         repo: &RepoName,
         sha: &str,
         check_name: &str,
-    ) -> Result<BuildStatus, SourceError> {
+    ) -> Result<BuildStatus, GitHubError> {
         let started = Instant::now();
         let result = self.read_build_status(repo, sha, check_name).await;
         self.finish(repo, "build_status", started, &result);
@@ -72,7 +72,7 @@ impl GitHubSource {
         repo: &RepoName,
         number: u64,
         limit: usize,
-    ) -> Result<Vec<String>, SourceError> {
+    ) -> Result<Vec<String>, GitHubError> {
         let started = Instant::now();
         let result = self.read_pull_commits(repo, number, limit).await;
         self.finish(repo, "pull_request_commits", started, &result);
@@ -84,12 +84,12 @@ impl GitHubSource {
         repo: &RepoName,
         sha: &str,
         check_name: &str,
-    ) -> Result<BuildStatus, SourceError> {
+    ) -> Result<BuildStatus, GitHubError> {
         let client = self.client(repo).await?;
         let route = checks::check_runs_route(repo, sha, check_name);
         let cached = lock(&self.checks.statuses).get(&route).cloned();
         let etag = cached.as_ref().map(|c| c.etag.as_str());
-        let answer = transport::get(&client, &route, etag, self.timeout).await?;
+        let answer = transport::get(&client, &route, etag, &self.exchange).await?;
         match (answer.status, cached) {
             (StatusCode::NOT_MODIFIED, Some(cached)) => Ok(cached.value),
             (status, _) if status.is_success() && status != StatusCode::NOT_MODIFIED => {
@@ -109,7 +109,7 @@ impl GitHubSource {
                 Ok(value)
             }
             _ => Err(match transport::status_error(&answer) {
-                SourceError::Unauthorized(message) => SourceError::Unauthorized(format!(
+                GitHubError::Unauthorized(message) => GitHubError::Unauthorized(format!(
                     "{message} (reading check runs needs the GitHub App's Checks: read permission)"
                 )),
                 other => other,
@@ -122,14 +122,14 @@ impl GitHubSource {
         repo: &RepoName,
         number: u64,
         limit: usize,
-    ) -> Result<Vec<String>, SourceError> {
+    ) -> Result<Vec<String>, GitHubError> {
         let client = self.client(repo).await?;
         let mut seen = HashSet::new();
         let mut shas = Vec::new();
         let mut route = Some(checks::pull_commits_route(repo, number));
         while let Some(current) = route.take() {
             if seen.len() >= MAX_COMMIT_PAGES || !seen.insert(current.clone()) {
-                return Err(SourceError::Malformed(format!(
+                return Err(GitHubError::Malformed(format!(
                     "the commits of pull request #{number} of {repo} do not end after {} pages",
                     seen.len()
                 )));
@@ -148,10 +148,10 @@ impl GitHubSource {
         &self,
         client: &Octocrab,
         route: &str,
-    ) -> Result<Revalidated<Vec<String>>, SourceError> {
+    ) -> Result<Revalidated<Vec<String>>, GitHubError> {
         let cached = lock(&self.checks.commit_pages).get(route).cloned();
         let etag = cached.as_ref().map(|c| c.etag.as_str());
-        let answer = transport::get(client, route, etag, self.timeout).await?;
+        let answer = transport::get(client, route, etag, &self.exchange).await?;
         match (answer.status, cached) {
             (StatusCode::NOT_MODIFIED, Some(cached)) => Ok(cached),
             (status, _) if status.is_success() && status != StatusCode::NOT_MODIFIED => {

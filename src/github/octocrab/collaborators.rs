@@ -13,7 +13,7 @@ use http::StatusCode;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::{GitHubSource, transport};
-use crate::github::{Collaborators, SourceError, valid_login};
+use crate::github::{Collaborators, GitHubError, valid_login};
 use crate::naming::RepoName;
 
 /// Left as they are in a login: the rest of its syntax (`[bot]`'s brackets) is encoded.
@@ -24,7 +24,7 @@ const NONE: &str = "none";
 
 #[async_trait]
 impl Collaborators for GitHubSource {
-    async fn permission(&self, repo: &RepoName, user: &str) -> Result<String, SourceError> {
+    async fn permission(&self, repo: &RepoName, user: &str) -> Result<String, GitHubError> {
         if !valid_login(user) {
             tracing::debug!(%repo, "not a GitHub login: no permission");
             return Ok(NONE.to_owned());
@@ -37,10 +37,10 @@ impl Collaborators for GitHubSource {
 }
 
 impl GitHubSource {
-    async fn read_permission(&self, repo: &RepoName, user: &str) -> Result<String, SourceError> {
+    async fn read_permission(&self, repo: &RepoName, user: &str) -> Result<String, GitHubError> {
         let client = self.client(repo).await?;
         let answer =
-            transport::get(&client, &permission_route(repo, user), None, self.timeout).await?;
+            transport::get(&client, &permission_route(repo, user), None, &self.exchange).await?;
         match answer.status {
             StatusCode::NOT_FOUND => Ok(NONE.to_owned()),
             status if status.is_success() => decode(&answer.body),
@@ -60,13 +60,13 @@ fn permission_route(repo: &RepoName, user: &str) -> String {
 }
 
 /// The legacy `permission` field, lower-cased and bounded.
-fn decode(body: &[u8]) -> Result<String, SourceError> {
+fn decode(body: &[u8]) -> Result<String, GitHubError> {
     #[derive(serde::Deserialize)]
     struct Permission {
         permission: String,
     }
     let answer: Permission = serde_json::from_slice(body)
-        .map_err(|e| SourceError::Malformed(format!("unreadable collaborator permission: {e}")))?;
+        .map_err(|e| GitHubError::Malformed(format!("unreadable collaborator permission: {e}")))?;
     Ok(answer
         .permission
         .chars()
@@ -96,6 +96,6 @@ mod tests {
     fn the_legacy_permission_is_read() {
         let body = br#"{"permission": "Write", "role_name": "maintain", "user": null}"#;
         assert_eq!(decode(body).expect("decodes"), "write");
-        assert!(matches!(decode(b"{}"), Err(SourceError::Malformed(_))));
+        assert!(matches!(decode(b"{}"), Err(GitHubError::Malformed(_))));
     }
 }

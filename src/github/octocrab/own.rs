@@ -9,11 +9,11 @@
 
 use super::wire::account;
 use super::{Auth, GitHubSource, transport};
-use crate::github::SourceError;
+use crate::github::GitHubError;
 
 impl GitHubSource {
     /// The login of preview-tower's own account (see the module doc), read once.
-    pub(super) async fn own_account(&self) -> Result<String, SourceError> {
+    pub(super) async fn own_account(&self) -> Result<String, GitHubError> {
         let login = self
             .own_login
             .get_or_try_init(|| async {
@@ -21,11 +21,11 @@ impl GitHubSource {
                     Auth::Token(client) => (&**client, "/user"),
                     Auth::App { app, .. } => (&**app, "/app"),
                 };
-                let answer = transport::get(client, route, None, self.timeout).await?;
+                let answer = transport::get(client, route, None, &self.exchange).await?;
                 if !answer.status.is_success() {
                     return Err(match transport::status_error(&answer) {
-                        SourceError::Unauthorized(message) if route == "/app" => {
-                            SourceError::Auth(format!(
+                        GitHubError::Unauthorized(message) if route == "/app" => {
+                            GitHubError::Auth(format!(
                                 "{message} (GET /app with the App's JWT: check the App ID and \
                                  its private key)"
                             ))

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use http::StatusCode;
 
 use super::{GitHubSource, MAX_PAGES, lock, transport, wire};
-use crate::github::{PullRequestSource, SourceError};
+use crate::github::{GitHubError, PullRequestSource};
 use crate::naming::RepoName;
 use crate::pull_request::{BuildStatus, ConfigFile, PullEvent, PullRequest};
 
@@ -32,7 +32,7 @@ impl GitHubSource {
     /// paged shifts the pages and can hide another PR from that pass. A list of more than one
     /// page is therefore read twice and the union kept: the second pass costs nothing when no
     /// page changed, and a PR closed meanwhile is only kept until the next refresh.
-    async fn list_pulls(&self, repo: &RepoName) -> Result<Vec<PullRequest>, SourceError> {
+    async fn list_pulls(&self, repo: &RepoName) -> Result<Vec<PullRequest>, GitHubError> {
         let client = self.client(repo).await?;
         let previous = lock(&self.list_pages)
             .get(repo)
@@ -56,14 +56,14 @@ impl GitHubSource {
         client: &Octocrab,
         repo: &RepoName,
         previous: &HashMap<String, ListPage>,
-    ) -> Result<(Vec<PullRequest>, HashMap<String, ListPage>), SourceError> {
+    ) -> Result<(Vec<PullRequest>, HashMap<String, ListPage>), GitHubError> {
         let mut pages: HashMap<String, ListPage> = HashMap::new();
         let mut seen = HashSet::new();
         let mut pulls: Vec<PullRequest> = Vec::new();
         let mut route = Some(wire::pulls_route(repo));
         while let Some(current) = route.take() {
             if pages.len() >= MAX_PAGES || pages.contains_key(&current) {
-                return Err(SourceError::Malformed(format!(
+                return Err(GitHubError::Malformed(format!(
                     "the pull request list of {repo} does not end after {} pages",
                     pages.len()
                 )));
@@ -89,9 +89,9 @@ impl GitHubSource {
         repo: &RepoName,
         route: &str,
         cached: Option<&ListPage>,
-    ) -> Result<ListPage, SourceError> {
+    ) -> Result<ListPage, GitHubError> {
         let etag = cached.map(|page| page.etag.as_str());
-        let answer = transport::get(client, route, etag, self.timeout).await?;
+        let answer = transport::get(client, route, etag, &self.exchange).await?;
         match (answer.status, cached) {
             (StatusCode::NOT_MODIFIED, Some(page)) => Ok(page.clone()),
             (status, _) if status.is_success() && status != StatusCode::NOT_MODIFIED => {
@@ -101,7 +101,7 @@ impl GitHubSource {
                     pulls: wire::decode_pulls(&answer.body)?.into(),
                 })
             }
-            (StatusCode::NOT_FOUND, _) => Err(SourceError::Unauthorized(format!(
+            (StatusCode::NOT_FOUND, _) => Err(GitHubError::Unauthorized(format!(
                 "{repo} does not exist or these credentials cannot see it"
             ))),
             _ => Err(transport::status_error(&answer)),
@@ -112,10 +112,10 @@ impl GitHubSource {
         &self,
         repo: &RepoName,
         number: u64,
-    ) -> Result<Option<PullRequest>, SourceError> {
+    ) -> Result<Option<PullRequest>, GitHubError> {
         let client = self.client(repo).await?;
         let route = wire::pull_route(repo, number);
-        let answer = transport::get(&client, &route, None, self.timeout).await?;
+        let answer = transport::get(&client, &route, None, &self.exchange).await?;
         match answer.status {
             // Only `state: closed` is evidence; a 404 (permissions, a renamed repo, a lagging
             // replica) is not, alone: the sync counts repeated ones (`sync/hold.rs`).
@@ -129,10 +129,10 @@ impl GitHubSource {
         repo: &RepoName,
         sha: &str,
         path: &str,
-    ) -> Result<ConfigFile, SourceError> {
+    ) -> Result<ConfigFile, GitHubError> {
         let client = self.client(repo).await?;
         let route = wire::contents_route(repo, path, sha);
-        let answer = transport::get(&client, &route, None, self.timeout).await?;
+        let answer = transport::get(&client, &route, None, &self.exchange).await?;
         match answer.status {
             StatusCode::NOT_FOUND if !unknown_commit(&answer) => Ok(ConfigFile::Missing),
             status if status.is_success() => wire::decode_file(&answer.body, path),
@@ -145,7 +145,7 @@ impl GitHubSource {
         repo: &RepoName,
         sha: &str,
         path: &str,
-    ) -> Result<Option<String>, SourceError> {
+    ) -> Result<Option<String>, GitHubError> {
         let path = path.trim_matches('/');
         let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
         if name.is_empty() {
@@ -153,7 +153,7 @@ impl GitHubSource {
         }
         let client = self.client(repo).await?;
         let route = wire::contents_route(repo, parent, sha);
-        let answer = transport::get(&client, &route, None, self.timeout).await?;
+        let answer = transport::get(&client, &route, None, &self.exchange).await?;
         match answer.status {
             StatusCode::NOT_FOUND if !unknown_commit(&answer) => Ok(None),
             status if status.is_success() => wire::entry_sha(&answer.body, name),
@@ -171,7 +171,7 @@ fn unknown_commit(answer: &transport::Answer) -> bool {
 
 #[async_trait]
 impl PullRequestSource for GitHubSource {
-    async fn open_pull_requests(&self, repo: &RepoName) -> Result<Vec<PullRequest>, SourceError> {
+    async fn open_pull_requests(&self, repo: &RepoName) -> Result<Vec<PullRequest>, GitHubError> {
         let started = Instant::now();
         let result = self.list_pulls(repo).await;
         self.finish(repo, "open_pull_requests", started, &result);
@@ -182,7 +182,7 @@ impl PullRequestSource for GitHubSource {
         &self,
         repo: &RepoName,
         number: u64,
-    ) -> Result<Option<PullRequest>, SourceError> {
+    ) -> Result<Option<PullRequest>, GitHubError> {
         let started = Instant::now();
         let result = self.read_pull(repo, number).await;
         self.finish(repo, "open_pull_request", started, &result);
@@ -194,7 +194,7 @@ impl PullRequestSource for GitHubSource {
         repo: &RepoName,
         sha: &str,
         path: &str,
-    ) -> Result<ConfigFile, SourceError> {
+    ) -> Result<ConfigFile, GitHubError> {
         let started = Instant::now();
         let result = self.read_file(repo, sha, path).await;
         self.finish(repo, "file_at", started, &result);
@@ -206,7 +206,7 @@ impl PullRequestSource for GitHubSource {
         repo: &RepoName,
         sha: &str,
         path: &str,
-    ) -> Result<Option<String>, SourceError> {
+    ) -> Result<Option<String>, GitHubError> {
         let started = Instant::now();
         let result = self.read_object_sha(repo, sha, path).await;
         self.finish(repo, "object_sha_at", started, &result);
@@ -218,7 +218,7 @@ impl PullRequestSource for GitHubSource {
         repo: &RepoName,
         sha: &str,
         check_name: &str,
-    ) -> Result<BuildStatus, SourceError> {
+    ) -> Result<BuildStatus, GitHubError> {
         self.logged_build_status(repo, sha, check_name).await
     }
 
@@ -227,7 +227,7 @@ impl PullRequestSource for GitHubSource {
         repo: &RepoName,
         number: u64,
         limit: usize,
-    ) -> Result<Vec<String>, SourceError> {
+    ) -> Result<Vec<String>, GitHubError> {
         self.logged_pull_commits(repo, number, limit).await
     }
 
@@ -235,7 +235,7 @@ impl PullRequestSource for GitHubSource {
         &self,
         repo: &RepoName,
         number: u64,
-    ) -> Result<Option<Vec<PullEvent>>, SourceError> {
+    ) -> Result<Option<Vec<PullEvent>>, GitHubError> {
         self.logged_activity(repo, number).await
     }
 }

@@ -16,7 +16,7 @@ use http::{Method, StatusCode};
 
 use super::wire::{self, report};
 use super::{CachedPage, GitHubSource, MAX_PAGES, lock, transport};
-use crate::github::{IssueComment, NewDeployment, NewStatus, PreviewReporter, SourceError};
+use crate::github::{GitHubError, IssueComment, NewDeployment, NewStatus, PreviewReporter};
 use crate::lifecycle::{Shown, State};
 use crate::naming::RepoName;
 
@@ -65,14 +65,14 @@ impl GitHubSource {
         &self,
         client: &Octocrab,
         route: String,
-        not_found: impl Fn() -> SourceError,
-        mut visit: impl FnMut(&[u8]) -> Result<bool, SourceError>,
-    ) -> Result<(), SourceError> {
+        not_found: impl Fn() -> GitHubError,
+        mut visit: impl FnMut(&[u8]) -> Result<bool, GitHubError>,
+    ) -> Result<(), GitHubError> {
         let mut seen = HashSet::new();
         let mut next = Some(route);
         while let Some(current) = next.take() {
             if seen.len() >= MAX_PAGES || seen.contains(&current) {
-                return Err(SourceError::Malformed(format!(
+                return Err(GitHubError::Malformed(format!(
                     "the list at {current} does not end after {} pages",
                     seen.len()
                 )));
@@ -92,11 +92,11 @@ impl GitHubSource {
         &self,
         client: &Octocrab,
         route: &str,
-        not_found: &impl Fn() -> SourceError,
-    ) -> Result<CachedPage, SourceError> {
+        not_found: &impl Fn() -> GitHubError,
+    ) -> Result<CachedPage, GitHubError> {
         let cached = self.reads.get(route);
         let etag = cached.as_ref().map(|page| page.etag.as_str());
-        let answer = transport::get(client, route, etag, self.timeout).await?;
+        let answer = transport::get(client, route, etag, &self.exchange).await?;
         let page = match (answer.status, cached) {
             (StatusCode::NOT_MODIFIED, Some(page)) => return Ok(page),
             (status, _) if status.is_success() && status != StatusCode::NOT_MODIFIED => {
@@ -120,7 +120,7 @@ impl GitHubSource {
         repo: &RepoName,
         environment: Option<&str>,
         limit: usize,
-    ) -> Result<Vec<Shown>, SourceError> {
+    ) -> Result<Vec<Shown>, GitHubError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -149,7 +149,7 @@ impl GitHubSource {
             match self.latest_state(&client, repo, deployment.id).await {
                 Ok(state) => deployment.state = state,
                 // Deleted since it was listed: GitHub no longer shows it.
-                Err(SourceError::Upstream { status: 404, .. }) => continue,
+                Err(GitHubError::Upstream { status: 404, .. }) => continue,
                 Err(error) => return Err(error),
             }
             shown.push(deployment);
@@ -164,9 +164,9 @@ impl GitHubSource {
         client: &Octocrab,
         repo: &RepoName,
         id: u64,
-    ) -> Result<Option<State>, SourceError> {
+    ) -> Result<Option<State>, GitHubError> {
         let route = format!("{}?per_page=100", report::statuses_route(repo, id));
-        let gone = || SourceError::Upstream {
+        let gone = || GitHubError::Upstream {
             status: 404,
             message: format!("deployment {id} of {repo} does not exist"),
         };
@@ -188,14 +188,14 @@ impl GitHubSource {
         repo: &RepoName,
         number: u64,
         marker: &str,
-    ) -> Result<Option<IssueComment>, SourceError> {
+    ) -> Result<Option<IssueComment>, GitHubError> {
         // An empty marker would claim someone else's comment.
         if marker.is_empty() {
             return Ok(None);
         }
         let client = self.client(repo).await?;
         let route = format!("{}?per_page=100", report::comments_route(repo, number));
-        let missing = || SourceError::Upstream {
+        let missing = || GitHubError::Upstream {
             status: 404,
             message: format!("{repo} has no pull request #{number}, or it cannot be seen"),
         };
@@ -226,9 +226,9 @@ impl GitHubSource {
         route: &str,
         body: &B,
         expected: StatusCode,
-    ) -> Result<bytes::Bytes, SourceError> {
+    ) -> Result<bytes::Bytes, GitHubError> {
         let client = self.client(repo).await?;
-        let answer = transport::write(&client, method, route, body, self.timeout).await?;
+        let answer = transport::write(&client, method, route, body, &self.exchange).await?;
         match answer.status {
             status if status == expected => Ok(answer.body),
             status if status.is_success() || status.is_redirection() => {
@@ -238,7 +238,7 @@ impl GitHubSource {
                 } else {
                     ""
                 };
-                Err(SourceError::Upstream {
+                Err(GitHubError::Upstream {
                     status: status.as_u16(),
                     message: format!(
                         "nothing written{hint}, {expected} expected: {}",
@@ -257,7 +257,7 @@ impl GitHubSource {
         operation: &str,
         subject: Subject,
         started: Instant,
-        result: &Result<T, SourceError>,
+        result: &Result<T, GitHubError>,
     ) {
         self.finish(repo, operation, started, result);
         let Subject {
@@ -277,8 +277,8 @@ impl GitHubSource {
 }
 
 /// A `404` on a repository-level list or write.
-fn not_visible(repo: &RepoName) -> SourceError {
-    SourceError::Unauthorized(format!(
+fn not_visible(repo: &RepoName) -> GitHubError {
+    GitHubError::Unauthorized(format!(
         "{repo} does not exist or these credentials cannot see it"
     ))
 }
@@ -290,7 +290,7 @@ impl PreviewReporter for GitHubSource {
         repo: &RepoName,
         environment: Option<&str>,
         limit: usize,
-    ) -> Result<Vec<Shown>, SourceError> {
+    ) -> Result<Vec<Shown>, GitHubError> {
         let started = Instant::now();
         let result = self.list_deployments(repo, environment, limit).await;
         self.finish(repo, "deployments", started, &result);
@@ -301,7 +301,7 @@ impl PreviewReporter for GitHubSource {
         &self,
         repo: &RepoName,
         deployment: &NewDeployment,
-    ) -> Result<u64, SourceError> {
+    ) -> Result<u64, GitHubError> {
         let started = Instant::now();
         let route = report::create_deployment_route(repo);
         let body = report::DeploymentRequest::new(deployment);
@@ -310,7 +310,7 @@ impl PreviewReporter for GitHubSource {
             .await
         {
             Ok(answer) => report::decode_id(&answer, "deployment"),
-            Err(SourceError::Upstream { status: 404, .. }) => Err(not_visible(repo)),
+            Err(GitHubError::Upstream { status: 404, .. }) => Err(not_visible(repo)),
             Err(error) => Err(error),
         };
         let subject = Subject {
@@ -327,7 +327,7 @@ impl PreviewReporter for GitHubSource {
         repo: &RepoName,
         id: u64,
         status: &NewStatus,
-    ) -> Result<(), SourceError> {
+    ) -> Result<(), GitHubError> {
         let started = Instant::now();
         let route = report::statuses_route(repo, id);
         let body = report::StatusRequest::new(status);
@@ -348,7 +348,7 @@ impl PreviewReporter for GitHubSource {
         repo: &RepoName,
         number: u64,
         marker: &str,
-    ) -> Result<Option<IssueComment>, SourceError> {
+    ) -> Result<Option<IssueComment>, GitHubError> {
         let started = Instant::now();
         let result = self.find_marked(repo, number, marker).await;
         self.finish(repo, "find_comment", started, &result);
@@ -360,7 +360,7 @@ impl PreviewReporter for GitHubSource {
         repo: &RepoName,
         number: u64,
         body: &str,
-    ) -> Result<u64, SourceError> {
+    ) -> Result<u64, GitHubError> {
         let started = Instant::now();
         let route = report::comments_route(repo, number);
         let request = report::CommentRequest { body };
@@ -382,7 +382,7 @@ impl PreviewReporter for GitHubSource {
         repo: &RepoName,
         id: u64,
         body: &str,
-    ) -> Result<(), SourceError> {
+    ) -> Result<(), GitHubError> {
         let started = Instant::now();
         let route = report::comment_route(repo, id);
         let request = report::CommentRequest { body };

@@ -1,5 +1,5 @@
 //! One request to GitHub through octocrab (a GET, or a POST/PATCH with a JSON body), and how
-//! its failures become [`SourceError`]s.
+//! its failures become [`GitHubError`]s.
 //!
 //! octocrab's raw calls (`_get_with_headers`, `build_request` + `execute`) are used on purpose:
 //! they hand back the status, the headers (rate limits, `ETag`, `Link`) and the bytes, so this
@@ -7,6 +7,7 @@
 //! It must not retry: octocrab is built without its `retry` feature and [`crate::sync`] backs off.
 
 use std::error::Error as _;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ::octocrab::Octocrab;
@@ -14,7 +15,17 @@ use http::header::{ACCEPT, IF_NONE_MATCH};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use http_body_util::BodyExt;
 
-use crate::github::SourceError;
+use crate::github::GitHubError;
+use crate::github::rate::RateLimits;
+
+/// What every exchange with GitHub shares: its deadline and where its rate-limit headers go.
+#[derive(Clone, Debug)]
+pub(super) struct Exchange {
+    /// The deadline of each whole exchange (and the connect and write timeouts).
+    pub timeout: Duration,
+    /// The client's rate-limit record.
+    pub rate: Arc<RateLimits>,
+}
 
 /// GitHub's answer to one request, body read in full.
 pub(super) struct Answer {
@@ -33,15 +44,15 @@ impl Answer {
     }
 }
 
-/// GETs `route` (a path with query, relative to the API base URL) within `timeout`, sending
+/// GETs `route` (a path with query, relative to the API base URL) within the exchange's deadline, sending
 /// `If-None-Match: etag` when given. Non-2xx answers come back as `Ok`: the caller knows
 /// what a 404 means for its operation.
 pub(super) async fn get(
     crab: &Octocrab,
     route: &str,
     etag: Option<&str>,
-    timeout: Duration,
-) -> Result<Answer, SourceError> {
+    exchange: &Exchange,
+) -> Result<Answer, GitHubError> {
     let mut headers = HeaderMap::new();
     headers.insert(
         ACCEPT,
@@ -50,10 +61,10 @@ pub(super) async fn get(
     if let Some(value) = etag.and_then(|etag| HeaderValue::from_str(etag).ok()) {
         headers.insert(IF_NONE_MATCH, value);
     }
-    within(timeout, crab._get_with_headers(route, Some(headers))).await
+    within(exchange, crab._get_with_headers(route, Some(headers))).await
 }
 
-/// Sends `body` as JSON to `route` with `method` (`POST` or `PATCH`) within `timeout`. Like
+/// Sends `body` as JSON to `route` with `method` (`POST` or `PATCH`) within the deadline. Like
 /// [`get`], non-2xx answers come back as `Ok`. The body is serialized here, by serde, exactly
 /// as given: no builder adds or drops fields.
 pub(super) async fn write<B: serde::Serialize + ?Sized>(
@@ -61,28 +72,29 @@ pub(super) async fn write<B: serde::Serialize + ?Sized>(
     method: Method,
     route: &str,
     body: &B,
-    timeout: Duration,
-) -> Result<Answer, SourceError> {
+    exchange: &Exchange,
+) -> Result<Answer, GitHubError> {
     let builder = http::Request::builder()
         .method(method)
         .uri(route)
         .header(ACCEPT, "application/vnd.github+json");
     let request = crab
         .build_request(builder, Some(body))
-        .map_err(|e| SourceError::Transport(format!("cannot build the request: {e}")))?;
-    within(timeout, crab.execute(request)).await
+        .map_err(|e| GitHubError::Transport(format!("cannot build the request: {e}")))?;
+    within(exchange, crab.execute(request)).await
 }
 
 /// Runs one exchange and reads the whole body under one deadline: octocrab's connect and
 /// write timeouts apply per socket operation (and no read timeout is set, see
 /// `GitHubSource::new`), so without it a server that trickles bytes would never be left.
 async fn within(
-    timeout: Duration,
+    exchange: &Exchange,
     response: impl Future<Output = octocrab::Result<http::Response<ResponseBody>>>,
-) -> Result<Answer, SourceError> {
-    let exchange = async {
+) -> Result<Answer, GitHubError> {
+    let rate = &exchange.rate;
+    let answer = async {
         let (parts, body) = response.await?.into_parts();
-        crate::github::rate::observe(&parts.headers);
+        rate.observe(&parts.headers);
         let body = body.collect().await?.to_bytes();
         Ok::<_, octocrab::Error>(Answer {
             status: parts.status,
@@ -90,8 +102,8 @@ async fn within(
             body,
         })
     };
-    match tokio::time::timeout(timeout, exchange).await {
-        Err(_elapsed) => Err(SourceError::Timeout),
+    match tokio::time::timeout(exchange.timeout, answer).await {
+        Err(_elapsed) => Err(GitHubError::Timeout),
         Ok(Err(error)) => Err(from_octocrab(&error)),
         Ok(Ok(answer)) => Ok(answer),
     }
@@ -103,38 +115,38 @@ type ResponseBody = http_body_util::combinators::BoxBody<bytes::Bytes, octocrab:
 /// Maps an octocrab error from a raw request. The raw calls never map HTTP statuses, so a
 /// `GitHub` error here can only come from the installation-token exchange octocrab does
 /// before the request itself.
-pub(super) fn from_octocrab(error: &octocrab::Error) -> SourceError {
+pub(super) fn from_octocrab(error: &octocrab::Error) -> GitHubError {
     match error {
         octocrab::Error::GitHub { source, .. } => {
             let status = source.status_code;
             match rate_limited(status, source.headers.as_ref(), &source.message) {
                 Some(limited) => limited,
-                None => SourceError::Auth(format!(
+                None => GitHubError::Auth(format!(
                     "GitHub refused to issue an installation token ({status}): {}",
                     clean(&source.message)
                 )),
             }
         }
         octocrab::Error::JWT { source, .. } => {
-            SourceError::Auth(format!("cannot sign the GitHub App JWT: {source}"))
+            GitHubError::Auth(format!("cannot sign the GitHub App JWT: {source}"))
         }
         octocrab::Error::Json { .. } | octocrab::Error::Serde { .. } => {
-            SourceError::Auth(format!("unreadable installation token answer: {error}"))
+            GitHubError::Auth(format!("unreadable installation token answer: {error}"))
         }
-        _ if timed_out(error) => SourceError::Timeout,
-        _ => SourceError::Transport(chain(error)),
+        _ if timed_out(error) => GitHubError::Timeout,
+        _ => GitHubError::Transport(chain(error)),
     }
 }
 
 /// Maps a non-2xx answer whose meaning does not depend on the operation.
-pub(super) fn status_error(answer: &Answer) -> SourceError {
+pub(super) fn status_error(answer: &Answer) -> GitHubError {
     let message = message(answer);
     if let Some(limited) = rate_limited(answer.status, Some(&answer.headers), &message) {
         return limited;
     }
     match answer.status {
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => SourceError::Unauthorized(message),
-        status => SourceError::Upstream {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => GitHubError::Unauthorized(message),
+        status => GitHubError::Upstream {
             status: status.as_u16(),
             message,
         },
@@ -169,7 +181,7 @@ fn rate_limited(
     status: StatusCode,
     headers: Option<&HeaderMap>,
     message: &str,
-) -> Option<SourceError> {
+) -> Option<GitHubError> {
     if status != StatusCode::FORBIDDEN && status != StatusCode::TOO_MANY_REQUESTS {
         return None;
     }
@@ -185,7 +197,7 @@ fn rate_limited(
     let says_so = message.to_ascii_lowercase().contains("rate limit");
     if retry_after.is_some() || exhausted || says_so || status == StatusCode::TOO_MANY_REQUESTS {
         let retry_after = retry_after.or(if exhausted { until_reset } else { None });
-        Some(SourceError::RateLimited { retry_after })
+        Some(GitHubError::RateLimited { retry_after })
     } else {
         None
     }
@@ -259,7 +271,7 @@ mod tests {
             &[("x-ratelimit-remaining", "4999")],
             r#"{"message":"Nope"}"#,
         );
-        assert!(matches!(status_error(&a), SourceError::Unauthorized(m) if m == "Nope"));
+        assert!(matches!(status_error(&a), GitHubError::Unauthorized(m) if m == "Nope"));
     }
 
     #[test]
@@ -291,7 +303,7 @@ mod tests {
         let bare = answer(429, &[], "");
         assert!(matches!(
             status_error(&bare),
-            SourceError::RateLimited { retry_after: None }
+            GitHubError::RateLimited { retry_after: None }
         ));
     }
 
@@ -300,7 +312,7 @@ mod tests {
         let long = "x".repeat(1000);
         let a = answer(502, &[], &long);
         match status_error(&a) {
-            SourceError::Upstream { status, message } => {
+            GitHubError::Upstream { status, message } => {
                 assert_eq!(status, 502);
                 assert!(message.chars().count() <= 301);
             }
@@ -308,7 +320,7 @@ mod tests {
         }
         let empty = answer(500, &[], "");
         assert!(
-            matches!(status_error(&empty), SourceError::Upstream { message, .. } if message == "Internal Server Error")
+            matches!(status_error(&empty), GitHubError::Upstream { message, .. } if message == "Internal Server Error")
         );
     }
 }

@@ -2,7 +2,7 @@
 //! types. Pure functions over bytes and headers: no I/O, no octocrab.
 //!
 //! Only the fields we use are declared (GitHub adds fields freely); a field we use that is
-//! missing or of the wrong type makes the whole answer [`SourceError::Malformed`].
+//! missing or of the wrong type makes the whole answer [`GitHubError::Malformed`].
 
 pub(super) mod account;
 pub(super) mod activity;
@@ -16,7 +16,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use url::Url;
 
-use crate::github::SourceError;
+use crate::github::GitHubError;
 use crate::naming::RepoName;
 use crate::pull_request::{ConfigFile, PullRequest, is_full_sha};
 use crate::repo_config::MAX_FILE_BYTES;
@@ -73,7 +73,7 @@ pub(super) fn contents_route(repo: &RepoName, path: &str, sha: &str) -> String {
 pub(super) fn next_route(
     headers: &HeaderMap,
     api_url: &Url,
-) -> Result<Option<String>, SourceError> {
+) -> Result<Option<String>, GitHubError> {
     let Some(link) = headers.get("link").and_then(|v| v.to_str().ok()) else {
         return Ok(None);
     };
@@ -87,9 +87,9 @@ pub(super) fn next_route(
     let Some(next) = next else { return Ok(None) };
     let url = api_url
         .join(next)
-        .map_err(|e| SourceError::Malformed(format!("unreadable Link header: {e}")))?;
+        .map_err(|e| GitHubError::Malformed(format!("unreadable Link header: {e}")))?;
     if url.origin() != api_url.origin() {
-        return Err(SourceError::Malformed(format!(
+        return Err(GitHubError::Malformed(format!(
             "the next page link points outside {}",
             api_url.origin().ascii_serialization()
         )));
@@ -140,9 +140,9 @@ struct WireRepo {
 }
 
 /// One page of `GET /repos/{o}/{r}/pulls`, open pull requests only.
-pub(super) fn decode_pulls(body: &[u8]) -> Result<Vec<PullRequest>, SourceError> {
+pub(super) fn decode_pulls(body: &[u8]) -> Result<Vec<PullRequest>, GitHubError> {
     let page: Vec<WirePull> = serde_json::from_slice(body)
-        .map_err(|e| SourceError::Malformed(format!("unreadable pull request list: {e}")))?;
+        .map_err(|e| GitHubError::Malformed(format!("unreadable pull request list: {e}")))?;
     page.into_iter()
         .filter(|pull| pull.state == "open")
         .map(into_pull_request)
@@ -150,18 +150,18 @@ pub(super) fn decode_pulls(body: &[u8]) -> Result<Vec<PullRequest>, SourceError>
 }
 
 /// `GET /repos/{o}/{r}/pulls/{n}`: the PR when open, `None` when closed or merged.
-pub(super) fn decode_pull(body: &[u8]) -> Result<Option<PullRequest>, SourceError> {
+pub(super) fn decode_pull(body: &[u8]) -> Result<Option<PullRequest>, GitHubError> {
     let pull: WirePull = serde_json::from_slice(body)
-        .map_err(|e| SourceError::Malformed(format!("unreadable pull request: {e}")))?;
+        .map_err(|e| GitHubError::Malformed(format!("unreadable pull request: {e}")))?;
     match pull.state.as_str() {
         "open" => into_pull_request(pull).map(Some),
         _ => Ok(None),
     }
 }
 
-fn into_pull_request(pull: WirePull) -> Result<PullRequest, SourceError> {
+fn into_pull_request(pull: WirePull) -> Result<PullRequest, GitHubError> {
     if !is_full_sha(&pull.head.sha) {
-        return Err(SourceError::Malformed(format!(
+        return Err(GitHubError::Malformed(format!(
             "pull request #{} has head SHA {:?}, not 40 lowercase hex characters",
             pull.number, pull.head.sha
         )));
@@ -206,13 +206,13 @@ enum WireContents {
     Entry(WireEntry),
 }
 
-fn decode_contents(body: &[u8]) -> Result<WireContents, SourceError> {
+fn decode_contents(body: &[u8]) -> Result<WireContents, GitHubError> {
     serde_json::from_slice(body)
-        .map_err(|e| SourceError::Malformed(format!("unreadable contents answer: {e}")))
+        .map_err(|e| GitHubError::Malformed(format!("unreadable contents answer: {e}")))
 }
 
 /// What `GET /repos/{o}/{r}/contents/{path}` (200) says about `path`.
-pub(super) fn decode_file(body: &[u8], path: &str) -> Result<ConfigFile, SourceError> {
+pub(super) fn decode_file(body: &[u8], path: &str) -> Result<ConfigFile, GitHubError> {
     let entry = match decode_contents(body)? {
         WireContents::Directory(_) => return Ok(unreadable(path, "is a directory")),
         WireContents::Entry(entry) => entry,
@@ -228,13 +228,13 @@ pub(super) fn decode_file(body: &[u8], path: &str) -> Result<ConfigFile, SourceE
         )),
         "submodule" => Ok(unreadable(path, "is a git submodule")),
         "dir" => Ok(unreadable(path, "is a directory")),
-        other => Err(SourceError::Malformed(format!(
+        other => Err(GitHubError::Malformed(format!(
             "contents of {path} have unknown type {other:?}"
         ))),
     }
 }
 
-fn decode_file_entry(entry: WireEntry, path: &str) -> Result<ConfigFile, SourceError> {
+fn decode_file_entry(entry: WireEntry, path: &str) -> Result<ConfigFile, GitHubError> {
     let too_large = |size: u64| {
         unreadable(
             path,
@@ -258,7 +258,7 @@ fn decode_file_entry(entry: WireEntry, path: &str) -> Result<ConfigFile, SourceE
         .collect();
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(packed)
-        .map_err(|e| SourceError::Malformed(format!("content of {path} is not base64: {e}")))?;
+        .map_err(|e| GitHubError::Malformed(format!("content of {path} is not base64: {e}")))?;
     if bytes.len() > MAX_FILE_BYTES {
         return Ok(too_large(bytes.len() as u64));
     }
@@ -274,7 +274,7 @@ fn unreadable(path: &str, why: &str) -> ConfigFile {
 
 /// The `sha` of the entry called `name` in a directory listing; `None` when there is no such
 /// entry, or when the parent is not a directory.
-pub(super) fn entry_sha(body: &[u8], name: &str) -> Result<Option<String>, SourceError> {
+pub(super) fn entry_sha(body: &[u8], name: &str) -> Result<Option<String>, GitHubError> {
     Ok(match decode_contents(body)? {
         WireContents::Directory(entries) => entries
             .into_iter()
@@ -326,7 +326,7 @@ mod tests {
         );
         assert!(matches!(
             next_route(&headers, &api),
-            Err(SourceError::Malformed(_))
+            Err(GitHubError::Malformed(_))
         ));
         headers.insert(
             "link",

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use crate::github::{PullRequestSource, SourceError};
+use crate::github::{GitHubError, PullRequestSource};
 use crate::naming::RepoName;
 use crate::pull_request::{BuildStatus, ConfigFile, PullRequest};
 
@@ -51,8 +51,8 @@ impl ScriptedSource {
     }
 }
 
-fn boom() -> SourceError {
-    SourceError::Upstream {
+fn boom() -> GitHubError {
+    GitHubError::Upstream {
         status: 500,
         message: "boom".into(),
     }
@@ -60,7 +60,7 @@ fn boom() -> SourceError {
 
 #[async_trait]
 impl PullRequestSource for ScriptedSource {
-    async fn open_pull_requests(&self, repo: &RepoName) -> Result<Vec<PullRequest>, SourceError> {
+    async fn open_pull_requests(&self, repo: &RepoName) -> Result<Vec<PullRequest>, GitHubError> {
         let mut s = self.0.lock().expect("lock");
         s.calls.push(format!("list {repo}"));
         if s.failing_repos.contains(&repo.to_string()) {
@@ -73,14 +73,14 @@ impl PullRequestSource for ScriptedSource {
         &self,
         repo: &RepoName,
         number: u64,
-    ) -> Result<Option<PullRequest>, SourceError> {
+    ) -> Result<Option<PullRequest>, GitHubError> {
         let mut s = self.0.lock().expect("lock");
         s.calls.push(format!("get {repo} {number}"));
         if s.failing_gets.contains(&number) {
             return Err(boom());
         }
         if s.unknown_pulls.contains(&number) {
-            return Err(SourceError::Upstream {
+            return Err(GitHubError::Upstream {
                 status: 404,
                 message: "Not Found".into(),
             });
@@ -93,7 +93,7 @@ impl PullRequestSource for ScriptedSource {
         repo: &RepoName,
         sha: &str,
         path: &str,
-    ) -> Result<ConfigFile, SourceError> {
+    ) -> Result<ConfigFile, GitHubError> {
         let mut s = self.0.lock().expect("lock");
         s.calls.push(format!("file {repo} {sha} {path}"));
         if s.failing_files || s.failing_shas.iter().any(|f| f == sha) {
@@ -109,7 +109,7 @@ impl PullRequestSource for ScriptedSource {
         repo: &RepoName,
         sha: &str,
         path: &str,
-    ) -> Result<Option<String>, SourceError> {
+    ) -> Result<Option<String>, GitHubError> {
         let mut s = self.0.lock().expect("lock");
         s.calls.push(format!("object {repo} {sha} {path}"));
         Ok(Some(format!("{:040x}", sha.len() + path.len())))
@@ -120,7 +120,7 @@ impl PullRequestSource for ScriptedSource {
         repo: &RepoName,
         sha: &str,
         check_name: &str,
-    ) -> Result<BuildStatus, SourceError> {
+    ) -> Result<BuildStatus, GitHubError> {
         let mut s = self.0.lock().expect("lock");
         s.calls.push(format!("build {repo} {sha} {check_name}"));
         if s.failing_builds.iter().any(|f| f == sha) {
@@ -134,7 +134,7 @@ impl PullRequestSource for ScriptedSource {
         repo: &RepoName,
         number: u64,
         limit: usize,
-    ) -> Result<Vec<String>, SourceError> {
+    ) -> Result<Vec<String>, GitHubError> {
         let mut s = self.0.lock().expect("lock");
         s.calls.push(format!("commits {repo} {number}"));
         let commits = s.commits.get(&number).cloned().unwrap_or_default();

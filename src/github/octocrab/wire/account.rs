@@ -3,33 +3,33 @@
 
 use serde::Deserialize;
 
-use crate::github::{SourceError, valid_login};
+use crate::github::{GitHubError, valid_login};
 
 /// `GET /user`: the login behind a token.
-pub(in crate::github::octocrab) fn decode_login(body: &[u8]) -> Result<String, SourceError> {
+pub(in crate::github::octocrab) fn decode_login(body: &[u8]) -> Result<String, GitHubError> {
     #[derive(Deserialize)]
     struct WireUser {
         login: String,
     }
     serde_json::from_slice::<WireUser>(body)
         .map(|user| user.login)
-        .map_err(|e| SourceError::Malformed(format!("unreadable user: {e}")))
+        .map_err(|e| GitHubError::Malformed(format!("unreadable user: {e}")))
 }
 
 /// `GET /app` (GitHub's `integration`): the login of the App's bot account, `<slug>[bot]`.
 /// A slug that makes no valid login is malformed: our own writes are recognised by this
 /// login alone, and anything looser would adopt someone else's.
-pub(in crate::github::octocrab) fn decode_app_login(body: &[u8]) -> Result<String, SourceError> {
+pub(in crate::github::octocrab) fn decode_app_login(body: &[u8]) -> Result<String, GitHubError> {
     #[derive(Deserialize)]
     struct WireApp {
         slug: Option<String>,
     }
     let app: WireApp = serde_json::from_slice(body)
-        .map_err(|e| SourceError::Malformed(format!("unreadable GitHub App: {e}")))?;
+        .map_err(|e| GitHubError::Malformed(format!("unreadable GitHub App: {e}")))?;
     app.slug
         .map(|slug| format!("{slug}[bot]"))
         .filter(|login| valid_login(login))
-        .ok_or_else(|| SourceError::Malformed("the GitHub App has no usable `slug`".to_owned()))
+        .ok_or_else(|| GitHubError::Malformed("the GitHub App has no usable `slug`".to_owned()))
 }
 
 #[cfg(test)]
@@ -50,7 +50,7 @@ mod tests {
             b"not json",
         ] {
             assert!(
-                matches!(decode_app_login(body), Err(SourceError::Malformed(_))),
+                matches!(decode_app_login(body), Err(GitHubError::Malformed(_))),
                 "{}",
                 String::from_utf8_lossy(body)
             );

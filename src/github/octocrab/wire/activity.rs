@@ -19,13 +19,13 @@
 //! lenient about what it does not use: other event kinds (GitHub adds them) and unknown fields
 //! are ignored. A kind it uses without the time it needs (or a comment or review without an
 //! `author_association` GitHub's schema lists, a commit without its SHA) makes the page
-//! [`SourceError::Malformed`]: skipping it could make a preview look idle, a failed read never
+//! [`GitHubError::Malformed`]: skipping it could make a preview look idle, a failed read never
 //! does.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::github::SourceError;
+use crate::github::GitHubError;
 use crate::naming::RepoName;
 use crate::pull_request::parse_command;
 use crate::pull_request::{AuthorAssociation, PullEvent, PullEventKind};
@@ -89,9 +89,9 @@ struct WireGitIdentity {
 pub(in crate::github::octocrab) fn decode_timeline(
     body: &[u8],
     own_login: &str,
-) -> Result<Vec<PullEvent>, SourceError> {
+) -> Result<Vec<PullEvent>, GitHubError> {
     let items: Vec<serde_json::Value> = serde_json::from_slice(body)
-        .map_err(|e| SourceError::Malformed(format!("unreadable timeline: {e}")))?;
+        .map_err(|e| GitHubError::Malformed(format!("unreadable timeline: {e}")))?;
     let mut events = Vec::new();
     for item in items {
         let kind = item
@@ -103,7 +103,7 @@ pub(in crate::github::octocrab) fn decode_timeline(
             continue;
         }
         let wire: WireEvent = serde_json::from_value(item)
-            .map_err(|e| SourceError::Malformed(format!("unreadable `{kind}` event: {e}")))?;
+            .map_err(|e| GitHubError::Malformed(format!("unreadable `{kind}` event: {e}")))?;
         if let Some(event) = into_event(wire, own_login)? {
             events.push(event);
         }
@@ -129,9 +129,9 @@ const USED: [&str; 8] = [
     "reopened",
 ];
 
-fn into_event(wire: WireEvent, own_login: &str) -> Result<Option<PullEvent>, SourceError> {
+fn into_event(wire: WireEvent, own_login: &str) -> Result<Option<PullEvent>, GitHubError> {
     let kind = wire.event.unwrap_or_default();
-    let missing = |field: &str| SourceError::Malformed(format!("a `{kind}` event has no {field}"));
+    let missing = |field: &str| GitHubError::Malformed(format!("a `{kind}` event has no {field}"));
     // Whose comments count depends on it (GitHub's schema requires it on both shapes).
     let association = || {
         let text = wire.author_association.as_deref();
@@ -364,7 +364,7 @@ mod tests {
             assert!(
                 matches!(
                     decode_timeline(&body, "preview-tower[bot]"),
-                    Err(SourceError::Malformed(_))
+                    Err(GitHubError::Malformed(_))
                 ),
                 "{item}"
             );

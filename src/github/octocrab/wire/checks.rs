@@ -10,7 +10,7 @@ use percent_encoding::utf8_percent_encode;
 use serde::Deserialize;
 
 use super::UNRESERVED;
-use crate::github::SourceError;
+use crate::github::GitHubError;
 use crate::naming::RepoName;
 use crate::pull_request::{BuildStatus, is_full_sha};
 
@@ -65,9 +65,9 @@ pub(in crate::github::octocrab) fn decode_build_status(
     body: &[u8],
     sha: &str,
     check_name: &str,
-) -> Result<BuildStatus, SourceError> {
+) -> Result<BuildStatus, GitHubError> {
     let runs: WireCheckRuns = serde_json::from_slice(body)
-        .map_err(|e| SourceError::Malformed(format!("unreadable check runs: {e}")))?;
+        .map_err(|e| GitHubError::Malformed(format!("unreadable check runs: {e}")))?;
     let newest = runs
         .check_runs
         .into_iter()
@@ -114,16 +114,16 @@ struct WireCommit {
 /// One page of a pull request's commits, in GitHub's order (oldest first).
 pub(in crate::github::octocrab) fn decode_pull_commits(
     body: &[u8],
-) -> Result<Vec<String>, SourceError> {
+) -> Result<Vec<String>, GitHubError> {
     let commits: Vec<WireCommit> = serde_json::from_slice(body)
-        .map_err(|e| SourceError::Malformed(format!("unreadable pull request commits: {e}")))?;
+        .map_err(|e| GitHubError::Malformed(format!("unreadable pull request commits: {e}")))?;
     commits
         .into_iter()
         .map(|commit| {
             if is_full_sha(&commit.sha) {
                 Ok(commit.sha)
             } else {
-                Err(SourceError::Malformed(format!(
+                Err(GitHubError::Malformed(format!(
                     "pull request commit {:?} is not 40 lowercase hex characters",
                     commit.sha
                 )))
@@ -200,7 +200,7 @@ mod tests {
         assert_eq!(status(&runs(&[])), BuildStatus::Pending);
         assert!(matches!(
             decode_build_status(b"{}", SHA, "build"),
-            Err(SourceError::Malformed(_))
+            Err(GitHubError::Malformed(_))
         ));
     }
 

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{PAYLOAD_KEY, state_name};
-use crate::github::{DEPLOYMENT_TASK, IssueComment, SourceError};
+use crate::github::{DEPLOYMENT_TASK, GitHubError, IssueComment};
 use crate::issues::IssueKey;
 use crate::lifecycle::{Shown, State};
 use crate::naming::ServiceName;
@@ -43,9 +43,9 @@ struct WireDeployment {
 pub(in crate::github::octocrab) fn decode_deployments(
     body: &[u8],
     own_login: &str,
-) -> Result<Vec<Shown>, SourceError> {
+) -> Result<Vec<Shown>, GitHubError> {
     let page: Vec<WireDeployment> = serde_json::from_slice(body)
-        .map_err(|e| SourceError::Malformed(format!("unreadable deployment list: {e}")))?;
+        .map_err(|e| GitHubError::Malformed(format!("unreadable deployment list: {e}")))?;
     let ours = |d: &WireDeployment| {
         let creator = d.creator.as_ref();
         creator.is_some_and(|c| c.login.eq_ignore_ascii_case(own_login))
@@ -107,13 +107,13 @@ struct WireStatus {
 /// not know makes the answer malformed: acting on a guess could undo what someone else did.
 pub(in crate::github::octocrab) fn decode_statuses(
     body: &[u8],
-) -> Result<Vec<(u64, State)>, SourceError> {
+) -> Result<Vec<(u64, State)>, GitHubError> {
     let page: Vec<WireStatus> = serde_json::from_slice(body)
-        .map_err(|e| SourceError::Malformed(format!("unreadable deployment statuses: {e}")))?;
+        .map_err(|e| GitHubError::Malformed(format!("unreadable deployment statuses: {e}")))?;
     page.into_iter()
         .map(|status| match parse_state(&status.state) {
             Some(state) => Ok((status.id, state)),
-            None => Err(SourceError::Malformed(format!(
+            None => Err(GitHubError::Malformed(format!(
                 "deployment status {} has unknown state {:?}",
                 status.id, status.state
             ))),
@@ -122,14 +122,14 @@ pub(in crate::github::octocrab) fn decode_statuses(
 }
 
 /// The `id` of a created object (deployment, comment).
-pub(in crate::github::octocrab) fn decode_id(body: &[u8], what: &str) -> Result<u64, SourceError> {
+pub(in crate::github::octocrab) fn decode_id(body: &[u8], what: &str) -> Result<u64, GitHubError> {
     #[derive(Deserialize)]
     struct Created {
         id: u64,
     }
     serde_json::from_slice::<Created>(body)
         .map(|created| created.id)
-        .map_err(|e| SourceError::Malformed(format!("unreadable created {what}: {e}")))
+        .map_err(|e| GitHubError::Malformed(format!("unreadable created {what}: {e}")))
 }
 
 #[derive(Deserialize)]
@@ -150,9 +150,9 @@ pub(in crate::github::octocrab) struct WireAuthor {
 /// deleted account).
 pub(in crate::github::octocrab) fn decode_comments(
     body: &[u8],
-) -> Result<Vec<(IssueComment, Option<WireAuthor>)>, SourceError> {
+) -> Result<Vec<(IssueComment, Option<WireAuthor>)>, GitHubError> {
     let page: Vec<WireComment> = serde_json::from_slice(body)
-        .map_err(|e| SourceError::Malformed(format!("unreadable comment list: {e}")))?;
+        .map_err(|e| GitHubError::Malformed(format!("unreadable comment list: {e}")))?;
     Ok(page
         .into_iter()
         .map(|c| {
@@ -236,7 +236,7 @@ mod tests {
         let body = br#"[{"id": 1, "state": "destroyed"}]"#;
         assert!(matches!(
             decode_statuses(body),
-            Err(SourceError::Malformed(_))
+            Err(GitHubError::Malformed(_))
         ));
     }
 }
