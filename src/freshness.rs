@@ -169,7 +169,7 @@ impl Freshness {
             debug!(repo = %repo, "poke for a repo outside the fleet; ignored");
             return false;
         };
-        self.metrics.freshness_pokes.inc();
+        self.metrics.freshness.pokes.inc();
         if slot.pending().poke(Instant::now()) {
             slot.wake.notify_one();
         }
@@ -272,7 +272,8 @@ impl Freshness {
         let result = self.syncer.refresh(&slot.repo).await;
         let outcome = result.as_ref().map_or_else(GitHubError::kind, |()| "ok");
         self.metrics
-            .freshness_refreshes
+            .freshness
+            .refreshes
             .get_or_create(&OutcomeLabels { outcome })
             .inc();
         match &self.teller {

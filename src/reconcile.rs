@@ -155,21 +155,21 @@ impl Worker {
         let mut leading = self.leading.clone();
         loop {
             if !*leading.borrow_and_update() {
-                self.metrics.lifecycle_leader.set(0);
+                self.metrics.lifecycle.leader.set(0);
                 tokio::select! {
                     () = cancel.cancelled() => return,
                     changed = leading.changed() => if changed.is_err() { return },
                 }
                 continue;
             }
-            self.metrics.lifecycle_leader.set(1);
+            self.metrics.lifecycle.leader.set(1);
             info!("leading: reading back GitHub and acting on the previews");
             self.term(&mut leading, &cancel).await;
             if let Some(jira) = &self.jira {
                 jira.clear();
             }
             if cancel.is_cancelled() {
-                self.metrics.lifecycle_leader.set(0);
+                self.metrics.lifecycle.leader.set(0);
                 return;
             }
         }

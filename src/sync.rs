@@ -186,7 +186,8 @@ impl Syncer {
             Err(error) => error.kind(),
         };
         self.metrics
-            .sync_refreshes
+            .sync
+            .refreshes
             .get_or_create(&RepoLabels {
                 repo: repo.to_string(),
                 outcome,
@@ -198,17 +199,20 @@ impl Syncer {
         match &result {
             Ok(()) => {
                 self.metrics
-                    .sync_last_success
+                    .sync
+                    .last_success
                     .get_or_create(&label)
                     .set(Utc::now().timestamp());
                 self.metrics
-                    .sync_consecutive_failures
+                    .sync
+                    .consecutive_failures
                     .get_or_create(&label)
                     .set(0);
             }
             Err(_) => {
                 self.metrics
-                    .sync_consecutive_failures
+                    .sync
+                    .consecutive_failures
                     .get_or_create(&label)
                     .inc();
             }
@@ -305,6 +309,7 @@ impl Syncer {
 
     fn count(&self, operation: &'static str, outcome: &'static str) {
         self.metrics
+            .sync
             .github_calls
             .get_or_create(&CallLabels { operation, outcome })
             .inc();
@@ -326,14 +331,17 @@ impl Syncer {
             };
             let gauge = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
             self.metrics
+                .sync
                 .previews
                 .get_or_create(&label)
                 .set(gauge(count));
             self.metrics
+                .sync
                 .held_previews
                 .get_or_create(&label)
                 .set(gauge(held));
             self.metrics
+                .sync
                 .held_since
                 .get_or_create(&label)
                 .set(held_since.map_or(0, DateTime::timestamp));
@@ -346,6 +354,7 @@ impl Syncer {
         }
         drop(answered);
         self.metrics
+            .sync
             .snapshot_generation
             .set(i64::try_from(snapshot.generation()).unwrap_or(i64::MAX));
         self.store.store(Arc::new(snapshot));

@@ -114,7 +114,8 @@ async fn a_listener_at_its_cap_refuses_at_once_and_the_others_do_not_feel_it() {
     let label = |listener| ListenerLabel { listener };
     let open = || {
         metrics
-            .http_connections
+            .http
+            .connections
             .get_or_create(&label("webhook"))
             .get()
     };
@@ -130,7 +131,8 @@ async fn a_listener_at_its_cap_refuses_at_once_and_the_others_do_not_feel_it() {
     assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
     assert!(refused.contains("too many connections"), "{refused}");
     let refusals = metrics
-        .http_connections_refused
+        .http
+        .connections_refused
         .get_or_create(&label("webhook"))
         .get();
     assert_eq!(refusals, 1);
@@ -171,7 +173,8 @@ async fn shutdown_does_not_wait_for_a_connection_that_holds_on() {
 /// The connections `name` has open now.
 fn open(metrics: &Metrics, name: &'static str) -> i64 {
     metrics
-        .http_connections
+        .http
+        .connections
         .get_or_create(&ListenerLabel { listener: name })
         .get()
 }

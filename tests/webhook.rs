@@ -109,7 +109,7 @@ impl Receiver {
 
     fn count(&self, event: &'static str, outcome: &'static str) -> u64 {
         let labels = WebhookLabels { event, outcome };
-        self.metrics.webhook_deliveries.get_or_create(&labels).get()
+        self.metrics.webhook.deliveries.get_or_create(&labels).get()
     }
 }
 

@@ -42,18 +42,26 @@ pub fn record(metrics: &Metrics, plan: &Plan, hours: f64) {
                     service: service.to_string(),
                     state: state.as_str(),
                 };
-                metrics.preview_hours.get_or_create(&labels).inc_by(value);
+                metrics
+                    .cost
+                    .preview_hours
+                    .get_or_create(&labels)
+                    .inc_by(value);
             }
         }
         let label = ServiceLabel {
             service: service.to_string(),
         };
         if h.deleted_early > 0.0 {
-            let counter = metrics.preview_hours_deleted_early.get_or_create(&label);
+            let counter = metrics
+                .cost
+                .preview_hours_deleted_early
+                .get_or_create(&label);
             counter.inc_by(h.deleted_early);
         }
         if h.queued > 0.0 {
             metrics
+                .cost
                 .preview_hours_queued
                 .get_or_create(&label)
                 .inc_by(h.queued);

@@ -200,6 +200,7 @@ fn the_meter_adds_each_state_and_the_expired_and_queued() {
     meter::record(&metrics, &plan, 0.0);
     let hours = |state| {
         metrics
+            .cost
             .preview_hours
             .get_or_create(&HoursLabels {
                 service: "web".into(),
@@ -214,12 +215,16 @@ fn the_meter_adds_each_state_and_the_expired_and_queued() {
     };
     assert_eq!(
         metrics
+            .cost
             .preview_hours_deleted_early
             .get_or_create(&api)
             .get(),
         0.5
     );
-    assert_eq!(metrics.preview_hours_queued.get_or_create(&api).get(), 0.0);
+    assert_eq!(
+        metrics.cost.preview_hours_queued.get_or_create(&api).get(),
+        0.0
+    );
 }
 
 #[test]

@@ -88,7 +88,8 @@ impl Teller {
             let result = self.refresher.refresh(&target.name).await;
             let outcome = result.as_ref().map_or_else(RefreshError::kind, |()| "ok");
             self.metrics
-                .freshness_patches
+                .freshness
+                .patches
                 .get_or_create(&OutcomeLabels { outcome })
                 .inc();
             match result {
@@ -96,7 +97,7 @@ impl Teller {
                     target.advance(current);
                     if !std::mem::replace(&mut measured, true) {
                         let latency = since.elapsed().as_secs_f64();
-                        self.metrics.freshness_poke_to_patch.observe(latency);
+                        self.metrics.freshness.poke_to_patch.observe(latency);
                     }
                     info!(repo = %repo, applicationset = target.name, ?changed,
                         "ApplicationSet refresh requested");

@@ -147,7 +147,8 @@ async fn a_failing_refresh_is_retried_then_left_to_the_poll_loop() {
     assert_eq!(
         freshness
             .metrics
-            .freshness_refreshes
+            .freshness
+            .refreshes
             .get_or_create(&OutcomeLabels {
                 outcome: "upstream"
             })
@@ -170,7 +171,7 @@ async fn repos_outside_the_fleet_are_ignored_and_names_match_in_any_case() {
     assert!(freshness.is_idle(&"acme/other".parse().expect("repo")));
     assert!(freshness.poke(&"Acme/WEB".parse().expect("repo")));
     assert!(!freshness.is_idle(&web()), "the same repo as `acme/web`");
-    assert_eq!(freshness.metrics.freshness_pokes.get(), 1);
+    assert_eq!(freshness.metrics.freshness.pokes.get(), 1);
 }
 
 #[test]
@@ -229,12 +230,12 @@ async fn deliveries_that_change_nothing_are_ignored_with_the_reason() {
         panic!("an unauthorizable command was accepted");
     };
     assert!(reason.contains("no GitHub to ask"), "{reason}");
-    assert_eq!(freshness.metrics.freshness_pokes.get(), 0, "nothing poked");
+    assert_eq!(freshness.metrics.freshness.pokes.get(), 0, "nothing poked");
     let inside = Event::PullRequest {
         repo: web(),
         number: 1,
         action: PullRequestAction::Opened,
     };
     assert_eq!(sink.deliver(inside), Delivered::Accepted);
-    assert_eq!(freshness.metrics.freshness_pokes.get(), 1);
+    assert_eq!(freshness.metrics.freshness.pokes.get(), 1);
 }

@@ -102,10 +102,11 @@ async fn getparams(State(state): State<PluginState>, request: Request) -> Respon
         mode,
         status: response.status().as_u16(),
     };
-    state.metrics.plugin_requests.get_or_create(&labels).inc();
+    state.metrics.plugin.requests.get_or_create(&labels).inc();
     state
         .metrics
-        .plugin_duration
+        .plugin
+        .duration
         .get_or_create(&labels)
         .observe(started.elapsed().as_secs_f64());
     response

@@ -258,7 +258,7 @@ impl Counted {
 
     fn opened(&self) -> Open {
         Open(self.metrics.as_ref().map(|metrics| {
-            metrics.http_connections.get_or_create(&self.label).inc();
+            metrics.http.connections.get_or_create(&self.label).inc();
             (Arc::clone(metrics), self.label.clone())
         }))
     }
@@ -266,7 +266,8 @@ impl Counted {
     fn refused(&self) {
         if let Some(metrics) = &self.metrics {
             metrics
-                .http_connections_refused
+                .http
+                .connections_refused
                 .get_or_create(&self.label)
                 .inc();
         }
@@ -276,7 +277,7 @@ impl Counted {
 impl Drop for Open {
     fn drop(&mut self) {
         if let Some((metrics, label)) = &self.0 {
-            metrics.http_connections.get_or_create(label).dec();
+            metrics.http.connections.get_or_create(label).dec();
         }
     }
 }

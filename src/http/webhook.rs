@@ -110,7 +110,8 @@ async fn receive(State(state): State<WebhookState>, request: Request) -> Respons
     let labels = WebhookLabels { event, outcome };
     state
         .metrics
-        .webhook_deliveries
+        .webhook
+        .deliveries
         .get_or_create(&labels)
         .inc();
     response

@@ -131,7 +131,8 @@ impl JiraQueue {
             not_before: Instant::now(),
         });
         self.metrics
-            .lifecycle_jira_pending
+            .lifecycle
+            .jira_pending
             .set(state.jobs.len() as i64);
         drop(state);
         self.wake.notify_one();
@@ -143,7 +144,7 @@ impl JiraQueue {
         state.jobs.clear();
         state.queued.clear();
         state.epoch += 1;
-        self.metrics.lifecycle_jira_pending.set(0);
+        self.metrics.lifecycle.jira_pending.set(0);
     }
 
     /// Jobs waiting.
@@ -172,7 +173,8 @@ impl JiraQueue {
 
     fn count(&self, action: &'static str, outcome: &'static str) {
         self.metrics
-            .lifecycle_actions
+            .lifecycle
+            .actions
             .get_or_create(&ActionLabels {
                 target: "jira",
                 action,
@@ -253,7 +255,8 @@ impl JiraQueue {
         state.jobs.retain(|j| j.key() != key);
         state.queued.remove(&key);
         self.metrics
-            .lifecycle_jira_pending
+            .lifecycle
+            .jira_pending
             .set(state.jobs.len() as i64);
     }
 

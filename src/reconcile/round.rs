@@ -16,7 +16,8 @@ use crate::plan::{Exclusion, Held, HoldReason, Preview};
 impl Worker {
     pub(super) fn count(&self, action: &'static str, result: Result<(), &GitHubError>) {
         self.metrics
-            .lifecycle_actions
+            .lifecycle
+            .actions
             .get_or_create(&ActionLabels {
                 target: "github",
                 action,

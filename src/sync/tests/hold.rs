@@ -177,8 +177,8 @@ async fn a_held_service_is_counted_and_its_first_answer_noted() {
         service: "web".into(),
     };
     let metrics = &h.syncer.metrics;
-    assert_eq!(metrics.held_previews.get_or_create(&label).get(), 1);
-    assert!(metrics.held_since.get_or_create(&label).get() > 0);
+    assert_eq!(metrics.sync.held_previews.get_or_create(&label).get(), 1);
+    assert!(metrics.sync.held_since.get_or_create(&label).get() > 0);
     assert!(
         !h.syncer
             .answered
@@ -188,8 +188,8 @@ async fn a_held_service_is_counted_and_its_first_answer_noted() {
     );
     h.source.with(|s| s.failing_shas.clear());
     h.syncer.refresh(&repo("acme/web")).await.expect("refresh");
-    assert_eq!(metrics.held_previews.get_or_create(&label).get(), 0);
-    assert_eq!(metrics.held_since.get_or_create(&label).get(), 0);
+    assert_eq!(metrics.sync.held_previews.get_or_create(&label).get(), 0);
+    assert_eq!(metrics.sync.held_since.get_or_create(&label).get(), 0);
     assert!(
         h.syncer
             .answered
