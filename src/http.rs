@@ -34,7 +34,7 @@ pub use error::ApiError;
 pub use plugin::{MAX_BODY_BYTES, PLUGIN_PATH, valid_base_path};
 pub use server::{Limits, serve};
 pub use webhook::{
-    DeliveryLog, MAX_WEBHOOK_BODY_BYTES, WEBHOOK_PATH, WebhookSink, WebhookState, webhook_routes,
+    DeliveryLog, MAX_WEBHOOK_BODY_BYTES, WEBHOOK_PATH, WebhookState, webhook_routes,
 };
 
 /// Longest time any request may take before it is answered 408.

@@ -26,9 +26,10 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+use preview_tower::github::webhook::WebhookSink;
 use preview_tower::github::webhook::{Conclusion, Delivered, Event, PullRequestAction, sign};
 use preview_tower::http::webhook::ByteBudget;
-use preview_tower::http::{DeliveryLog, WEBHOOK_PATH, WebhookSink, WebhookState, webhook_routes};
+use preview_tower::http::{DeliveryLog, WEBHOOK_PATH, WebhookState, webhook_routes};
 use preview_tower::metrics::{Metrics, WebhookLabels};
 use preview_tower::naming::RepoName;
 use support::webhook_payload;

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use tracing::{info, warn};
 
 use super::Freshness;
+use crate::github::webhook::WebhookSink;
 use crate::github::webhook::{Delivered, Event};
-use crate::http::WebhookSink;
 use crate::naming::RepoName;
 
 /// Pokes [`Freshness`] for pull-request and build events; checks commands' authors.

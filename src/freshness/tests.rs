@@ -205,8 +205,8 @@ fn command_on(repo: &str) -> Event {
 
 #[tokio::test]
 async fn deliveries_that_change_nothing_are_ignored_with_the_reason() {
+    use crate::github::webhook::WebhookSink as _;
     use crate::github::webhook::{Delivered, PullRequestAction};
-    use crate::http::WebhookSink as _;
     let freshness = freshness(&Arc::new(Source::default()));
     let sink = sink::FreshnessSink::new(Arc::clone(&freshness));
     let outside = Event::PullRequest {

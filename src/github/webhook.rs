@@ -100,6 +100,17 @@ pub enum Delivered {
     },
 }
 
+/// Where the webhook receiver (`crate::http::webhook`) sends accepted events (the freshness
+/// sink in `serve`). [`WebhookSink::deliver`] is called on the request's task before
+/// the answer is sent: it must return at once (queue, coalesce, notify), never wait on GitHub
+/// or Kubernetes.
+pub trait WebhookSink: Send + Sync {
+    /// Takes one event ([`Event::PullRequest`], [`Event::BuildFinished`] or
+    /// [`Event::Command`]; never `Ping` or `Ignored`), and says whether it does anything with
+    /// it: a delivery that changes nothing is answered `ignored`.
+    fn deliver(&self, event: Event) -> Delivered;
+}
+
 impl Event {
     /// The repository the event is about, if it is acted on.
     pub fn repo(&self) -> Option<&RepoName> {

@@ -36,7 +36,7 @@ use tracing::Instrument as _;
 use super::ApiError;
 use super::body::{BodyLimits, Refused, declared_length};
 use crate::github::webhook::{
-    self, DELIVERY_HEADER, EVENT_HEADER, Event, SIGNATURE_HEADER, verify_signature,
+    self, DELIVERY_HEADER, EVENT_HEADER, Event, SIGNATURE_HEADER, WebhookSink, verify_signature,
 };
 use crate::metrics::{Metrics, WebhookLabels};
 
@@ -54,16 +54,6 @@ pub const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5)
 const HASH_ON_WORKER_BYTES: usize = 256 * 1024;
 /// Longest `X-GitHub-Delivery` accepted (GitHub's are 36-character GUIDs).
 const MAX_DELIVERY_ID_CHARS: usize = 100;
-
-/// Where accepted events go. [`WebhookSink::deliver`] is called on the request's task before
-/// the answer is sent: it must return at once (queue, coalesce, notify), never wait on GitHub
-/// or Kubernetes.
-pub trait WebhookSink: Send + Sync {
-    /// Takes one event ([`Event::PullRequest`], [`Event::BuildFinished`] or
-    /// [`Event::Command`]; never `Ping` or `Ignored`), and says whether it does anything with
-    /// it: a delivery that changes nothing is answered `ignored`.
-    fn deliver(&self, event: Event) -> webhook::Delivered;
-}
 
 /// What the webhook handler shares.
 #[derive(Clone)]
