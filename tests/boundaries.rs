@@ -34,9 +34,10 @@ const CORE: [&str; 10] = [
 ];
 
 /// Modules that talk to the outside world (or own a process-wide resource).
-const IO: [&str; 14] = [
+const IO: [&str; 15] = [
     "argocd",
     "cli",
+    "cost",
     "demo",
     "freshness",
     "github",
@@ -240,6 +241,71 @@ fn the_layers_name_real_modules() {
     assert!(
         !modules.iter().any(|m| m == "testing"),
         "test code is not read"
+    );
+    for module in &modules {
+        assert!(
+            CORE.contains(&module.as_str()) || IO.contains(&module.as_str()),
+            "`{module}` is in neither layer: put it in CORE or IO"
+        );
+    }
+}
+
+/// The module map of `docs/architecture.md`: per module, the modules its row says it may
+/// import (the third column; `(nothing)` for none).
+fn documented_map() -> BTreeMap<String, BTreeSet<String>> {
+    let doc = src().parent().expect("root").join("docs/architecture.md");
+    let text = std::fs::read_to_string(&doc).expect("read docs/architecture.md");
+    let names = |cell: &str| -> BTreeSet<String> {
+        cell.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect()
+    };
+    text.lines()
+        .filter(|line| line.starts_with("| `"))
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split(" | ").collect();
+            let module = names(cells.first()?).into_iter().next()?;
+            Some((module, names(cells.get(2)?)))
+        })
+        .collect()
+}
+
+#[test]
+fn the_module_map_in_the_architecture_doc_is_as_built() {
+    let documented = documented_map();
+    let mut problems = Vec::new();
+    for (module, refs) in graph() {
+        let built: BTreeSet<String> = refs.keys().cloned().collect();
+        let Some(listed) = documented.get(&module) else {
+            problems.push(format!("`{module}` has no row in the module map"));
+            continue;
+        };
+        for extra in built.difference(listed) {
+            let files: Vec<String> = refs[extra].iter().map(|f| relative(f)).collect();
+            problems.push(format!(
+                "{module} imports {extra}, which its row does not list ({})",
+                files.join(", ")
+            ));
+        }
+        for gone in listed.difference(&built) {
+            problems.push(format!(
+                "{module}'s row lists {gone}, which it no longer imports"
+            ));
+        }
+    }
+    for module in documented.keys() {
+        if !modules().contains(module) {
+            problems.push(format!(
+                "the module map lists `{module}`, which is no module"
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "docs/architecture.md's module map is not the code's:\n{}",
+        problems.join("\n")
     );
 }
 
