@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 #[path = "boundaries/reader.rs"]
 mod reader;
 
-use reader::{Code, code_of, referenced};
+use reader::{Code, code_of};
 
 /// Modules with no I/O: planning, parameters, config parsing, names, the lifecycle's
 /// decisions, Jira issue keys and notes, the backoff, the YAML loader.
@@ -66,7 +66,7 @@ fn read(path: &Path) -> String {
 /// The top-level modules of the library, as `src/lib.rs` declares them, but the test-only
 /// ones (`#[cfg(test)] mod testing;`).
 fn modules() -> Vec<String> {
-    let lib = code_of(&read(&src().join("lib.rs")));
+    let lib = code_of(&read(&src().join("lib.rs")), &[]);
     let mut out: Vec<String> = lib
         .modules
         .into_iter()
@@ -74,6 +74,20 @@ fn modules() -> Vec<String> {
         .collect();
     out.sort();
     out
+}
+
+/// The module path of a file under `src/`: `["plan", "hold"]` for `src/plan/hold.rs`.
+fn module_path(path: &Path) -> Vec<String> {
+    let relative = path.strip_prefix(src()).expect("a file under src/");
+    let mut names: Vec<String> = relative
+        .with_extension("")
+        .iter()
+        .map(|part| part.to_string_lossy().into_owned())
+        .collect();
+    if names.last().is_some_and(|n| n == "mod") {
+        names.pop();
+    }
+    names
 }
 
 /// The non-test source files of `module`: `src/<module>.rs` and everything under
@@ -105,7 +119,7 @@ fn files_of(module: &str) -> Vec<(PathBuf, Code)> {
     let read: Vec<(PathBuf, Code)> = found
         .into_iter()
         .map(|path| {
-            let code = code_of(&read(&path));
+            let code = code_of(&read(&path), &module_path(&path));
             (path, code)
         })
         .collect();
@@ -136,9 +150,9 @@ fn graph() -> Graph {
         .map(|module| {
             let mut refs: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
             for (file, code) in files_of(module) {
-                for name in referenced(&code.text) {
-                    if name != *module && modules.contains(&name) {
-                        refs.entry(name).or_default().push(file.clone());
+                for name in &code.refs {
+                    if name != module && modules.contains(name) {
+                        refs.entry(name.clone()).or_default().push(file.clone());
                     }
                 }
             }
@@ -227,6 +241,39 @@ fn no_modules_refer_to_each_other_in_a_circle() {
             edges.join("\n")
         );
     }
+}
+
+#[test]
+fn every_crate_path_names_a_module_and_none_hides_one() {
+    // A `crate::X` that is no module (an item re-exported at the root, a glob or an alias of
+    // the root) would hide which module it comes from: the library's root declares modules
+    // only, and every path names one.
+    let lib = code_of(&read(&src().join("lib.rs")), &[]);
+    let declared = lib.modules;
+    let mut problems = lib.problems;
+    for module in modules() {
+        for (file, code) in files_of(&module) {
+            for problem in &code.problems {
+                problems.push(format!("{}: {problem}", relative(&file)));
+            }
+            for name in &code.refs {
+                if !declared.contains(name) {
+                    problems.push(format!(
+                        "{}: crate::{name} is no module of src/lib.rs",
+                        relative(&file)
+                    ));
+                }
+            }
+        }
+    }
+    let root = read(&src().join("lib.rs"));
+    let file = syn::parse_file(&root).expect("parse src/lib.rs");
+    for item in &file.items {
+        if !matches!(item, syn::Item::Mod(_)) {
+            problems.push("src/lib.rs holds an item that is not a module".to_owned());
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[test]
