@@ -13,6 +13,7 @@ pub mod octocrab;
 pub mod rate;
 pub mod webhook;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -22,6 +23,7 @@ use crate::lifecycle::{Shown, State};
 use crate::naming::RepoName;
 use crate::naming::ServiceName;
 use crate::pull_request::{BuildStatus, ConfigFile, PullEvent, PullRequest};
+use rate::RateLimits;
 
 /// Reads what the planner needs from a code host.
 #[async_trait]
@@ -92,6 +94,12 @@ pub trait PullRequestSource: Send + Sync {
     ) -> Result<Option<Vec<PullEvent>>, GitHubError> {
         let _ = (repo, number);
         Ok(None)
+    }
+
+    /// The rate-limit record of the client behind this source, when it has one (GitHub's
+    /// does; the demo's does not): the sync holds polling off with it and `serve` exports it.
+    fn rate_limits(&self) -> Option<Arc<RateLimits>> {
+        None
     }
 }
 

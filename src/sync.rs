@@ -90,7 +90,7 @@ pub struct Syncer {
     started: std::time::Instant,
     /// The services answered (2xx) at least once since start.
     answered: Mutex<HashSet<ServiceName>>,
-    /// The GitHub client's rate-limit record (empty for a source without one, the demo's).
+    /// The source's rate-limit record (GitHub's client's; an empty one for the demo's).
     rate: Arc<RateLimits>,
 }
 
@@ -102,6 +102,7 @@ impl Syncer {
         store: Arc<SnapshotStore>,
         metrics: Arc<Metrics>,
     ) -> Self {
+        let rate = source.rate_limits().unwrap_or_default();
         let repo_locks = fleet
             .repos()
             .into_iter()
@@ -121,7 +122,7 @@ impl Syncer {
             applications: None,
             started: std::time::Instant::now(),
             answered: Mutex::default(),
-            rate: Arc::default(),
+            rate,
         }
     }
 
@@ -138,14 +139,6 @@ impl Syncer {
     #[must_use]
     pub fn with_collaborators(mut self, collaborators: Arc<dyn Collaborators>) -> Self {
         self.collaborators = Some(collaborators);
-        self
-    }
-
-    /// The same syncer holding polling off when `rate` (the GitHub client's record) says the
-    /// hourly budget runs low, and logging the requests it shows at the first answers.
-    #[must_use]
-    pub fn with_rate_limits(mut self, rate: Arc<RateLimits>) -> Self {
-        self.rate = rate;
         self
     }
 

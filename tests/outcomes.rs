@@ -122,3 +122,30 @@ async fn a_delivery_for_a_repository_outside_the_fleet_is_ignored_with_the_reaso
     assert_eq!(status, 202, "{answer}");
     assert_eq!(answer["status"], "accepted", "{answer}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polling_waits_for_the_reset_when_githubs_budget_runs_low() {
+    let github = FakeGitHub::start().await;
+    github.add_repo("acme/web");
+    // 100 of 5,000 requests left (2%, under the 5% reserve), the hour ends in 30 minutes.
+    github.limit_budget(100, Duration::from_secs(30 * 60));
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options {
+        fleet: FLEET.to_owned(),
+        github_url: github.url().to_string(),
+        ..Options::default()
+    };
+    let mut serve = Serve::start(dir.path(), "budget", &options);
+    serve
+        .eventually("polling held off until the reset", DEADLINE, async |s| {
+            s.output()
+                .contains("GitHub's rate limit is nearly spent; polling waits for the reset")
+        })
+        .await;
+    assert!(
+        serve
+            .metric("preview_tower_github_rate_limit_remaining ")
+            .await
+            < 100.0
+    );
+}

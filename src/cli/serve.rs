@@ -32,7 +32,6 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     } else {
         Some(Arc::new(super::github(&args.github)?))
     };
-    let rate = github.as_ref().map(|github| github.rate_limits());
     let source: Arc<dyn PullRequestSource> = match &github {
         Some(github) => github.clone(),
         None => super::source(true, &args.github)?,
@@ -60,9 +59,11 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
     let mut registry = Registry::default();
     let metrics = Arc::new(Metrics::new(&mut registry));
-    if let Some(rate) = &rate {
-        rate.register(&mut registry);
-    }
+    // GitHub's budget as its answers said (zeros for the demo, which has no GitHub).
+    source
+        .rate_limits()
+        .unwrap_or_default()
+        .register(&mut registry);
     let store = Arc::new(SnapshotStore::from_pointee(Snapshot::unsynced(Arc::clone(
         &fleet,
     ))));
@@ -73,9 +74,6 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Arc::clone(&metrics),
     )
     .with_interval(fleet.poll_interval(webhook_secret.is_some()));
-    if let Some(rate) = rate {
-        syncer = syncer.with_rate_limits(rate);
-    }
     // Commands in PR timelines are honoured only from authors with write access.
     if let Some(collaborators) = collaborators {
         syncer = syncer.with_collaborators(collaborators);

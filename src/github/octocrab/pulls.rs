@@ -238,4 +238,8 @@ impl PullRequestSource for GitHubSource {
     ) -> Result<Option<Vec<PullEvent>>, GitHubError> {
         self.logged_activity(repo, number).await
     }
+
+    fn rate_limits(&self) -> Option<Arc<crate::github::rate::RateLimits>> {
+        Some(GitHubSource::rate_limits(self))
+    }
 }
