@@ -132,7 +132,8 @@ pub fn valid_login(login: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Why a read from the code host failed. None of these is evidence about any pull request.
+/// Why a call to GitHub (a read, a lifecycle write, a permission check) failed. None of these
+/// is evidence about any pull request.
 #[derive(Debug, thiserror::Error)]
 pub enum GitHubError {
     /// Primary or secondary rate limit (403 or 429 with rate-limit headers).

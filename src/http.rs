@@ -7,9 +7,9 @@
 //! GitHub.
 
 mod admin;
-mod body;
 mod error;
 mod plugin;
+mod request_body;
 pub mod server;
 pub mod webhook;
 

@@ -11,9 +11,9 @@
 //! ```
 //!
 //! Pure modules (no I/O, no async runtime): [`fleet`], [`repo_config`], [`pull_request`],
-//! [`naming`], [`plan`], [`params`], [`cost`] (but its meter task), [`lifecycle`] (decisions,
-//! the PR comment, notices), [`issues`] (Jira issue keys, the notes and their rendering). The
-//! shell: [`github`] (octocrab adapter, demo source), [`sync`] (refresh loop, caches, last
+//! [`naming`], [`plan`], [`params`], [`lifecycle`] (decisions, the PR comment, notices),
+//! [`issues`] (Jira issue keys, the notes and their rendering), `yaml` and `backoff`. The
+//! shell: [`cost`] (the meter task, replay and simulation), [`github`] (octocrab adapter, demo source), [`sync`] (refresh loop, caches, last
 //! known good), [`snapshot`], [`http`] (plugin and admin routers), [`argocd`] (the
 //! Applications' typed subset and watch), [`leader`] (Lease election), [`reconcile`] (the
 //! lifecycle's shell: read back, decide, write the difference to GitHub and Jira),

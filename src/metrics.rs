@@ -45,6 +45,8 @@ pub struct Metrics {
     pub http: HttpMetrics,
     /// The lifecycle's shell and the Applications watch (`crate::reconcile`, `crate::argocd::watch`).
     pub lifecycle: LifecycleMetrics,
+    /// The Argo CD Applications watch.
+    pub watch: WatchMetrics,
     /// Webhook-woken refreshes and ApplicationSet patches (`crate::freshness`).
     pub freshness: FreshnessMetrics,
     /// The webhook receiver (`crate::http::webhook`).
@@ -194,15 +196,43 @@ impl HttpMetrics {
     }
 }
 
-/// The lifecycle's shell and the Applications watch (`crate::reconcile`, `crate::argocd::watch`).
+/// The Argo CD Applications watch (`crate::argocd::watch`). Its names keep the
+/// `lifecycle_` prefix they were published with.
+#[derive(Debug)]
+pub struct WatchMetrics {
+    /// Errors of the Applications watch (each is retried).
+    pub errors: Counter,
+    /// Completed (re)lists of the Applications watch.
+    pub relists: Counter,
+}
+
+impl WatchMetrics {
+    fn new() -> Self {
+        Self {
+            errors: Counter::default(),
+            relists: Counter::default(),
+        }
+    }
+
+    fn register(&self, r: &mut Registry) {
+        r.register(
+            "lifecycle_watch_errors",
+            "Errors of the Argo CD Applications watch; each is retried with backoff",
+            self.errors.clone(),
+        );
+        r.register(
+            "lifecycle_watch_relists",
+            "Complete lists of the previews' Applications (start-up, expired watches)",
+            self.relists.clone(),
+        );
+    }
+}
+
+/// The lifecycle's shell (`crate::reconcile`).
 #[derive(Debug)]
 pub struct LifecycleMetrics {
     /// Lifecycle writes and read-backs by target, action and outcome.
     pub actions: Family<ActionLabels, Counter>,
-    /// Errors of the Applications watch (each is retried).
-    pub watch_errors: Counter,
-    /// Completed (re)lists of the Applications watch.
-    pub watch_relists: Counter,
     /// 1 while this replica leads (writes to GitHub and Jira), else 0.
     pub leader: Gauge,
     /// Jira notes waiting to be posted.
@@ -213,8 +243,6 @@ impl LifecycleMetrics {
     fn new() -> Self {
         Self {
             actions: Family::default(),
-            watch_errors: Counter::default(),
-            watch_relists: Counter::default(),
             leader: Gauge::default(),
             jira_pending: Gauge::default(),
         }
@@ -225,16 +253,6 @@ impl LifecycleMetrics {
             "lifecycle_actions",
             "Writes to GitHub and Jira (and the reads that check them first), by target, action and outcome",
             self.actions.clone(),
-        );
-        r.register(
-            "lifecycle_watch_errors",
-            "Errors of the Argo CD Applications watch; each is retried with backoff",
-            self.watch_errors.clone(),
-        );
-        r.register(
-            "lifecycle_watch_relists",
-            "Complete lists of the previews' Applications (start-up, expired watches)",
-            self.watch_relists.clone(),
         );
         r.register(
             "lifecycle_leader",
@@ -367,6 +385,7 @@ impl Metrics {
             sync: SyncMetrics::new(),
             http: HttpMetrics::new(),
             lifecycle: LifecycleMetrics::new(),
+            watch: WatchMetrics::new(),
             freshness: FreshnessMetrics::new(),
             webhook: WebhookMetrics::new(),
             cost: CostMetrics::new(),
@@ -376,6 +395,7 @@ impl Metrics {
         metrics.sync.register(r);
         metrics.http.register(r);
         metrics.lifecycle.register(r);
+        metrics.watch.register(r);
         metrics.freshness.register(r);
         metrics.webhook.register(r);
         metrics.cost.register(r);

@@ -86,7 +86,7 @@ async fn the_index_follows_the_applications_through_odd_objects_cuts_and_expiry(
     kube.release_watches();
     eventually("pr-3 deleted after the cut", || names(&index).len() == 2).await;
     assert_eq!(
-        metrics.lifecycle.watch_relists.get(),
+        metrics.watch.relists.get(),
         1,
         "a resumed watch does not relist"
     );
@@ -105,7 +105,7 @@ async fn the_index_follows_the_applications_through_odd_objects_cuts_and_expiry(
     })
     .await;
     assert_eq!(
-        metrics.lifecycle.watch_relists.get(),
+        metrics.watch.relists.get(),
         2,
         "the first list and the relist"
     );

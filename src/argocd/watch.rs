@@ -64,7 +64,7 @@ pub async fn run(
                         watcher::Event::Delete(app)
                     }
                     watcher::Event::InitDone => {
-                        metrics.lifecycle.watch_relists.inc();
+                        metrics.watch.relists.inc();
                         watcher::Event::InitDone
                     }
                     other => other,
@@ -72,7 +72,7 @@ pub async fn run(
                 index.apply(event);
             }
             Some(Err(error)) => {
-                metrics.lifecycle.watch_errors.inc();
+                metrics.watch.errors.inc();
                 warn!(error = %error, "watch of Applications failed; retrying");
             }
             None => {

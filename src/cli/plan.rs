@@ -143,7 +143,7 @@ fn plan_table(plan: &Plan, wanted: &dyn Fn(&str) -> bool) -> String {
             p.pr.number.to_string(),
             p.name.clone(),
             p.url.clone(),
-            p.revision.chars().take(8).collect(),
+            crate::naming::short_sha(&p.revision, 8).to_owned(),
             p.capacity.as_str().to_owned(),
             p.config.source.as_str().to_owned(),
             deps.join(" "),

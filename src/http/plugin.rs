@@ -7,7 +7,7 @@
 //! discarded (up to 4 MiB) before the error is sent, so that the client reads the error rather
 //! than a broken pipe; beyond that the connection is closed.
 
-mod body;
+mod answer_body;
 mod request;
 
 use std::time::Instant;
@@ -19,7 +19,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
 
-use super::body::{BodyLimits, Refused, declared_length};
+use super::request_body::{BodyLimits, Refused, declared_length};
 use super::{ApiError, PluginState, post_only};
 use crate::metrics::PluginLabels;
 use crate::snapshot::{Answer, Query};
@@ -115,7 +115,7 @@ async fn getparams(State(state): State<PluginState>, request: Request) -> Respon
 /// An answer as a `200`, its chunks sent as they are with their total length.
 fn respond(answer: Answer) -> Response {
     let length = HeaderValue::from(answer.len());
-    let mut response = Response::new(Body::new(body::AnswerBody::new(answer)));
+    let mut response = Response::new(Body::new(answer_body::AnswerBody::new(answer)));
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -162,7 +162,7 @@ async fn answer(state: &PluginState, request: Request) -> Outcome {
         cap: MAX_BODY_BYTES,
         deadline: None,
     };
-    let body = match super::body::read_body(body, declared, limits, None).await {
+    let body = match super::request_body::read_body(body, declared, limits, None).await {
         Ok(body) => body,
         // Reading stops at the limit: the rest of an oversized body is left unread.
         Err(Refused::TooLarge(cap)) => {

@@ -34,7 +34,7 @@ use serde_json::{Value, json};
 use tracing::Instrument as _;
 
 use super::ApiError;
-use super::body::{BodyLimits, Refused, declared_length};
+use super::request_body::{BodyLimits, Refused, declared_length};
 use crate::github::webhook::{
     self, DELIVERY_HEADER, EVENT_HEADER, Event, SIGNATURE_HEADER, WebhookSink, verify_signature,
 };
@@ -293,7 +293,7 @@ async fn read_delivery(
         cap: MAX_WEBHOOK_BODY_BYTES,
         deadline: Some(BODY_DEADLINE),
     };
-    match super::body::read_body(body, declared, limits, Some(&mut reservation)).await {
+    match super::request_body::read_body(body, declared, limits, Some(&mut reservation)).await {
         Ok(body) => Ok((body, reservation)),
         Err(Refused::TooLarge(_)) => Err(("invalid", too_large())),
         Err(Refused::OverBudget) => {

@@ -7,6 +7,7 @@
 use std::fmt::Write as _;
 
 use super::State;
+use crate::naming::short_sha;
 use crate::plan::{DependencyRoute, Diagnostic, Exclusion, Held, Preview};
 
 /// The hidden marker that identifies preview-tower's comment on a PR.
@@ -95,9 +96,9 @@ pub fn render(
     out.push_str("| service | state | URL | commit | seed data | dependencies |\n");
     out.push_str("| --- | --- | --- | --- | --- | --- |\n");
     for (preview, state) in previews {
-        let seed = preview.seed_tag().map_or("–".to_owned(), |tag| {
-            format!("`{}`", &tag[..tag.len().min(8)])
-        });
+        let seed = preview
+            .seed_tag()
+            .map_or("–".to_owned(), |tag| format!("`{}`", short_sha(tag, 8)));
         let mut deps = String::new();
         dependency_line(preview, &mut deps);
         let deps = if deps.is_empty() {
@@ -118,7 +119,7 @@ pub fn render(
             "| `{}` | {state} | {} | `{}` | {seed} | {deps} |",
             preview.service,
             preview.url,
-            &preview.revision[..preview.revision.len().min(8)],
+            short_sha(&preview.revision, 8),
         );
     }
     for exclusion in waiting {
