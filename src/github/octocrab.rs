@@ -67,9 +67,12 @@ enum Auth {
     /// because cloning an `Octocrab` copies its token cache instead of sharing it.
     App {
         app: Box<Octocrab>,
-        installations: Mutex<HashMap<String, Arc<Octocrab>>>,
+        installations: Mutex<HashMap<String, Arc<Installation>>>,
     },
 }
+
+/// An owner's installation client, made once by the first call that needs it.
+type Installation = tokio::sync::OnceCell<Arc<Octocrab>>;
 
 /// A page with the `ETag` it came with and its `rel="next"` route (the reporter's reads).
 #[derive(Clone)]
@@ -161,34 +164,49 @@ impl GitHubSource {
     }
 
     /// The client that may read `repo`: the token client, or the App's installation client
-    /// for the repository's owner (looked up once, then kept).
+    /// for the repository's owner, looked up and given its first token once, then kept.
+    /// Concurrent first calls for one owner (the first refreshes of its repositories) wait for
+    /// the same lookup instead of each looking up the installation and minting a token.
     async fn client(&self, repo: &RepoName) -> Result<Arc<Octocrab>, GitHubError> {
         let (app, installations) = match &self.auth {
             Auth::Token(client) => return Ok(Arc::clone(client)),
             Auth::App { app, installations } => (app, installations),
         };
         let owner = repo.owner().to_ascii_lowercase();
-        if let Some(client) = lock(installations).get(&owner) {
-            return Ok(Arc::clone(client));
-        }
+        let installation = Arc::clone(lock(installations).entry(owner).or_default());
+        installation
+            .get_or_try_init(|| self.installation_client(app, repo))
+            .await
+            .map(Arc::clone)
+    }
+
+    /// Looks up the installation of `repo`'s owner and mints its first token (cached in the
+    /// client, which renews it when it expires), under the exchange's deadline.
+    async fn installation_client(
+        &self,
+        app: &Octocrab,
+        repo: &RepoName,
+    ) -> Result<Arc<Octocrab>, GitHubError> {
         let route = wire::installation_route(repo);
         let answer = transport::get(app, &route, None, &self.exchange).await?;
         if !answer.status.is_success() {
             return Err(installation_error(repo, &answer));
         }
         #[derive(serde::Deserialize)]
-        struct Installation {
+        struct Found {
             id: u64,
         }
-        let installation: Installation = serde_json::from_slice(&answer.body).map_err(|e| {
+        let found: Found = serde_json::from_slice(&answer.body).map_err(|e| {
             GitHubError::Auth(format!("unreadable GitHub App installation of {repo}: {e}"))
         })?;
-        let client = app
-            .installation(InstallationId(installation.id))
-            .map_err(|e| GitHubError::Auth(format!("cannot use installation: {e}")))?;
-        let client = Arc::new(client);
-        lock(installations).insert(owner, Arc::clone(&client));
-        Ok(client)
+        let minted = tokio::time::timeout(
+            self.exchange.timeout,
+            app.installation_and_token(InstallationId(found.id)),
+        )
+        .await
+        .map_err(|_elapsed| GitHubError::Timeout)?;
+        let (client, _token) = minted.map_err(|e| transport::from_octocrab(&e))?;
+        Ok(Arc::new(client))
     }
 
     /// Logs the outcome of one operation, and forgets the installation of `repo` when its

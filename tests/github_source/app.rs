@@ -119,3 +119,34 @@ async fn secrets_never_reach_debug_output_or_errors() {
         assert!(!text.contains(key_body), "{text}");
     }
 }
+
+#[tokio::test]
+async fn first_calls_for_one_owner_share_one_installation_lookup_and_one_token() {
+    let github = fake().await;
+    let key = TestAppKey::shared();
+    github.register_app(4242, &key.public_der);
+    github.app_installation("acme", 77);
+    let repos = ["acme/web", "acme/api", "ACME/docs"];
+    for name in repos {
+        if !name.eq_ignore_ascii_case(REPO) {
+            github.add_repo(name);
+        }
+        github.open_pull(name, FakePull::new(1));
+    }
+    let source = app_source(&github, key);
+    let names: Vec<_> = repos.iter().map(|r| r.parse().unwrap()).collect();
+
+    // The first refreshes of an owner's repositories start together after a restart.
+    let (web, api, docs) = tokio::join!(
+        source.open_pull_requests(&names[0]),
+        source.open_pull_requests(&names[1]),
+        source.open_pull_requests(&names[2]),
+    );
+    for listed in [web, api, docs] {
+        assert_eq!(listed.unwrap().len(), 1);
+    }
+    let log = github.requests();
+    let count = |endpoint| log.iter().filter(|r| r.endpoint == endpoint).count();
+    assert_eq!(count(Endpoint::Installation), 1, "one lookup for the owner");
+    assert_eq!(count(Endpoint::AccessToken), 1, "one token for the owner");
+}
