@@ -140,6 +140,19 @@ pub enum State {
     Inactive,
 }
 
+impl State {
+    /// Every state, in GitHub's order of a deployment's life.
+    pub const ALL: [Self; 7] = [
+        Self::Queued,
+        Self::Pending,
+        Self::InProgress,
+        Self::Success,
+        Self::Failure,
+        Self::Error,
+        Self::Inactive,
+    ];
+}
+
 /// A deployment GitHub already shows, with its latest status.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shown {

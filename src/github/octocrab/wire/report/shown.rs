@@ -12,17 +12,9 @@ use crate::lifecycle::{Shown, State};
 use crate::naming::ServiceName;
 
 fn parse_state(name: &str) -> Option<State> {
-    [
-        State::Queued,
-        State::Pending,
-        State::InProgress,
-        State::Success,
-        State::Failure,
-        State::Error,
-        State::Inactive,
-    ]
-    .into_iter()
-    .find(|state| state_name(*state) == name)
+    State::ALL
+        .into_iter()
+        .find(|state| state_name(*state) == name)
 }
 
 #[derive(Deserialize)]
@@ -222,15 +214,7 @@ mod tests {
 
     #[test]
     fn every_state_round_trips_and_unknown_ones_are_malformed() {
-        for state in [
-            State::Queued,
-            State::Pending,
-            State::InProgress,
-            State::Success,
-            State::Failure,
-            State::Error,
-            State::Inactive,
-        ] {
+        for state in State::ALL {
             assert_eq!(parse_state(state_name(state)), Some(state));
         }
         let body = br#"[{"id": 1, "state": "destroyed"}]"#;
