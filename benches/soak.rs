@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use preview_tower::http::WEBHOOK_PATH;
-use support::fake_github::{FakeGitHub, FakePull};
+use support::fake_github::FakeGitHub;
 use support::fake_kube::{FakeKube, applicationset};
 use support::serve::{Options, Serve, TOKEN};
 use support::webhook_payload;
@@ -241,13 +241,7 @@ fn main() {
     let mut loads = vec![load("start")];
 
     let github = fakes.block_on(FakeGitHub::start());
-    for r in 0..plan.services {
-        let repo = format!("acme/svc-{r}");
-        github.add_repo(&repo);
-        for number in 1..=plan.pulls {
-            github.open_pull(&repo, FakePull::new(number).labels(&["preview"]));
-        }
-    }
+    github.open_labelled_pulls(plan.services, plan.pulls);
     let kube = fakes.block_on(FakeKube::start());
     kube.put_applicationset(applicationset("previews"));
     let dir = tempfile::tempdir().expect("a temporary directory");

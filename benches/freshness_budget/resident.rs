@@ -14,7 +14,7 @@ use tokio::runtime::Handle;
 
 use super::fixture;
 use super::load::{self, Load, Outcome};
-use crate::support::fake_github::{Endpoint, FakeGitHub, FakePull, sha1_hex};
+use crate::support::fake_github::{Endpoint, FakeGitHub, sha1_hex};
 use crate::support::serve::{Options, Serve, TOKEN};
 
 /// The fleet's refresh interval: the shortest the fleet accepts, so that refreshes happen
@@ -98,13 +98,7 @@ pub async fn run(binary: &Path, plan: &Plan, github_runtime: &Handle) -> Report 
         .spawn(FakeGitHub::start())
         .await
         .expect("the fake GitHub starts");
-    for r in 0..plan.services {
-        let repo = format!("acme/svc-{r}");
-        github.add_repo(&repo);
-        for number in 1..=plan.pulls {
-            github.open_pull(&repo, FakePull::new(number).labels(&["preview"]));
-        }
-    }
+    github.open_labelled_pulls(plan.services, plan.pulls);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let options = Options {
         fleet: fixture::fleet_yaml(plan.services, REFRESH),

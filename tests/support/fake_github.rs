@@ -164,6 +164,18 @@ impl FakeGitHub {
         });
     }
 
+    /// The benchmarks' world: repositories `acme/svc-0`, `acme/svc-1`… (`services` of them, as
+    /// the benches' fleet names them), each with pull requests `1..=pulls` labelled `preview`.
+    pub fn open_labelled_pulls(&self, services: usize, pulls: u64) {
+        for r in 0..services {
+            let repo = format!("acme/svc-{r}");
+            self.add_repo(&repo);
+            for number in 1..=pulls {
+                self.open_pull(&repo, FakePull::new(number).labels(&["preview"]));
+            }
+        }
+    }
+
     /// Opens (or replaces) a pull request. Its timeline gets, now, the commit of its head and
     /// a `labeled` event per label.
     pub fn open_pull(&self, repo: &str, pull: FakePull) {

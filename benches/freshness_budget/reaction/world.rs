@@ -11,7 +11,7 @@ use tokio::runtime::Handle;
 
 use super::{PATCH_DEADLINE, Plan, READY_DEADLINE, SECRET, Stats, Timed};
 use crate::fixture;
-use crate::support::fake_github::{FakeGitHub, FakePull, sha1_hex};
+use crate::support::fake_github::{FakeGitHub, sha1_hex};
 use crate::support::fake_kube::{FakeKube, PatchRecord, applicationset};
 use crate::support::serve::{Options, Serve, TOKEN};
 use crate::support::webhook_payload;
@@ -36,13 +36,7 @@ impl World {
             .spawn(FakeGitHub::start())
             .await
             .expect("the fake GitHub starts");
-        for r in 0..plan.services {
-            let repo = format!("acme/svc-{r}");
-            github.add_repo(&repo);
-            for number in 1..=plan.pulls {
-                github.open_pull(&repo, FakePull::new(number).labels(&["preview"]));
-            }
-        }
+        github.open_labelled_pulls(plan.services, plan.pulls);
         let kube = fakes
             .spawn(FakeKube::start())
             .await
