@@ -24,7 +24,7 @@ use url::Url;
 use crate::fleet::Fleet;
 use crate::github::PullRequestSource;
 use crate::github::auth::Credentials;
-use crate::github::octocrab::GitHubSource;
+use crate::github::octocrab::{GitHubSource, GraphqlMode};
 use crate::telemetry::LogFormat;
 
 pub use secrets::{GITHUB_TOKEN_ENV, JIRA_TOKEN_ENV, PLUGIN_TOKEN_ENV, WEBHOOK_SECRET_ENV};
@@ -45,7 +45,7 @@ pub enum Command {
     /// Run the plugin generator service.
     Serve(Box<ServeArgs>),
     /// Compute the parameter sets once and print them, with the reasons behind them.
-    Plan(PlanArgs),
+    Plan(Box<PlanArgs>),
     /// Validate a repo config file (`.preview.yaml`); exit 1 on error. For app repos' CI.
     CheckConfig(CheckConfigArgs),
     /// What previews cost always on and with TTL, sleep and spot, over a recorded trace of PR
@@ -108,6 +108,17 @@ pub struct GitHubArgs {
     /// Timeout of each GitHub request.
     #[arg(long, env = "PREVIEW_TOWER_GITHUB_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub github_timeout: Duration,
+    /// Read pull requests' facts in bulk through GitHub's GraphQL API (`on`), or one REST
+    /// request each (`off`). With `on`, a GitHub Enterprise Server without GraphQL, or whose
+    /// schema lacks a field, is read over REST by itself (logged once, and counted in
+    /// `preview_tower_github_graphql_fallback_repos`).
+    #[arg(long, env = "PREVIEW_TOWER_GITHUB_GRAPHQL", default_value = "on", value_parser = ["on", "off"])]
+    pub github_graphql: String,
+    /// GitHub's GraphQL endpoint, when not the one the REST URL implies
+    /// (`https://api.github.com/graphql`; `https://HOST/api/graphql` for
+    /// `https://HOST/api/v3`).
+    #[arg(long, env = "PREVIEW_TOWER_GITHUB_GRAPHQL_URL")]
+    pub github_graphql_url: Option<Url>,
 }
 
 /// `serve`.
@@ -299,7 +310,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     crate::tls::install_crypto_provider();
     match cli.command {
         Command::Serve(args) => serve::run(*args).await,
-        Command::Plan(args) => plan::run(args).await,
+        Command::Plan(args) => plan::run(*args).await,
         Command::CheckConfig(args) => check::run(&args),
         Command::Cost(args) => cost::run(&args),
     }
@@ -337,11 +348,16 @@ pub(crate) fn github(args: &GitHubArgs) -> anyhow::Result<GitHubSource> {
         bail!("--github-api-url: put credentials in --github-token-file, not in the URL");
     }
     let credentials = credentials(args)?;
+    let mode = match args.github_graphql.as_str() {
+        "off" => GraphqlMode::Off,
+        _ => GraphqlMode::On(args.github_graphql_url.clone()),
+    };
     let source = GitHubSource::new(
         args.github_api_url.clone(),
         credentials,
         args.github_timeout,
     )
+    .and_then(|source| source.with_graphql(mode))
     .context("cannot set up the GitHub client")?;
     Ok(source)
 }

@@ -9,6 +9,7 @@
 //! [`Collaborators`] answers who may give those commands.
 
 pub mod auth;
+pub mod bulk;
 pub mod octocrab;
 pub mod rate;
 pub mod webhook;
@@ -23,6 +24,7 @@ use crate::lifecycle::{Shown, State};
 use crate::naming::RepoName;
 use crate::naming::ServiceName;
 use crate::pull_request::{BuildStatus, ConfigFile, PullEvent, PullRequest};
+use bulk::{BulkFacts, Wants};
 use rate::RateLimits;
 
 /// Reads what the planner needs from a code host.
@@ -93,6 +95,19 @@ pub trait PullRequestSource: Send + Sync {
         number: u64,
     ) -> Result<Option<Vec<PullEvent>>, GitHubError> {
         let _ = (repo, number);
+        Ok(None)
+    }
+
+    /// Reads `wants` in bulk (GitHub: a few GraphQL queries for the whole repository).
+    /// `Ok(None)`: no bulk read for `repo` (the default; the demo; GitHub Enterprise Server
+    /// without GraphQL): the sync reads every fact one at a time. `Err`: nothing was read.
+    /// What was read is in [`BulkFacts`]; what was not is absent from it, never "missing".
+    async fn bulk_facts(
+        &self,
+        repo: &RepoName,
+        wants: &Wants,
+    ) -> Result<Option<BulkFacts>, GitHubError> {
+        let _ = (repo, wants);
         Ok(None)
     }
 

@@ -17,6 +17,7 @@
 //! refresh. The time the planner sees is the syncer's [`Clock`], the machine's by default.
 
 mod activity;
+mod bulk;
 mod follow;
 mod gate;
 mod heads;
@@ -271,10 +272,12 @@ impl Syncer {
         let unconfirmed = self
             .confirm_vanished(repo, &mut pulls, applications)
             .await?;
+        // What the caches lack, in bulk where the source can; the reads below find it cached.
+        let bulk = self.read_in_bulk(repo, &pulls, applications).await;
         // Builds first: a PR's last built commit, found after a restart, needs its files too.
-        let unbuilt = self.fetch_builds(repo, &pulls, applications).await;
+        let unbuilt = self.fetch_builds(repo, &pulls, applications, &bulk).await;
         let unread = self.fetch_heads(repo, &pulls).await.or(unbuilt);
-        self.fetch_activity(repo, &pulls, listed_at).await;
+        self.fetch_activity(repo, &pulls, listed_at, &bulk).await;
         Ok((pulls, unread.or(unconfirmed)))
     }
 

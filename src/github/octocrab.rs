@@ -14,6 +14,7 @@
 //! (see `collaborators`): the same clients and errors.
 
 mod activity;
+mod bulk;
 mod checks;
 mod collaborators;
 mod own;
@@ -34,7 +35,10 @@ use url::Url;
 use super::GitHubError;
 use super::auth::{self, Credentials};
 use crate::naming::RepoName;
+pub use bulk::{GraphqlMode, graphql_url};
 use pulls::ListPage;
+#[doc(hidden)]
+pub use wire::graphql::example_documents;
 
 /// Most pages read for one pull-request list (100 per page): a guard against link loops.
 const MAX_PAGES: usize = 100;
@@ -59,10 +63,16 @@ pub struct GitHubSource {
     own_login: tokio::sync::OnceCell<String>,
     /// The pull requests' timeline pages (activity), decoded, with their `ETag`s.
     timelines: activity::TimelineCache,
+    /// The bulk reads' GraphQL client (`None`: every fact is read over REST).
+    graphql: Option<bulk::Graphql>,
 }
 
 enum Auth {
-    Token(Arc<Octocrab>),
+    /// The token is kept for the GraphQL client, which sends it itself (see `bulk`).
+    Token {
+        client: Arc<Octocrab>,
+        token: secrecy::SecretString,
+    },
     /// `installations` is keyed by lower-cased owner. Clients are shared through `Arc`
     /// because cloning an `Octocrab` copies its token cache instead of sharing it.
     App {
@@ -121,10 +131,17 @@ impl GitHubSource {
         let credentials = credentials
             .normalized()
             .map_err(|e| GitHubError::Auth(e.to_string()))?;
+        let graphql = Some(bulk::Graphql::new(&graphql_url(&api_url), timeout)?);
         let auth = match credentials {
-            Credentials::Token(token) => Auth::Token(Arc::new(
-                builder.personal_token(token).build().map_err(build_error)?,
-            )),
+            Credentials::Token(token) => Auth::Token {
+                client: Arc::new(
+                    builder
+                        .personal_token(token.clone())
+                        .build()
+                        .map_err(build_error)?,
+                ),
+                token,
+            },
             Credentials::App {
                 app_id,
                 private_key,
@@ -154,7 +171,21 @@ impl GitHubSource {
             checks: checks::ChecksCache::default(),
             own_login: tokio::sync::OnceCell::new(),
             timelines: activity::TimelineCache::default(),
+            graphql,
         })
+    }
+
+    /// Whether and where facts are read in bulk through GitHub's GraphQL API (by default at
+    /// the endpoint [`graphql_url`] derives from the REST base URL).
+    pub fn with_graphql(mut self, mode: GraphqlMode) -> Result<Self, GitHubError> {
+        self.graphql = match mode {
+            GraphqlMode::Off => None,
+            GraphqlMode::On(url) => {
+                let url = url.unwrap_or_else(|| graphql_url(&self.api_url));
+                Some(bulk::Graphql::new(&url, self.exchange.timeout)?)
+            }
+        };
+        Ok(self)
     }
 
     /// This client's rate-limit record: what GitHub's answers said of the budget, and how many
@@ -169,7 +200,7 @@ impl GitHubSource {
     /// the same lookup instead of each looking up the installation and minting a token.
     async fn client(&self, repo: &RepoName) -> Result<Arc<Octocrab>, GitHubError> {
         let (app, installations) = match &self.auth {
-            Auth::Token(client) => return Ok(Arc::clone(client)),
+            Auth::Token { client, .. } => return Ok(Arc::clone(client)),
             Auth::App { app, installations } => (app, installations),
         };
         let owner = repo.owner().to_ascii_lowercase();
@@ -254,7 +285,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl fmt::Debug for GitHubSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let auth = match self.auth {
-            Auth::Token(_) => "token",
+            Auth::Token { .. } => "token",
             Auth::App { .. } => "app",
         };
         f.debug_struct("GitHubSource")

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use http::HeaderMap;
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
@@ -27,6 +28,28 @@ pub struct RateLimits {
     pub reset: Gauge,
     /// Answers GitHub gave this client, whatever their status (`304`s included).
     requests: AtomicU64,
+    /// The GraphQL budget (a separate one, in points), from the answers of the bulk reads.
+    pub graphql: GraphqlBudget,
+}
+
+/// GitHub's GraphQL budget as last seen, and what the bulk reads spent.
+#[derive(Debug, Default)]
+pub struct GraphqlBudget {
+    /// `x-ratelimit-limit` of a GraphQL answer: points per hour.
+    pub limit: Gauge,
+    /// Points left in the window.
+    pub remaining: Gauge,
+    /// Unix time the window resets.
+    pub reset: Gauge,
+    /// Points spent, as each answer's `rateLimit.cost` said.
+    pub points: Counter,
+    /// Queries sent.
+    pub queries: Counter,
+    /// Repositories read over REST because GitHub's GraphQL endpoint is missing or refuses
+    /// a field the query uses (an older GitHub Enterprise Server).
+    pub fallback_repos: Gauge,
+    /// Times a repository fell back to REST.
+    pub fallbacks: Counter,
 }
 
 impl RateLimits {
@@ -45,6 +68,18 @@ impl RateLimits {
             .get("x-ratelimit-resource")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("core");
+        if resource == "graphql" {
+            if let Some(limit) = number("x-ratelimit-limit") {
+                self.graphql.limit.set(limit);
+            }
+            if let Some(remaining) = number("x-ratelimit-remaining") {
+                self.graphql.remaining.set(remaining);
+            }
+            if let Some(reset) = number("x-ratelimit-reset") {
+                self.graphql.reset.set(reset);
+            }
+            return;
+        }
         if resource != "core" {
             return;
         }
@@ -100,6 +135,42 @@ impl RateLimits {
             "github_rate_limit_reset_timestamp_seconds",
             "Unix time GitHub's core rate-limit window resets",
             self.reset.clone(),
+        );
+        let g = &self.graphql;
+        r.register(
+            "github_graphql_rate_limit_limit",
+            "GitHub's GraphQL budget in points per hour, from the last GraphQL answer",
+            g.limit.clone(),
+        );
+        r.register(
+            "github_graphql_rate_limit_remaining",
+            "Points left in GitHub's GraphQL window, from the last GraphQL answer",
+            g.remaining.clone(),
+        );
+        r.register(
+            "github_graphql_rate_limit_reset_timestamp_seconds",
+            "Unix time GitHub's GraphQL window resets",
+            g.reset.clone(),
+        );
+        r.register(
+            "github_graphql_points",
+            "GraphQL points the bulk reads spent, as GitHub reported each query's cost",
+            g.points.clone(),
+        );
+        r.register(
+            "github_graphql_queries",
+            "GraphQL queries the bulk reads sent",
+            g.queries.clone(),
+        );
+        r.register(
+            "github_graphql_fallback_repos",
+            "Repositories read over REST because the GraphQL endpoint is missing or refuses a field",
+            g.fallback_repos.clone(),
+        );
+        r.register(
+            "github_graphql_fallbacks",
+            "Times a repository fell back from GraphQL to REST reads",
+            g.fallbacks.clone(),
         );
     }
 }

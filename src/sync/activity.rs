@@ -28,6 +28,7 @@ use chrono::{DateTime, Utc};
 use futures::{StreamExt, stream};
 use tracing::{debug, warn};
 
+use super::bulk::BulkRead;
 use super::state::{ReadActivity, first_seen};
 use super::{FETCH_CONCURRENCY, Syncer};
 use crate::naming::RepoName;
@@ -43,6 +44,7 @@ impl Syncer {
         repo: &RepoName,
         pulls: &[PullRequest],
         listed_at: DateTime<Utc>,
+        bulk: &BulkRead,
     ) {
         let services: Vec<_> = self.fleet.services_of(repo).collect();
         let eligible = pulls.iter().filter(|pr| {
@@ -53,6 +55,10 @@ impl Syncer {
         let stale: Vec<(u64, DateTime<Utc>)> = {
             let mut state = self.lock();
             eligible
+                // Read in bulk just now, or left to settle later (see `sync/bulk.rs`).
+                .filter(|pr| {
+                    !bulk.activity.contains(&pr.number) && !bulk.deferred.contains(&pr.number)
+                })
                 .filter(|pr| {
                     let key = (repo.clone(), pr.number);
                     match state.activity.get_mut(&key) {
@@ -70,7 +76,7 @@ impl Syncer {
         let mut reads = stream::iter(stale.iter().copied())
             .map(|(number, updated_at)| self.read_activity(repo, number, updated_at))
             .buffer_unordered(FETCH_CONCURRENCY);
-        let mut changed = Vec::new();
+        let mut changed = bulk.changed.clone();
         while let Some(result) = reads.next().await {
             match result {
                 Ok(Some(number)) => changed.push(number),

@@ -23,6 +23,7 @@ use std::collections::BTreeSet;
 use futures::{StreamExt, stream};
 use tracing::info;
 
+use super::bulk::BulkRead;
 use super::state::BuildKey;
 use super::{Syncer, first_error};
 use crate::argocd::PreviewRevisions;
@@ -36,11 +37,11 @@ use crate::pull_request::{BuildStatus, PullRequest};
 pub(crate) const SEARCH_DEPTH: usize = 10;
 
 /// One eligible PR of one gated service.
-struct Gated {
+pub(super) struct Gated {
     service: ServiceName,
-    check: String,
+    pub(super) check: String,
     number: u64,
-    head: String,
+    pub(super) head: String,
     /// The commit its Application last synced, when Argo CD says.
     deployed: Option<String>,
 }
@@ -54,6 +55,7 @@ impl Syncer {
         repo: &RepoName,
         pulls: &[PullRequest],
         applications: Option<&PreviewRevisions>,
+        bulk: &BulkRead,
     ) -> Option<GitHubError> {
         let gated = self.gated(repo, pulls, applications);
         if gated.is_empty() {
@@ -62,6 +64,8 @@ impl Syncer {
         let heads: BTreeSet<BuildKey> = gated
             .iter()
             .map(|g| (repo.clone(), g.head.clone(), g.check.clone()))
+            // Read in bulk in this refresh: not again (a pending build is read again next time).
+            .filter(|key| !bulk.builds.contains(key))
             .collect();
         let mut first_error = self.read_statuses(heads).await;
         if first_error
@@ -109,7 +113,7 @@ impl Syncer {
     }
 
     /// The eligible PRs of `repo` under each service that has a build check.
-    fn gated(
+    pub(super) fn gated(
         &self,
         repo: &RepoName,
         pulls: &[PullRequest],

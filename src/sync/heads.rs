@@ -49,7 +49,11 @@ impl Syncer {
     }
 
     /// Every read the eligible PRs of `repo` need: `(key, is a file)` (else an object SHA).
-    fn wanted_reads(&self, repo: &RepoName, pulls: &[PullRequest]) -> Vec<(ObjectKey, bool)> {
+    pub(super) fn wanted_reads(
+        &self,
+        repo: &RepoName,
+        pulls: &[PullRequest],
+    ) -> Vec<(ObjectKey, bool)> {
         let mut wanted: Vec<(ObjectKey, bool)> = Vec::new();
         for service in self.fleet.services_of(repo) {
             for pr in pulls

@@ -18,7 +18,7 @@ impl GitHubSource {
             .own_login
             .get_or_try_init(|| async {
                 let (client, route) = match &self.auth {
-                    Auth::Token(client) => (&**client, "/user"),
+                    Auth::Token { client, .. } => (&**client, "/user"),
                     Auth::App { app, .. } => (&**app, "/app"),
                 };
                 let answer = transport::get(client, route, None, &self.exchange).await?;
@@ -34,7 +34,7 @@ impl GitHubSource {
                     });
                 }
                 match &self.auth {
-                    Auth::Token(_) => account::decode_login(&answer.body),
+                    Auth::Token { .. } => account::decode_login(&answer.body),
                     Auth::App { .. } => account::decode_app_login(&answer.body),
                 }
             })

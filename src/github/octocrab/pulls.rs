@@ -239,6 +239,17 @@ impl PullRequestSource for GitHubSource {
         self.logged_activity(repo, number).await
     }
 
+    async fn bulk_facts(
+        &self,
+        repo: &RepoName,
+        wants: &crate::github::bulk::Wants,
+    ) -> Result<Option<crate::github::bulk::BulkFacts>, GitHubError> {
+        let started = Instant::now();
+        let result = self.read_bulk(repo, wants).await;
+        self.finish(repo, "bulk_facts", started, &result);
+        result
+    }
+
     fn rate_limits(&self) -> Option<Arc<crate::github::rate::RateLimits>> {
         Some(GitHubSource::rate_limits(self))
     }

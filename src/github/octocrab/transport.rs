@@ -84,6 +84,59 @@ pub(super) async fn write<B: serde::Serialize + ?Sized>(
     within(exchange, crab.execute(request)).await
 }
 
+/// POSTs a GraphQL request `body` to `route` (a path on `crab`'s base: the GraphQL
+/// endpoint's) with `Authorization: Bearer <bearer>` set here, within the deadline. `crab`
+/// has no credentials of its own: octocrab sends its own only to the REST base, and GitHub
+/// Enterprise Server's GraphQL endpoint is not under it. `Ok(None)`: the answer was longer
+/// than `cap` bytes (not read further). Like [`get`], non-2xx answers come back as `Ok`.
+pub(super) async fn post_graphql(
+    crab: &Octocrab,
+    route: &str,
+    bearer: &secrecy::SecretString,
+    body: &serde_json::Value,
+    cap: usize,
+    exchange: &Exchange,
+) -> Result<Option<Answer>, GitHubError> {
+    use secrecy::ExposeSecret as _;
+    let mut authorization = HeaderValue::from_str(&format!("Bearer {}", bearer.expose_secret()))
+        .map_err(|_| GitHubError::Auth("the GitHub token is not a header value".to_owned()))?;
+    authorization.set_sensitive(true);
+    let builder = http::Request::builder()
+        .method(Method::POST)
+        .uri(route)
+        .header(ACCEPT, "application/json")
+        .header(http::header::AUTHORIZATION, authorization);
+    let request = crab
+        .build_request(builder, Some(body))
+        .map_err(|e| GitHubError::Transport(format!("cannot build the request: {e}")))?;
+    let rate = &exchange.rate;
+    let answer = async {
+        let response = crab.execute(request).await;
+        let (parts, body) = response.map_err(|e| from_octocrab(&e))?.into_parts();
+        rate.observe(&parts.headers);
+        let over = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+            .is_some_and(|length| length > cap);
+        if over {
+            return Ok(None);
+        }
+        match http_body_util::Limited::new(body, cap).collect().await {
+            Ok(collected) => Ok(Some(Answer {
+                status: parts.status,
+                headers: parts.headers,
+                body: collected.to_bytes(),
+            })),
+            Err(error) if error.is::<http_body_util::LengthLimitError>() => Ok(None),
+            Err(error) => Err(GitHubError::Transport(clean(&error.to_string()))),
+        }
+    };
+    tokio::time::timeout(exchange.timeout, answer)
+        .await
+        .unwrap_or(Err(GitHubError::Timeout))
+}
+
 /// Runs one exchange and reads the whole body under one deadline: octocrab's connect and
 /// write timeouts apply per socket operation (and no read timeout is set, see
 /// `GitHubSource::new`), so without it a server that trickles bytes would never be left.

@@ -7,6 +7,7 @@
 pub(super) mod account;
 pub(super) mod activity;
 pub(super) mod checks;
+pub(super) mod graphql;
 pub(super) mod report;
 
 use base64::Engine as _;
@@ -235,12 +236,7 @@ pub(super) fn decode_file(body: &[u8], path: &str) -> Result<ConfigFile, GitHubE
 }
 
 fn decode_file_entry(entry: WireEntry, path: &str) -> Result<ConfigFile, GitHubError> {
-    let too_large = |size: u64| {
-        unreadable(
-            path,
-            &format!("is {size} bytes, more than the {MAX_FILE_BYTES}-byte limit"),
-        )
-    };
+    let too_large = |size: u64| too_large(path, size);
     let size = entry.size.unwrap_or(0);
     if size > MAX_FILE_BYTES as u64 {
         return Ok(too_large(size));
@@ -268,7 +264,16 @@ fn decode_file_entry(entry: WireEntry, path: &str) -> Result<ConfigFile, GitHubE
     }
 }
 
-fn unreadable(path: &str, why: &str) -> ConfigFile {
+/// A file over [`MAX_FILE_BYTES`], in the words every read uses.
+pub(super) fn too_large(path: &str, size: u64) -> ConfigFile {
+    unreadable(
+        path,
+        &format!("is {size} bytes, more than the {MAX_FILE_BYTES}-byte limit"),
+    )
+}
+
+/// A path that is not a readable file, with why.
+pub(super) fn unreadable(path: &str, why: &str) -> ConfigFile {
     ConfigFile::Unreadable(format!("{path} {why}"))
 }
 

@@ -40,46 +40,46 @@ pub(in crate::github::octocrab) fn timeline_route(repo: &RepoName, number: u64) 
 }
 
 #[derive(Deserialize)]
-struct WireEvent {
+pub(super) struct WireEvent {
     #[serde(default)]
-    event: Option<String>,
+    pub(super) event: Option<String>,
     #[serde(default)]
-    created_at: Option<DateTime<Utc>>,
+    pub(super) created_at: Option<DateTime<Utc>>,
     #[serde(default)]
-    updated_at: Option<DateTime<Utc>>,
+    pub(super) updated_at: Option<DateTime<Utc>>,
     #[serde(default)]
-    submitted_at: Option<DateTime<Utc>>,
+    pub(super) submitted_at: Option<DateTime<Utc>>,
     #[serde(default)]
-    actor: Option<WireAccount>,
+    pub(super) actor: Option<WireAccount>,
     #[serde(default)]
-    user: Option<WireAccount>,
+    pub(super) user: Option<WireAccount>,
     #[serde(default)]
-    label: Option<WireLabel>,
+    pub(super) label: Option<WireLabel>,
     #[serde(default)]
-    body: Option<String>,
+    pub(super) body: Option<String>,
     #[serde(default)]
-    committer: Option<WireGitIdentity>,
+    pub(super) committer: Option<WireGitIdentity>,
     #[serde(default)]
-    sha: Option<String>,
+    pub(super) sha: Option<String>,
     #[serde(default)]
-    author_association: Option<String>,
+    pub(super) author_association: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct WireAccount {
-    login: String,
+pub(super) struct WireAccount {
+    pub(super) login: String,
     #[serde(rename = "type", default)]
-    kind: Option<String>,
+    pub(super) kind: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct WireLabel {
-    name: String,
+pub(super) struct WireLabel {
+    pub(super) name: String,
 }
 
 #[derive(Deserialize)]
-struct WireGitIdentity {
-    date: DateTime<Utc>,
+pub(super) struct WireGitIdentity {
+    pub(super) date: DateTime<Utc>,
 }
 
 /// One page of a timeline, as [`PullEvent`]s in GitHub's order (oldest first). Events by
@@ -129,7 +129,10 @@ const USED: [&str; 8] = [
     "reopened",
 ];
 
-fn into_event(wire: WireEvent, own_login: &str) -> Result<Option<PullEvent>, GitHubError> {
+pub(super) fn into_event(
+    wire: WireEvent,
+    own_login: &str,
+) -> Result<Option<PullEvent>, GitHubError> {
     let kind = wire.event.unwrap_or_default();
     let missing = |field: &str| GitHubError::Malformed(format!("a `{kind}` event has no {field}"));
     // Whose comments count depends on it (GitHub's schema requires it on both shapes).

@@ -93,7 +93,7 @@ pub(in crate::github::octocrab) fn decode_build_status(
 
 /// The conclusion as GitHub words it when it looks like one of its words, else `unknown`: it
 /// ends up in a PR comment.
-fn clean_conclusion(conclusion: &str) -> String {
+pub(super) fn clean_conclusion(conclusion: &str) -> String {
     let word = !conclusion.is_empty()
         && conclusion.len() <= MAX_CONCLUSION
         && conclusion

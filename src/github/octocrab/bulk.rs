@@ -1,0 +1,420 @@
+//! The bulk read of [`GitHubSource`]: what a refresh wants, in a few GraphQL queries per
+//! repository (see `wire/graphql.rs` for the documents and `wire/graphql/decode.rs` for the
+//! answers).
+//!
+//! **Where.** `https://api.github.com/graphql`; on GitHub Enterprise Server
+//! `https://HOST/api/graphql` (not under the REST base `…/api/v3`, which is why the GraphQL
+//! client is a second octocrab client on the endpoint's origin, without credentials of its
+//! own: the bearer is set per request, the token's or the installation's cached one).
+//!
+//! **Bounds.** At most [`IN_FLIGHT`] queries at once per client (GitHub's secondary limits
+//! count concurrent requests and GraphQL CPU time), answers of at most [`ANSWER_CAP`] bytes:
+//! a longer one is not read, and its chunk is asked again in two halves (down to one commit or
+//! one PR, whose facts are then left to REST). A timeline is read page by page, newest first,
+//! at most [`MAX_PAGES`](super::MAX_PAGES) pages.
+//!
+//! **Faults** are never evidence: a chunk that fails leaves its facts out of [`BulkFacts`]
+//! (the sync reads them over REST). GitHub's GraphQL rate limit ends the bulk reads until its
+//! reset (REST reads carry on, on their own budget). A server without a GraphQL endpoint
+//! (`404`, `405`, `410`, `501`), or whose schema lacks a field or type the query uses, makes
+//! the repository read over REST for [`RETRY_GRAPHQL_AFTER`]: said once in the log and in
+//! `preview_tower_github_graphql_fallback_repos`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use ::octocrab::Octocrab;
+use futures::{StreamExt, stream};
+use http::StatusCode;
+use secrecy::SecretString;
+use tracing::{debug, info, warn};
+use url::Url;
+
+use super::wire::graphql::decode::{self, Answered, ChunkFacts, TimelinePage};
+use super::wire::graphql::{self, Chunk, TimelineWant};
+use super::{Auth, GitHubSource, MAX_PAGES, lock, transport};
+use crate::github::GitHubError;
+use crate::github::bulk::{BulkFacts, Wants};
+use crate::naming::RepoName;
+use crate::pull_request::PullEvent;
+
+/// Most GraphQL queries in flight per client.
+const IN_FLIGHT: usize = 4;
+/// Longest GraphQL answer read, in bytes.
+const ANSWER_CAP: usize = 4 << 20;
+/// How long a repository whose GraphQL was refused is read over REST before GraphQL is tried
+/// again (an upgraded GitHub Enterprise Server).
+const RETRY_GRAPHQL_AFTER: Duration = Duration::from_secs(6 * 3600);
+/// Most faults kept for the log per bulk read.
+const MAX_FAULTS: usize = 8;
+
+/// Whether and where to read in bulk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GraphqlMode {
+    /// At GitHub's GraphQL endpoint for the REST base URL (see [`graphql_url`]), or at this URL.
+    On(Option<Url>),
+    /// Never: every fact is read over REST, one at a time.
+    Off,
+}
+
+/// GitHub's GraphQL endpoint for the REST base `api_url`: `https://api.github.com/graphql`;
+/// `https://HOST/api/graphql` for GitHub Enterprise Server's `https://HOST/api/v3`; else
+/// `{api_url}/graphql` (GitHub Enterprise Cloud with data residency, `api.SUBDOMAIN.ghe.com`).
+pub fn graphql_url(api_url: &Url) -> Url {
+    let mut url = api_url.clone();
+    let path = api_url.path().trim_end_matches('/');
+    let graphql = match path.strip_suffix("/v3") {
+        Some(api) => format!("{api}/graphql"),
+        None => format!("{path}/graphql"),
+    };
+    url.set_path(&graphql);
+    url.set_query(None);
+    url
+}
+
+/// The GraphQL side of a [`GitHubSource`].
+pub(super) struct Graphql {
+    /// A client on the endpoint's origin, without credentials.
+    client: Octocrab,
+    /// The endpoint's path.
+    route: String,
+    in_flight: tokio::sync::Semaphore,
+    /// Repositories read over REST, since when.
+    refused: Mutex<HashMap<RepoName, Instant>>,
+    /// No bulk read until then (GitHub's GraphQL rate limit).
+    limited_until: Mutex<Option<Instant>>,
+}
+
+impl Graphql {
+    /// The GraphQL side for `url`, with the REST client's timeouts.
+    pub(super) fn new(url: &Url, timeout: Duration) -> Result<Self, GitHubError> {
+        let origin = url.origin().ascii_serialization();
+        let client = Octocrab::builder()
+            .base_uri(origin.as_str())
+            .map_err(|e| GitHubError::Transport(format!("invalid GitHub GraphQL URL {url}: {e}")))?
+            .set_connect_timeout(Some(timeout))
+            .set_write_timeout(Some(timeout))
+            .build()
+            .map_err(|e| GitHubError::Transport(format!("cannot build the GraphQL client: {e}")))?;
+        Ok(Self {
+            client,
+            route: url.path().to_owned(),
+            in_flight: tokio::sync::Semaphore::new(IN_FLIGHT),
+            refused: Mutex::new(HashMap::new()),
+            limited_until: Mutex::new(None),
+        })
+    }
+}
+
+/// How one query went.
+enum Sent {
+    Read(ChunkFacts),
+    /// The answer was over [`ANSWER_CAP`].
+    TooLong,
+    Refused(String),
+}
+
+impl GitHubSource {
+    /// [`crate::github::PullRequestSource::bulk_facts`].
+    pub(super) async fn read_bulk(
+        &self,
+        repo: &RepoName,
+        wants: &Wants,
+    ) -> Result<Option<BulkFacts>, GitHubError> {
+        let Some(graphql) = &self.graphql else {
+            return Ok(None);
+        };
+        if !self.graphql_available(graphql, repo) {
+            return Ok(None);
+        }
+        if wants.is_empty() {
+            return Ok(Some(BulkFacts::default()));
+        }
+        let started = Instant::now();
+        let bearer = self.bearer(repo).await?;
+        let own = self.own_account().await?;
+        let mut facts = BulkFacts::default();
+        let mut pages: HashMap<u64, Vec<TimelinePage>> = HashMap::new();
+        let mut timelines: Vec<TimelineWant> = wants
+            .activity
+            .iter()
+            .map(|&number| TimelineWant {
+                number,
+                before: None,
+            })
+            .collect();
+        let mut commits = wants.commits.clone();
+        for _ in 0..MAX_PAGES {
+            if commits.is_empty() && timelines.is_empty() {
+                break;
+            }
+            let round = graphql::chunks(&commits, &timelines);
+            commits.clear();
+            let read = self.send_all(graphql, repo, &bearer, &own, round).await;
+            let read = match read {
+                Ok(read) => read,
+                Err(Refusal(why)) => {
+                    self.fall_back(graphql, repo, &why);
+                    return Ok(None);
+                }
+            };
+            timelines = Vec::new();
+            for chunk in read {
+                let chunk = match chunk {
+                    Ok(chunk) => chunk,
+                    Err(error) => {
+                        let stop = error.affects_every_call();
+                        note(&mut facts, error);
+                        if stop {
+                            return Ok(Some(self.finish_bulk(repo, started, facts, pages)));
+                        }
+                        continue;
+                    }
+                };
+                facts.points += chunk.points.unwrap_or(0);
+                facts.queries += 1;
+                facts.files.extend(chunk.files);
+                facts.objects.extend(chunk.objects);
+                facts.builds.extend(chunk.builds);
+                for error in chunk.faults {
+                    note(&mut facts, error);
+                }
+                for (number, page) in chunk.timelines {
+                    if let Some(cursor) = &page.earlier {
+                        timelines.push(TimelineWant {
+                            number,
+                            before: Some(cursor.clone()),
+                        });
+                    }
+                    pages.entry(number).or_default().push(page);
+                }
+            }
+        }
+        Ok(Some(self.finish_bulk(repo, started, facts, pages)))
+    }
+
+    /// Puts the timelines read to their first page into `facts`, logs, counts.
+    fn finish_bulk(
+        &self,
+        repo: &RepoName,
+        started: Instant,
+        mut facts: BulkFacts,
+        pages: HashMap<u64, Vec<TimelinePage>>,
+    ) -> BulkFacts {
+        for (number, newest_first) in pages {
+            // Pages were read newest first: complete when the last one read has none before.
+            if newest_first.last().is_none_or(|p| p.earlier.is_some()) {
+                continue;
+            }
+            let events: Vec<PullEvent> = newest_first
+                .into_iter()
+                .rev()
+                .flat_map(|p| p.events)
+                .collect();
+            facts.activity.insert(number, events);
+        }
+        let rate = &self.exchange.rate.graphql;
+        rate.points.inc_by(facts.points);
+        rate.queries.inc_by(facts.queries);
+        debug!(%repo, queries = facts.queries, points = facts.points,
+            files = facts.files.len(), builds = facts.builds.len(),
+            timelines = facts.activity.len(), faults = facts.faults.len(),
+            duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "GitHub bulk read");
+        facts
+    }
+
+    /// Sends `chunks`, [`IN_FLIGHT`] at a time; a chunk whose answer is too long is asked again
+    /// in halves. Each chunk's facts or error; a refusal ends it all.
+    async fn send_all(
+        &self,
+        graphql: &Graphql,
+        repo: &RepoName,
+        bearer: &SecretString,
+        own: &str,
+        chunks: Vec<Chunk>,
+    ) -> Result<Vec<Result<ChunkFacts, GitHubError>>, Refusal> {
+        let mut out = Vec::new();
+        let mut pending = chunks;
+        while !pending.is_empty() {
+            let sent: Vec<(Chunk, Result<Sent, GitHubError>)> = stream::iter(pending)
+                .map(|chunk| async move {
+                    let sent = self.send_query(graphql, repo, bearer, own, &chunk).await;
+                    (chunk, sent)
+                })
+                .buffer_unordered(IN_FLIGHT)
+                .collect()
+                .await;
+            pending = Vec::new();
+            for (chunk, result) in sent {
+                match result {
+                    Ok(Sent::Read(facts)) => out.push(Ok(facts)),
+                    Ok(Sent::Refused(why)) => return Err(Refusal(why)),
+                    Ok(Sent::TooLong) => match halves(chunk) {
+                        Some((first, second)) => pending.extend([first, second]),
+                        None => out.push(Err(GitHubError::Malformed(format!(
+                            "a GraphQL answer about one commit or pull request of {repo} is \
+                             over {ANSWER_CAP} bytes"
+                        )))),
+                    },
+                    Err(error) => {
+                        if let GitHubError::RateLimited { retry_after } = &error {
+                            let until =
+                                Instant::now() + retry_after.unwrap_or(Duration::from_secs(60));
+                            *lock(&graphql.limited_until) = Some(until);
+                            warn!(%repo, retry_after_s = retry_after.map(|d| d.as_secs()),
+                                "GitHub's GraphQL budget is spent; facts are read over REST until it resets");
+                        }
+                        out.push(Err(error));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn send_query(
+        &self,
+        graphql: &Graphql,
+        repo: &RepoName,
+        bearer: &SecretString,
+        own: &str,
+        chunk: &Chunk,
+    ) -> Result<Sent, GitHubError> {
+        let query = graphql::head_facts(repo, chunk);
+        let _permit = graphql.in_flight.acquire().await;
+        let answer = transport::post_graphql(
+            &graphql.client,
+            &graphql.route,
+            bearer,
+            &query.body(),
+            ANSWER_CAP,
+            &self.exchange,
+        )
+        .await?;
+        let Some(answer) = answer else {
+            return Ok(Sent::TooLong);
+        };
+        match answer.status {
+            StatusCode::NOT_FOUND
+            | StatusCode::METHOD_NOT_ALLOWED
+            | StatusCode::GONE
+            | StatusCode::NOT_IMPLEMENTED => {
+                return Ok(Sent::Refused(format!(
+                    "no GraphQL endpoint at {} ({})",
+                    graphql.route, answer.status
+                )));
+            }
+            status if !status.is_success() => return Err(transport::status_error(&answer)),
+            _ => {}
+        }
+        match decode::decode(&answer.body, &query, chunk, own)? {
+            Answered::Read(facts) => Ok(Sent::Read(facts)),
+            Answered::Refused(why) => Ok(Sent::Refused(why)),
+            Answered::RateLimited(message) => {
+                debug!(%repo, message, "GraphQL rate limited");
+                let reset = answer
+                    .header("x-ratelimit-reset")
+                    .and_then(|r| r.trim().parse::<i64>().ok());
+                let now = chrono::Utc::now().timestamp();
+                let retry_after =
+                    reset.map(|reset| Duration::from_secs(u64::try_from(reset - now).unwrap_or(0)));
+                Err(GitHubError::RateLimited { retry_after })
+            }
+        }
+    }
+
+    /// Whether `repo` is read in bulk now: not refused lately, and not rate limited.
+    fn graphql_available(&self, graphql: &Graphql, repo: &RepoName) -> bool {
+        let now = Instant::now();
+        {
+            let mut limited = lock(&graphql.limited_until);
+            match *limited {
+                Some(until) if until > now => return false,
+                Some(_) => *limited = None,
+                None => {}
+            }
+        }
+        let mut refused = lock(&graphql.refused);
+        match refused.get(repo) {
+            Some(since) if now.duration_since(*since) < RETRY_GRAPHQL_AFTER => false,
+            Some(_) => {
+                refused.remove(repo);
+                self.exchange.rate.graphql.fallback_repos.dec();
+                info!(%repo, "trying GitHub's GraphQL API again for this repository");
+                true
+            }
+            None => true,
+        }
+    }
+
+    fn fall_back(&self, graphql: &Graphql, repo: &RepoName, why: &str) {
+        let first = lock(&graphql.refused)
+            .insert(repo.clone(), Instant::now())
+            .is_none();
+        let rate = &self.exchange.rate.graphql;
+        rate.fallbacks.inc();
+        if first {
+            rate.fallback_repos.inc();
+        }
+        warn!(%repo, reason = why,
+            "GitHub's GraphQL API cannot read this repository's facts; reading them over REST (one request each)");
+    }
+
+    /// The bearer for `repo`'s queries: the token, or the owner's installation token (cached
+    /// by octocrab; minted only when it expires).
+    async fn bearer(&self, repo: &RepoName) -> Result<SecretString, GitHubError> {
+        match &self.auth {
+            Auth::Token { token, .. } => Ok(token.clone()),
+            Auth::App { .. } => {
+                let client = self.client(repo).await?;
+                let token =
+                    tokio::time::timeout(self.exchange.timeout, client.installation_token())
+                        .await
+                        .map_err(|_elapsed| GitHubError::Timeout)?;
+                token.map_err(|e| transport::from_octocrab(&e))
+            }
+        }
+    }
+}
+
+/// Why the bulk read of a repository stops for good (for a while): see the module doc.
+struct Refusal(String);
+
+fn note(facts: &mut BulkFacts, error: GitHubError) {
+    if facts.faults.len() < MAX_FAULTS {
+        facts.faults.push(error);
+    }
+}
+
+/// `chunk` in two, when it has more than one commit or pull request.
+fn halves(chunk: Chunk) -> Option<(Chunk, Chunk)> {
+    let Chunk {
+        mut commits,
+        mut timelines,
+    } = chunk;
+    if commits.len() + timelines.len() < 2 {
+        return None;
+    }
+    let second = if commits.len() >= 2 {
+        Chunk {
+            commits: commits.split_off(commits.len() / 2),
+            timelines: Vec::new(),
+        }
+    } else if commits.len() == 1 && !timelines.is_empty() {
+        Chunk {
+            commits: Vec::new(),
+            timelines: std::mem::take(&mut timelines),
+        }
+    } else {
+        Chunk {
+            commits: Vec::new(),
+            timelines: timelines.split_off(timelines.len() / 2),
+        }
+    };
+    Some((Chunk { commits, timelines }, second))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,593 @@
+//! GitHub's answers to `HeadFacts`, and what they mean. Pure.
+//!
+//! A GraphQL answer can be partly read: `data` beside `errors`, each error with the `path` of
+//! the field it nulled. Every alias is decoded on its own (`RawValue`s, no JSON tree), so a
+//! field GitHub could not resolve, or one we cannot read, spoils only its own facts. A fact not
+//! read is left out of [`ChunkFacts`], never answered as missing: the sync then reads it over
+//! REST. Only these count as read: a commit GitHub returned whose file is `null` (the path
+//! does not exist there), a file entry we can classify, a build whose suites and runs were
+//! all returned, a timeline page.
+//!
+//! What is left to REST on purpose (a "doubt"): a commit GitHub answers `null` for (it may not
+//! know it yet), a blob GitHub calls binary or truncated, text with a replacement character
+//! (not UTF-8 as stored), more suites or runs than asked for, a run without its id.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::{Chunk, Query, RUNS, SUITES};
+use crate::github::GitHubError;
+use crate::github::octocrab::wire::activity::{
+    WireAccount, WireEvent, WireGitIdentity, WireLabel, into_event,
+};
+use crate::github::octocrab::wire::checks::clean_conclusion;
+use crate::github::octocrab::wire::{too_large, unreadable};
+use crate::pull_request::{BuildStatus, ConfigFile, PullEvent};
+use crate::repo_config::MAX_FILE_BYTES;
+
+/// What one answer said.
+#[derive(Debug)]
+pub(in crate::github::octocrab) enum Answered {
+    /// Data, maybe partial.
+    Read(ChunkFacts),
+    /// GitHub's primary GraphQL limit (`RATE_LIMITED`).
+    RateLimited(String),
+    /// The server does not know a field or type we ask for (an older GitHub Enterprise Server):
+    /// read this repository over REST.
+    Refused(String),
+}
+
+/// The facts one answer gave.
+#[derive(Debug, Default)]
+pub(in crate::github::octocrab) struct ChunkFacts {
+    /// By `(sha, path)`.
+    pub files: Vec<((String, String), ConfigFile)>,
+    /// By `(sha, path)`.
+    pub objects: Vec<((String, String), Option<String>)>,
+    /// By `(sha, check)`.
+    pub builds: Vec<((String, String), BuildStatus)>,
+    /// By PR number: the page's events (oldest first) and the cursor of an earlier page.
+    pub timelines: Vec<(u64, TimelinePage)>,
+    /// Why some facts were not read.
+    pub faults: Vec<GitHubError>,
+    /// `rateLimit.cost`, when GitHub said.
+    pub points: Option<u64>,
+}
+
+/// One page of a PR's timeline.
+#[derive(Debug, PartialEq)]
+pub(in crate::github::octocrab) struct TimelinePage {
+    /// Its events, oldest first.
+    pub events: Vec<PullEvent>,
+    /// The cursor to read the page before this one, when there is one.
+    pub earlier: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    data: Option<Data<'a>>,
+    #[serde(default)]
+    errors: Vec<WireError>,
+}
+
+#[derive(Deserialize)]
+struct Data<'a> {
+    #[serde(rename = "rateLimit", default)]
+    rate_limit: Option<RateLimit>,
+    #[serde(borrow, default)]
+    repository: Option<Aliases<'a>>,
+}
+
+type Aliases<'a> = HashMap<Cow<'a, str>, &'a RawValue>;
+
+#[derive(Deserialize)]
+struct RateLimit {
+    cost: u64,
+}
+
+#[derive(Deserialize)]
+struct WireError {
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+    #[serde(default)]
+    path: Vec<serde_json::Value>,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    extensions: Option<Extensions>,
+}
+
+#[derive(Deserialize)]
+struct Extensions {
+    #[serde(default)]
+    code: Option<String>,
+}
+
+/// GraphQL's static validation failures, by `extensions.code`: the server's schema lacks
+/// something the document uses.
+const REFUSALS: [&str; 8] = [
+    "undefinedField",
+    "undefinedType",
+    "undefinedEnumValue",
+    "argumentNotAccepted",
+    "argumentLiteralsIncompatible",
+    "missingRequiredArguments",
+    "variableMismatch",
+    "selectionMismatch",
+];
+
+impl WireError {
+    fn rate_limited(&self) -> bool {
+        matches!(self.kind.as_deref(), Some("RATE_LIMITED" | "RATE_LIMIT"))
+    }
+
+    fn refusal(&self) -> bool {
+        let code = self.extensions.as_ref().and_then(|e| e.code.as_deref());
+        code.is_some_and(|c| REFUSALS.contains(&c))
+            || [
+                "doesn't exist on type",
+                "doesn't accept argument",
+                "Unknown type",
+            ]
+            .iter()
+            .any(|m| self.message.contains(m))
+    }
+
+    /// Whether this error is about `alias` of the repository (or one of its `field`s), or the
+    /// whole repository.
+    fn covers(&self, alias: &str, field: Option<&str>) -> bool {
+        let at = |i: usize| self.path.get(i).and_then(serde_json::Value::as_str);
+        if at(0) != Some("repository") {
+            return false;
+        }
+        match (at(1), field) {
+            (None, _) => true,
+            (Some(a), _) if a != alias => false,
+            (Some(_), None) => true,
+            (Some(_), Some(field)) => at(2).is_none_or(|f| f == field),
+        }
+    }
+
+    fn error(&self) -> GitHubError {
+        let message = clean(&self.message);
+        match self.kind.as_deref() {
+            Some("NOT_FOUND") => GitHubError::Upstream {
+                status: 404,
+                message,
+            },
+            Some("FORBIDDEN") => GitHubError::Unauthorized(message),
+            _ => GitHubError::Upstream {
+                status: 200,
+                message,
+            },
+        }
+    }
+}
+
+/// What a `200` answer to `query` (made of `chunk`) says. `own_login`: preview-tower's own
+/// account, whose events are not activity.
+pub(in crate::github::octocrab) fn decode(
+    body: &[u8],
+    query: &Query,
+    chunk: &Chunk,
+    own_login: &str,
+) -> Result<Answered, GitHubError> {
+    let envelope: Envelope<'_> = serde_json::from_slice(body)
+        .map_err(|e| GitHubError::Malformed(format!("unreadable GraphQL answer: {e}")))?;
+    if let Some(limited) = envelope.errors.iter().find(|e| e.rate_limited()) {
+        return Ok(Answered::RateLimited(clean(&limited.message)));
+    }
+    let Some(data) = envelope.data else {
+        if let Some(refusal) = envelope.errors.iter().find(|e| e.refusal()) {
+            return Ok(Answered::Refused(clean(&refusal.message)));
+        }
+        let first = envelope.errors.first().map_or_else(
+            || GitHubError::Malformed("a GraphQL answer with neither data nor errors".into()),
+            WireError::error,
+        );
+        return Err(first);
+    };
+    let Some(repository) = data.repository else {
+        let why = envelope
+            .errors
+            .first()
+            .map_or_else(|| "no repository".to_owned(), |e| clean(&e.message));
+        return Err(GitHubError::Unauthorized(format!(
+            "the repository does not exist or these credentials cannot see it ({why})"
+        )));
+    };
+    let mut facts = ChunkFacts {
+        points: data.rate_limit.map(|r| r.cost),
+        ..ChunkFacts::default()
+    };
+    let errors = &envelope.errors;
+    let covering =
+        |alias: &str, field: Option<&str>| errors.iter().find(|e| e.covers(alias, field));
+    for (i, wants) in chunk.commits.iter().enumerate() {
+        let alias = format!("c{i}");
+        if let Some(error) = covering(&alias, None).filter(|e| e.path.len() <= 2) {
+            facts.faults.push(error.error());
+            continue;
+        }
+        let commit: Option<Aliases<'_>> = match repository.get(alias.as_str()) {
+            Some(raw) => match serde_json::from_str(raw.get()) {
+                Ok(commit) => commit,
+                Err(e) => {
+                    facts.faults.push(malformed(&alias, &e));
+                    continue;
+                }
+            },
+            None => None,
+        };
+        let Some(commit) = commit else {
+            // GitHub does not know the commit (yet): no evidence about its files.
+            continue;
+        };
+        let sha = &wants.sha;
+        let field = |prefix: &str, values: &[String], value: &String| {
+            let j = values.iter().position(|v| v == value).unwrap_or_default();
+            format!("{prefix}{j}")
+        };
+        for path in &wants.files {
+            let name = field("f", &query.files, path);
+            if let Some(error) = covering(&alias, Some(&name)) {
+                facts.faults.push(error.error());
+                continue;
+            }
+            match commit.get(name.as_str()).map(|raw| file(raw, path)) {
+                Some(Ok(Some(file))) => facts.files.push(((sha.clone(), path.clone()), file)),
+                Some(Ok(None)) => {}
+                Some(Err(e)) => facts.faults.push(malformed(&name, &e)),
+                None => facts.faults.push(malformed(&name, &"no such field")),
+            }
+        }
+        for path in &wants.objects {
+            let name = field("o", &query.objects, path);
+            if let Some(error) = covering(&alias, Some(&name)) {
+                facts.faults.push(error.error());
+                continue;
+            }
+            match commit.get(name.as_str()).map(|raw| object(raw)) {
+                Some(Ok(oid)) => facts.objects.push(((sha.clone(), path.clone()), oid)),
+                Some(Err(e)) => facts.faults.push(malformed(&name, &e)),
+                None => facts.faults.push(malformed(&name, &"no such field")),
+            }
+        }
+        for check in &wants.checks {
+            let name = field("b", &query.checks, check);
+            if let Some(error) = covering(&alias, Some(&name)) {
+                facts.faults.push(error.error());
+                continue;
+            }
+            match commit.get(name.as_str()).map(|raw| build(raw, check)) {
+                Some(Ok(Some(status))) => {
+                    facts.builds.push(((sha.clone(), check.clone()), status));
+                }
+                Some(Ok(None)) => {}
+                Some(Err(e)) => facts.faults.push(malformed(&name, &e)),
+                None => facts.faults.push(malformed(&name, &"no such field")),
+            }
+        }
+    }
+    for timeline in &chunk.timelines {
+        let alias = format!("p{}", timeline.number);
+        if let Some(error) = covering(&alias, None) {
+            facts.faults.push(error.error());
+            continue;
+        }
+        let Some(raw) = repository.get(alias.as_str()) else {
+            continue;
+        };
+        match page(raw, own_login) {
+            Ok(Some(page)) => facts.timelines.push((timeline.number, page)),
+            Ok(None) => {}
+            Err(e) => facts.faults.push(e),
+        }
+    }
+    Ok(Answered::Read(facts))
+}
+
+fn malformed(alias: &str, error: &dyn std::fmt::Display) -> GitHubError {
+    GitHubError::Malformed(format!("unreadable `{alias}` in a GraphQL answer: {error}"))
+}
+
+/// At most 300 printable characters on one line (GitHub's messages end up in logs).
+fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(300)
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Entry {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    mode: Option<u32>,
+    #[serde(default)]
+    object: Option<Blob>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Blob {
+    #[serde(default)]
+    byte_size: Option<u64>,
+    #[serde(default)]
+    is_binary: Option<bool>,
+    #[serde(default)]
+    is_truncated: Option<bool>,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+/// A symbolic link's git file mode (`0o120000`).
+const SYMLINK_MODE: u32 = 0o120_000;
+
+/// What the file entry at `path` says: `Ok(None)` when only REST can tell.
+fn file(raw: &RawValue, path: &str) -> Result<Option<ConfigFile>, serde_json::Error> {
+    let Some(entry): Option<Entry> = serde_json::from_str(raw.get())? else {
+        return Ok(Some(ConfigFile::Missing));
+    };
+    let blob = entry.object;
+    Ok(match entry.kind.as_str() {
+        "tree" => Some(unreadable(path, "is a directory")),
+        "commit" => Some(unreadable(path, "is a git submodule")),
+        "blob" if entry.mode == Some(SYMLINK_MODE) => {
+            let target = blob.and_then(|b| b.text).unwrap_or_default();
+            Some(unreadable(
+                path,
+                &format!("is a symbolic link to {target:?}, which is not a file in the repository"),
+            ))
+        }
+        "blob" => blob.and_then(|blob| match (blob.byte_size, blob.text) {
+            (Some(size), _) if size > MAX_FILE_BYTES as u64 => Some(too_large(path, size)),
+            (Some(_), Some(text))
+                if blob.is_binary == Some(false)
+                    && blob.is_truncated != Some(true)
+                    && !text.contains('\u{fffd}') =>
+            {
+                Some(ConfigFile::Present(text))
+            }
+            _ => None,
+        }),
+        _ => None,
+    })
+}
+
+#[derive(Deserialize)]
+struct Object {
+    oid: String,
+}
+
+/// The object id of a path entry, `None` when the path does not exist at the commit.
+fn object(raw: &RawValue) -> Result<Option<String>, serde_json::Error> {
+    let entry: Option<Object> = serde_json::from_str(raw.get())?;
+    Ok(entry.map(|o| o.oid))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Suites {
+    total_count: u64,
+    nodes: Vec<Suite>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Suite {
+    check_runs: Option<Runs>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Runs {
+    total_count: u64,
+    nodes: Vec<Run>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Run {
+    database_id: Option<u64>,
+    name: String,
+    status: String,
+    conclusion: Option<String>,
+}
+
+/// What the runs named `check` say, as the REST read decides it (the newest run wins, none is
+/// pending); `Ok(None)` when the answer may not hold every run (only REST can tell).
+fn build(raw: &RawValue, check: &str) -> Result<Option<BuildStatus>, serde_json::Error> {
+    let Some(suites): Option<Suites> = serde_json::from_str(raw.get())? else {
+        return Ok(None);
+    };
+    if suites.total_count > u64::from(SUITES) || suites.nodes.len() as u64 != suites.total_count {
+        return Ok(None);
+    }
+    let mut newest: Option<(u64, Run)> = None;
+    for suite in suites.nodes {
+        let Some(runs) = suite.check_runs else {
+            return Ok(None);
+        };
+        if runs.total_count > u64::from(RUNS) || runs.nodes.len() as u64 != runs.total_count {
+            return Ok(None);
+        }
+        for run in runs.nodes.into_iter().filter(|r| r.name == check) {
+            let Some(id) = run.database_id else {
+                return Ok(None);
+            };
+            if newest.as_ref().is_none_or(|(best, _)| id > *best) {
+                newest = Some((id, run));
+            }
+        }
+    }
+    let Some((_, run)) = newest else {
+        return Ok(Some(BuildStatus::Pending));
+    };
+    if run.status != "COMPLETED" {
+        return Ok(Some(BuildStatus::Pending));
+    }
+    let conclusion = run.conclusion.map(|c| c.to_ascii_lowercase());
+    Ok(Some(match conclusion.as_deref() {
+        Some("success") => BuildStatus::Succeeded,
+        Some(other) => BuildStatus::Failed {
+            conclusion: clean_conclusion(other),
+        },
+        None => BuildStatus::Failed {
+            conclusion: "unknown".to_owned(),
+        },
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Pull {
+    timeline_items: Items,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Items {
+    page_info: PageInfo,
+    nodes: Vec<Item>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PageInfo {
+    has_previous_page: bool,
+    start_cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Item {
+    #[serde(rename = "__typename")]
+    typename: String,
+    #[serde(default)]
+    commit: Option<ItemCommit>,
+    #[serde(default)]
+    created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    updated_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    submitted_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    actor: Option<Actor>,
+    #[serde(default)]
+    author: Option<Actor>,
+    #[serde(default)]
+    label: Option<ItemLabel>,
+    #[serde(default)]
+    author_association: Option<String>,
+    #[serde(default)]
+    body: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ItemCommit {
+    oid: String,
+    committed_date: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+struct Actor {
+    #[serde(rename = "__typename")]
+    typename: String,
+    login: String,
+}
+
+#[derive(Deserialize)]
+struct ItemLabel {
+    name: String,
+}
+
+/// GitHub's GraphQL spells an App's bot `slug`, its REST API `slug[bot]`: the REST spelling
+/// is what preview-tower compares with its own login and keeps as command authors.
+fn account(actor: Actor) -> WireAccount {
+    let bot = actor.typename == "Bot";
+    let login = if bot && !actor.login.ends_with("[bot]") {
+        format!("{}[bot]", actor.login)
+    } else {
+        actor.login
+    };
+    WireAccount {
+        login,
+        kind: Some(if bot { "Bot" } else { "User" }.to_owned()),
+    }
+}
+
+/// The REST event kind a timeline item is (`None`: not activity).
+fn rest_kind(typename: &str) -> Option<&'static str> {
+    Some(match typename {
+        "PullRequestCommit" => "committed",
+        "HeadRefForcePushedEvent" => "head_ref_force_pushed",
+        "LabeledEvent" => "labeled",
+        "UnlabeledEvent" => "unlabeled",
+        "IssueComment" => "commented",
+        "PullRequestReview" => "reviewed",
+        "ReadyForReviewEvent" => "ready_for_review",
+        "ReopenedEvent" => "reopened",
+        _ => return None,
+    })
+}
+
+/// One timeline page; `Ok(None)` when GitHub answered `null` for the PR.
+fn page(raw: &RawValue, own_login: &str) -> Result<Option<TimelinePage>, GitHubError> {
+    let pull: Option<Pull> =
+        serde_json::from_str(raw.get()).map_err(|e| malformed("pullRequest", &e))?;
+    let Some(pull) = pull else {
+        return Ok(None);
+    };
+    let items = pull.timeline_items;
+    let mut events = Vec::new();
+    for item in items.nodes {
+        let Some(kind) = rest_kind(&item.typename) else {
+            continue;
+        };
+        let person = item.author.or(item.actor).map(account);
+        let (user, actor) = match kind {
+            "commented" | "reviewed" => (person, None),
+            _ => (None, person),
+        };
+        let wire = WireEvent {
+            event: Some(kind.to_owned()),
+            created_at: item.created_at,
+            updated_at: item.updated_at,
+            submitted_at: item.submitted_at,
+            actor,
+            user,
+            label: item.label.map(|l| WireLabel { name: l.name }),
+            body: item.body,
+            committer: item.commit.as_ref().map(|c| WireGitIdentity {
+                date: c.committed_date,
+            }),
+            sha: item.commit.map(|c| c.oid),
+            author_association: item.author_association,
+        };
+        if let Some(event) = into_event(wire, own_login)? {
+            events.push(event);
+        }
+    }
+    let earlier = if items.page_info.has_previous_page {
+        Some(items.page_info.start_cursor.ok_or_else(|| {
+            GitHubError::Malformed("a timeline page with an earlier page but no cursor".into())
+        })?)
+    } else {
+        None
+    };
+    Ok(Some(TimelinePage { events, earlier }))
+}
+
+#[cfg(test)]
+mod tests;
