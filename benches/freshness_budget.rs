@@ -6,7 +6,9 @@
 //!    binary at 5,000 previews, synced from the fake GitHub;
 //! 2. GitHub's rate-limit budget: the real sync and octocrab adapter refreshing 50 repos × 20
 //!    open PRs on the fake GitHub, unchanged and after pushes, next to the request pattern of
-//!    Argo CD's pull-request generator replayed on the same fake;
+//!    Argo CD's pull-request generator replayed on the same fake; and the cold start at 50 repos
+//!    × 100 labelled PRs (build check, repo config files) REST-only next to GraphQL bulk reads,
+//!    with GitHub-like latencies, then what a push costs with GraphQL;
 //! 3. the reaction time: a signed `pull_request` webhook sent to the real `preview-tower serve`
 //!    binary (50 repos × 20 open PRs, polling once an hour) until the ApplicationSet refresh
 //!    patch arrives at the fake Kubernetes API, which it reaches through a kubeconfig;
@@ -29,6 +31,8 @@ use common::{results_dir, runtime, shipped_allocator};
 mod answers;
 #[path = "freshness_budget/budget.rs"]
 mod budget;
+#[path = "freshness_budget/cold_start.rs"]
+mod cold_start;
 #[path = "freshness_budget/fixture.rs"]
 mod fixture;
 #[path = "freshness_budget/load.rs"]
@@ -50,6 +54,7 @@ struct Scale {
     answers: answers::Plan,
     resident: resident::Plan,
     budget: budget::Plan,
+    cold_start: cold_start::Plan,
     reaction: reaction::Plan,
 }
 
@@ -78,6 +83,12 @@ impl Scale {
                 pulls: 20,
                 unchanged_cycles: 3,
                 pushes: vec![1, 10, 50],
+            },
+            cold_start: cold_start::Plan {
+                repos: 50,
+                pulls: 100,
+                rest_latency: Duration::from_millis(50),
+                graphql_latency: Duration::from_millis(300),
             },
             reaction: reaction::Plan {
                 services: 50,
@@ -116,6 +127,12 @@ impl Scale {
                 unchanged_cycles: 1,
                 pushes: vec![1],
             },
+            cold_start: cold_start::Plan {
+                repos: 2,
+                pulls: 3,
+                rest_latency: Duration::from_millis(5),
+                graphql_latency: Duration::from_millis(30),
+            },
             reaction: reaction::Plan {
                 services: 2,
                 pulls: 2,
@@ -135,6 +152,7 @@ struct Parts {
     answers: bool,
     resident: bool,
     budget: bool,
+    cold_start: bool,
     reaction: bool,
 }
 
@@ -149,12 +167,13 @@ impl Parts {
             answers: wants("answers"),
             resident: wants("resident"),
             budget: wants("budget"),
+            cold_start: wants("coldstart"),
             reaction: wants("reaction"),
         }
     }
 
     fn all(&self) -> bool {
-        self.answers && self.resident && self.budget && self.reaction
+        self.answers && self.resident && self.budget && self.cold_start && self.reaction
     }
 }
 
@@ -226,6 +245,22 @@ fn main() {
         load.push(report::load_average("after the GitHub budget"));
     }
 
+    let mut cold_start = None;
+    if parts.cold_start {
+        let plan = &scale.cold_start;
+        println!(
+            "\n2b. Cold start, {} repos × {} labelled PRs with a build check and repo config files, \
+             REST answers after {} ms, GraphQL answers after {} ms",
+            plan.repos,
+            plan.pulls,
+            plan.rest_latency.as_millis(),
+            plan.graphql_latency.as_millis()
+        );
+        report::print_start_header();
+        cold_start = Some(clients.block_on(cold_start::run(plan)));
+        load.push(report::load_average("after the cold start"));
+    }
+
     let mut reaction = None;
     if parts.reaction {
         println!(
@@ -254,12 +289,23 @@ fn main() {
             ": smoke-test scale, not the targets' conditions"
         }
     );
-    let verdicts = targets::verdicts(&rows, resident.as_ref(), budget.as_ref(), reaction.as_ref());
+    let verdicts = targets::verdicts(
+        &rows,
+        resident.as_ref(),
+        budget.as_ref(),
+        cold_start.as_ref(),
+        reaction.as_ref(),
+    );
     targets::print_verdicts(&verdicts);
 
-    if let (true, true, Some(resident), Some(budget), Some(reaction)) =
-        (measuring, parts.all(), &resident, &budget, &reaction)
-    {
+    if let (true, true, Some(resident), Some(budget), Some(cold_start), Some(reaction)) = (
+        measuring,
+        parts.all(),
+        &resident,
+        &budget,
+        &cold_start,
+        &reaction,
+    ) {
         let json = report::json(&report::All {
             machine: &machine,
             load: &load,
@@ -267,6 +313,7 @@ fn main() {
             resident,
             resident_defaults: resident_defaults.as_ref(),
             budget,
+            cold_start,
             reaction,
             verdicts: &verdicts,
         });

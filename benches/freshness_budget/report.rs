@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::answers::Row;
 use super::budget::{self, Cycle};
+use super::cold_start;
 use super::load::Outcome;
 use super::reaction;
 use super::resident;
@@ -109,6 +110,35 @@ pub fn print_cycle(cycle: &Cycle) {
         cycle.requests,
         cycle.counted * budget::CYCLES_PER_HOUR,
         ms(cycle.wall)
+    );
+}
+
+/// The header of the cold-start lines.
+pub fn print_start_header() {
+    println!(
+        "{:<34} {:>8} {:>8} {:>7} {:>9} {:>10}",
+        "cold start", "counted", "queries", "points", "wall s", "answering"
+    );
+}
+
+/// Prints one cold start.
+pub fn print_start(start: &cold_start::Start) {
+    println!(
+        "{:<34} {:>8} {:>8} {:>7} {:>9.1} {:>10}",
+        start.mode,
+        start.counted,
+        start.queries,
+        start.points,
+        start.wall.as_secs_f64(),
+        start.answering
+    );
+}
+
+/// Prints one cycle after the GraphQL cold start.
+pub fn print_after(after: &cold_start::After) {
+    println!(
+        "  then {:<29} {:>8} {:>8} {:>7}",
+        after.name, after.counted, after.queries, after.points
     );
 }
 
@@ -278,6 +308,8 @@ pub struct All<'a> {
     pub resident_defaults: Option<&'a resident::Report>,
     /// The GitHub budget.
     pub budget: &'a budget::Report,
+    /// The cold start, REST-only and GraphQL.
+    pub cold_start: &'a cold_start::Report,
     /// Webhook to refresh patch.
     pub reaction: &'a reaction::Report,
     /// The targets.
@@ -311,6 +343,19 @@ pub fn json(all: &All<'_>) -> Value {
                 "pages_per_repo": all.budget.argo_pages_per_repo,
                 "replayed_requeue": cycle_json(&all.budget.argo),
             },
+        },
+        "cold_start": {
+            "repos": all.cold_start.plan.repos,
+            "pulls_per_repo": all.cold_start.plan.pulls,
+            "rest_latency_ms": all.cold_start.plan.rest_latency.as_millis(),
+            "graphql_latency_ms": all.cold_start.plan.graphql_latency.as_millis(),
+            "starts": all.cold_start.starts.iter().map(|s| json!({
+                "mode": s.mode, "counted_rest": s.counted, "graphql_queries": s.queries,
+                "graphql_points": s.points, "wall_s": s.wall.as_secs_f64(), "services_answering": s.answering,
+            })).collect::<Vec<_>>(),
+            "after_graphql_start": all.cold_start.after.iter().map(|a| json!({
+                "cycle": a.name, "counted_rest": a.counted, "graphql_queries": a.queries, "graphql_points": a.points,
+            })).collect::<Vec<_>>(),
         },
         "reaction_time": reaction_json(all.reaction),
         "targets": all.verdicts.iter().map(|v| json!({

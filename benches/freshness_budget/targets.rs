@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::answers::{Question, Row};
 use super::budget;
+use super::cold_start;
 use super::reaction;
 use super::report::ms;
 use super::resident;
@@ -23,6 +24,7 @@ pub fn verdicts(
     rows: &[Row],
     resident: Option<&resident::Report>,
     budget: Option<&budget::Report>,
+    cold_start: Option<&cold_start::Report>,
     reaction: Option<&reaction::Report>,
 ) -> Vec<Verdict> {
     let mut out = Vec::new();
@@ -94,6 +96,9 @@ pub fn verdicts(
             met: unchanged.map(|c| c == 0),
         });
     }
+    if let Some(report) = cold_start {
+        out.extend(cold_start_verdicts(report));
+    }
     if let Some(reaction) = reaction {
         let p = &reaction.patched;
         out.push(Verdict {
@@ -110,6 +115,49 @@ pub fn verdicts(
             met: Some(p.p99 < Duration::from_millis(100)),
         });
     }
+    out
+}
+
+/// Issue 15's targets: the GraphQL cold start, and what a push costs after it.
+fn cold_start_verdicts(report: &cold_start::Report) -> Vec<Verdict> {
+    let mut out = Vec::new();
+    let plan = &report.plan;
+    let previews = plan.repos as u64 * plan.pulls;
+    if let Some(start) = report.starts.iter().find(|s| s.mode == "GraphQL") {
+        out.push(Verdict {
+            target: format!("cold start, {previews} previews: ≤ 100 counted REST, ≤ 500 points"),
+            measured: format!("{} REST, {} points", start.counted, start.points),
+            met: Some(start.counted <= 100 && start.points <= 500),
+        });
+        out.push(Verdict {
+            target: format!("cold start, {previews} previews: every service answers within 60 s"),
+            measured: format!(
+                "{:.1} s, {} of {} answering",
+                start.wall.as_secs_f64(),
+                start.answering,
+                plan.repos
+            ),
+            met: Some(start.wall <= Duration::from_secs(60) && start.answering == plan.repos),
+        });
+    }
+    let push = report.after.iter().find(|a| a.name.contains("pushed"));
+    if let Some(push) = push {
+        out.push(Verdict {
+            target: "a push: ≤ 1 counted REST + one small GraphQL query".to_owned(),
+            measured: format!(
+                "{} REST, {} queries, {} points",
+                push.counted, push.queries, push.points
+            ),
+            met: Some(push.counted <= 1 && push.queries <= 1),
+        });
+    }
+    let unchanged = report.after.iter().filter(|a| a.name.contains("unchanged"));
+    let worst = unchanged.map(|a| a.counted + a.points).max();
+    out.push(Verdict {
+        target: "GraphQL: 0 counted REST and 0 points per unchanged refresh".to_owned(),
+        measured: worst.map_or_else(|| "no cycle".to_owned(), |w| format!("{w} at most")),
+        met: worst.map(|w| w == 0),
+    });
     out
 }
 
