@@ -43,6 +43,7 @@ mod comments;
 mod deployments;
 mod endpoints;
 mod fault;
+mod graphql;
 mod hooks;
 mod model;
 mod render;
@@ -58,6 +59,7 @@ use chrono::Utc;
 use url::Url;
 
 pub use checks::FakeCheckRun;
+pub use graphql::{Cost, graphql_cost};
 use model::State;
 pub use model::{AuthSeen, Endpoint, FakePull, Fault, FaultRule, Node, RequestRecord, sha1_hex};
 pub use reporting::{FakeComment, FakeDeployment, FakeStatus};
