@@ -58,7 +58,8 @@ impl Default for Checks {
     fn default() -> Self {
         Self {
             next_id: 4_000_001,
-            next_suite: 9_000_001,
+            // Above every default suite id (`stable_id` of the commit): newer suites sort after.
+            next_suite: 100_000_001,
             runs: Vec::new(),
             history: HashMap::new(),
         }

@@ -201,6 +201,18 @@ impl Exec<'_> {
     }
 }
 
+/// Whether `set` selects the field `name` itself, through fragments too.
+pub(super) fn selects(document: &ExecutableDocument, set: &SelectionSet, name: &str) -> bool {
+    set.selections.iter().any(|selection| match selection {
+        Selection::Field(field) => field.name == name,
+        Selection::InlineFragment(inline) => selects(document, &inline.selection_set, name),
+        Selection::FragmentSpread(spread) => document
+            .fragments
+            .get(&spread.fragment_name)
+            .is_some_and(|f| selects(document, &f.selection_set, name)),
+    })
+}
+
 /// Where a field is being resolved: the field and its response path.
 pub(super) struct At<'a> {
     pub field: &'a Node<Field>,

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::exec::{At, Exec, Out};
+use super::exec::{At, Exec, Out, selects};
 use super::{facts, items, suites};
 use crate::support::fake_github::checks::FakeCheckRun;
 use crate::support::fake_github::fault::Endpoint;
@@ -217,7 +217,7 @@ fn file(exec: &mut Exec<'_>, at: &At<'_>, repo: &str, sha: &str, args: &Map<Stri
         .collect();
     let path = path.join("/");
     // A selection without `object` is what the REST code reads from the parent's listing.
-    let reads_blob = at.field.selection_set.fields().any(|f| f.name == "object");
+    let reads_blob = selects(exec.document, &at.field.selection_set, "object");
     let read = if reads_blob {
         path.as_str()
     } else {
