@@ -44,14 +44,13 @@ mod world;
 use std::time::Duration;
 
 use apollo_compiler::ExecutableDocument;
-use apollo_compiler::executable::{Operation, Selection, SelectionSet};
+use apollo_compiler::executable::Operation;
 use apollo_compiler::request::coerce_variable_values;
 use apollo_compiler::response::JsonMap;
 use apollo_compiler::validation::Valid;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::Response;
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -263,6 +262,9 @@ fn answer(
     json_reply(200, body)
 }
 
+/// A valid document and its variables.
+type Validated = (Valid<ExecutableDocument>, Map<String, Value>);
+
 /// The valid document and its variables, or GitHub's `errors` for them (each recorded).
 fn validated(
     state: &mut State,
@@ -272,7 +274,7 @@ fn validated(
     >,
     operation: Option<&str>,
     variables: &Value,
-) -> Result<(Valid<ExecutableDocument>, Map<String, Value>), Vec<Value>> {
+) -> Result<Validated, Vec<Value>> {
     let errors: Vec<Value> = match parsed {
         Err(invalid) => invalid
             .errors

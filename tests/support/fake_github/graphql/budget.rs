@@ -4,7 +4,7 @@
 use axum::http::{HeaderMap, Uri, header};
 use axum::response::Response;
 use chrono::Utc;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::exec::RateInfo;
 use super::{LIMIT, Seen, json_reply};
