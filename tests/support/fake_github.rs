@@ -15,6 +15,9 @@
 //! And who may give `/preview` commands: collaborator permissions (`set_permission`).
 //! And what people did on a pull request: its issue timeline (see `timeline`: pushes, label
 //! changes, comments and reviews recorded by the helpers; no vendor schema for it).
+//! And GitHub's GraphQL API (`POST /graphql`, `/api/graphql` beside Enterprise's `/api/v3`) for
+//! the documents the service sends, from the same world, with its own budget and fault shapes
+//! (see `graphql`: each document validated against GitHub's schema, executed generically).
 //! Every answer carries `x-ratelimit-*` headers; `GET` 200s carry an `ETag` and
 //! `If-None-Match` gets `304` without using rate limit. Errors are GitHub-shaped JSON. Every
 //! JSON body served, and every request body received, is validated against the vendor

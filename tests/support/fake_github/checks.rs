@@ -160,7 +160,7 @@ fn render(base: &str, full: &str, run: &FakeCheckRun) -> Value {
         "started_at": time(run.started_at), "completed_at": completed_at,
         "output": {"title": null, "summary": null, "text": null, "annotations_count": 0,
             "annotations_url": format!("{api}/annotations")},
-        "name": run.name, "check_suite": {"id": stable_id(&run.head_sha)},
+        "name": run.name, "check_suite": {"id": run.suite_id},
         "app": {"id": 15_368, "slug": "github-actions", "name": "GitHub Actions"},
         "pull_requests": []
     })
