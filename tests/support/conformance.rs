@@ -10,6 +10,7 @@
 //! assert!(violations.is_empty(), "{violations:#?}");
 //! let violations = conformance::validate_crd("argocd/crds/application-crd.yaml", "v1alpha1", &app);
 //! let violations = conformance::validate_webhook("pull_request", "opened", &payload);
+//! let errors = conformance::validate_graphql("HeadFacts", &document);
 //! ```
 
 use std::collections::HashMap;
@@ -18,6 +19,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde_json::Value;
+
+mod graphql;
+pub use graphql::{GITHUB_GRAPHQL, github_graphql, validate_graphql, validate_graphql_request};
 
 /// One way an instance breaks its schema.
 #[derive(Clone, Debug, PartialEq, Eq)]

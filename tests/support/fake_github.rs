@@ -15,6 +15,9 @@
 //! And who may give `/preview` commands: collaborator permissions (`set_permission`).
 //! And what people did on a pull request: its issue timeline (see `timeline`: pushes, label
 //! changes, comments and reviews recorded by the helpers; no vendor schema for it).
+//! And GitHub's GraphQL API (`POST /graphql`, `/api/graphql` beside Enterprise's `/api/v3`) for
+//! the documents the service sends, from the same world, with its own budget and fault shapes
+//! (see `graphql`: each document validated against GitHub's schema, executed generically).
 //! Every answer carries `x-ratelimit-*` headers; `GET` 200s carry an `ETag` and
 //! `If-None-Match` gets `304` without using rate limit. Errors are GitHub-shaped JSON. Every
 //! JSON body served, and every request body received, is validated against the vendor
@@ -43,6 +46,7 @@ mod comments;
 mod deployments;
 mod endpoints;
 mod fault;
+mod graphql;
 mod hooks;
 mod model;
 mod render;
@@ -58,6 +62,7 @@ use chrono::Utc;
 use url::Url;
 
 pub use checks::FakeCheckRun;
+pub use graphql::{Cost, graphql_cost};
 use model::State;
 pub use model::{AuthSeen, Endpoint, FakePull, Fault, FaultRule, Node, RequestRecord, sha1_hex};
 pub use reporting::{FakeComment, FakeDeployment, FakeStatus};

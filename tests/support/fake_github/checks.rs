@@ -39,12 +39,16 @@ pub struct FakeCheckRun {
     pub conclusion: Option<String>,
     /// When it started.
     pub started_at: DateTime<Utc>,
+    /// Its check suite (GraphQL's `Commit.checkSuites`): one per commit unless a test re-runs
+    /// in a new suite ([`FakeGitHub::rerun_check_in_new_suite`]).
+    pub suite_id: u64,
 }
 
 /// Every check run, and the commits each pull request had before its current head.
 #[derive(Debug)]
 pub struct Checks {
     pub next_id: u64,
+    pub next_suite: u64,
     pub runs: Vec<FakeCheckRun>,
     /// `(repo, number)` → the PR's earlier heads, oldest first (its current head is last).
     pub history: HashMap<(String, u64), Vec<String>>,
@@ -54,6 +58,8 @@ impl Default for Checks {
     fn default() -> Self {
         Self {
             next_id: 4_000_001,
+            // Above every default suite id (`stable_id` of the commit): newer suites sort after.
+            next_suite: 100_000_001,
             runs: Vec::new(),
             history: HashMap::new(),
         }
@@ -154,7 +160,7 @@ fn render(base: &str, full: &str, run: &FakeCheckRun) -> Value {
         "started_at": time(run.started_at), "completed_at": completed_at,
         "output": {"title": null, "summary": null, "text": null, "annotations_count": 0,
             "annotations_url": format!("{api}/annotations")},
-        "name": run.name, "check_suite": {"id": stable_id(&run.head_sha)},
+        "name": run.name, "check_suite": {"id": run.suite_id},
         "app": {"id": 15_368, "slug": "github-actions", "name": "GitHub Actions"},
         "pull_requests": []
     })
@@ -212,6 +218,21 @@ impl FakeGitHub {
         self.with(|s| new_run(s, repo, sha, name, "queued", None))
     }
 
+    /// Like [`FakeGitHub::rerun_check`], in a new check suite of the commit (as re-running a
+    /// whole workflow, or another App's run, makes).
+    pub fn rerun_check_in_new_suite(&self, repo: &str, sha: &str, name: &str) -> u64 {
+        let repo = repo.to_ascii_lowercase();
+        self.with(|s| {
+            let suite = s.checks.next_suite;
+            s.checks.next_suite += 1;
+            let id = new_run(s, repo, sha, name, "queued", None);
+            if let Some(run) = s.checks.runs.last_mut() {
+                run.suite_id = suite;
+            }
+            id
+        })
+    }
+
     /// Every check run, oldest first.
     pub fn check_runs(&self) -> Vec<FakeCheckRun> {
         self.with(|s| s.checks.runs.clone())
@@ -236,6 +257,14 @@ fn new_run(
 ) -> u64 {
     let id = state.checks.next_id;
     state.checks.next_id += 1;
+    // A re-run stays in the suite of the run it repeats; a first run is in the commit's suite.
+    let suite_id = state
+        .checks
+        .runs
+        .iter()
+        .filter(|r| r.repo == repo && r.head_sha == sha && r.name == name)
+        .max_by_key(|r| r.id)
+        .map_or_else(|| stable_id(sha), |r| r.suite_id);
     state.checks.runs.push(FakeCheckRun {
         id,
         repo,
@@ -244,6 +273,7 @@ fn new_run(
         status: status.to_owned(),
         conclusion: conclusion.map(str::to_owned),
         started_at: Utc::now(),
+        suite_id,
     });
     id
 }

@@ -1,7 +1,11 @@
 //! What a test can inject: [`Fault`]s, the [`Endpoint`]s they target, and the [`FaultRule`]
-//! that says when one applies.
+//! that says when one applies (and [`State::take_fault`], which finds it).
 
 use std::time::Duration;
+
+use chrono::Utc;
+
+use super::model::State;
 
 /// A failure the fake can inject instead of (or before) its normal answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +37,41 @@ pub enum Fault {
         /// Seconds to wait.
         retry_after: u64,
     },
+    /// GraphQL only: GitHub's primary limit of the GraphQL API, `200 {"errors": [{"type":
+    /// "RATE_LIMITED", "code": "graphql_rate_limit", ...}]}` without `data`,
+    /// `x-ratelimit-remaining: 0`.
+    GraphqlRateLimited,
+    /// GraphQL only: GitHub gave up executing the query, `502 {"data": null, "errors":
+    /// [{"message": "Something went wrong while executing your query. This may be the result
+    /// of a timeout..."}]}`; its cost is charged.
+    GraphqlServerTimeout,
+    /// GraphQL only: partial data. Every `object(oid:)` / `pullRequest(number:)` whose SHA or
+    /// number the rule's `containing` names (all of them without `containing`) answers `null`
+    /// with an error of this `type` (`NOT_FOUND`, `FORBIDDEN`...) at its path.
+    GraphqlNodeError {
+        /// GitHub's error `type`.
+        type_: &'static str,
+    },
+    /// GraphQL only: a GitHub Enterprise Server with an older schema that lacks `field`: a
+    /// document using it gets `200` with GitHub's `undefinedField` static-validation error and
+    /// no `data`, not charged (not a violation: the document is valid on github.com).
+    GraphqlRefuses {
+        /// The field name (`checkSuites`).
+        field: &'static str,
+    },
+}
+
+impl Fault {
+    /// Only meaningful for `POST /graphql`: REST requests never take such a rule.
+    pub fn is_graphql_only(&self) -> bool {
+        matches!(
+            self,
+            Self::GraphqlRateLimited
+                | Self::GraphqlServerTimeout
+                | Self::GraphqlNodeError { .. }
+                | Self::GraphqlRefuses { .. }
+        )
+    }
 }
 
 /// Which API operation a request is.
@@ -74,6 +113,8 @@ pub enum Endpoint {
     User,
     /// `GET /app`: the GitHub App itself (with the App's JWT).
     App,
+    /// `POST /graphql` (`POST /api/graphql` on GitHub Enterprise Server).
+    Graphql,
     /// Anything else (answered 404).
     Other,
 }
@@ -102,7 +143,8 @@ impl FaultRule {
         }
     }
 
-    /// Only for requests whose path and query contain `text` (a commit SHA, say).
+    /// Only for requests whose path and query contain `text` (a commit SHA, say); for
+    /// [`Endpoint::Graphql`], whose body (the query, a new line, the variables as JSON) does.
     pub fn containing(mut self, text: &str) -> Self {
         self.containing = Some(text.to_owned());
         self
@@ -130,5 +172,62 @@ impl FaultRule {
     pub fn times(mut self, n: usize) -> Self {
         self.times = Some(n);
         self
+    }
+}
+
+impl State {
+    /// The first fault rule matching this request, used up once. An exhausted REST budget
+    /// (see `limit_budget`) answers [`Fault::RateLimited`] first.
+    pub fn take_fault(
+        &mut self,
+        endpoint: Endpoint,
+        repo: Option<&str>,
+        page: u32,
+        target: &str,
+    ) -> Option<Fault> {
+        if let Some(budget) = self.budget {
+            if budget.reset_at <= Utc::now().timestamp() {
+                self.budget = None;
+            } else if budget.left == 0 {
+                return Some(Fault::RateLimited);
+            }
+        }
+        self.take_rule(endpoint, false, repo, page, target)
+            .map(|(fault, _)| fault)
+    }
+
+    /// The first rule matching a request to `endpoint`, used up once, with its `containing`.
+    /// `explicit`: only rules naming `endpoint` (not those for every endpoint).
+    pub fn take_rule(
+        &mut self,
+        endpoint: Endpoint,
+        explicit: bool,
+        repo: Option<&str>,
+        page: u32,
+        target: &str,
+    ) -> Option<(Fault, Option<String>)> {
+        let graphql = endpoint == Endpoint::Graphql;
+        let index = self.faults.iter().position(|rule| {
+            (graphql || !rule.fault.is_graphql_only())
+                && match rule.endpoint {
+                    Some(e) => e == endpoint,
+                    None => !explicit,
+                }
+                && rule.repo.as_deref().is_none_or(|r| Some(r) == repo)
+                && rule.page.is_none_or(|p| p == page)
+                && rule
+                    .containing
+                    .as_deref()
+                    .is_none_or(|t| target.contains(t))
+        })?;
+        let rule = &mut self.faults[index];
+        let taken = (rule.fault.clone(), rule.containing.clone());
+        if let Some(times) = rule.times.as_mut() {
+            *times = times.saturating_sub(1);
+            if *times == 0 {
+                self.faults.remove(index);
+            }
+        }
+        Some(taken)
     }
 }

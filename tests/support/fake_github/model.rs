@@ -292,6 +292,10 @@ pub struct State {
     pub clock_offset: chrono::Duration,
     /// What is left of the hour's budget, when a test limits it (see `limit_budget`).
     pub budget: Option<Budget>,
+    /// The GraphQL API's side: its own budget, points used, latency, whether it exists.
+    pub graphql: super::graphql::Graphql,
+    /// How long every REST answer waits before it is sent (see `set_latency`).
+    pub rest_latency: std::time::Duration,
 }
 
 impl Conformance for State {
@@ -340,40 +344,5 @@ impl State {
         self.repos
             .get_mut(&full_name.to_ascii_lowercase())
             .unwrap_or_else(|| panic!("fake GitHub: add_repo({full_name:?}) first"))
-    }
-
-    /// The first fault rule matching this request, used up once.
-    pub fn take_fault(
-        &mut self,
-        endpoint: Endpoint,
-        repo: Option<&str>,
-        page: u32,
-        target: &str,
-    ) -> Option<Fault> {
-        if let Some(budget) = self.budget {
-            if budget.reset_at <= Utc::now().timestamp() {
-                self.budget = None;
-            } else if budget.left == 0 {
-                return Some(Fault::RateLimited);
-            }
-        }
-        let index = self.faults.iter().position(|rule| {
-            rule.endpoint.is_none_or(|e| e == endpoint)
-                && rule.repo.as_deref().is_none_or(|r| Some(r) == repo)
-                && rule.page.is_none_or(|p| p == page)
-                && rule
-                    .containing
-                    .as_deref()
-                    .is_none_or(|t| target.contains(t))
-        })?;
-        let rule = &mut self.faults[index];
-        let fault = rule.fault.clone();
-        if let Some(times) = rule.times.as_mut() {
-            *times = times.saturating_sub(1);
-            if *times == 0 {
-                self.faults.remove(index);
-            }
-        }
-        Some(fault)
     }
 }

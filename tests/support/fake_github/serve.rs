@@ -73,6 +73,9 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if method == Method::POST && uri.path() == super::graphql::path(&lock(&state).prefix) {
+        return super::graphql::handle(state, uri, headers, body).await;
+    }
     let query: HashMap<String, String> =
         url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
             .into_owned()
@@ -112,6 +115,10 @@ pub async fn handle(
     // The request was carried out; only its answer is late (lost, for a client that gives up).
     if let Some(Fault::LoseAnswer(delay)) = &fault {
         tokio::time::sleep(*delay).await;
+    }
+    let latency = lock(&state).rest_latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
     }
     response
 }
@@ -204,9 +211,14 @@ fn other_route<'a>(method: &str, segs: &[&'a str]) -> Option<(Endpoint, RepoRef<
         .or_else(|| super::timeline::route(method, segs))
 }
 
-fn fault_reply(fault: &Fault) -> Option<Reply> {
+pub(super) fn fault_reply(fault: &Fault) -> Option<Reply> {
     match fault {
         Fault::None | Fault::Timeout(_) | Fault::LoseAnswer(_) | Fault::ClosePullFirst(_) => None,
+        // REST requests never take them (see `State::take_rule`).
+        Fault::GraphqlRateLimited
+        | Fault::GraphqlServerTimeout
+        | Fault::GraphqlNodeError { .. }
+        | Fault::GraphqlRefuses { .. } => None,
         Fault::Status(status) => {
             let reason = StatusCode::from_u16(*status)
                 .ok()

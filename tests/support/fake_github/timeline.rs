@@ -45,6 +45,12 @@ pub enum Recorded {
         actor: String,
         at: DateTime<Utc>,
     },
+    /// `head_ref_force_pushed`, `ready_for_review` or `reopened`, by `actor`.
+    Event {
+        event: &'static str,
+        actor: String,
+        at: DateTime<Utc>,
+    },
     /// `reviewed`, submitted, by `login` whose `author_association` is `association`.
     Reviewed {
         id: u64,
@@ -57,7 +63,10 @@ pub enum Recorded {
 impl Recorded {
     fn at(&self) -> DateTime<Utc> {
         match self {
-            Self::Committed { at, .. } | Self::Label { at, .. } | Self::Reviewed { at, .. } => *at,
+            Self::Committed { at, .. }
+            | Self::Label { at, .. }
+            | Self::Event { at, .. }
+            | Self::Reviewed { at, .. } => *at,
         }
     }
 }
@@ -174,6 +183,14 @@ fn render(base: &str, full: &str, number: u64, event: &Recorded) -> Value {
                 "label": {"name": name, "color": "ededed"}
             })
         }
+        Recorded::Event { event, actor, at } => {
+            let id = stable_id(&format!("{full}:{number}:{event}:{at}"));
+            json!({
+                "id": id, "node_id": format!("E_{id}"), "url": format!("{api}/issues/events/{id}"),
+                "actor": author(base, actor), "event": event, "commit_id": null,
+                "commit_url": null, "created_at": time(*at), "performed_via_github_app": null
+            })
+        }
         Recorded::Reviewed {
             id,
             login,
@@ -232,6 +249,22 @@ impl FakeGitHub {
             });
             *pushed.expect("the push is recorded") = dated;
         });
+    }
+
+    /// `actor` does `event` on PR `number` now: `head_ref_force_pushed`, `ready_for_review` or
+    /// `reopened` (GraphQL's `HeadRefForcePushedEvent`, `ReadyForReviewEvent`,
+    /// `ReopenedEvent`); `updated_at` moves.
+    pub fn timeline_event(&self, repo: &str, number: u64, event: &'static str, actor: &str) {
+        assert!(
+            ["head_ref_force_pushed", "ready_for_review", "reopened"].contains(&event),
+            "fake GitHub: no timeline event {event:?}"
+        );
+        self.with(|s| {
+            let at = s.now();
+            let actor = actor.to_owned();
+            record_event(s, repo, number, Recorded::Event { event, actor, at });
+        });
+        self.edit_pull(repo, number, |_| {});
     }
 
     /// The events recorded on PR `number` (comments not included), oldest first.
