@@ -273,7 +273,10 @@ impl Syncer {
             .confirm_vanished(repo, &mut pulls, applications)
             .await?;
         // What the caches lack, in bulk where the source can; the reads below find it cached.
-        let bulk = self.read_in_bulk(repo, &pulls, applications).await;
+        let mut bulk = self.read_in_bulk(repo, &pulls, applications).await;
+        if let Some(limited) = bulk.stop.take() {
+            return Ok((pulls, Some(limited)));
+        }
         // Builds first: a PR's last built commit, found after a restart, needs its files too.
         let unbuilt = self.fetch_builds(repo, &pulls, applications, &bulk).await;
         let unread = self.fetch_heads(repo, &pulls).await.or(unbuilt);

@@ -5,6 +5,8 @@ mod support;
 
 #[path = "github_source/app.rs"]
 mod app;
+#[path = "github_source/bulk.rs"]
+mod bulk;
 #[path = "github_source/contents.rs"]
 mod contents;
 #[path = "github_source/errors.rs"]

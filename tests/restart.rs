@@ -18,6 +18,8 @@
 
 #[path = "restart/answers.rs"]
 mod answers;
+#[path = "restart/graphql.rs"]
+mod graphql;
 #[path = "restart/harness.rs"]
 mod harness;
 mod support;
@@ -128,12 +130,12 @@ async fn unreadable_check_runs_hold_the_gated_service_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_budget_spent_mid_way_answers_503_with_the_reset_time_until_it_resets() {
     let world = World::new().await;
-    // Three listings and a few reads, then nothing until the hour ends (the row's clock
-    // starts when the 503s were seen; the reset comes after).
+    // Three listings (the facts are read with GraphQL, on its own budget), then nothing until
+    // the hour ends (the row's clock starts when the 503s were seen; the reset comes after).
     row(
         "rate limit spent mid-way (primary 403)",
         &world,
-        |w| w.github.limit_budget(12, Duration::from_secs(8)),
+        |w| w.github.limit_budget(3, Duration::from_secs(8)),
         |a| a.refused("all", &["rate limited by GitHub until"]),
         |_| {},
     )

@@ -274,21 +274,34 @@ async fn an_unchanged_fleet_costs_no_rate_limit_even_when_time_moves() {
     w.command(7, "mona", "/preview extend 1d");
     w.settle(rounds + 1).await;
     w.poll().await;
-    let timelines = w.github.count(Endpoint::Timeline);
+    let queries = w.github.count(Endpoint::Graphql);
     let used = w.github.rate_limit_used();
 
     w.poll().await;
+    assert_eq!(
+        w.github.count(Endpoint::Graphql),
+        queries,
+        "reads sent within a minute of their PR's update wait until one can settle them"
+    );
     w.advance(minutes(100));
     assert_eq!(w.tick().await, [repo()], "PR 8's warning is due");
     w.poll().await;
     assert_eq!(
         w.github.rate_limit_used(),
         used,
-        "listings answer 304; no timeline or permission is read again"
+        "listings answer 304; no timeline or permission is read over REST"
     );
-    assert!(
-        w.github.count(Endpoint::Timeline) > timelines,
-        "timelines read within a minute of their last update are revalidated (304, free)"
+    assert_eq!(
+        w.github.count(Endpoint::Graphql),
+        queries + 1,
+        "both PRs' timelines are read once more, settled, in one query"
+    );
+    let points = w.github.graphql_points();
+    w.poll().await;
+    assert_eq!(
+        (w.github.rate_limit_used(), w.github.graphql_points()),
+        (used, points),
+        "then nothing is read at all"
     );
     assert!(
         w.web(8).unwrap().expiry_warning,

@@ -66,6 +66,7 @@ impl WebhookSink for FreshnessSink {
                 tokio::spawn(async move {
                     match freshness.syncer.check_author(&repo, &author).await {
                         Ok(checked) if checked.may_command => {
+                            freshness.syncer.activity_changed(&repo, number);
                             let poked = freshness.poke(&repo);
                             info!(repo = %repo, pr = number, author, command = ?command, poked,
                                 "accepted /preview command: refreshing its repo");

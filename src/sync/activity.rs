@@ -61,8 +61,9 @@ impl Syncer {
                 })
                 .filter(|pr| {
                     let key = (repo.clone(), pr.number);
+                    let changed = state.activity_changed.contains_key(&key);
                     match state.activity.get_mut(&key) {
-                        Some(read) if read.complete_for(pr.updated_at) => {
+                        Some(read) if read.complete_for(pr.updated_at) && !changed => {
                             read.read_at = read.read_at.max(listed_at);
                             self.count("pull_request_activity", "cache_hit");
                             false
@@ -114,6 +115,7 @@ impl Syncer {
         let previous = state.activity.get(&key);
         let changed = previous.is_none_or(|old| old.events != events);
         let first_seen = first_seen(events.as_deref(), previous, started);
+        state.activity_read(&key, started);
         state.activity.insert(
             key,
             ReadActivity {

@@ -6,12 +6,13 @@
 //! before. So a bulk read can only save requests: a fault in it is never a missing file, a
 //! pending build or a quiet PR, and the one-at-a-time reads decide as they always did.
 //!
-//! **Settling activity.** A timeline read sent less than [`SETTLE`](super::state) after the
-//! PR's `updated_at` is read again later (see `ReadActivity::complete_for`). Over REST that is
-//! free (`304`); in bulk each read costs a point, so with bulk reads such a PR is read again
-//! only together with something else of its repository, or once it could matter: when the
-//! shortest TTL a preview of the repository can have has passed since the read (before that,
-//! no expiry can rest on it: an unsettled read's `read_at` stays when it was sent).
+//! **Settling activity.** A timeline read sent less than [`SETTLE`] after the PR's
+//! `updated_at` is read again later (see `ReadActivity::complete_for`): a comment in the same
+//! second would not move `updated_at`. Over REST each re-read is free (`304`); in bulk each
+//! costs a point, so with bulk reads such a PR is read again once, when a read settles it
+//! (`SETTLE` after its `updated_at`), all of a repository's such PRs in one query, or earlier
+//! along with another read of its repository. A `/preview` command a webhook delivered is read
+//! at once ([`Syncer::activity_changed`]).
 //!
 //! [`PullRequestSource::bulk_facts`]: crate::github::PullRequestSource::bulk_facts
 
@@ -21,13 +22,13 @@ use chrono::{DateTime, Utc};
 use tracing::{debug, warn};
 
 use super::Syncer;
-use super::state::{BuildKey, ReadActivity, first_seen};
+use super::state::{BuildKey, ReadActivity, SETTLE, first_seen};
 use crate::argocd::PreviewRevisions;
+use crate::github::GitHubError;
 use crate::github::bulk::{BulkFacts, CommitWants, Wants};
 use crate::naming::RepoName;
 use crate::plan;
 use crate::pull_request::PullRequest;
-use crate::repo_config::MIN_TTL;
 
 /// What the bulk read did in this refresh, for the one-at-a-time reads that follow.
 #[derive(Debug, Default)]
@@ -40,6 +41,9 @@ pub(super) struct BulkRead {
     pub(super) deferred: HashSet<u64>,
     /// PRs whose events changed: their command authors' permissions may be asked.
     pub(super) changed: Vec<u64>,
+    /// A rate limit on the whole client (GitHub's secondary limits count REST and GraphQL
+    /// together): no read is made in this refresh; it is the refresh's error.
+    pub(super) stop: Option<GitHubError>,
 }
 
 impl Syncer {
@@ -63,8 +67,10 @@ impl Syncer {
             Err(error) => {
                 warn!(repo = %repo, error = %error, kind = error.kind(),
                     "cannot read in bulk; reading one fact at a time");
+                let stop = matches!(error, GitHubError::RateLimited { .. }).then_some(error);
                 return BulkRead {
                     deferred,
+                    stop,
                     ..BulkRead::default()
                 };
             }
@@ -135,13 +141,6 @@ impl Syncer {
             }
         }
         let services: Vec<_> = self.fleet.services_of(repo).collect();
-        let settle_after = services
-            .iter()
-            .map(|s| s.policy.ttl)
-            .chain([MIN_TTL])
-            .min()
-            .and_then(|d| chrono::Duration::from_std(d).ok())
-            .unwrap_or(chrono::Duration::hours(1));
         let mut activity = Vec::new();
         let mut unsettled = Vec::new();
         let mut updated = BTreeMap::new();
@@ -150,10 +149,14 @@ impl Syncer {
                 .iter()
                 .any(|s| plan::eligibility(pr, &s.policy).is_ok())
         }) {
-            match state.activity.get(&(repo.clone(), pr.number)) {
-                Some(read) if read.complete_for(pr.updated_at) => continue,
-                Some(read) if read.updated_at == pr.updated_at => {
-                    let due = now >= read.sent_at + settle_after;
+            let key = (repo.clone(), pr.number);
+            let changed = state.activity_changed.contains_key(&key);
+            match state.activity.get(&key) {
+                Some(read) if read.complete_for(pr.updated_at) && !changed => continue,
+                Some(read) if read.updated_at == pr.updated_at && !changed => {
+                    // One read sent a minute after `updated_at` settles it; an earlier one
+                    // would not, so it waits for that (or rides along with another read).
+                    let due = now >= read.updated_at + SETTLE;
                     unsettled.push((pr.number, due));
                 }
                 _ => activity.push(pr.number),
@@ -222,6 +225,7 @@ impl Syncer {
                 },
             );
             read.activity.insert(number);
+            state.activity_read(&(repo.clone(), number), sent_at);
         }
         debug!(repo = %repo, points = facts.points, queries = facts.queries,
             activity = read.activity.len(), deferred = read.deferred.len(), "bulk read kept");

@@ -105,6 +105,15 @@ impl Permissions {
 }
 
 impl Syncer {
+    /// A webhook said PR `number` of `repo` got a `/preview` command: its timeline is read at
+    /// the next refresh, whatever its `updated_at` says.
+    pub fn activity_changed(&self, repo: &RepoName, number: u64) {
+        let now = self.now();
+        self.lock()
+            .activity_changed
+            .insert((repo.clone(), number), now);
+    }
+
     /// Whether there is a GitHub to ask who may give commands (none in the demo: every
     /// command is refused).
     pub fn checks_command_authors(&self) -> bool {

@@ -46,7 +46,7 @@ pub(crate) fn keys_at(fleet: &Fleet, service: &crate::fleet::Service, sha: &str)
 
 mod records;
 
-pub(crate) use records::{ReadActivity, Search, first_seen};
+pub(crate) use records::{ReadActivity, SETTLE, Search, first_seen};
 
 /// The sync's memory.
 #[derive(Debug, Default)]
@@ -72,6 +72,11 @@ pub(crate) struct SyncState {
     pub(crate) searched: HashMap<PreviewKey, Search>,
     /// The activity of each eligible PR, by `(repo, number)`.
     pub(crate) activity: HashMap<(RepoName, u64), ReadActivity>,
+    /// PRs whose timeline a webhook said changed (an accepted `/preview` command): read at the
+    /// next refresh whatever their `updated_at` says (a comment in the second of the last read
+    /// leaves it as it was). Kept with when the webhook said so: a read sent before that does
+    /// not clear it.
+    pub(crate) activity_changed: HashMap<(RepoName, u64), DateTime<Utc>>,
     /// Who may give commands, as GitHub last said.
     pub(crate) permissions: Permissions,
     /// PRs that may hold a preview, missing from their repo's listing, that GitHub confirmed
@@ -93,6 +98,18 @@ pub(crate) struct SyncState {
 }
 
 impl SyncState {
+    /// Forgets that a webhook said the timeline of `key` changed, when `sent_at` (a read's
+    /// sending) is after it said so.
+    pub(crate) fn activity_read(&mut self, key: &(RepoName, u64), sent_at: DateTime<Utc>) {
+        if self
+            .activity_changed
+            .get(key)
+            .is_some_and(|at| *at <= sent_at)
+        {
+            self.activity_changed.remove(key);
+        }
+    }
+
     /// The services whose repo has been listed at least once.
     pub(crate) fn synced_services(&self, fleet: &Fleet) -> BTreeSet<ServiceName> {
         fleet
@@ -352,6 +369,8 @@ impl SyncState {
         self.builds
             .retain(|(r, sha, _), _| r != repo || live.contains(sha));
         self.activity
+            .retain(|(r, number), _| r != repo || open.contains(number));
+        self.activity_changed
             .retain(|(r, number), _| r != repo || open.contains(number));
     }
 }

@@ -14,8 +14,9 @@
 //! at most [`MAX_PAGES`](super::MAX_PAGES) pages.
 //!
 //! **Faults** are never evidence: a chunk that fails leaves its facts out of [`BulkFacts`]
-//! (the sync reads them over REST). GitHub's GraphQL rate limit ends the bulk reads until its
-//! reset (REST reads carry on, on their own budget). A server without a GraphQL endpoint
+//! (the sync reads them over REST). GitHub's GraphQL budget spent ends the bulk reads until its
+//! reset (REST reads carry on, on their own budget). A secondary rate limit is on the client,
+//! REST included: the whole call fails with it, and the refresh backs off. A server without a GraphQL endpoint
 //! (`404`, `405`, `410`, `501`), or whose schema lacks a field or type the query uses, makes
 //! the repository read over REST for [`RETRY_GRAPHQL_AFTER`]: said once in the log and in
 //! `preview_tower_github_graphql_fallback_repos`.
@@ -113,6 +114,8 @@ enum Sent {
     /// The answer was over [`ANSWER_CAP`].
     TooLong,
     Refused(String),
+    /// GitHub's GraphQL budget (points) is spent: REST, a budget of its own, reads on.
+    Spent(GitHubError),
 }
 
 impl GitHubSource {
@@ -163,6 +166,8 @@ impl GitHubSource {
             for chunk in read {
                 let chunk = match chunk {
                     Ok(chunk) => chunk,
+                    // A secondary limit is on the client, REST included: the refresh backs off.
+                    Err(error @ GitHubError::RateLimited { .. }) => return Err(error),
                     Err(error) => {
                         let stop = error.affects_every_call();
                         note(&mut facts, error);
@@ -258,16 +263,18 @@ impl GitHubSource {
                              over {ANSWER_CAP} bytes"
                         )))),
                     },
-                    Err(error) => {
-                        if let GitHubError::RateLimited { retry_after } = &error {
-                            let until =
-                                Instant::now() + retry_after.unwrap_or(Duration::from_secs(60));
-                            *lock(&graphql.limited_until) = Some(until);
-                            warn!(%repo, retry_after_s = retry_after.map(|d| d.as_secs()),
-                                "GitHub's GraphQL budget is spent; facts are read over REST until it resets");
-                        }
-                        out.push(Err(error));
+                    Ok(Sent::Spent(error)) => {
+                        let retry_after = error.retry_after();
+                        let until = Instant::now() + retry_after.unwrap_or(Duration::from_secs(60));
+                        *lock(&graphql.limited_until) = Some(until);
+                        warn!(%repo, retry_after_s = retry_after.map(|d| d.as_secs()),
+                            "GitHub's GraphQL budget is spent; facts are read over REST until it resets");
+                        out.push(Err(GitHubError::Upstream {
+                            status: 200,
+                            message: error.to_string(),
+                        }));
                     }
+                    Err(error) => out.push(Err(error)),
                 }
             }
         }
@@ -306,7 +313,14 @@ impl GitHubSource {
                     graphql.route, answer.status
                 )));
             }
-            status if !status.is_success() => return Err(transport::status_error(&answer)),
+            status if !status.is_success() => {
+                let error = transport::status_error(&answer);
+                let spent = answer.header("x-ratelimit-remaining") == Some("0");
+                return match error {
+                    GitHubError::RateLimited { .. } if spent => Ok(Sent::Spent(error)),
+                    error => Err(error),
+                };
+            }
             _ => {}
         }
         match decode::decode(&answer.body, &query, chunk, own)? {
@@ -320,7 +334,7 @@ impl GitHubSource {
                 let now = chrono::Utc::now().timestamp();
                 let retry_after =
                     reset.map(|reset| Duration::from_secs(u64::try_from(reset - now).unwrap_or(0)));
-                Err(GitHubError::RateLimited { retry_after })
+                Ok(Sent::Spent(GitHubError::RateLimited { retry_after }))
             }
         }
     }

@@ -1,16 +1,19 @@
-//! The fake GitHub's GraphQL side, over HTTP: the documents the service sends (as rendered in
-//! the issue 15 design) answered from the same world as REST, GitHub's cost rule and budget,
+//! GitHub's GraphQL API as preview-tower uses it: every document the service can send,
+//! validated against GitHub's published schema (`queries`); and the fake GitHub's GraphQL side
+//! over HTTP: documents answered from the same world as REST, GitHub's cost rule and budget,
 //! each fault shape, the Enterprise path, and a document GitHub would refuse.
 #![allow(clippy::unwrap_used)]
 
 mod support;
 
-#[path = "fake_github_graphql/answers.rs"]
+#[path = "graphql/answers.rs"]
 mod answers;
-#[path = "fake_github_graphql/cost.rs"]
+#[path = "graphql/cost.rs"]
 mod cost;
-#[path = "fake_github_graphql/faults.rs"]
+#[path = "graphql/faults.rs"]
 mod faults;
+#[path = "graphql/queries.rs"]
+mod queries;
 
 use serde_json::{Value, json};
 use support::fake_github::{FakeGitHub, FakePull, sha1_hex};
