@@ -348,6 +348,14 @@ pub(crate) fn github(args: &GitHubArgs) -> anyhow::Result<GitHubSource> {
         bail!("--github-api-url: put credentials in --github-token-file, not in the URL");
     }
     let credentials = credentials(args)?;
+    if let Some(url) = &args.github_graphql_url {
+        if !url.username().is_empty() || url.password().is_some() {
+            bail!("--github-graphql-url: put credentials in --github-token-file, not in the URL");
+        }
+        if !matches!(url.scheme(), "http" | "https") {
+            bail!("--github-graphql-url: {url} is not an http(s) URL");
+        }
+    }
     let mode = match args.github_graphql.as_str() {
         "off" => GraphqlMode::Off,
         _ => GraphqlMode::On(args.github_graphql_url.clone()),

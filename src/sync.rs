@@ -279,9 +279,10 @@ impl Syncer {
         }
         // Builds first: a PR's last built commit, found after a restart, needs its files too.
         let unbuilt = self.fetch_builds(repo, &pulls, applications, &bulk).await;
-        let unread = self.fetch_heads(repo, &pulls).await.or(unbuilt);
+        let unread = self.fetch_heads(repo, &pulls, &bulk).await.or(unbuilt);
         self.fetch_activity(repo, &pulls, listed_at, &bulk).await;
-        Ok((pulls, unread.or(unconfirmed)))
+        let withheld = bulk.withheld.error.take();
+        Ok((pulls, unread.or(withheld).or(unconfirmed)))
     }
 
     /// The previews Argo CD has, when its Applications are known.

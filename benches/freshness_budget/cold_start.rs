@@ -79,12 +79,13 @@ pub async fn run(plan: &Plan) -> Report {
     let fleet = fleet(plan.repos);
     let mut starts = Vec::new();
     let rest = world(plan).await;
-    let (start, _) = cold_start(&rest, &fleet, GraphqlMode::Off, "REST only").await;
+    let (start, ..) = cold_start(&rest, &fleet, GraphqlMode::Off, "REST only").await;
     super::report::print_start(&start);
     starts.push(start);
     drop(rest);
     let github = world(plan).await;
-    let (start, syncer) = cold_start(&github, &fleet, GraphqlMode::On(None), "GraphQL").await;
+    let (start, syncer, clock) =
+        cold_start(&github, &fleet, GraphqlMode::On(None), "GraphQL").await;
     super::report::print_start(&start);
     starts.push(start);
     let mut after = vec![cycle(&github, &syncer, "unchanged").await];
@@ -94,6 +95,11 @@ pub async fn run(plan: &Plan) -> Report {
     github.set_check_run("acme/svc-0", &sha, CHECK, "completed", Some("success"));
     after.push(cycle(&github, &syncer, "one PR pushed (built)").await);
     after.push(cycle(&github, &syncer, "unchanged again").await);
+    // A read sent within a minute of the push is read once more when it can settle (a
+    // comment in the same second would not have moved `updated_at`).
+    advance(&github, &clock, chrono::Duration::minutes(2));
+    after.push(cycle(&github, &syncer, "two minutes later (settling read)").await);
+    after.push(cycle(&github, &syncer, "unchanged after it").await);
     for cycle in &after {
         super::report::print_after(cycle);
     }
@@ -127,7 +133,19 @@ async fn world(plan: &Plan) -> FakeGitHub {
         }
     }
     github.set_latency(plan.rest_latency, plan.graphql_latency);
+    // The PRs were last updated an hour before the start, as at a rollout: their activity
+    // reads are settled at once.
+    github.advance_clock(chrono::Duration::hours(1));
     github
+}
+
+/// The sync's clock: the machine's, plus what [`advance`] added (an hour to start with, as the
+/// fake GitHub's).
+type Offset = Arc<std::sync::Mutex<chrono::Duration>>;
+
+fn advance(github: &FakeGitHub, clock: &Offset, by: chrono::Duration) {
+    *clock.lock().expect("the clock") += by;
+    github.advance_clock(by);
 }
 
 async fn cold_start(
@@ -135,7 +153,7 @@ async fn cold_start(
     fleet: &Arc<Fleet>,
     mode: GraphqlMode,
     name: &'static str,
-) -> (Start, Syncer) {
+) -> (Start, Syncer, Offset) {
     let source = GitHubSource::new(
         github.url(),
         Credentials::token("ghp_bench").expect("a valid token"),
@@ -146,12 +164,17 @@ async fn cold_start(
     let store = Arc::new(SnapshotStore::from_pointee(Snapshot::unsynced(Arc::clone(
         fleet,
     ))));
+    let offset: Offset = Arc::new(std::sync::Mutex::new(chrono::Duration::hours(1)));
+    let read = Arc::clone(&offset);
     let syncer = Syncer::new(
         Arc::clone(fleet),
         Arc::new(source),
         Arc::clone(&store),
         Arc::new(Metrics::unregistered()),
-    );
+    )
+    .with_clock(Arc::new(move || {
+        chrono::Utc::now() + *read.lock().expect("the clock")
+    }));
     let started = Instant::now();
     syncer
         .refresh_all()
@@ -172,7 +195,7 @@ async fn cold_start(
         wall,
         answering,
     };
-    (start, syncer)
+    (start, syncer, offset)
 }
 
 async fn cycle(github: &FakeGitHub, syncer: &Syncer, name: &str) -> After {

@@ -6,7 +6,7 @@
 //! A bulk read is never evidence of absence: a fact it could not read is simply not in
 //! [`BulkFacts`], and the sync reads it one at a time (where a failure is a failure, as ever).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::pull_request::{BuildStatus, ConfigFile, PullEvent};
 
@@ -54,10 +54,24 @@ pub struct BulkFacts {
     /// By pull-request number: its events, oldest first, as
     /// [`super::PullRequestSource::pull_request_activity`] gives them.
     pub activity: HashMap<u64, Vec<PullEvent>>,
+    /// Facts a failing query left unread that must not be read one at a time in this refresh
+    /// (a GraphQL outage must not turn into thousands of REST requests).
+    pub withheld: Withheld,
     /// What kept some keys from being read (for the log; at most a few).
     pub faults: Vec<super::GitHubError>,
     /// The GraphQL points the read cost, as GitHub reported them.
     pub points: u64,
     /// How many queries were sent.
     pub queries: u64,
+}
+
+/// What a bulk read left unread on purpose, for this refresh.
+#[derive(Debug, Default)]
+pub struct Withheld {
+    /// Every fact at these commits.
+    pub commits: HashSet<String>,
+    /// The activity of these pull requests.
+    pub activity: HashSet<u64>,
+    /// Why (the refresh's error, so that the held previews' `503`s say so).
+    pub error: Option<super::GitHubError>,
 }

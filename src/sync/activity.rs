@@ -57,7 +57,10 @@ impl Syncer {
             eligible
                 // Read in bulk just now, or left to settle later (see `sync/bulk.rs`).
                 .filter(|pr| {
-                    !bulk.activity.contains(&pr.number) && !bulk.deferred.contains(&pr.number)
+                    let n = pr.number;
+                    !bulk.activity.contains(&n)
+                        && !bulk.deferred.contains(&n)
+                        && !bulk.withheld.activity.contains(&n)
                 })
                 .filter(|pr| {
                     let key = (repo.clone(), pr.number);

@@ -10,9 +10,8 @@
 //! `updated_at` is read again later (see `ReadActivity::complete_for`): a comment in the same
 //! second would not move `updated_at`. Over REST each re-read is free (`304`); in bulk each
 //! costs a point, so with bulk reads such a PR is read again once, when a read settles it
-//! (`SETTLE` after its `updated_at`), all of a repository's such PRs in one query, or earlier
-//! along with another read of its repository. A `/preview` command a webhook delivered is read
-//! at once ([`Syncer::activity_changed`]).
+//! (`SETTLE` after its `updated_at`), all of a repository's such PRs in one query. A
+//! `/preview` command a webhook delivered is read at once ([`Syncer::activity_changed`]).
 //!
 //! [`PullRequestSource::bulk_facts`]: crate::github::PullRequestSource::bulk_facts
 
@@ -25,7 +24,7 @@ use super::Syncer;
 use super::state::{BuildKey, ReadActivity, SETTLE, first_seen};
 use crate::argocd::PreviewRevisions;
 use crate::github::GitHubError;
-use crate::github::bulk::{BulkFacts, CommitWants, Wants};
+use crate::github::bulk::{BulkFacts, CommitWants, Wants, Withheld};
 use crate::naming::RepoName;
 use crate::plan;
 use crate::pull_request::PullRequest;
@@ -44,6 +43,16 @@ pub(super) struct BulkRead {
     /// A rate limit on the whole client (GitHub's secondary limits count REST and GraphQL
     /// together): no read is made in this refresh; it is the refresh's error.
     pub(super) stop: Option<GitHubError>,
+    /// Facts a failing bulk read left unread, not read one at a time in this refresh either,
+    /// and why (the refresh's error).
+    pub(super) withheld: Withheld,
+}
+
+impl BulkRead {
+    /// Whether the facts at commit `sha` wait for the next refresh.
+    pub(super) fn withholds(&self, sha: &str) -> bool {
+        self.withheld.commits.contains(sha)
+    }
 }
 
 impl Syncer {
@@ -164,11 +173,9 @@ impl Syncer {
             updated.insert(pr.number, pr.updated_at);
         }
         drop(state);
-        // Unsettled reads ride along with anything else asked of the repository.
-        let riding = !activity.is_empty() || !commits.is_empty();
         let mut deferred = HashSet::new();
         for (number, due) in unsettled {
-            if riding || due {
+            if due {
                 activity.push(number);
             } else {
                 deferred.insert(number);
@@ -186,11 +193,12 @@ impl Syncer {
     fn keep_bulk(
         &self,
         repo: &RepoName,
-        facts: BulkFacts,
+        mut facts: BulkFacts,
         updated: &BTreeMap<u64, DateTime<Utc>>,
         sent_at: DateTime<Utc>,
         read: &mut BulkRead,
     ) {
+        read.withheld = std::mem::take(&mut facts.withheld);
         let mut state = self.lock();
         for ((sha, path), file) in facts.files {
             state.files.insert((repo.clone(), sha, path), file);

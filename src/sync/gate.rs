@@ -65,7 +65,7 @@ impl Syncer {
             .iter()
             .map(|g| (repo.clone(), g.head.clone(), g.check.clone()))
             // Read in bulk in this refresh: not again (a pending build is read again next time).
-            .filter(|key| !bulk.builds.contains(key))
+            .filter(|key| !bulk.builds.contains(key) && !bulk.withholds(&key.1))
             .collect();
         let mut first_error = self.read_statuses(heads).await;
         if first_error

@@ -8,6 +8,7 @@ use futures::{StreamExt, stream};
 use super::first_error;
 
 use super::Syncer;
+use super::bulk::BulkRead;
 use super::state::{self, ObjectKey};
 use crate::github::GitHubError;
 use crate::naming::{PreviewKey, RepoName};
@@ -23,8 +24,11 @@ impl Syncer {
         &self,
         repo: &RepoName,
         pulls: &[PullRequest],
+        bulk: &BulkRead,
     ) -> Option<GitHubError> {
         let mut wanted = self.wanted_reads(repo, pulls);
+        // A failing bulk read's commits wait for the next refresh.
+        wanted.retain(|((_, sha, _), _)| !bulk.withholds(sha));
         wanted.sort();
         wanted.dedup();
         let missing: Vec<(ObjectKey, bool)> = {

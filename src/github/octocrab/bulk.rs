@@ -47,6 +47,11 @@ const ANSWER_CAP: usize = 4 << 20;
 /// How long a repository whose GraphQL was refused is read over REST before GraphQL is tried
 /// again (an upgraded GitHub Enterprise Server).
 const RETRY_GRAPHQL_AFTER: Duration = Duration::from_secs(6 * 3600);
+/// Failed bulk reads of a repository in a row after which its facts are read over REST while
+/// GraphQL keeps failing.
+const WITHHOLD_FAILURES: u32 = 3;
+/// Longest wait for GitHub's GraphQL budget, whatever its headers say.
+const MAX_HOLD_OFF: Duration = Duration::from_secs(3600);
 /// Most faults kept for the log per bulk read.
 const MAX_FAULTS: usize = 8;
 
@@ -83,8 +88,10 @@ pub(super) struct Graphql {
     in_flight: tokio::sync::Semaphore,
     /// Repositories read over REST, since when.
     refused: Mutex<HashMap<RepoName, Instant>>,
-    /// No bulk read until then (GitHub's GraphQL rate limit).
-    limited_until: Mutex<Option<Instant>>,
+    /// No bulk read until then, per owner (GitHub's GraphQL budget is per installation).
+    limited_until: Mutex<HashMap<String, Instant>>,
+    /// Failed bulk reads in a row, per repository.
+    failing: Mutex<HashMap<RepoName, u32>>,
 }
 
 impl Graphql {
@@ -103,9 +110,21 @@ impl Graphql {
             route: url.path().to_owned(),
             in_flight: tokio::sync::Semaphore::new(IN_FLIGHT),
             refused: Mutex::new(HashMap::new()),
-            limited_until: Mutex::new(None),
+            limited_until: Mutex::new(HashMap::new()),
+            failing: Mutex::new(HashMap::new()),
         })
     }
+}
+
+/// What one chunk came to.
+enum Outcome {
+    Read(ChunkFacts),
+    /// Not read, for a reason that leaves its facts to REST (a doubt, the GraphQL budget).
+    ToRest(GitHubError),
+    /// Not read: a fault of GraphQL.
+    Failed(Chunk, GitHubError),
+    /// A secondary rate limit.
+    Limited(GitHubError),
 }
 
 /// How one query went.
@@ -147,7 +166,12 @@ impl GitHubSource {
                 before: None,
             })
             .collect();
-        let mut commits = wants.commits.clone();
+        let mut commits: Vec<_> = wants.commits.iter().filter_map(graphql::askable).collect();
+        // A query that fails (5xx, a timeout, an unreadable answer) leaves its facts unread in
+        // this refresh, so that a GraphQL outage is not a REST storm; after a few failed reads
+        // in a row the one-at-a-time reads take them (GraphQL may be down for long).
+        let withhold = lock(&graphql.failing).get(repo).copied().unwrap_or(0) < WITHHOLD_FAILURES;
+        let mut failed = false;
         for _ in 0..MAX_PAGES {
             if commits.is_empty() && timelines.is_empty() {
                 break;
@@ -163,17 +187,30 @@ impl GitHubSource {
                 }
             };
             timelines = Vec::new();
-            for chunk in read {
-                let chunk = match chunk {
-                    Ok(chunk) => chunk,
+            for outcome in read {
+                let chunk = match outcome {
+                    Outcome::Read(chunk) => chunk,
                     // A secondary limit is on the client, REST included: the refresh backs off.
-                    Err(error @ GitHubError::RateLimited { .. }) => return Err(error),
-                    Err(error) => {
-                        let stop = error.affects_every_call();
+                    Outcome::Limited(error) => return Err(error),
+                    // Left to the one-at-a-time reads.
+                    Outcome::ToRest(error) => {
                         note(&mut facts, error);
-                        if stop {
-                            return Ok(Some(self.finish_bulk(repo, started, facts, pages)));
+                        continue;
+                    }
+                    Outcome::Failed(chunk, error) => {
+                        failed = true;
+                        if withhold {
+                            facts
+                                .withheld
+                                .commits
+                                .extend(chunk.commits.into_iter().map(|c| c.sha));
+                            facts
+                                .withheld
+                                .activity
+                                .extend(chunk.timelines.iter().map(|t| t.number));
+                            facts.withheld.error.get_or_insert_with(|| copy(&error));
                         }
+                        note(&mut facts, error);
                         continue;
                     }
                 };
@@ -196,6 +233,7 @@ impl GitHubSource {
                 }
             }
         }
+        self.count_failure(graphql, repo, failed);
         Ok(Some(self.finish_bulk(repo, started, facts, pages)))
     }
 
@@ -231,7 +269,7 @@ impl GitHubSource {
     }
 
     /// Sends `chunks`, [`IN_FLIGHT`] at a time; a chunk whose answer is too long is asked again
-    /// in halves. Each chunk's facts or error; a refusal ends it all.
+    /// in halves. What each chunk came to; a refusal ends it all.
     async fn send_all(
         &self,
         graphql: &Graphql,
@@ -239,7 +277,7 @@ impl GitHubSource {
         bearer: &SecretString,
         own: &str,
         chunks: Vec<Chunk>,
-    ) -> Result<Vec<Result<ChunkFacts, GitHubError>>, Refusal> {
+    ) -> Result<Vec<Outcome>, Refusal> {
         let mut out = Vec::new();
         let mut pending = chunks;
         while !pending.is_empty() {
@@ -253,32 +291,46 @@ impl GitHubSource {
                 .await;
             pending = Vec::new();
             for (chunk, result) in sent {
-                match result {
-                    Ok(Sent::Read(facts)) => out.push(Ok(facts)),
+                out.push(match result {
+                    Ok(Sent::Read(facts)) => Outcome::Read(facts),
                     Ok(Sent::Refused(why)) => return Err(Refusal(why)),
                     Ok(Sent::TooLong) => match halves(chunk) {
-                        Some((first, second)) => pending.extend([first, second]),
-                        None => out.push(Err(GitHubError::Malformed(format!(
+                        Some((first, second)) => {
+                            pending.extend([first, second]);
+                            continue;
+                        }
+                        None => Outcome::ToRest(GitHubError::Malformed(format!(
                             "a GraphQL answer about one commit or pull request of {repo} is \
                              over {ANSWER_CAP} bytes"
-                        )))),
+                        ))),
                     },
                     Ok(Sent::Spent(error)) => {
-                        let retry_after = error.retry_after();
-                        let until = Instant::now() + retry_after.unwrap_or(Duration::from_secs(60));
-                        *lock(&graphql.limited_until) = Some(until);
-                        warn!(%repo, retry_after_s = retry_after.map(|d| d.as_secs()),
+                        let retry_after = error
+                            .retry_after()
+                            .unwrap_or(Duration::from_secs(60))
+                            .min(MAX_HOLD_OFF);
+                        let until = Instant::now().checked_add(retry_after);
+                        lock(&graphql.limited_until).insert(owner(repo), until.unwrap_or_else(Instant::now));
+                        warn!(%repo, retry_after_s = retry_after.as_secs(),
                             "GitHub's GraphQL budget is spent; facts are read over REST until it resets");
-                        out.push(Err(GitHubError::Upstream {
-                            status: 200,
-                            message: error.to_string(),
-                        }));
+                        Outcome::ToRest(error)
                     }
-                    Err(error) => out.push(Err(error)),
-                }
+                    Err(error @ GitHubError::RateLimited { .. }) => Outcome::Limited(error),
+                    Err(error) => Outcome::Failed(chunk, error),
+                });
             }
         }
         Ok(out)
+    }
+
+    /// Counts a failed bulk read of `repo` in a row, or forgets the count.
+    fn count_failure(&self, graphql: &Graphql, repo: &RepoName, failed: bool) {
+        let mut failing = lock(&graphql.failing);
+        if failed {
+            *failing.entry(repo.clone()).or_default() += 1;
+        } else {
+            failing.remove(repo);
+        }
     }
 
     async fn send_query(
@@ -344,9 +396,11 @@ impl GitHubSource {
         let now = Instant::now();
         {
             let mut limited = lock(&graphql.limited_until);
-            match *limited {
-                Some(until) if until > now => return false,
-                Some(_) => *limited = None,
+            match limited.get(&owner(repo)) {
+                Some(until) if *until > now => return false,
+                Some(_) => {
+                    limited.remove(&owner(repo));
+                }
                 None => {}
             }
         }
@@ -395,6 +449,22 @@ impl GitHubSource {
 
 /// Why the bulk read of a repository stops for good (for a while): see the module doc.
 struct Refusal(String);
+
+fn owner(repo: &RepoName) -> String {
+    repo.owner().to_ascii_lowercase()
+}
+
+/// The same error again (for the refresh's error, beside the log's).
+fn copy(error: &GitHubError) -> GitHubError {
+    match error {
+        GitHubError::Timeout => GitHubError::Timeout,
+        GitHubError::Upstream { status, message } => GitHubError::Upstream {
+            status: *status,
+            message: message.clone(),
+        },
+        other => GitHubError::Transport(other.to_string()),
+    }
+}
 
 fn note(facts: &mut BulkFacts, error: GitHubError) {
     if facts.faults.len() < MAX_FAULTS {

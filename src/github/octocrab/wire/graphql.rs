@@ -24,8 +24,8 @@ use serde_json::{Map, Value};
 use crate::github::bulk::CommitWants;
 use crate::naming::RepoName;
 
-/// Timeline items read per page (GitHub allows 1 to 100).
-pub(in crate::github::octocrab) const TIMELINE_PAGE: u32 = 50;
+/// Timeline items read per page (GitHub allows 1 to 100; REST reads 100 too).
+pub(in crate::github::octocrab) const TIMELINE_PAGE: u32 = 100;
 /// Check suites read per commit and check name: more than this is a doubt (read over REST).
 pub(in crate::github::octocrab) const SUITES: u32 = 3;
 /// Check runs read per suite: more than this is a doubt (read over REST).
@@ -121,6 +121,37 @@ pub(in crate::github::octocrab) fn chunks(
     out
 }
 
+/// `path` as `Commit.file(path:)` takes it: its segments joined by `/`, empty ones dropped (as
+/// the REST read drops them). `None` for a path GraphQL and REST might read differently (empty,
+/// or with a `.` or `..` segment): the REST read decides those.
+pub(in crate::github::octocrab) fn graphql_path(path: &str) -> Option<String> {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if segments.is_empty() || segments.iter().any(|s| *s == "." || *s == "..") {
+        return None;
+    }
+    Some(segments.join("/"))
+}
+
+/// What of `commit` a query can ask: the paths [`graphql_path`] takes (the others are left to
+/// REST); `None` when nothing is left.
+pub(in crate::github::octocrab) fn askable(commit: &CommitWants) -> Option<CommitWants> {
+    let keep = |paths: &[String]| -> Vec<String> {
+        paths
+            .iter()
+            .filter(|p| graphql_path(p).is_some())
+            .cloned()
+            .collect()
+    };
+    let askable = CommitWants {
+        sha: commit.sha.clone(),
+        files: keep(&commit.files),
+        objects: keep(&commit.objects),
+        checks: commit.checks.clone(),
+    };
+    let empty = askable.files.is_empty() && askable.objects.is_empty() && askable.checks.is_empty();
+    (!empty).then_some(askable)
+}
+
 /// Whether `number` fits GraphQL's `Int` (32-bit signed).
 pub(in crate::github::octocrab) fn graphql_int(number: u64) -> bool {
     i32::try_from(number).is_ok()
@@ -164,16 +195,21 @@ pub(in crate::github::octocrab) fn head_facts(repo: &RepoName, chunk: &Chunk) ->
     query
         .variables
         .insert("name".into(), Value::from(repo.name()));
-    for (prefix, values) in [
-        ("f", &query.files),
-        ("o", &query.objects),
-        ("k", &query.checks),
+    for (prefix, values, is_path) in [
+        ("f", &query.files, true),
+        ("o", &query.objects, true),
+        ("k", &query.checks, false),
     ] {
         for (j, value) in values.iter().enumerate() {
             declared.push(format!("${prefix}{j}: String!"));
+            let value = if is_path {
+                graphql_path(value).unwrap_or_default()
+            } else {
+                value.clone()
+            };
             query
                 .variables
-                .insert(format!("{prefix}{j}"), Value::from(value.as_str()));
+                .insert(format!("{prefix}{j}"), Value::from(value));
         }
     }
     let mut body = String::new();

@@ -9,8 +9,10 @@
 //! all returned, a timeline page.
 //!
 //! What is left to REST on purpose (a "doubt"): a commit GitHub answers `null` for (it may not
-//! know it yet), a blob GitHub calls binary or truncated, text with a replacement character
-//! (not UTF-8 as stored), more suites or runs than asked for, a run without its id.
+//! know it yet), a symbolic link (the contents API follows one to a file), a blob GitHub calls
+//! binary or truncated, text with a replacement character (not UTF-8 as stored), more suites or
+//! runs than asked for, a run without its id. An error that names no alias asked for spoils
+//! the whole answer.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -201,11 +203,29 @@ pub(in crate::github::octocrab) fn decode(
             "the repository does not exist or these credentials cannot see it ({why})"
         )));
     };
+    let errors = &envelope.errors;
+    // An error that names no alias we asked for (no path, a path outside the repository, an
+    // alias we do not know) could be about anything: nothing of this answer is read.
+    let known = |alias: &str| {
+        alias
+            .strip_prefix('c')
+            .and_then(|i| i.parse::<usize>().ok())
+            .is_some_and(|i| i < chunk.commits.len())
+            || alias
+                .strip_prefix('p')
+                .and_then(|n| n.parse::<u64>().ok())
+                .is_some_and(|n| chunk.timelines.iter().any(|t| t.number == n))
+    };
+    if let Some(stray) = errors.iter().find(|e| {
+        let at = |i: usize| e.path.get(i).and_then(serde_json::Value::as_str);
+        at(0) != Some("repository") || at(1).is_some_and(|alias| !known(alias))
+    }) {
+        return Err(stray.error());
+    }
     let mut facts = ChunkFacts {
         points: data.rate_limit.map(|r| r.cost),
         ..ChunkFacts::default()
     };
-    let errors = &envelope.errors;
     let covering =
         |alias: &str, field: Option<&str>| errors.iter().find(|e| e.covers(alias, field));
     for (i, wants) in chunk.commits.iter().enumerate() {
@@ -342,13 +362,8 @@ fn file(raw: &RawValue, path: &str) -> Result<Option<ConfigFile>, serde_json::Er
     Ok(match entry.kind.as_str() {
         "tree" => Some(unreadable(path, "is a directory")),
         "commit" => Some(unreadable(path, "is a git submodule")),
-        "blob" if entry.mode == Some(SYMLINK_MODE) => {
-            let target = blob.and_then(|b| b.text).unwrap_or_default();
-            Some(unreadable(
-                path,
-                &format!("is a symbolic link to {target:?}, which is not a file in the repository"),
-            ))
-        }
+        // GitHub's contents API follows a link to a file in the repository: REST decides.
+        "blob" if entry.mode == Some(SYMLINK_MODE) => None,
         "blob" => blob.and_then(|blob| match (blob.byte_size, blob.text) {
             (Some(size), _) if size > MAX_FILE_BYTES as u64 => Some(too_large(path, size)),
             (Some(_), Some(text))

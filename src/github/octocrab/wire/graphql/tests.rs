@@ -97,3 +97,34 @@ fn fragments_are_sent_only_when_used() {
     assert!(!no_check.document.contains("fragment Run"));
     assert!(!no_check.document.contains("fragment Item"));
 }
+
+#[test]
+fn paths_are_asked_as_rest_reads_them_or_left_to_rest() {
+    assert_eq!(graphql_path("db/seed/").as_deref(), Some("db/seed"));
+    assert_eq!(graphql_path("/a//b").as_deref(), Some("a/b"));
+    for odd in ["", "/", "./x", "a/../b", "a/./b"] {
+        assert_eq!(graphql_path(odd), None, "{odd:?}");
+    }
+    let commit = CommitWants {
+        sha: format!("{:040x}", 1),
+        files: vec!["./odd.yaml".into()],
+        objects: vec!["db/seed/".into()],
+        checks: Vec::new(),
+    };
+    let asked = askable(&commit).expect("the seed is askable");
+    assert!(asked.files.is_empty());
+    let repo: RepoName = "acme/web".parse().expect("repo");
+    let query = head_facts(
+        &repo,
+        &Chunk {
+            commits: vec![asked],
+            timelines: Vec::new(),
+        },
+    );
+    assert_eq!(query.variables["o0"], "db/seed");
+    assert_eq!(
+        query.objects,
+        vec!["db/seed/".to_owned()],
+        "answers map back to the fleet's path"
+    );
+}

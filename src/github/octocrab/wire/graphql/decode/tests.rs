@@ -142,7 +142,7 @@ fn entries_that_are_not_plain_text_say_why_or_are_left_to_rest() {
         ),
         (
             json!({"type": "blob", "mode": 40960, "oid": "a", "object": {"__typename": "Blob", "byteSize": 5, "isBinary": false, "isTruncated": false, "text": "other"}}),
-            Some("symbolic link"),
+            None,
         ),
         (
             json!({"type": "blob", "mode": 33188, "oid": "a", "object": {"__typename": "Blob", "byteSize": 20000, "isBinary": false, "isTruncated": false, "text": "x"}}),
@@ -260,4 +260,39 @@ fn rate_limits_refusals_and_missing_repositories_are_told_apart() {
 fn an_earlier_page_is_announced_by_its_cursor() {
     let facts = read(data(json!(null), timeline(json!([]), Some("Y3Vyc29y"))));
     assert_eq!(facts.timelines[0].1.earlier.as_deref(), Some("Y3Vyc29y"));
+}
+
+#[test]
+fn an_error_that_names_nothing_asked_for_spoils_the_whole_answer() {
+    let commit = json!({"oid": SHA, "f0": null, "o0": null, "b0": suites(json!([]))});
+    for path in [
+        json!([]),
+        json!(["viewer"]),
+        json!(["repository", "c9"]),
+        json!(["repository", "p99"]),
+    ] {
+        let mut body = data(commit.clone(), timeline(json!([]), None));
+        body["errors"] = json!([{"type": "INTERNAL", "path": path, "message": "boom"}]);
+        assert!(
+            answer(body).is_err(),
+            "{path}: a null must not become a missing file"
+        );
+    }
+}
+
+#[test]
+fn a_field_error_keeps_its_null_from_becoming_a_fact() {
+    let commit = json!({"oid": SHA, "f0": null, "o0": null, "b0": suites(json!([]))});
+    let mut body = data(commit, timeline(json!([]), None));
+    body["errors"] = json!([
+        {"type": "INTERNAL", "path": ["repository", "c0", "f0"], "message": "boom"},
+        {"type": "INTERNAL", "path": ["repository", "c0", "o0"], "message": "boom"}
+    ]);
+    let facts = read(body);
+    assert!(
+        facts.files.is_empty() && facts.objects.is_empty(),
+        "{facts:?}"
+    );
+    assert_eq!(facts.builds.len(), 1);
+    assert_eq!(facts.faults.len(), 2);
 }
