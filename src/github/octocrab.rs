@@ -42,6 +42,8 @@ pub use wire::graphql::example_documents;
 
 /// Most pages read for one pull-request list (100 per page): a guard against link loops.
 const MAX_PAGES: usize = 100;
+/// Most pull-request list pages read at once (each about a megabyte of JSON at 100 PRs).
+const LIST_READS: usize = 4;
 
 /// Reads pull requests and files from GitHub over REST.
 ///
@@ -54,6 +56,8 @@ pub struct GitHubSource {
     auth: Auth,
     /// Per repository, the last pages of its pull-request list by route, with their `ETag`s.
     list_pages: Mutex<HashMap<RepoName, HashMap<String, ListPage>>>,
+    /// Bounds the list pages read at once (see [`LIST_READS`]).
+    list_reads: tokio::sync::Semaphore,
     /// The reporter's list pages (deployments, statuses, comments) with their `ETag`s.
     reads: reporter::PageCache,
     /// The build checks' answers and the pages of pull-request commits, with their `ETag`s.
@@ -167,6 +171,7 @@ impl GitHubSource {
             },
             auth,
             list_pages: Mutex::new(HashMap::new()),
+            list_reads: tokio::sync::Semaphore::new(LIST_READS),
             reads: reporter::PageCache::default(),
             checks: checks::ChecksCache::default(),
             own_login: tokio::sync::OnceCell::new(),

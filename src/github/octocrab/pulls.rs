@@ -91,6 +91,9 @@ impl GitHubSource {
         cached: Option<&ListPage>,
     ) -> Result<ListPage, GitHubError> {
         let etag = cached.map(|page| page.etag.as_str());
+        // A page of 100 pull requests is about a megabyte of JSON: a few at a time, so that
+        // the first refreshes of every repository (a restart) do not hold them all at once.
+        let _reading = self.list_reads.acquire().await;
         let answer = transport::get(client, route, etag, &self.exchange).await?;
         match (answer.status, cached) {
             (StatusCode::NOT_MODIFIED, Some(page)) => Ok(page.clone()),
