@@ -146,7 +146,7 @@ impl Scale {
     }
 }
 
-/// Which parts to run: the names given after `--bench` (`answers`, `resident`, `budget`,
+/// Which parts to run: the names given after `--bench` (`answers`, `resident`, `budget`, `coldstart`,
 /// `reaction`), or every part. The JSON is written only when every part ran.
 struct Parts {
     answers: bool,
