@@ -108,7 +108,7 @@ async fn main() {
     let rerendered_in = started.elapsed();
     // One repo refreshed with a push to one of its PRs: only that service is rebuilt.
     let mut pushed = facts.clone();
-    pushed[0].pr.head_sha = format!("{:040x}", 0xfeed_u64);
+    std::sync::Arc::make_mut(&mut pushed[0].pr).head_sha = format!("{:040x}", 0xfeed_u64);
     let services: BTreeMap<ServiceName, &[PullFacts]> = fleet
         .services
         .iter()

@@ -17,6 +17,7 @@ mod reasons;
 pub mod schedule;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -52,8 +53,8 @@ pub struct PlanInput<'a> {
 /// What is known about one open pull request of a service's repo.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PullFacts {
-    /// The PR as listed.
-    pub pr: PullRequest,
+    /// The PR as listed (shared with the sync's list and the plan's previews: one copy).
+    pub pr: Arc<PullRequest>,
     /// Facts at the head commit; `None` when they were not fetched because the PR is not
     /// eligible (see [`eligibility`]).
     pub head: Option<HeadFacts>,
@@ -92,7 +93,7 @@ pub struct Preview {
     /// The service previewed.
     pub service: ServiceName,
     /// The pull request previewed.
-    pub pr: PullRequest,
+    pub pr: Arc<PullRequest>,
     /// Name of the namespace and of the Argo CD Application.
     pub name: String,
     /// Public host of the preview.

@@ -246,7 +246,7 @@ impl Syncer {
         if held > 0 {
             warn!(repo = %repo, held, "new commits not readable yet; their PRs keep their last good revision");
         }
-        state.pulls.insert(repo.clone(), pulls);
+        state.keep_listing(repo, pulls);
         state.prune(&self.fleet, repo);
         state.note_fault(repo, unread.as_ref(), self.now());
         self.commit(&mut state, Some(repo));

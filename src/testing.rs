@@ -167,7 +167,7 @@ pub(crate) fn facts(pr: PullRequest, config: Option<&str>) -> PullFacts {
         seed_tree_sha: Some(sha(1_000_000 + pr.number)),
     };
     PullFacts {
-        pr,
+        pr: pr.into(),
         head: Some(head),
         last_valid_config: None,
         activity: None,

@@ -48,7 +48,7 @@ pub fn fleet(services: usize) -> Arc<Fleet> {
 pub fn facts(pulls: u64) -> Vec<PullFacts> {
     (1..=pulls)
         .map(|number| PullFacts {
-            pr: PullRequest {
+            pr: Arc::new(PullRequest {
                 number,
                 title: format!("Change number {number}"),
                 body: String::new(),
@@ -60,7 +60,7 @@ pub fn facts(pulls: u64) -> Vec<PullFacts> {
                 draft: false,
                 from_fork: false,
                 updated_at: Utc::now(),
-            },
+            }),
             head: Some(HeadFacts {
                 config: ConfigFile::Missing,
                 seed_tree_sha: None,

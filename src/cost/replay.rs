@@ -163,7 +163,7 @@ impl PrState {
             updated_at: self.last,
         };
         PullFacts {
-            pr,
+            pr: pr.into(),
             head: Some(HeadFacts {
                 config: ConfigFile::Missing,
                 seed_tree_sha: Some("5eed".repeat(10)),

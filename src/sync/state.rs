@@ -5,6 +5,7 @@
 //! last failure of each repo. Plain data, no I/O.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -52,7 +53,7 @@ pub(crate) use records::{ReadActivity, SETTLE, Search, first_seen};
 #[derive(Debug, Default)]
 pub(crate) struct SyncState {
     /// The last complete list of open PRs per repo. A repo is absent until its first success.
-    pub(crate) pulls: HashMap<RepoName, Vec<PullRequest>>,
+    pub(crate) pulls: HashMap<RepoName, Vec<Arc<PullRequest>>>,
     /// Repo config files by `(repo, sha, path)`: never change, kept while the SHA is a head.
     pub(crate) files: HashMap<ObjectKey, ConfigFile>,
     /// Seed path object SHAs by `(repo, sha, path)`.
@@ -166,7 +167,7 @@ impl SyncState {
                         .ok()
                         .and_then(|()| self.head(fleet, service, pr));
                     PullFacts {
-                        pr: pr.clone(),
+                        pr: Arc::clone(pr),
                         head,
                         last_valid_config: self
                             .last_valid
@@ -293,6 +294,27 @@ impl SyncState {
         })
     }
 
+    /// Keeps `pulls` as `repo`'s listing, sharing each pull request unchanged since the last
+    /// listing with it (and so with the plans that hold it): one copy of each, however many
+    /// snapshots are alive.
+    pub(crate) fn keep_listing(&mut self, repo: &RepoName, pulls: Vec<PullRequest>) {
+        let previous: HashMap<u64, Arc<PullRequest>> = self
+            .pulls
+            .remove(repo)
+            .into_iter()
+            .flatten()
+            .map(|old| (old.number, old))
+            .collect();
+        let listing = pulls
+            .into_iter()
+            .map(|pr| match previous.get(&pr.number) {
+                Some(old) if **old == pr => Arc::clone(old),
+                _ => Arc::new(pr),
+            })
+            .collect();
+        self.pulls.insert(repo.clone(), listing);
+    }
+
     /// For each PR of a new listing of `repo` whose head facts could not all be read, puts
     /// back its previous head when the facts there are known: the preview keeps its last good
     /// revision until the new commit is readable. Everything else (labels, draft, title) is
@@ -309,7 +331,7 @@ impl SyncState {
             .get(repo)
             .into_iter()
             .flatten()
-            .map(|old| (old.number, old))
+            .map(|old| (old.number, &**old))
             .collect();
         let services: Vec<&crate::fleet::Service> = fleet.services_of(repo).collect();
         let complete = |pr: &PullRequest| {

@@ -133,7 +133,7 @@ fn the_repo_quota_holds_per_repository() {
     };
     let api_pr = |n| {
         let mut f = web_pr(n, 1, false, &[]);
-        f.pr.number = n;
+        std::sync::Arc::make_mut(&mut f.pr).number = n;
         f
     };
     let plan = plan_with(
