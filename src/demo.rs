@@ -131,12 +131,15 @@ impl DemoSource {
 
 #[async_trait]
 impl PullRequestSource for DemoSource {
-    async fn open_pull_requests(&self, repo: &RepoName) -> Result<Vec<PullRequest>, GitHubError> {
+    async fn open_pull_requests(
+        &self,
+        repo: &RepoName,
+    ) -> Result<Vec<std::sync::Arc<PullRequest>>, GitHubError> {
         Ok(self
             .pulls
             .iter()
             .filter(|p| &p.repo == repo)
-            .map(DemoPull::to_pull_request)
+            .map(|p| std::sync::Arc::new(p.to_pull_request()))
             .collect())
     }
 

@@ -32,7 +32,10 @@ use rate::RateLimits;
 pub trait PullRequestSource: Send + Sync {
     /// Every open pull request of `repo`, all pages. Fails as a whole if any page fails: a
     /// partial list must never be mistaken for "the other PRs were closed".
-    async fn open_pull_requests(&self, repo: &RepoName) -> Result<Vec<PullRequest>, GitHubError>;
+    async fn open_pull_requests(
+        &self,
+        repo: &RepoName,
+    ) -> Result<Vec<Arc<PullRequest>>, GitHubError>;
 
     /// Pull request `number` of `repo` when it is still open, `None` when it is closed or
     /// merged. Asked only for a PR that vanished from a listing: a PR closed while a long list

@@ -264,7 +264,7 @@ impl Syncer {
         &self,
         repo: &RepoName,
         applications: Option<&PreviewRevisions>,
-    ) -> Result<(Vec<PullRequest>, Option<GitHubError>), GitHubError> {
+    ) -> Result<(Vec<Arc<PullRequest>>, Option<GitHubError>), GitHubError> {
         let listed_at = self.now();
         let mut pulls = self
             .call("list_pulls", self.source.open_pull_requests(repo))

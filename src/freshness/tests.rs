@@ -24,7 +24,10 @@ struct Source {
 
 #[async_trait]
 impl PullRequestSource for Source {
-    async fn open_pull_requests(&self, _: &RepoName) -> Result<Vec<PullRequest>, GitHubError> {
+    async fn open_pull_requests(
+        &self,
+        _: &RepoName,
+    ) -> Result<Vec<std::sync::Arc<PullRequest>>, GitHubError> {
         self.listings.fetch_add(1, Ordering::SeqCst);
         if let Some(gate) = &self.gate {
             gate.acquire().await.expect("open gate").forget();
@@ -35,7 +38,7 @@ impl PullRequestSource for Source {
                 message: "bad gateway".into(),
             });
         }
-        Ok(vec![pr(1)])
+        Ok(vec![pr(1).into()])
     }
 
     async fn open_pull_request(

@@ -26,6 +26,7 @@
 
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, stream};
+use std::sync::Arc;
 use tracing::{debug, warn};
 
 use super::bulk::BulkRead;
@@ -42,7 +43,7 @@ impl Syncer {
     pub(super) async fn fetch_activity(
         &self,
         repo: &RepoName,
-        pulls: &[PullRequest],
+        pulls: &[Arc<PullRequest>],
         listed_at: DateTime<Utc>,
         bulk: &BulkRead,
     ) {

@@ -16,6 +16,7 @@
 //! [`PullRequestSource::bulk_facts`]: crate::github::PullRequestSource::bulk_facts
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tracing::{debug, warn};
@@ -61,7 +62,7 @@ impl Syncer {
     pub(super) async fn read_in_bulk(
         &self,
         repo: &RepoName,
-        pulls: &[PullRequest],
+        pulls: &[Arc<PullRequest>],
         applications: Option<&PreviewRevisions>,
     ) -> BulkRead {
         let sent_at = self.now();
@@ -100,7 +101,7 @@ impl Syncer {
     fn bulk_wants(
         &self,
         repo: &RepoName,
-        pulls: &[PullRequest],
+        pulls: &[Arc<PullRequest>],
         applications: Option<&PreviewRevisions>,
         now: DateTime<Utc>,
     ) -> (Wants, HashSet<u64>, BTreeMap<u64, DateTime<Utc>>) {

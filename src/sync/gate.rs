@@ -19,6 +19,7 @@
 //! (`BuildFacts::fallback_known`), and holds a PR that may hold a preview.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use futures::{StreamExt, stream};
 use tracing::info;
@@ -53,7 +54,7 @@ impl Syncer {
     pub(super) async fn fetch_builds(
         &self,
         repo: &RepoName,
-        pulls: &[PullRequest],
+        pulls: &[Arc<PullRequest>],
         applications: Option<&PreviewRevisions>,
         bulk: &BulkRead,
     ) -> Option<GitHubError> {
@@ -116,7 +117,7 @@ impl Syncer {
     pub(super) fn gated(
         &self,
         repo: &RepoName,
-        pulls: &[PullRequest],
+        pulls: &[Arc<PullRequest>],
         applications: Option<&PreviewRevisions>,
     ) -> Vec<Gated> {
         let services = self.fleet.services_of(repo);

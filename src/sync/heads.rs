@@ -4,6 +4,7 @@
 //! failed.
 
 use futures::{StreamExt, stream};
+use std::sync::Arc;
 
 use super::first_error;
 
@@ -23,7 +24,7 @@ impl Syncer {
     pub(super) async fn fetch_heads(
         &self,
         repo: &RepoName,
-        pulls: &[PullRequest],
+        pulls: &[Arc<PullRequest>],
         bulk: &BulkRead,
     ) -> Option<GitHubError> {
         let mut wanted = self.wanted_reads(repo, pulls);
@@ -56,7 +57,7 @@ impl Syncer {
     pub(super) fn wanted_reads(
         &self,
         repo: &RepoName,
-        pulls: &[PullRequest],
+        pulls: &[Arc<PullRequest>],
     ) -> Vec<(ObjectKey, bool)> {
         let mut wanted: Vec<(ObjectKey, bool)> = Vec::new();
         for service in self.fleet.services_of(repo) {

@@ -82,7 +82,7 @@ impl Syncer {
     pub(super) async fn confirm_vanished(
         &self,
         repo: &RepoName,
-        pulls: &mut Vec<PullRequest>,
+        pulls: &mut Vec<Arc<PullRequest>>,
         applications: Option<&PreviewRevisions>,
     ) -> Result<Option<GitHubError>, GitHubError> {
         let listed: HashSet<u64> = pulls.iter().map(|p| p.number).collect();
@@ -120,7 +120,7 @@ impl Syncer {
             match answer {
                 Ok(Some(pr)) => {
                     warn!(repo = %repo, number, "open PR missing from the listing; kept");
-                    pulls.push(pr);
+                    pulls.push(Arc::new(pr));
                 }
                 Ok(None) => {
                     self.lock().closed.insert((repo.clone(), number));

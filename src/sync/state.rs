@@ -296,8 +296,8 @@ impl SyncState {
 
     /// Keeps `pulls` as `repo`'s listing, sharing each pull request unchanged since the last
     /// listing with it (and so with the plans that hold it): one copy of each, however many
-    /// snapshots are alive.
-    pub(crate) fn keep_listing(&mut self, repo: &RepoName, pulls: Vec<PullRequest>) {
+    /// snapshots are alive (GitHub's adapter hands out the copies its list cache holds).
+    pub(crate) fn keep_listing(&mut self, repo: &RepoName, pulls: Vec<Arc<PullRequest>>) {
         let previous: HashMap<u64, Arc<PullRequest>> = self
             .pulls
             .remove(repo)
@@ -308,8 +308,8 @@ impl SyncState {
         let listing = pulls
             .into_iter()
             .map(|pr| match previous.get(&pr.number) {
-                Some(old) if **old == pr => Arc::clone(old),
-                _ => Arc::new(pr),
+                Some(old) if !Arc::ptr_eq(old, &pr) && **old == *pr => Arc::clone(old),
+                _ => pr,
             })
             .collect();
         self.pulls.insert(repo.clone(), listing);
@@ -324,7 +324,7 @@ impl SyncState {
         &self,
         fleet: &Fleet,
         repo: &RepoName,
-        pulls: &mut [PullRequest],
+        pulls: &mut [Arc<PullRequest>],
     ) -> usize {
         let previous: HashMap<u64, &PullRequest> = self
             .pulls
@@ -348,10 +348,10 @@ impl SyncState {
             let Some(old) = previous.get(&pr.number) else {
                 continue;
             };
-            let mut kept = pr.clone();
+            let mut kept = PullRequest::clone(pr);
             kept.head_sha.clone_from(&old.head_sha);
             if complete(&kept) {
-                *pr = kept;
+                *pr = Arc::new(kept);
                 held += 1;
             }
         }

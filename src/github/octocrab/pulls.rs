@@ -22,7 +22,7 @@ use crate::pull_request::{BuildStatus, ConfigFile, PullEvent, PullRequest};
 #[derive(Clone)]
 pub(super) struct ListPage {
     etag: String,
-    pulls: Arc<[PullRequest]>,
+    pulls: Arc<[Arc<PullRequest>]>,
     next: Option<String>,
 }
 
@@ -32,7 +32,7 @@ impl GitHubSource {
     /// paged shifts the pages and can hide another PR from that pass. A list of more than one
     /// page is therefore read twice and the union kept: the second pass costs nothing when no
     /// page changed, and a PR closed meanwhile is only kept until the next refresh.
-    async fn list_pulls(&self, repo: &RepoName) -> Result<Vec<PullRequest>, GitHubError> {
+    async fn list_pulls(&self, repo: &RepoName) -> Result<Vec<Arc<PullRequest>>, GitHubError> {
         let client = self.client(repo).await?;
         let previous = lock(&self.list_pages)
             .get(repo)
@@ -56,10 +56,10 @@ impl GitHubSource {
         client: &Octocrab,
         repo: &RepoName,
         previous: &HashMap<String, ListPage>,
-    ) -> Result<(Vec<PullRequest>, HashMap<String, ListPage>), GitHubError> {
+    ) -> Result<(Vec<Arc<PullRequest>>, HashMap<String, ListPage>), GitHubError> {
         let mut pages: HashMap<String, ListPage> = HashMap::new();
         let mut seen = HashSet::new();
-        let mut pulls: Vec<PullRequest> = Vec::new();
+        let mut pulls: Vec<Arc<PullRequest>> = Vec::new();
         let mut route = Some(wire::pulls_route(repo));
         while let Some(current) = route.take() {
             if pages.len() >= MAX_PAGES || pages.contains_key(&current) {
@@ -73,7 +73,7 @@ impl GitHubSource {
                 .await?;
             for pull in page.pulls.iter() {
                 if seen.insert(pull.number) {
-                    pulls.push(pull.clone());
+                    pulls.push(Arc::clone(pull));
                 }
             }
             route = page.next.clone();
@@ -101,7 +101,10 @@ impl GitHubSource {
                 Ok(ListPage {
                     etag: answer.header("etag").unwrap_or_default().to_owned(),
                     next: wire::next_route(&answer.headers, &self.api_url)?,
-                    pulls: wire::decode_pulls(&answer.body)?.into(),
+                    pulls: wire::decode_pulls(&answer.body)?
+                        .into_iter()
+                        .map(Arc::new)
+                        .collect(),
                 })
             }
             (StatusCode::NOT_FOUND, _) => Err(GitHubError::Unauthorized(format!(
@@ -174,7 +177,10 @@ fn unknown_commit(answer: &transport::Answer) -> bool {
 
 #[async_trait]
 impl PullRequestSource for GitHubSource {
-    async fn open_pull_requests(&self, repo: &RepoName) -> Result<Vec<PullRequest>, GitHubError> {
+    async fn open_pull_requests(
+        &self,
+        repo: &RepoName,
+    ) -> Result<Vec<Arc<PullRequest>>, GitHubError> {
         let started = Instant::now();
         let result = self.list_pulls(repo).await;
         self.finish(repo, "open_pull_requests", started, &result);

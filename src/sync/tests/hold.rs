@@ -280,19 +280,19 @@ fn another_repos_commit_never_forgets_what_a_refresh_just_confirmed_closed() {
     // api commit that lands meanwhile reads the closed PRs, and must not drop that one.
     let fleet = crate::testing::fleet();
     let mut state = super::super::state::SyncState::default();
-    state.keep_listing(&repo("acme/web"), vec![pr(1), pr(3)]);
-    state.keep_listing(&repo("acme/api"), vec![pr(42)]);
+    state.keep_listing(&repo("acme/web"), vec![pr(1).into(), pr(3).into()]);
+    state.keep_listing(&repo("acme/api"), vec![pr(42).into()]);
     state.closed.insert((repo("acme/web"), 3));
     let live: std::collections::HashSet<_> = [key("web", 3), key("api", 42)].into();
     assert!(state.unlisted(&fleet, &live).is_empty());
     state.forget_closed(&fleet, &repo("acme/api"), &live);
     assert!(state.closed.contains(&(repo("acme/web"), 3)));
     // web commits its new listing, without PR 3: still closed, not held.
-    state.keep_listing(&repo("acme/web"), vec![pr(1)]);
+    state.keep_listing(&repo("acme/web"), vec![pr(1).into()]);
     state.forget_closed(&fleet, &repo("acme/web"), &live);
     assert!(state.unlisted(&fleet, &live).is_empty());
     // Reopened: listed again, forgotten as closed.
-    state.keep_listing(&repo("acme/web"), vec![pr(1), pr(3)]);
+    state.keep_listing(&repo("acme/web"), vec![pr(1).into(), pr(3).into()]);
     state.forget_closed(&fleet, &repo("acme/web"), &live);
     assert!(!state.closed.contains(&(repo("acme/web"), 3)));
 }

@@ -60,13 +60,17 @@ fn boom() -> GitHubError {
 
 #[async_trait]
 impl PullRequestSource for ScriptedSource {
-    async fn open_pull_requests(&self, repo: &RepoName) -> Result<Vec<PullRequest>, GitHubError> {
+    async fn open_pull_requests(
+        &self,
+        repo: &RepoName,
+    ) -> Result<Vec<std::sync::Arc<PullRequest>>, GitHubError> {
         let mut s = self.0.lock().expect("lock");
         s.calls.push(format!("list {repo}"));
         if s.failing_repos.contains(&repo.to_string()) {
             return Err(boom());
         }
-        Ok(s.pulls.get(&repo.to_string()).cloned().unwrap_or_default())
+        let pulls = s.pulls.get(&repo.to_string()).cloned().unwrap_or_default();
+        Ok(pulls.into_iter().map(std::sync::Arc::new).collect())
     }
 
     async fn open_pull_request(
