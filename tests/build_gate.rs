@@ -332,3 +332,52 @@ async fn the_adapter_finds_a_check_by_its_exact_name_and_a_prs_commits_newest_fi
     assert_eq!(commits[10], earlier[220]);
     assert_eq!(w.github.count(Endpoint::PullCommits), 3);
 }
+
+#[tokio::test]
+async fn a_graphql_fault_after_a_restart_never_rolls_a_built_head_back() {
+    // PR 46 runs its built head; an earlier commit of it was built too. After a restart the
+    // bulk read of the head fails: its status is unknown, not "unbuilt", so no search for an
+    // earlier built commit may run and deploy that one instead.
+    let mut w = World::start().await;
+    let (earlier, head) = (sha("rollback-earlier"), sha("rollback-head"));
+    w.github.open_pull(REPO, labelled(46, "rollback-head"));
+    w.github.set_earlier_commits(REPO, 46, &[earlier.as_str()]);
+    w.build(&earlier, "completed", Some("success"));
+    w.build(&head, "completed", Some("success"));
+    w.refresh().await;
+    w.assert_api(&[(46, &head)], &[]).await;
+
+    w.restart();
+    let fault = FaultRule::new(Fault::GraphqlServerTimeout).endpoint(Endpoint::Graphql);
+    w.github.fail(fault);
+    w.github.clear_requests();
+    assert!(
+        w.syncer.refresh_all().await.is_err(),
+        "the withheld facts are the refresh's error"
+    );
+    assert_eq!(
+        w.github.count(Endpoint::PullCommits),
+        0,
+        "no search for a built commit"
+    );
+    let request = Request::post(PLUGIN_PATH)
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            r#"{"applicationSetName":"previews","input":{"parameters":{"service":"api"}}}"#,
+        ))
+        .unwrap();
+    let response = w.router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        !text.contains(&earlier[..12]),
+        "rolled back to the earlier commit: {text}"
+    );
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
+
+    w.github.clear_faults();
+    w.refresh().await;
+    w.assert_api(&[(46, &head)], &[]).await;
+}

@@ -79,7 +79,9 @@ impl Syncer {
         // proves nothing: the commit a preview runs may be the one built.
         let conclusive = applications.is_some() || self.applications.is_none();
         for pr in &gated {
-            if !self.needs_search(repo, pr, conclusive) {
+            // A head whose status a failing bulk read withheld is not known unbuilt: no search
+            // (it would find an earlier built commit and roll a running preview back to it).
+            if bulk.withholds(&pr.head) || !self.needs_search(repo, pr, conclusive) {
                 continue;
             }
             if let Err(error) = self.search_built(repo, pr, conclusive).await {

@@ -308,7 +308,8 @@ impl SyncState {
         let listing = pulls
             .into_iter()
             .map(|pr| match previous.get(&pr.number) {
-                Some(old) if !Arc::ptr_eq(old, &pr) && **old == *pr => Arc::clone(old),
+                // A copy of its own (not the source's cache's), equal to the last one: keep that.
+                Some(old) if Arc::strong_count(&pr) == 1 && **old == *pr => Arc::clone(old),
                 _ => pr,
             })
             .collect();

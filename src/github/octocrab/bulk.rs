@@ -88,7 +88,7 @@ pub(super) struct Graphql {
     in_flight: tokio::sync::Semaphore,
     /// Repositories read over REST, since when.
     refused: Mutex<HashMap<RepoName, Instant>>,
-    /// No bulk read until then, per owner (GitHub's GraphQL budget is per installation).
+    /// No bulk read until then, per budget (an App installation's, or the token's).
     limited_until: Mutex<HashMap<String, Instant>>,
     /// Failed bulk reads in a row, per repository.
     failing: Mutex<HashMap<RepoName, u32>>,
@@ -310,7 +310,7 @@ impl GitHubSource {
                             .unwrap_or(Duration::from_secs(60))
                             .min(MAX_HOLD_OFF);
                         let until = Instant::now().checked_add(retry_after);
-                        lock(&graphql.limited_until).insert(owner(repo), until.unwrap_or_else(Instant::now));
+                        lock(&graphql.limited_until).insert(self.budget_of(repo), until.unwrap_or_else(Instant::now));
                         warn!(%repo, retry_after_s = retry_after.as_secs(),
                             "GitHub's GraphQL budget is spent; facts are read over REST until it resets");
                         Outcome::ToRest(error)
@@ -327,7 +327,8 @@ impl GitHubSource {
     fn count_failure(&self, graphql: &Graphql, repo: &RepoName, failed: bool) {
         let mut failing = lock(&graphql.failing);
         if failed {
-            *failing.entry(repo.clone()).or_default() += 1;
+            let count = failing.entry(repo.clone()).or_default();
+            *count = count.saturating_add(1);
         } else {
             failing.remove(repo);
         }
@@ -391,15 +392,25 @@ impl GitHubSource {
         }
     }
 
+    /// Whose GraphQL budget reads `repo`: an App installation's (one per owner), or the
+    /// token's (one for every repository).
+    fn budget_of(&self, repo: &RepoName) -> String {
+        match &self.auth {
+            Auth::Token { .. } => String::new(),
+            Auth::App { .. } => repo.owner().to_ascii_lowercase(),
+        }
+    }
+
     /// Whether `repo` is read in bulk now: not refused lately, and not rate limited.
     fn graphql_available(&self, graphql: &Graphql, repo: &RepoName) -> bool {
         let now = Instant::now();
         {
             let mut limited = lock(&graphql.limited_until);
-            match limited.get(&owner(repo)) {
+            let budget = self.budget_of(repo);
+            match limited.get(&budget) {
                 Some(until) if *until > now => return false,
                 Some(_) => {
-                    limited.remove(&owner(repo));
+                    limited.remove(&budget);
                 }
                 None => {}
             }
@@ -450,10 +461,6 @@ impl GitHubSource {
 /// Why the bulk read of a repository stops for good (for a while): see the module doc.
 struct Refusal(String);
 
-fn owner(repo: &RepoName) -> String {
-    repo.owner().to_ascii_lowercase()
-}
-
 /// The same error again (for the refresh's error, beside the log's).
 fn copy(error: &GitHubError) -> GitHubError {
     match error {
@@ -462,6 +469,8 @@ fn copy(error: &GitHubError) -> GitHubError {
             status: *status,
             message: message.clone(),
         },
+        GitHubError::Unauthorized(message) => GitHubError::Unauthorized(message.clone()),
+        GitHubError::Malformed(message) => GitHubError::Malformed(message.clone()),
         other => GitHubError::Transport(other.to_string()),
     }
 }

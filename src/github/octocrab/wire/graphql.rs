@@ -24,8 +24,9 @@ use serde_json::{Map, Value};
 use crate::github::bulk::CommitWants;
 use crate::naming::RepoName;
 
-/// Timeline items read per page (GitHub allows 1 to 100; REST reads 100 too).
-pub(in crate::github::octocrab) const TIMELINE_PAGE: u32 = 100;
+/// Timeline items read per page (GitHub allows 1 to 100): 50 comments of GitHub's largest
+/// (64 KiB) stay under the answer cap, so no comment author can force a chunk to be halved.
+pub(in crate::github::octocrab) const TIMELINE_PAGE: u32 = 50;
 /// Check suites read per commit and check name: more than this is a doubt (read over REST).
 pub(in crate::github::octocrab) const SUITES: u32 = 3;
 /// Check runs read per suite: more than this is a doubt (read over REST).
