@@ -29,11 +29,11 @@ use ::octocrab::Octocrab;
 use futures::{StreamExt, stream};
 use http::StatusCode;
 use secrecy::SecretString;
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 use url::Url;
 
 use super::wire::graphql::decode::{self, Answered, ChunkFacts, TimelinePage};
-use super::wire::graphql::{self, Chunk, TimelineWant};
+use super::wire::graphql::{self, Chunk, TimelineWant, halves};
 use super::{Auth, GitHubSource, MAX_PAGES, lock, transport};
 use crate::github::GitHubError;
 use crate::github::bulk::{BulkFacts, Wants};
@@ -323,17 +323,6 @@ impl GitHubSource {
         Ok(out)
     }
 
-    /// Counts a failed bulk read of `repo` in a row, or forgets the count.
-    fn count_failure(&self, graphql: &Graphql, repo: &RepoName, failed: bool) {
-        let mut failing = lock(&graphql.failing);
-        if failed {
-            let count = failing.entry(repo.clone()).or_default();
-            *count = count.saturating_add(1);
-        } else {
-            failing.remove(repo);
-        }
-    }
-
     async fn send_query(
         &self,
         graphql: &Graphql,
@@ -392,55 +381,6 @@ impl GitHubSource {
         }
     }
 
-    /// Whose GraphQL budget reads `repo`: an App installation's (one per owner), or the
-    /// token's (one for every repository).
-    fn budget_of(&self, repo: &RepoName) -> String {
-        match &self.auth {
-            Auth::Token { .. } => String::new(),
-            Auth::App { .. } => repo.owner().to_ascii_lowercase(),
-        }
-    }
-
-    /// Whether `repo` is read in bulk now: not refused lately, and not rate limited.
-    fn graphql_available(&self, graphql: &Graphql, repo: &RepoName) -> bool {
-        let now = Instant::now();
-        {
-            let mut limited = lock(&graphql.limited_until);
-            let budget = self.budget_of(repo);
-            match limited.get(&budget) {
-                Some(until) if *until > now => return false,
-                Some(_) => {
-                    limited.remove(&budget);
-                }
-                None => {}
-            }
-        }
-        let mut refused = lock(&graphql.refused);
-        match refused.get(repo) {
-            Some(since) if now.duration_since(*since) < RETRY_GRAPHQL_AFTER => false,
-            Some(_) => {
-                refused.remove(repo);
-                self.exchange.rate.graphql.fallback_repos.dec();
-                info!(%repo, "trying GitHub's GraphQL API again for this repository");
-                true
-            }
-            None => true,
-        }
-    }
-
-    fn fall_back(&self, graphql: &Graphql, repo: &RepoName, why: &str) {
-        let first = lock(&graphql.refused)
-            .insert(repo.clone(), Instant::now())
-            .is_none();
-        let rate = &self.exchange.rate.graphql;
-        rate.fallbacks.inc();
-        if first {
-            rate.fallback_repos.inc();
-        }
-        warn!(%repo, reason = why,
-            "GitHub's GraphQL API cannot read this repository's facts; reading them over REST (one request each)");
-    }
-
     /// The bearer for `repo`'s queries: the token, or the owner's installation token (cached
     /// by octocrab; minted only when it expires).
     async fn bearer(&self, repo: &RepoName) -> Result<SecretString, GitHubError> {
@@ -481,33 +421,6 @@ fn note(facts: &mut BulkFacts, error: GitHubError) {
     }
 }
 
-/// `chunk` in two, when it has more than one commit or pull request.
-fn halves(chunk: Chunk) -> Option<(Chunk, Chunk)> {
-    let Chunk {
-        mut commits,
-        mut timelines,
-    } = chunk;
-    if commits.len() + timelines.len() < 2 {
-        return None;
-    }
-    let second = if commits.len() >= 2 {
-        Chunk {
-            commits: commits.split_off(commits.len() / 2),
-            timelines: Vec::new(),
-        }
-    } else if commits.len() == 1 && !timelines.is_empty() {
-        Chunk {
-            commits: Vec::new(),
-            timelines: std::mem::take(&mut timelines),
-        }
-    } else {
-        Chunk {
-            commits: Vec::new(),
-            timelines: timelines.split_off(timelines.len() / 2),
-        }
-    };
-    Some((Chunk { commits, timelines }, second))
-}
-
+mod standing;
 #[cfg(test)]
 mod tests;

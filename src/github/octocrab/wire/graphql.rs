@@ -153,6 +153,34 @@ pub(in crate::github::octocrab) fn askable(commit: &CommitWants) -> Option<Commi
     (!empty).then_some(askable)
 }
 
+/// `chunk` in two, when it has more than one commit or pull request.
+pub(in crate::github::octocrab) fn halves(chunk: Chunk) -> Option<(Chunk, Chunk)> {
+    let Chunk {
+        mut commits,
+        mut timelines,
+    } = chunk;
+    if commits.len() + timelines.len() < 2 {
+        return None;
+    }
+    let second = if commits.len() >= 2 {
+        Chunk {
+            commits: commits.split_off(commits.len() / 2),
+            timelines: Vec::new(),
+        }
+    } else if commits.len() == 1 && !timelines.is_empty() {
+        Chunk {
+            commits: Vec::new(),
+            timelines: std::mem::take(&mut timelines),
+        }
+    } else {
+        Chunk {
+            commits: Vec::new(),
+            timelines: timelines.split_off(timelines.len() / 2),
+        }
+    };
+    Some((Chunk { commits, timelines }, second))
+}
+
 /// Whether `number` fits GraphQL's `Int` (32-bit signed).
 pub(in crate::github::octocrab) fn graphql_int(number: u64) -> bool {
     i32::try_from(number).is_ok()
@@ -214,9 +242,6 @@ pub(in crate::github::octocrab) fn head_facts(repo: &RepoName, chunk: &Chunk) ->
         }
     }
     let mut body = String::new();
-    let index = |values: &[String], value: &String| {
-        values.iter().position(|v| v == value).unwrap_or_default()
-    };
     for (i, commit) in chunk.commits.iter().enumerate() {
         declared.push(format!("$s{i}: GitObjectID!"));
         query
@@ -224,15 +249,15 @@ pub(in crate::github::octocrab) fn head_facts(repo: &RepoName, chunk: &Chunk) ->
             .insert(format!("s{i}"), Value::from(commit.sha.as_str()));
         let _ = write!(body, "    c{i}: object(oid: $s{i}) {{ ... on Commit {{ oid");
         for file in &commit.files {
-            let j = index(&query.files, file);
+            let j = alias_index(&query.files, file);
             let _ = write!(body, " f{j}: file(path: $f{j}) {{ ...Entry }}");
         }
         for object in &commit.objects {
-            let j = index(&query.objects, object);
+            let j = alias_index(&query.objects, object);
             let _ = write!(body, " o{j}: file(path: $o{j}) {{ oid type }}");
         }
         for check in &commit.checks {
-            let k = index(&query.checks, check);
+            let k = alias_index(&query.checks, check);
             let _ = write!(
                 body,
                 " b{k}: checkSuites(first: {SUITES}, filterBy: {{checkName: $k{k}}}) {{ totalCount \
@@ -284,6 +309,12 @@ pub(in crate::github::octocrab) fn head_facts(repo: &RepoName, chunk: &Chunk) ->
     }
     query.document = document;
     query
+}
+
+/// The index in a query's table (`files`, `objects`, `checks`) that `value`'s alias and variable
+/// are numbered by: how the document names it, and how its answer is found again.
+pub(in crate::github::octocrab) fn alias_index(values: &[String], value: &str) -> usize {
+    values.iter().position(|v| v == value).unwrap_or_default()
 }
 
 fn distinct<'a>(values: impl Iterator<Item = &'a String>) -> Vec<String> {

@@ -128,3 +128,34 @@ fn paths_are_asked_as_rest_reads_them_or_left_to_rest() {
         "answers map back to the fleet's path"
     );
 }
+
+#[test]
+fn a_chunk_is_halved_down_to_one_commit_or_pull_request() {
+    let commit = |i: usize| CommitWants {
+        sha: format!("{i:040x}"),
+        ..CommitWants::default()
+    };
+    let timeline = |number| TimelineWant {
+        number,
+        before: None,
+    };
+    let chunk = Chunk {
+        commits: (0..3).map(commit).collect(),
+        timelines: (1..=2).map(timeline).collect(),
+    };
+    let mut pending = vec![chunk];
+    let mut singles = 0;
+    while let Some(chunk) = pending.pop() {
+        match halves(chunk.clone()) {
+            Some((a, b)) => {
+                assert!(!a.is_empty() && !b.is_empty());
+                pending.extend([a, b]);
+            }
+            None => {
+                assert_eq!(chunk.commits.len() + chunk.timelines.len(), 1);
+                singles += 1;
+            }
+        }
+    }
+    assert_eq!(singles, 5);
+}
