@@ -30,7 +30,6 @@ use std::sync::Arc;
 use tracing::{debug, warn};
 
 use super::bulk::BulkRead;
-use super::state::{ReadActivity, first_seen};
 use super::{FETCH_CONCURRENCY, Syncer};
 use crate::naming::RepoName;
 use crate::plan;
@@ -115,21 +114,9 @@ impl Syncer {
             .await?;
         debug!(repo = %repo, number, events = events.as_ref().map(Vec::len), "activity read");
         let key = (repo.clone(), number);
-        let mut state = self.lock();
-        let previous = state.activity.get(&key);
-        let changed = previous.is_none_or(|old| old.events != events);
-        let first_seen = first_seen(events.as_deref(), previous, started);
-        state.activity_read(&key, started);
-        state.activity.insert(
-            key,
-            ReadActivity {
-                events,
-                updated_at,
-                read_at: started,
-                sent_at: started,
-                first_seen,
-            },
-        );
+        let changed = self
+            .lock()
+            .record_activity(key, events, updated_at, started);
         Ok(changed.then_some(number))
     }
 

@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use tracing::{debug, warn};
 
 use super::Syncer;
-use super::state::{BuildKey, ReadActivity, SETTLE, first_seen};
+use super::state::{BuildKey, SETTLE};
 use crate::argocd::PreviewRevisions;
 use crate::github::GitHubError;
 use crate::github::bulk::{BulkFacts, CommitWants, Wants, Withheld};
@@ -217,24 +217,10 @@ impl Syncer {
                 continue;
             };
             let key = (repo.clone(), number);
-            let events = Some(events);
-            let previous = state.activity.get(&key);
-            if previous.is_none_or(|old| old.events != events) {
+            if state.record_activity(key, Some(events), updated_at, sent_at) {
                 read.changed.push(number);
             }
-            let first_seen = first_seen(events.as_deref(), previous, sent_at);
-            state.activity.insert(
-                key,
-                ReadActivity {
-                    events,
-                    updated_at,
-                    read_at: sent_at,
-                    sent_at,
-                    first_seen,
-                },
-            );
             read.activity.insert(number);
-            state.activity_read(&(repo.clone(), number), sent_at);
         }
         debug!(repo = %repo, points = facts.points, queries = facts.queries,
             activity = read.activity.len(), deferred = read.deferred.len(), "bulk read kept");

@@ -17,7 +17,8 @@ use crate::naming::{PreviewKey, RepoName};
 use crate::plan::{self, BuildFacts, Builds, BuiltCommit, Plan, PlanInput, PullFacts};
 use crate::pull_request::Activity;
 use crate::pull_request::{
-    BuildStatus, ConfigFile, Counting, HeadFacts, PullRequest, command_authors, summarize,
+    BuildStatus, ConfigFile, Counting, HeadFacts, PullEvent, PullRequest, command_authors,
+    summarize,
 };
 use crate::repo_config::RepoConfig;
 
@@ -99,16 +100,36 @@ pub(crate) struct SyncState {
 }
 
 impl SyncState {
-    /// Forgets that a webhook said the timeline of `key` changed, when `sent_at` (a read's
-    /// sending) is after it said so.
-    pub(crate) fn activity_read(&mut self, key: &(RepoName, u64), sent_at: DateTime<Utc>) {
+    /// Records a read of PR `key`'s activity sent at `sent_at` (whatever read it: one at a
+    /// time or in bulk) for its listing's `updated_at`: its commits' first sightings carried
+    /// over, a webhook's mark forgotten when the read was sent after it. Whether its events
+    /// changed.
+    pub(crate) fn record_activity(
+        &mut self,
+        key: (RepoName, u64),
+        events: Option<Vec<PullEvent>>,
+        updated_at: DateTime<Utc>,
+        sent_at: DateTime<Utc>,
+    ) -> bool {
+        let previous = self.activity.get(&key);
+        let changed = previous.is_none_or(|old| old.events != events);
+        let first_seen = first_seen(events.as_deref(), previous, sent_at);
         if self
             .activity_changed
-            .get(key)
+            .get(&key)
             .is_some_and(|at| *at <= sent_at)
         {
-            self.activity_changed.remove(key);
+            self.activity_changed.remove(&key);
         }
+        let read = ReadActivity {
+            events,
+            updated_at,
+            read_at: sent_at,
+            sent_at,
+            first_seen,
+        };
+        self.activity.insert(key, read);
+        changed
     }
 
     /// The services whose repo has been listed at least once.
