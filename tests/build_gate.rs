@@ -111,8 +111,8 @@ impl World {
             .set_check_run(REPO, head, CHECK, status, conclusion);
     }
 
-    /// The whole answer for `api`, as bytes, and `(number, revision)` of each set.
-    async fn api_sets(&self) -> (String, Vec<(u64, String)>) {
+    /// What the plugin answers for `api`: the status and the body.
+    async fn api_answer(&self) -> (StatusCode, axum::body::Bytes) {
         let request = Request::post(PLUGIN_PATH)
             .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
             .header(header::CONTENT_TYPE, "application/json")
@@ -121,8 +121,17 @@ impl World {
             ))
             .unwrap();
         let response = self.router.clone().oneshot(request).await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let status = response.status();
+        (
+            status,
+            response.into_body().collect().await.unwrap().to_bytes(),
+        )
+    }
+
+    /// The whole answer for `api`, as bytes, and `(number, revision)` of each set.
+    async fn api_sets(&self) -> (String, Vec<(u64, String)>) {
+        let (status, bytes) = self.api_answer().await;
+        assert_eq!(status, StatusCode::OK);
         let body: Value = serde_json::from_slice(&bytes).unwrap();
         let sets = body["output"]["parameters"].as_array().unwrap();
         let revisions = sets
@@ -360,16 +369,7 @@ async fn a_graphql_fault_after_a_restart_never_rolls_a_built_head_back() {
         0,
         "no search for a built commit"
     );
-    let request = Request::post(PLUGIN_PATH)
-        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(
-            r#"{"applicationSetName":"previews","input":{"parameters":{"service":"api"}}}"#,
-        ))
-        .unwrap();
-    let response = w.router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let (status, bytes) = w.api_answer().await;
     let text = String::from_utf8_lossy(&bytes);
     assert!(
         !text.contains(&earlier[..12]),
