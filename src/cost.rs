@@ -19,8 +19,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::fleet::{Fleet, HourlyPrice};
+use crate::lifecycle::PreviewCost;
 use crate::naming::ServiceName;
-use crate::plan::{CapacityType, ExclusionReason, Plan};
+use crate::plan::{CapacityType, ExclusionReason, Plan, Preview};
 
 /// Where a live preview's hours go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -38,6 +39,17 @@ pub enum HourState {
 impl HourState {
     /// Every state, in report order.
     pub const ALL: [Self; 3] = [Self::AwakeSpot, Self::AwakeOnDemand, Self::Asleep];
+
+    /// Where a planned preview's hours go.
+    pub fn of(preview: &Preview) -> Self {
+        if preview.asleep {
+            Self::Asleep
+        } else if preview.capacity == CapacityType::Spot {
+            Self::AwakeSpot
+        } else {
+            Self::AwakeOnDemand
+        }
+    }
 
     /// The metric label value: `awake_spot`, `awake_on_demand` or `asleep`.
     pub fn as_str(self) -> &'static str {
@@ -84,7 +96,8 @@ impl Hours {
             + self.asleep * price.asleep
     }
 
-    fn add(&mut self, other: &Hours) {
+    /// Adds `other` to these hours.
+    pub fn add(&mut self, other: &Hours) {
         self.awake_spot += other.awake_spot;
         self.awake_on_demand += other.awake_on_demand;
         self.asleep += other.asleep;
@@ -109,17 +122,10 @@ pub type Ledger = BTreeMap<ServiceName, Hours>;
 pub fn hours_of(plan: &Plan, hours: f64) -> Ledger {
     let mut ledger = Ledger::new();
     for preview in &plan.previews {
-        let state = if preview.asleep {
-            HourState::Asleep
-        } else if preview.capacity == CapacityType::Spot {
-            HourState::AwakeSpot
-        } else {
-            HourState::AwakeOnDemand
-        };
         *ledger
             .entry(preview.service.clone())
             .or_default()
-            .state_mut(state) += hours;
+            .state_mut(HourState::of(preview)) += hours;
     }
     for excluded in &plan.excluded {
         let entry = ledger.entry(excluded.service.clone());
@@ -172,6 +178,24 @@ pub fn totals(fleet: &Fleet, ledger: &Ledger) -> Totals {
         hours,
         cost,
     }
+}
+
+/// What `preview` has cost with its `hours` so far and costs per day awake, at its service's
+/// prices; `None` when its service has no price.
+pub fn preview_cost(fleet: &Fleet, preview: &Preview, hours: &Hours) -> Option<PreviewCost> {
+    let price = fleet
+        .service(preview.service.as_str())?
+        .policy
+        .price
+        .as_ref()?;
+    let hourly = match preview.capacity {
+        CapacityType::Spot => price.spot,
+        CapacityType::OnDemand => price.on_demand,
+    };
+    Some(PreviewCost {
+        so_far: hours.cost(price),
+        per_day_awake: 24.0 * hourly,
+    })
 }
 
 /// `1 - value / baseline` as a percentage; `None` when the baseline is zero.

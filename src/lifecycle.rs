@@ -11,6 +11,7 @@
 //! feeds the observed Applications.
 
 pub mod comment;
+pub mod money;
 pub mod notices;
 
 use std::collections::{BTreeSet, HashMap};
@@ -19,6 +20,8 @@ use serde::Serialize;
 
 use crate::naming::{PreviewKey, ServiceName};
 use crate::plan::Preview;
+
+pub use money::{PreviewCost, money};
 
 /// GitHub caps a deployment status description at 140 characters.
 pub const MAX_DESCRIPTION: usize = 140;
@@ -213,8 +216,9 @@ pub enum Action {
     },
 }
 
-/// The state GitHub should show for `desired`, and why.
-fn target_state(desired: &Desired, observed: Option<&Observed>) -> (State, String) {
+/// The state GitHub should show for `desired`, and why: `queued` until Argo CD has its
+/// Application (`observed`), then as the Application's sync and health say.
+pub fn target_state(desired: &Desired, observed: Option<&Observed>) -> (State, String) {
     let Some(app) = observed else {
         return (
             State::Queued,

@@ -39,6 +39,7 @@ pub use self::pacer::Pacer;
 pub use self::start::{Parts, start};
 use crate::argocd::ApplicationIndex;
 use crate::backoff::Backoff;
+use crate::cost::meter::SharedMeter;
 use crate::fleet::Fleet;
 use crate::github::{GitHubError, IssueComment, PreviewReporter};
 use crate::lifecycle::Shown;
@@ -142,6 +143,7 @@ pub struct Worker {
     jira: Option<Arc<JiraQueue>>,
     metrics: Arc<Metrics>,
     settings: Settings,
+    meter: SharedMeter,
     pacer: Pacer,
     /// Whether this replica leads: checked before every write, so that a replica that lost
     /// its lease in the middle of a round stops writing at once.

@@ -38,8 +38,13 @@ async fn an_idle_preview_is_warned_then_gone_at_the_next_reconcile_and_back_on_a
     assert_eq!(w.tick().await, [repo()]);
     let preview = w.web(7).expect("still there");
     assert!(preview.expiry_warning);
-    let comment =
-        preview_tower::lifecycle::comment::render(&[(&preview, None)], &[], &[], ".p.yaml");
+    let comment = preview_tower::lifecycle::comment::render(
+        &[(&preview, None)],
+        &[],
+        &[],
+        &Default::default(),
+        ".p.yaml",
+    );
     assert!(comment.contains("Idle: deleted after"), "{comment}");
 
     // Past the expiry (and the two-minute evidence margin): the next reconcile drops it and

@@ -2,28 +2,36 @@
 //! are counted into the preview-hours counters (see [`crate::metrics::Metrics`]):
 //! `preview_tower_preview_hours_total{service, state}` with `state` one of `awake_spot`,
 //! `awake_on_demand`, `asleep`; `preview_tower_preview_hours_deleted_early_total{service}` and
-//! `preview_tower_preview_hours_queued_total{service}`.
+//! `preview_tower_preview_hours_queued_total{service}`; and into a [`Meter`]: the hours of each
+//! preview so far and of each UTC day, which the previews board and the PR comment price.
 //!
-//! The plan is taken to hold since the previous tick, so the counters lag the plan by at most a
-//! minute. Each replica counts on its own: aggregate replicas with `max`, not `sum`.
+//! The plan is taken to hold since the previous tick, so the figures lag the plan by at most a
+//! minute. Each replica counts on its own: aggregate replicas with `max`, not `sum`. The meter
+//! lives in memory: a restart of preview-tower starts it again from zero (the Prometheus
+//! counters are the long-term record).
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use tokio::time::{Instant, MissedTickBehavior};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
-use super::{HourState, hours_of};
+use super::{HourState, Hours, Ledger, accrue, hours_of};
 use crate::metrics::{HoursLabels, Metrics, ServiceLabel};
+use crate::naming::{PreviewKey, ServiceName};
 use crate::plan::Plan;
-use crate::snapshot::SnapshotStore;
 
 /// How often the counters are advanced.
 pub const TICK: Duration = Duration::from_secs(60);
 
 /// Longest span one tick counts: a runtime stalled for longer (a suspended process) does not
 /// add hours nobody watched.
-const MAX_SPAN: Duration = Duration::from_secs(5 * 60);
+const MAX_SPAN: TimeDelta = TimeDelta::minutes(5);
+
+/// Days kept per day: enough for the board's 30-day chart and the current month.
+pub const DAYS_KEPT: usize = 62;
 
 /// Adds `hours` of `plan` to the counters.
 pub fn record(metrics: &Metrics, plan: &Plan, hours: f64) {
@@ -69,20 +77,117 @@ pub fn record(metrics: &Metrics, plan: &Plan, hours: f64) {
     }
 }
 
-/// Advances the counters every [`TICK`] from the snapshot in `store` until `cancel`.
-pub async fn run(store: Arc<SnapshotStore>, metrics: Arc<Metrics>, cancel: CancellationToken) {
+/// Preview-hours counted so far: per preview (while its PR is open) and per UTC day and
+/// service (the last [`DAYS_KEPT`] days). Pure: plans and times in.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Meter {
+    previews: BTreeMap<PreviewKey, Hours>,
+    days: BTreeMap<NaiveDate, Ledger>,
+}
+
+impl Meter {
+    /// Counts `plan` as holding over `[from, to)`, split at UTC midnights; then forgets the
+    /// previews of PRs the plan no longer knows (closed), in the services it planned.
+    pub fn accrue(&mut self, plan: &Plan, from: DateTime<Utc>, to: DateTime<Utc>) {
+        let mut start = from;
+        while start < to {
+            let day = start.date_naive();
+            let midnight = day
+                .succ_opt()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map_or(to, |t| t.and_utc());
+            let end = midnight.min(to);
+            let hours = hours_between(start, end);
+            accrue(self.days.entry(day).or_default(), plan, hours);
+            for preview in &plan.previews {
+                let state = HourState::of(preview);
+                *self
+                    .previews
+                    .entry(preview.key())
+                    .or_default()
+                    .state_mut(state) += hours;
+            }
+            start = end;
+        }
+        while self.days.len() > DAYS_KEPT {
+            self.days.pop_first();
+        }
+        self.forget_closed(plan);
+    }
+
+    /// The hours of one preview so far.
+    pub fn preview(&self, key: &PreviewKey) -> Hours {
+        self.previews.get(key).copied().unwrap_or_default()
+    }
+
+    /// Each day's hours per service, oldest first.
+    pub fn days(&self) -> &BTreeMap<NaiveDate, Ledger> {
+        &self.days
+    }
+
+    /// Drops the previews of PRs that the plan neither previews, leaves out nor holds, in the
+    /// services the plan covers (a service not planned now is not evidence of anything).
+    fn forget_closed(&mut self, plan: &Plan) {
+        let mut known: BTreeMap<&ServiceName, Vec<u64>> = BTreeMap::new();
+        let keys = plan
+            .previews
+            .iter()
+            .map(|p| (&p.service, p.pr.number))
+            .chain(plan.excluded.iter().map(|e| (&e.service, e.number)))
+            .chain(plan.held.iter().map(|h| (&h.service, h.number)));
+        for (service, number) in keys {
+            known.entry(service).or_default().push(number);
+        }
+        self.previews.retain(|key, _| {
+            known
+                .get(&key.service)
+                .is_none_or(|numbers| numbers.contains(&key.number))
+        });
+    }
+}
+
+/// `[from, to)` in hours.
+fn hours_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
+    // Milliseconds: exact for any span counted here.
+    #[allow(clippy::cast_precision_loss)]
+    let ms = (to - from).num_milliseconds() as f64;
+    ms / 3_600_000.0
+}
+
+/// The running service's [`Meter`], shared by the ticking task and its readers (the board, the
+/// lifecycle's comment).
+#[derive(Clone, Debug, Default)]
+pub struct SharedMeter(Arc<Mutex<Meter>>);
+
+impl SharedMeter {
+    /// The meter, locked (short: readers copy what they need).
+    pub fn lock(&self) -> MutexGuard<'_, Meter> {
+        // A panic while counting leaves figures, not broken invariants.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Advances the counters and `meter` every [`TICK`] from the snapshot in `store` until
+/// `cancel`.
+pub async fn run(
+    store: Arc<crate::snapshot::SnapshotStore>,
+    metrics: Arc<Metrics>,
+    meter: SharedMeter,
+    cancel: CancellationToken,
+) {
     let mut ticks = tokio::time::interval(TICK);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut last = Instant::now();
+    let mut last = Utc::now();
     loop {
         tokio::select! {
             () = cancel.cancelled() => return,
             _ = ticks.tick() => {}
         }
-        let now = Instant::now();
-        let span = now.duration_since(last).min(MAX_SPAN);
+        let now = Utc::now();
+        let from = last.max(now - MAX_SPAN).min(now);
         last = now;
         let snapshot = store.load();
-        record(&metrics, snapshot.plan(), span.as_secs_f64() / 3600.0);
+        record(&metrics, snapshot.plan(), hours_between(from, now));
+        meter.lock().accrue(snapshot.plan(), from, now);
     }
 }

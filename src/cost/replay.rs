@@ -184,8 +184,23 @@ impl PrState {
 /// counts each service's hours within `window`.
 pub fn replay(fleet: &Fleet, events: &[TraceEvent], window: Window) -> Ledger {
     let mut ledger = Ledger::new();
+    replay_plans(fleet, events, window, |plan, from, to| {
+        accrue(&mut ledger, plan, hours(to - from));
+    });
+    ledger
+}
+
+/// Replays `events` on `fleet` and hands each plan with the part of `window` it holds over,
+/// `[from, to)`, to `step`, in time order: what the running service's cost meter would have
+/// counted had it served these plans.
+pub fn replay_plans(
+    fleet: &Fleet,
+    events: &[TraceEvent],
+    window: Window,
+    mut step: impl FnMut(&plan::Plan, DateTime<Utc>, DateTime<Utc>),
+) {
     let Some(first) = events.first() else {
-        return ledger;
+        return;
     };
     let mut prs: BTreeMap<(RepoName, u64), PrState> = BTreeMap::new();
     let mut live: BTreeSet<PreviewKey> = BTreeSet::new();
@@ -224,7 +239,7 @@ pub fn replay(fleet: &Fleet, events: &[TraceEvent], window: Window) -> Ledger {
         }
         let (from, to) = (now.max(window.from), until.min(window.to));
         if to > from {
-            accrue(&mut ledger, &plan, hours(to - from));
+            step(&plan, from, to);
         }
         live = plan
             .previews
@@ -233,7 +248,6 @@ pub fn replay(fleet: &Fleet, events: &[TraceEvent], window: Window) -> Ledger {
             .collect();
         now = until;
     }
-    ledger
 }
 
 /// The facts of every service at `now`: one [`PullFacts`] per open PR of its repository.

@@ -194,6 +194,7 @@ fn the_meter_adds_each_state_and_the_expired_and_queued() {
         service: name("api"),
         number: 2,
         reason: ExclusionReason::Expired,
+        pr: None,
     });
     meter::record(&metrics, &plan, 0.25);
     meter::record(&metrics, &plan, 0.25);

@@ -4,10 +4,12 @@
 //! Everything a PR author wrote (branch, title, the config file's text quoted in errors) is
 //! escaped so that it cannot break out of its table cell or code span, or fake the marker.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::State;
-use crate::naming::short_sha;
+use super::money::{PreviewCost, money};
+use crate::naming::{PreviewKey, short_sha};
 use crate::plan::{DependencyRoute, Diagnostic, Exclusion, Held, Preview};
 
 /// The hidden marker that identifies preview-tower's comment on a PR.
@@ -74,6 +76,42 @@ fn diagnostics(preview: &Preview, out: &mut String) {
     }
 }
 
+/// What the comment says about money: the fleet's currency and what each preview has cost so
+/// far (from the cost meter); a preview without an entry (its service has no price) gets no
+/// cost line.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Costs {
+    /// The fleet's currency (`USD`, `EUR`, …).
+    pub currency: String,
+    /// Per preview.
+    pub previews: BTreeMap<PreviewKey, PreviewCost>,
+}
+
+/// One line per priced preview: the figure so far, moving by visible steps
+/// ([`PreviewCost::shown_so_far`]), and the cost of a day awake.
+fn cost_lines(previews: &[(&Preview, Option<State>)], costs: &Costs, out: &mut String) {
+    let mut lines = String::new();
+    for (preview, _) in previews {
+        if let Some(cost) = costs.previews.get(&preview.key()) {
+            let _ = writeln!(
+                lines,
+                "- `{}`: {} so far · {} per day awake ({})",
+                preview.service,
+                money(cost.shown_so_far(), &costs.currency),
+                money(cost.per_day_awake, &costs.currency),
+                preview.capacity.as_str(),
+            );
+        }
+    }
+    if !lines.is_empty() {
+        let _ = write!(
+            out,
+            "\n**Cost** (at the fleet's prices, counted since preview-tower last started; asleep \
+             hours cost little)\n\n{lines}"
+        );
+    }
+}
+
 /// The comment for one PR's previews (one per service of the PR's repo), each with the state
 /// GitHub shows for it, the services still waiting for one, and those `held` (kept as they are
 /// while GitHub cannot be read). None of them means the PR has no preview any more: the last
@@ -82,6 +120,7 @@ pub fn render(
     previews: &[(&Preview, Option<State>)],
     waiting: &[&Exclusion],
     held: &[&Held],
+    costs: &Costs,
     config_path: &str,
 ) -> String {
     let mut out = format!("{MARKER}\n### 🔭 Preview environments\n\n");
@@ -138,6 +177,7 @@ pub fn render(
             h.reason.describe(),
         );
     }
+    cost_lines(previews, costs, &mut out);
     let mut notes = String::new();
     for (preview, _) in previews {
         diagnostics(preview, &mut notes);
@@ -199,16 +239,28 @@ mod tests {
             ),
         ]);
         let web = &plan.previews[0];
-        let text = render(&[(web, Some(State::Success))], &[], &[], ".preview.yaml");
+        let text = render(
+            &[(web, Some(State::Success))],
+            &[],
+            &[],
+            &Costs::default(),
+            ".preview.yaml",
+        );
         insta::assert_snapshot!("web_ready", text);
         let api = &plan.previews[1];
-        let text = render(&[(api, Some(State::InProgress))], &[], &[], ".preview.yaml");
+        let text = render(
+            &[(api, Some(State::InProgress))],
+            &[],
+            &[],
+            &Costs::default(),
+            ".preview.yaml",
+        );
         insta::assert_snapshot!("api_config_errors", text);
     }
 
     #[test]
     fn the_last_edit_says_the_previews_are_gone() {
-        let text = render(&[], &[], &[], ".preview.yaml");
+        let text = render(&[], &[], &[], &Costs::default(), ".preview.yaml");
         assert!(text.starts_with(MARKER) && text.contains("gone"));
     }
 
@@ -220,11 +272,13 @@ mod tests {
             service: crate::testing::name("api"),
             number: 101,
             reason: crate::plan::ExclusionReason::WaitingForBuild,
+            pr: None,
         };
         let text = render(
             &[(web, Some(State::Success))],
             &[&api],
             &[],
+            &Costs::default(),
             ".preview.yaml",
         );
         insta::assert_snapshot!("web_ready_api_waiting_for_build", text);
@@ -243,11 +297,12 @@ mod tests {
             &[(web, Some(State::Success))],
             &[],
             &[&api],
+            &Costs::default(),
             ".preview.yaml",
         );
         insta::assert_snapshot!("web_ready_api_held", text);
         assert!(!text.contains("gone"));
-        let alone = render(&[], &[], &[&api], ".preview.yaml");
+        let alone = render(&[], &[], &[&api], &Costs::default(), ".preview.yaml");
         assert!(
             alone.contains("kept on its last known state") && !alone.contains("gone"),
             "{alone}"
@@ -262,7 +317,13 @@ mod tests {
         web.expiry_warning = true;
         web.asleep = true;
         web.sleep_changes_at = Some(crate::testing::now() + chrono::Duration::hours(20));
-        let text = render(&[(&web, Some(State::Success))], &[], &[], ".preview.yaml");
+        let text = render(
+            &[(&web, Some(State::Success))],
+            &[],
+            &[],
+            &Costs::default(),
+            ".preview.yaml",
+        );
         insta::assert_snapshot!("web_warned_asleep", text);
     }
 

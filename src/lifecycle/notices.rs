@@ -1,7 +1,7 @@
 //! What each pull request's sticky comment and Jira issues should say now, from its desired
 //! previews and the deployments GitHub shows for it. Pure, like [`super::decide`].
 
-use super::comment;
+use super::comment::{self, Costs};
 use super::{Shown, State};
 use crate::issues::Event;
 use crate::plan::{Exclusion, Held, Preview};
@@ -27,7 +27,8 @@ fn all_gone(previews: &[&Preview], shown: &[Shown]) -> bool {
 /// repo), whose services still `waiting` for something (see
 /// [`crate::plan::ExclusionReason::shown_on_pr`]) and whose `held` previews (kept as they are
 /// while GitHub cannot be read) are listed, and whose deployments are `shown`: the table while
-/// it has previews, waits for one or has one held; the last edit once GitHub shows
+/// it has previews, waits for one or has one held, with a cost line per priced preview
+/// (`costs`); the last edit once GitHub shows
 /// every deployment inactive, or at once for a PR that only ever waited (`commented`: our
 /// comment is on it); `None` for a PR that never had a preview or whose old deployments are
 /// still being inactivated.
@@ -37,6 +38,7 @@ pub fn sticky_comment(
     held: &[&Held],
     shown: &[Shown],
     commented: bool,
+    costs: &Costs,
     config_path: &str,
 ) -> Option<String> {
     if !previews.is_empty() || !waiting.is_empty() || !held.is_empty() {
@@ -44,10 +46,11 @@ pub fn sticky_comment(
             .iter()
             .map(|p| (*p, shown_state(p, shown)))
             .collect();
-        return Some(comment::render(&rows, waiting, held, config_path));
+        return Some(comment::render(&rows, waiting, held, costs, config_path));
     }
     let only_waited = commented && shown.is_empty();
-    (all_gone(previews, shown) || only_waited).then(|| comment::render(&[], &[], &[], config_path))
+    (all_gone(previews, shown) || only_waited)
+        .then(|| comment::render(&[], &[], &[], costs, config_path))
 }
 
 /// What the PR's Jira issues should hear now: `Ready` once one of its previews shows
@@ -85,8 +88,16 @@ mod tests {
         let plan = plan_of(&[("web", vec![facts(pr(101), None)])]);
         let web = &plan.previews[0];
         let queued = [shown(1, web, Some(State::Queued))];
-        let text =
-            sticky_comment(&[web], &[], &[], &queued, false, ".preview.yaml").expect("a comment");
+        let text = sticky_comment(
+            &[web],
+            &[],
+            &[],
+            &queued,
+            false,
+            &Costs::default(),
+            ".preview.yaml",
+        )
+        .expect("a comment");
         assert!(text.contains("queued"), "{text}");
         assert_eq!(jira_event(&[web], &queued), None);
         let up = [shown(1, web, Some(State::Success))];
@@ -114,17 +125,41 @@ mod tests {
         let web = &plan.previews[0];
         let still = [shown(1, web, Some(State::Success))];
         assert_eq!(
-            sticky_comment(&[], &[], &[], &still, true, ".preview.yaml"),
+            sticky_comment(
+                &[],
+                &[],
+                &[],
+                &still,
+                true,
+                &Costs::default(),
+                ".preview.yaml"
+            ),
             None
         );
         assert_eq!(jira_event(&[], &still), None);
         let gone = [shown(1, web, Some(State::Inactive))];
-        let text =
-            sticky_comment(&[], &[], &[], &gone, true, ".preview.yaml").expect("the last edit");
+        let text = sticky_comment(
+            &[],
+            &[],
+            &[],
+            &gone,
+            true,
+            &Costs::default(),
+            ".preview.yaml",
+        )
+        .expect("the last edit");
         assert!(text.contains("gone"), "{text}");
         assert_eq!(jira_event(&[], &gone), Some(Event::Gone));
         assert_eq!(
-            sticky_comment(&[], &[], &[], &[], false, ".preview.yaml"),
+            sticky_comment(
+                &[],
+                &[],
+                &[],
+                &[],
+                false,
+                &Costs::default(),
+                ".preview.yaml"
+            ),
             None
         );
         assert_eq!(jira_event(&[], &[]), None);
@@ -140,8 +175,16 @@ mod tests {
             reason: crate::plan::HoldReason::Build,
         };
         let up = [shown(1, web, Some(State::Success))];
-        let text = sticky_comment(&[], &[], &[&held], &up, true, ".preview.yaml")
-            .expect("the comment says it is kept");
+        let text = sticky_comment(
+            &[],
+            &[],
+            &[&held],
+            &up,
+            true,
+            &Costs::default(),
+            ".preview.yaml",
+        )
+        .expect("the comment says it is kept");
         assert!(text.contains("kept on its last known state"), "{text}");
         assert_eq!(jira_event(&[], &up), None, "no `gone` for a held preview");
     }
@@ -152,9 +195,18 @@ mod tests {
             service: name("web"),
             number: 101,
             reason: crate::plan::ExclusionReason::WaitingForBuild,
+            pr: None,
         };
-        let text = sticky_comment(&[], &[&waiting], &[], &[], false, ".preview.yaml")
-            .expect("a comment while waiting");
+        let text = sticky_comment(
+            &[],
+            &[&waiting],
+            &[],
+            &[],
+            false,
+            &Costs::default(),
+            ".preview.yaml",
+        )
+        .expect("a comment while waiting");
         assert!(
             text.contains("waiting for the head commit's image build"),
             "{text}"
@@ -162,8 +214,8 @@ mod tests {
         assert!(text.contains("`web`"), "{text}");
         assert_eq!(jira_event(&[], &[]), None);
         // Unlabelled or closed before the build finished: the comment we wrote says so.
-        let text =
-            sticky_comment(&[], &[], &[], &[], true, ".preview.yaml").expect("the last edit");
+        let text = sticky_comment(&[], &[], &[], &[], true, &Costs::default(), ".preview.yaml")
+            .expect("the last edit");
         assert!(text.contains("gone"), "{text}");
     }
 }

@@ -8,7 +8,7 @@ use tracing::info;
 use super::error::RoundError;
 use super::{PrMemory, RepoMemory, Worker};
 use crate::github::GitHubError;
-use crate::lifecycle::comment::MARKER;
+use crate::lifecycle::comment::{Costs, MARKER};
 use crate::lifecycle::notices::sticky_comment;
 use crate::naming::RepoName;
 use crate::plan::{Exclusion, Held, Preview};
@@ -46,13 +46,15 @@ impl Worker {
     /// Brings each PR's sticky comment up to date: found again by its marker, edited in place,
     /// created only for a PR that has previews or waits for one (`waiting`: this repo's
     /// services whose PRs the comment lists as waiting; `held`: its previews kept as they are
-    /// while GitHub cannot be read, said in an existing comment).
+    /// while GitHub cannot be read, said in an existing comment; `costs`: what each preview
+    /// has cost so far).
     pub(super) async fn comments(
         &self,
         repo: &RepoName,
         previews: &[&Preview],
         waiting: &[&Exclusion],
         held: &[&Held],
+        costs: &Costs,
         m: &mut RepoMemory,
     ) -> Result<(), RoundError> {
         let mut first_error = None;
@@ -75,6 +77,7 @@ impl Worker {
                 &holds,
                 &shown,
                 commented,
+                costs,
                 &self.fleet.repo_config_path,
             ) else {
                 continue;

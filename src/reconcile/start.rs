@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::jira_queue::JiraQueue;
 use super::{Settings, Worker};
 use crate::argocd::ApplicationIndex;
+use crate::cost::meter::SharedMeter;
 use crate::fleet::Fleet;
 use crate::github::PreviewReporter;
 use crate::jira::IssueNotifier;
@@ -30,6 +31,8 @@ pub struct Parts {
     pub jira: Option<Arc<dyn IssueNotifier>>,
     /// How the worker behaves.
     pub settings: Settings,
+    /// What each preview has cost so far: the sticky comment's cost lines.
+    pub meter: SharedMeter,
 }
 
 /// Starts the lifecycle's tasks, deciding from the Applications in `index` (fed by
@@ -71,6 +74,7 @@ pub fn start(
         jira: queue,
         metrics,
         settings: parts.settings,
+        meter: parts.meter,
         pacer,
         leading,
     };

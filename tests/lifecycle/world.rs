@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use preview_tower::cost::meter::SharedMeter;
 use preview_tower::fleet::Fleet;
 use preview_tower::github::auth::Credentials;
 use preview_tower::github::octocrab::GitHubSource;
@@ -141,6 +142,7 @@ impl World {
             }),
             github: Arc::new(github),
             jira: Some(Arc::new(jira)),
+            meter: SharedMeter::default(),
             settings: Settings {
                 applications_url: Some(format!("{ARGOCD}/applications/argocd")),
                 write_interval: self.write_interval,
