@@ -233,6 +233,7 @@ pub fn plan_with_builds(input: &PlanInput<'_>, builds: &Builds) -> Plan {
                     service: service.name.clone(),
                     number: facts.pr.number,
                     reason,
+                    pr: Some(Arc::clone(&facts.pr)),
                 }),
             }
         }

@@ -114,6 +114,7 @@ pub(super) fn admit(
                         scope,
                         limit,
                     },
+                    pr: Some(std::sync::Arc::clone(&candidate.preview.pr)),
                 });
             }
         }

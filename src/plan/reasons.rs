@@ -16,6 +16,9 @@ pub struct Exclusion {
     pub number: u64,
     /// Why.
     pub reason: ExclusionReason,
+    /// The PR as listed (for the previews board); `None` in hand-made plans.
+    #[serde(skip)]
+    pub pr: Option<std::sync::Arc<crate::pull_request::PullRequest>>,
 }
 
 impl Exclusion {
