@@ -6,6 +6,7 @@
 //! looks at defaults again. Pure: no I/O; the caller reads the file.
 
 mod fence;
+mod links;
 mod parse;
 mod scheduling;
 
@@ -20,6 +21,7 @@ use crate::naming::{RepoName, ServiceName};
 use crate::pull_request::AuthorAssociation;
 
 pub use fence::{ContainerLimits, Fence, NamespaceQuota, Quantity, Resources};
+pub use links::{LinkTemplate, LinkValues, Links};
 pub use parse::FleetError;
 pub use scheduling::{NodePool, Scheduling, Toleration};
 
@@ -59,6 +61,8 @@ pub struct Fleet {
     pub fence: Fence,
     /// The currency of the prices (`price_per_hour`), for reports (default `USD`).
     pub currency: String,
+    /// The previews board's links to each preview's Argo CD Application and logs.
+    pub links: Links,
     /// The services, in file order; names are unique.
     pub services: Vec<Service>,
 }

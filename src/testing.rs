@@ -120,6 +120,7 @@ pub(crate) fn fleet() -> Fleet {
         quota: crate::fleet::Quota::default(),
         fence: crate::fleet::Fence::default(),
         currency: "USD".into(),
+        links: crate::fleet::Links::default(),
         services: vec![
             service(
                 "web",

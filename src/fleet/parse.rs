@@ -15,6 +15,7 @@ mod env;
 mod fence;
 mod host;
 mod hours;
+mod links;
 mod policy;
 mod quota;
 mod rules;
@@ -57,7 +58,7 @@ impl fmt::Display for FleetError {
 /// Hub rate limit on EKS).
 const DEFAULT_POSTGRES_IMAGE: &str = "public.ecr.aws/docker/library/postgres:17-trixie";
 
-const ROOT_KEYS: [&str; 14] = [
+const ROOT_KEYS: [&str; 15] = [
     "base_domain",
     "github_url",
     "postgres_image",
@@ -70,6 +71,7 @@ const ROOT_KEYS: [&str; 14] = [
     "quota",
     "fence",
     "currency",
+    "links",
     "defaults",
     "services",
 ];
@@ -169,6 +171,7 @@ fn fleet(cx: &mut Cx, fields: &Fields<'_>) -> Option<Fleet> {
     let quota = quota::quota(cx, fields.get("quota"));
     let fence = fence::fence(cx, fields.get("fence"));
     let currency = fields.read_optional(cx, "currency", quota::currency);
+    let links = links::links(cx, fields.get("links"));
     let defaults = policy::layer(cx, "defaults", fields.get("defaults"));
     // An invalid top-level list is reported; the services are checked against the default.
     let default_appsets = applicationsets
@@ -210,6 +213,7 @@ fn fleet(cx: &mut Cx, fields: &Fields<'_>) -> Option<Fleet> {
         quota: quota?,
         fence: fence?,
         currency: currency?.unwrap_or_else(|| "USD".to_owned()),
+        links: links?,
         services,
     })
 }
