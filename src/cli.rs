@@ -166,6 +166,11 @@ pub struct ServeArgs {
         default_value = "0.0.0.0:9090"
     )]
     pub admin_listen: SocketAddr,
+    /// Address of the previews board (`docs/board.md`): the page, its JSON at
+    /// `/api/v1/previews`, nothing else. Off unless set (e.g. `0.0.0.0:8082`); put it behind
+    /// the previews' sign-in.
+    #[arg(long, env = "PREVIEW_TOWER_BOARD_LISTEN")]
+    pub board_listen: Option<SocketAddr>,
     /// File holding the bearer token Argo CD sends (the plugin token Secret, mounted); or set
     /// PREVIEW_TOWER_PLUGIN_TOKEN. With --demo too (instead of `demo-token`).
     #[arg(long, env = "PREVIEW_TOWER_PLUGIN_TOKEN_FILE", value_name = "PATH")]

@@ -6,17 +6,34 @@
 //! PR preview that does not exist, an invalid repo config, an unlabelled PR, a draft and a fork,
 //! and for `billing`, whose fleet entry names a build check: a push whose image is still
 //! building (the preview stays on the PR's earlier built commit) and a PR never built yet.
+//! Their activity is relative to when the demo starts, so that one preview is always about to
+//! expire; `api` works Auckland's hours, so some previews are always asleep on a weekday; and
+//! `acme/web` has one labelled PR more than the quota allows, so one queues.
+//!
+//! [`applications`] plays Argo CD: the Applications of the previews that exist (every one
+//! synced and healthy, but one still rolling out and one degraded), read by the sync as in
+//! production and shown on the board; [`seed_meter`] gives the cost meter the hours the demo's
+//! PRs would have run since they were opened.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
+use kube::runtime::watcher::Event;
 use serde::Deserialize;
 
+use crate::argocd::{Application, ApplicationIndex};
+use crate::cost::meter::Meter;
+use crate::cost::replay::{Scenario, Window, replay_plans};
+use crate::cost::trace::{EventKind, TraceEvent};
 use crate::fleet::{Fleet, FleetError};
 use crate::github::{GitHubError, PullRequestSource};
 use crate::naming::RepoName;
-use crate::pull_request::{BuildStatus, ConfigFile, PullRequest};
+use crate::pull_request::{
+    AuthorAssociation, BuildStatus, ConfigFile, PullEvent, PullEventKind, PullRequest,
+};
 
 /// The demo fleet file.
 pub const FLEET_YAML: &str = include_str!("demo/fleet.yaml");
@@ -57,7 +74,34 @@ struct DemoPull {
     /// Earlier commits of the PR, oldest first. Their files are the head's.
     #[serde(default)]
     earlier: Vec<DemoCommit>,
+    /// How long before the demo started the PR was opened and labelled (default 2 days).
+    #[serde(default, with = "humantime_serde_opt")]
+    open_for: Option<Duration>,
+    /// What Argo CD shows of its preview's Application; none: it has no Application yet.
+    #[serde(default)]
+    application: Option<DemoHealth>,
+    /// How long before the demo started something last happened on it (default 1 hour).
+    #[serde(default, with = "humantime_serde_opt")]
+    idle_for: Option<Duration>,
 }
+
+/// `open_for` and `idle_for` as humantime text (`3d`, `64h`).
+mod humantime_serde_opt {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer};
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| humantime::parse_duration(&text).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+const DEFAULT_OPEN_FOR: Duration = Duration::from_secs(2 * 86_400);
+const DEFAULT_IDLE_FOR: Duration = Duration::from_secs(3_600);
 
 /// A build check's state in the demo data.
 #[derive(Clone, Copy, Debug, Default, Deserialize)]
@@ -81,6 +125,15 @@ impl DemoBuild {
     }
 }
 
+/// The health of a demo preview's Application.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum DemoHealth {
+    Healthy,
+    Progressing,
+    Degraded,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DemoCommit {
@@ -90,6 +143,27 @@ struct DemoCommit {
 }
 
 impl DemoPull {
+    /// When it was opened and labelled, and when something last happened, for a demo started
+    /// at `start`.
+    fn times(&self, start: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+        let ago = |d: Duration| start - TimeDelta::from_std(d).unwrap_or(TimeDelta::zero());
+        let opened = ago(self.open_for.unwrap_or(DEFAULT_OPEN_FOR));
+        let last = ago(self.idle_for.unwrap_or(DEFAULT_IDLE_FOR)).max(opened);
+        (opened, last)
+    }
+
+    /// Its newest commit whose build succeeded (the demo's build check).
+    fn newest_built(&self) -> Option<&str> {
+        if matches!(self.build, DemoBuild::Success) {
+            return Some(&self.head_sha);
+        }
+        self.earlier
+            .iter()
+            .rev()
+            .find(|c| matches!(c.build, DemoBuild::Success))
+            .map(|c| c.sha.as_str())
+    }
+
     fn to_pull_request(&self) -> PullRequest {
         PullRequest {
             number: self.number,
@@ -111,14 +185,21 @@ impl DemoPull {
 #[derive(Debug)]
 pub struct DemoSource {
     pulls: Vec<DemoPull>,
+    /// When the demo started: the PRs' activity is relative to it.
+    start: DateTime<Utc>,
 }
 
 impl DemoSource {
-    /// Loads the bundled pull requests.
+    /// Loads the bundled pull requests, as of now.
     pub fn new() -> Result<Self, GitHubError> {
+        Self::started_at(Utc::now())
+    }
+
+    /// Loads the bundled pull requests for a demo started at `start`.
+    pub fn started_at(start: DateTime<Utc>) -> Result<Self, GitHubError> {
         let pulls: Vec<DemoPull> = serde_saphyr::from_str(PULLS_YAML)
             .map_err(|e| GitHubError::Malformed(format!("demo pull requests: {e}")))?;
-        Ok(Self { pulls })
+        Ok(Self { pulls, start })
     }
 
     /// The PR of `repo` with commit `sha` (its head or an earlier one).
@@ -181,6 +262,44 @@ impl PullRequestSource for DemoSource {
             .cloned())
     }
 
+    /// The PR was opened and labelled `open_for` before the demo started, and something (a
+    /// comment by its author) last happened `idle_for` before.
+    async fn pull_request_activity(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<Option<Vec<PullEvent>>, GitHubError> {
+        let Some(pull) = self
+            .pulls
+            .iter()
+            .find(|p| &p.repo == repo && p.number == number)
+        else {
+            return Ok(Some(Vec::new()));
+        };
+        let (opened, last) = pull.times(self.start);
+        let actor = Some(pull.author.clone());
+        let mut events: Vec<PullEvent> = pull
+            .labels
+            .iter()
+            .map(|label| PullEvent {
+                at: opened,
+                actor: actor.clone(),
+                kind: PullEventKind::Labeled(label.clone()),
+            })
+            .collect();
+        if last > opened {
+            events.push(PullEvent {
+                at: last,
+                actor,
+                kind: PullEventKind::Commented {
+                    command: None,
+                    association: AuthorAssociation::Member,
+                },
+            });
+        }
+        Ok(Some(events))
+    }
+
     /// Every check name answers the same: the demo fleet names one.
     async fn build_status(
         &self,
@@ -219,6 +338,106 @@ impl PullRequestSource for DemoSource {
             })
             .unwrap_or_default())
     }
+}
+
+/// Argo CD's Applications as the demo pretends them: one per demo PR whose `application`
+/// says its health (synced at the PR's newest built commit), in an index listed once, as
+/// `argocd::watch` would leave it. The sync reads it (which previews exist: the quota keeps
+/// their places, so `web` PR 105, which has none, queues) and so does the board.
+pub fn applications(fleet: &Fleet) -> Arc<ApplicationIndex> {
+    let index = Arc::new(ApplicationIndex::default());
+    index.apply(Event::Init);
+    let pulls = DemoSource::new().map(|s| s.pulls).unwrap_or_default();
+    for pull in &pulls {
+        let (Some(health), Some(service)) =
+            (pull.application, fleet.services_of(&pull.repo).next())
+        else {
+            continue;
+        };
+        let revision = pull.newest_built().unwrap_or(&pull.head_sha);
+        let name = crate::naming::preview_name(&fleet.namespace_prefix, &service.name, pull.number);
+        let host =
+            service
+                .policy
+                .host_pattern
+                .render(&service.name, pull.number, &fleet.base_domain);
+        let (health, message) = match health {
+            DemoHealth::Healthy => ("Healthy", None),
+            DemoHealth::Progressing => ("Progressing", None),
+            DemoHealth::Degraded => (
+                "Degraded",
+                Some("Deployment api: container crashed 5 times (ImproperlyConfigured)"),
+            ),
+        };
+        let app = serde_json::json!({
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Application",
+            "metadata": {
+                "name": name,
+                "namespace": "argocd",
+                "labels": {
+                    "preview-tower.io/service": service.name.as_str(),
+                    "preview-tower.io/pr": pull.number.to_string(),
+                },
+            },
+            "spec": {"project": "previews"},
+            "status": {
+                "sync": {"status": "Synced", "revision": revision},
+                "health": {"status": health, "message": message},
+                "operationState": {"phase": "Succeeded", "syncResult": {"revision": revision}},
+                "summary": {"externalURLs": [format!("https://{host}")]},
+            },
+        });
+        if let Ok(app) = serde_json::from_value::<Application>(app) {
+            index.apply(Event::InitApply(app));
+        }
+    }
+    index.apply(Event::InitDone);
+    index
+}
+
+/// Gives `meter` the hours the demo's PRs would have run from when they were opened to
+/// `start`, through the real planner (the trace of their openings and last comments replayed
+/// on the fleet as configured), so that the demo board shows costs at once. PRs from forks and
+/// never built are left out, as the demo previews none.
+pub fn seed_meter(fleet: &Fleet, meter: &mut Meter, start: DateTime<Utc>) {
+    let Ok(source) = DemoSource::started_at(start) else {
+        return;
+    };
+    let mut events: Vec<TraceEvent> = Vec::new();
+    for pull in source
+        .pulls
+        .iter()
+        .filter(|p| !p.from_fork && p.newest_built().is_some())
+    {
+        let (opened, last) = pull.times(start);
+        events.push(TraceEvent {
+            at: opened,
+            repo: pull.repo.clone(),
+            pr: pull.number,
+            kind: EventKind::Opened {
+                labels: pull.labels.clone(),
+                draft: pull.draft,
+            },
+        });
+        if last > opened {
+            events.push(TraceEvent {
+                at: last,
+                repo: pull.repo.clone(),
+                pr: pull.number,
+                kind: EventKind::Comment,
+            });
+        }
+    }
+    events.sort_by_key(|e| e.at);
+    let window = Window {
+        from: start - TimeDelta::days(30),
+        to: start,
+    };
+    let fleet = Scenario::TtlSleepSpot.fleet(fleet);
+    replay_plans(&fleet, &events, window, |plan, from, to| {
+        meter.accrue(plan, from, to);
+    });
 }
 
 #[cfg(test)]

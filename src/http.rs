@@ -7,6 +7,7 @@
 //! GitHub.
 
 mod admin;
+pub mod board;
 mod error;
 mod plugin;
 mod request_body;
@@ -30,6 +31,7 @@ use tower_http::trace::TraceLayer;
 use crate::metrics::Metrics;
 use crate::snapshot::SnapshotStore;
 
+pub use board::{BoardState, Observe, board_router};
 pub use error::ApiError;
 pub use plugin::{MAX_BODY_BYTES, PLUGIN_PATH, valid_base_path};
 pub use server::{Limits, serve};

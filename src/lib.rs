@@ -13,7 +13,8 @@
 //! Pure modules (no I/O, no async runtime): [`fleet`], [`repo_config`], [`pull_request`],
 //! [`naming`], [`plan`], [`params`], [`lifecycle`] (decisions, the PR comment, notices),
 //! [`issues`] (Jira issue keys, the notes and their rendering), `yaml` and `backoff`. The
-//! shell: [`cost`] (the meter task, replay and simulation), [`github`] (octocrab adapter, demo source), [`sync`] (refresh loop, caches, last
+//! shell: [`cost`] (the meter task, replay and simulation), [`board`] (the previews board:
+//! what the page and its JSON show), [`github`] (octocrab adapter, demo source), [`sync`] (refresh loop, caches, last
 //! known good), [`snapshot`], [`http`] (plugin and admin routers), [`argocd`] (the
 //! Applications' typed subset and watch), [`leader`] (Lease election), [`reconcile`] (the
 //! lifecycle's shell: read back, decide, write the difference to GitHub and Jira),
@@ -22,6 +23,7 @@
 
 pub mod argocd;
 pub(crate) mod backoff;
+pub mod board;
 pub mod cli;
 pub mod cost;
 pub mod demo;

@@ -34,8 +34,9 @@ const CORE: [&str; 10] = [
 ];
 
 /// Modules that talk to the outside world (or own a process-wide resource).
-const IO: [&str; 15] = [
+const IO: [&str; 16] = [
     "argocd",
+    "board",
     "cli",
     "cost",
     "demo",

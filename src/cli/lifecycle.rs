@@ -9,6 +9,7 @@ use clap::Args;
 use url::Url;
 
 use super::JIRA_TOKEN_ENV;
+use crate::cost::meter::SharedMeter;
 use crate::github::PreviewReporter;
 use crate::jira::IssueNotifier;
 use crate::jira::rest::{Edition, JiraAuth, JiraConfig, JiraRest};
@@ -147,10 +148,23 @@ fn jira(args: &JiraArgs) -> anyhow::Result<Option<Arc<dyn IssueNotifier>>> {
 
 /// The lifecycle's parts from the flags; `None` when `--lifecycle` is off. `kube` is the
 /// Kubernetes API when one was found.
+/// Where Argo CD's web UI shows the previews' Applications
+/// (`<argocd_url>/applications/<namespace>`), when `--argocd-url` is given.
+pub(super) fn applications_url(args: &LifecycleArgs) -> Option<String> {
+    args.argocd_url.as_ref().map(|url| {
+        format!(
+            "{}/applications/{}",
+            url.as_str().trim_end_matches('/'),
+            args.argocd_namespace
+        )
+    })
+}
+
 pub(super) fn parts(
     args: &LifecycleArgs,
     github: Option<Arc<dyn PreviewReporter>>,
     kube: Option<kube::Client>,
+    meter: SharedMeter,
 ) -> anyhow::Result<Option<Parts>> {
     if !args.lifecycle {
         return Ok(None);
@@ -181,14 +195,9 @@ pub(super) fn parts(
         lease,
         github,
         jira,
+        meter,
         settings: Settings {
-            applications_url: args.argocd_url.as_ref().map(|url| {
-                format!(
-                    "{}/applications/{}",
-                    url.as_str().trim_end_matches('/'),
-                    args.argocd_namespace
-                )
-            }),
+            applications_url: applications_url(args),
             write_interval: args.github_write_interval,
             deployment_scan: args.deployment_scan,
             resync_interval: args.lifecycle_resync,

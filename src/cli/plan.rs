@@ -40,6 +40,10 @@ pub(super) async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     if let Some(at) = args.at {
         syncer = syncer.with_clock(Arc::new(move || at));
     }
+    // The demo's Applications (`demo::applications`), as `serve --demo` reads them.
+    if args.fleet.demo {
+        syncer = syncer.with_applications(crate::demo::applications(&fleet));
+    }
     let partial = syncer.refresh_all().await.err();
     let snapshot = store.load();
     let unsynced = snapshot.unsynced_services();

@@ -12,11 +12,12 @@ use tracing::{info, warn};
 
 use super::ServeArgs;
 use crate::argocd::refresh::ApplicationSetRefresher;
+use crate::cost::meter::SharedMeter;
 use crate::freshness::Freshness;
 use crate::freshness::sink::FreshnessSink;
 use crate::github::{Collaborators, PreviewReporter, PullRequestSource};
 use crate::http::webhook::ByteBudget;
-use crate::http::{self, AdminState, Limits, PluginState};
+use crate::http::{self, AdminState, BoardState, Limits, PluginState};
 use crate::http::{DeliveryLog, WebhookState};
 use crate::metrics::Metrics;
 use crate::snapshot::{Snapshot, SnapshotStore};
@@ -41,7 +42,9 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .map(|github| -> Arc<dyn PreviewReporter> { github });
     let collaborators = github.map(|github| -> Arc<dyn Collaborators> { github });
     let kube = kubernetes(args.fleet.demo).await;
-    let lifecycle = super::lifecycle::parts(&args.lifecycle, reporter, kube.clone())?;
+    let meter = SharedMeter::default();
+    let lifecycle =
+        super::lifecycle::parts(&args.lifecycle, reporter, kube.clone(), meter.clone())?;
     let webhook_secret = webhook_secret(&args)?;
     let refresher = match (&webhook_secret, args.fleet.demo) {
         (Some(_), false) => {
@@ -89,7 +92,14 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             cancel.clone(),
         )
     });
-    if let Some((index, _)) = &applications {
+    // The demo plays Argo CD with Applications of its own (`demo::applications`).
+    let demo_index = args.fleet.demo.then(|| crate::demo::applications(&fleet));
+    let read_index = applications
+        .as_ref()
+        .map(|(index, _)| index)
+        .or(demo_index.as_ref())
+        .map(Arc::clone);
+    if let Some(index) = &read_index {
         syncer = syncer.with_applications(Arc::clone(index));
     }
     let syncer = Arc::new(syncer);
@@ -149,12 +159,34 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let freshness_task = tokio::spawn(Arc::clone(&freshness).run(cancel.clone()));
     let freshness_died = tokio::spawn(stop_if_sync_dies(freshness_task, cancel.clone()));
-    let meter = crate::cost::meter::run(
+    let board = args.board_listen.map(|address| {
+        let observe: http::Observe = match &read_index {
+            Some(index) => {
+                let index = Arc::clone(index);
+                Arc::new(move || index.observed())
+            }
+            None => Arc::new(|| None),
+        };
+        let router = http::board_router(BoardState {
+            fleet: Arc::clone(&fleet),
+            store: Arc::clone(&lifecycle_store),
+            observe,
+            meter: meter.clone(),
+            jira_url: args.lifecycle.jira.jira_url.clone(),
+            jira_projects: args.lifecycle.jira.jira_projects.clone(),
+            applications_url: super::lifecycle::applications_url(&args.lifecycle),
+        });
+        (address, router)
+    });
+    if args.fleet.demo {
+        crate::demo::seed_meter(&fleet, &mut meter.lock(), chrono::Utc::now());
+    }
+    tokio::spawn(crate::cost::meter::run(
         Arc::clone(&lifecycle_store),
         Arc::clone(&lifecycle_metrics),
+        meter,
         cancel.clone(),
-    );
-    tokio::spawn(meter);
+    ));
     // `parts` exist only with the Kubernetes API, hence with the index.
     let lifecycle_died = lifecycle.zip(index).map(|(parts, index)| {
         let task = crate::reconcile::start(
@@ -182,9 +214,14 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let (address, flag) = (args.webhook_listen, "--webhook-listen");
         listeners.push(Listener::bind("webhook", address, webhook, Limits::WEBHOOK, flag).await?);
     }
+    if let Some((address, router)) = board {
+        let flag = "--board-listen";
+        listeners.push(Listener::bind("board", address, router, Limits::BOARD, flag).await?);
+        info!(board = %address, "previews board serving");
+    }
     raise_file_limit();
     info!(listen = %args.listen, admin = %args.admin_listen,
-        webhook = listeners.len() > 2, services = fleet.services.len(),
+        webhook = listeners.iter().any(|l| l.name == "webhook"), services = fleet.services.len(),
         demo = args.fleet.demo, "preview-tower serving");
     let served = futures::future::join_all(
         listeners

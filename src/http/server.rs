@@ -65,6 +65,11 @@ impl Limits {
         max_connections: 512,
         ..Self::PLUGIN
     };
+    /// The board's port: people's browsers, behind the sign-in proxy.
+    pub const BOARD: Self = Self {
+        max_connections: 256,
+        ..Self::PLUGIN
+    };
     /// The admin port: the kubelet's probes and Prometheus.
     pub const ADMIN: Self = Self {
         max_connections: 64,

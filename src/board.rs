@@ -1,0 +1,626 @@
+//! The previews board: every preview of the fleet on one page, for the people who use them (QA,
+//! product, developers), and the JSON behind it (`GET /api/v1/previews`).
+//!
+//! [`build`] is pure: the current plan, the Applications Argo CD shows, the cost meter and the
+//! fleet in, a [`Board`] out: one [`Row`] per preview (and per PR held, queued or waiting for
+//! its build), the PRs that asked for a preview and have none with why, the totals and the
+//! last 30 days. [`Filter`] narrows and sorts the rows as the page's URL says; [`page`] renders
+//! the HTML (maud, escaped by construction). The HTTP routes are `crate::http`'s; the board
+//! never calls GitHub, and nothing on it is a secret (PR facts, names, URLs and prices only).
+
+pub mod filter;
+pub mod page;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Duration as Span, NaiveDate, Utc};
+use serde::Serialize;
+use url::Url;
+
+use crate::cost::meter::Meter;
+use crate::cost::{Hours, preview_cost, totals};
+use crate::fleet::{Fleet, LinkValues};
+use crate::issues::issue_keys;
+use crate::lifecycle::{Desired, Observed, PreviewCost, State, target_state};
+use crate::naming::{PreviewKey, ServiceName};
+use crate::plan::{DependencyRoute, Exclusion, ExclusionReason, Held, Plan, Preview, QuotaScope};
+use crate::pull_request::PullRequest;
+
+pub use filter::{Filter, SortKey};
+
+/// Days in the board's chart.
+pub const CHART_DAYS: usize = 30;
+
+/// What the board is made from.
+#[derive(Clone, Copy, Debug)]
+pub struct Inputs<'a> {
+    /// The validated fleet (prices, links, repositories).
+    pub fleet: &'a Fleet,
+    /// The plan being served.
+    pub plan: &'a Plan,
+    /// The Applications Argo CD shows; `None` when they are not read (no Kubernetes API, or
+    /// not listed yet).
+    pub observed: Option<&'a [Observed]>,
+    /// Hours counted so far.
+    pub meter: &'a Meter,
+    /// Jira's web address, to link issue keys (`<jira>/browse/KEY`).
+    pub jira_url: Option<&'a Url>,
+    /// Jira projects whose keys count (empty: any).
+    pub jira_projects: &'a [String],
+    /// Argo CD's web address (`--argocd-url`): the Application link when the fleet's `links`
+    /// has none.
+    pub argocd_url: Option<&'a str>,
+    /// Now.
+    pub now: DateTime<Utc>,
+}
+
+/// The whole board.
+#[derive(Clone, Debug, Serialize)]
+pub struct Board {
+    /// When it was made.
+    pub generated_at: DateTime<Utc>,
+    /// The fleet's currency.
+    pub currency: String,
+    /// Whether the Applications' state is known (Argo CD read).
+    pub applications_known: bool,
+    /// One row per preview, and per PR held, queued or waiting for its build; fleet service
+    /// order, then PR number.
+    pub previews: Vec<Row>,
+    /// Labelled PRs that have no preview, with why.
+    pub without_preview: Vec<Left>,
+    /// The strip above the table.
+    pub totals: Totals,
+    /// The last [`CHART_DAYS`] UTC days, oldest first (today last).
+    pub days: Vec<Day>,
+}
+
+/// One preview (service × PR) as people look at it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    /// The service.
+    pub service: ServiceName,
+    /// Its repository, `owner/name`.
+    pub repo: String,
+    /// The PR number.
+    pub number: u64,
+    /// The PR on GitHub.
+    pub pr_url: String,
+    /// The PR's title (untrusted text: escaped wherever it is shown); empty when not read.
+    pub title: String,
+    /// The PR's author.
+    pub author: String,
+    /// The head branch (untrusted).
+    pub branch: String,
+    /// Jira issues named by the PR.
+    pub jira: Vec<JiraLink>,
+    /// What the preview is doing.
+    pub state: RowState,
+    /// The state in a few words.
+    pub state_text: String,
+    /// The preview's address, while it has one.
+    pub url: Option<String>,
+    /// The commit deployed.
+    pub commit: Option<String>,
+    /// Where each dependency points.
+    pub dependencies: Vec<Dependency>,
+    /// The seed data version (the seed path's tree SHA, short).
+    pub seed: Option<String>,
+    /// `spot` or `on-demand`.
+    pub capacity: Option<&'static str>,
+    /// When the preview is deleted if nobody touches the PR.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Until then, in words (`2 d 5 h`).
+    pub time_left: Option<String>,
+    /// What it has cost so far and costs per day awake; `None` without prices.
+    pub cost: Option<PreviewCost>,
+    /// Its Argo CD Application.
+    pub application_url: Option<String>,
+    /// Its logs.
+    pub logs_url: Option<String>,
+}
+
+/// A Jira issue key, linked when Jira's address is known.
+#[derive(Clone, Debug, Serialize)]
+pub struct JiraLink {
+    /// `ABC-123`.
+    pub key: String,
+    /// `<jira>/browse/ABC-123`.
+    pub url: Option<String>,
+}
+
+/// Where a dependency of a preview points.
+#[derive(Clone, Debug, Serialize)]
+pub struct Dependency {
+    /// The dependency's service.
+    pub service: ServiceName,
+    /// `staging` or `PR #42`.
+    pub target: String,
+    /// The address it calls.
+    pub url: String,
+}
+
+/// What a row's preview is doing, as the lifecycle knows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum RowState {
+    /// Up, at its commit.
+    Healthy,
+    /// Being created, synced or rolled out.
+    Progressing,
+    /// Its sync failed or its pods are broken.
+    Degraded {
+        /// Argo CD's message.
+        message: String,
+    },
+    /// Scaled to zero outside working hours.
+    Asleep {
+        /// When it wakes.
+        until: Option<DateTime<Utc>>,
+    },
+    /// Up, and deleted soon if nobody touches the PR.
+    Expiring {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Waiting for a free slot.
+    Queued {
+        /// Place in the queue, from 1.
+        position: u32,
+        /// Which limit is full: `fleet` or `repo`.
+        scope: &'static str,
+        /// That limit.
+        limit: u32,
+    },
+    /// Waiting for the image of its commit to be built.
+    WaitingForBuild,
+    /// Kept as it is while GitHub cannot be read.
+    Held {
+        /// What is not read.
+        reason: String,
+    },
+    /// Planned; what Argo CD made of it is not known (its Applications are not read).
+    Unknown,
+}
+
+impl RowState {
+    /// The state's name, as the filter and the JSON say it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Healthy => "healthy",
+            Self::Progressing => "progressing",
+            Self::Degraded { .. } => "degraded",
+            Self::Asleep { .. } => "asleep",
+            Self::Expiring { .. } => "expiring",
+            Self::Queued { .. } => "queued",
+            Self::WaitingForBuild => "waiting_for_build",
+            Self::Held { .. } => "held",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// Every state name, in the filter's order.
+    pub const NAMES: [&'static str; 9] = [
+        "healthy",
+        "progressing",
+        "degraded",
+        "asleep",
+        "expiring",
+        "queued",
+        "waiting_for_build",
+        "held",
+        "unknown",
+    ];
+
+    /// The label of a state name, for the filter.
+    pub fn label_of(name: &str) -> &'static str {
+        match name {
+            "healthy" => "Healthy",
+            "progressing" => "Progressing",
+            "degraded" => "Degraded",
+            "asleep" => "Asleep",
+            "expiring" => "Expiring soon",
+            "queued" => "Queued",
+            "waiting_for_build" => "Waiting for build",
+            "held" => "Held",
+            _ => "Unknown",
+        }
+    }
+}
+
+/// A labelled PR without a preview.
+#[derive(Clone, Debug, Serialize)]
+pub struct Left {
+    /// The service.
+    pub service: ServiceName,
+    /// The PR number.
+    pub number: u64,
+    /// The PR on GitHub.
+    pub pr_url: String,
+    /// Its title (untrusted).
+    pub title: String,
+    /// Its author.
+    pub author: String,
+    /// Why it has no preview, as `plan` says it.
+    pub reason: String,
+}
+
+/// The strip above the table.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Totals {
+    /// Previews planned (awake or asleep).
+    pub up: usize,
+    /// Of which asleep.
+    pub asleep: usize,
+    /// PRs queued for a slot.
+    pub queued: usize,
+    /// Preview-hours today (UTC).
+    pub hours_today: f64,
+    /// Their cost; `None` when a service has no price.
+    pub cost_today: Option<f64>,
+    /// Preview-hours this month (UTC), as far as the meter goes back.
+    pub hours_month: f64,
+    /// Their cost.
+    pub cost_month: Option<f64>,
+    /// What every row has cost so far, summed.
+    pub cost_so_far: Option<f64>,
+}
+
+/// One day of the chart.
+#[derive(Clone, Debug, Serialize)]
+pub struct Day {
+    /// The UTC day.
+    pub date: NaiveDate,
+    /// Preview-hours (awake and asleep).
+    pub hours: f64,
+    /// Their cost; `None` without prices.
+    pub cost: Option<f64>,
+}
+
+/// The board of `inputs`.
+pub fn build(inputs: &Inputs<'_>) -> Board {
+    let plan = inputs.plan;
+    let apps: BTreeMap<&str, &Observed> = inputs
+        .observed
+        .unwrap_or_default()
+        .iter()
+        .map(|o| (o.name.as_str(), o))
+        .collect();
+    let mut rows: Vec<(usize, Row)> = Vec::new();
+    let order = |service: &ServiceName| {
+        inputs
+            .fleet
+            .services
+            .iter()
+            .position(|s| &s.name == service)
+            .unwrap_or(usize::MAX)
+    };
+    for preview in &plan.previews {
+        let state = preview_state(
+            preview,
+            inputs
+                .observed
+                .map(|_| apps.get(preview.name.as_str()).copied()),
+        );
+        rows.push((order(&preview.service), preview_row(inputs, preview, state)));
+    }
+    for held in &plan.held {
+        rows.push((order(&held.service), held_row(inputs, held, &apps)));
+    }
+    let mut without_preview = Vec::new();
+    for exclusion in &plan.excluded {
+        match exclusion.reason {
+            ExclusionReason::Queued { .. } | ExclusionReason::WaitingForBuild => {
+                rows.push((order(&exclusion.service), waiting_row(inputs, exclusion)));
+            }
+            ExclusionReason::NotLabelled => {}
+            reason => without_preview.push(left(inputs, exclusion, reason)),
+        }
+    }
+    rows.sort_by_key(|(order, row)| (*order, row.number));
+    let previews: Vec<Row> = rows.into_iter().map(|(_, row)| row).collect();
+    let (totals, days) = money(inputs, plan, &previews);
+    Board {
+        generated_at: inputs.now,
+        currency: inputs.fleet.currency.clone(),
+        applications_known: inputs.observed.is_some(),
+        previews,
+        without_preview,
+        totals,
+        days,
+    }
+}
+
+/// A planned preview's state: what Argo CD says of it (`observed`: `None` when the
+/// Applications are not read, `Some(None)` when it has none yet), but asleep rather than
+/// rolling out or up (scaling to zero is a rollout), and expiring rather than healthy when the
+/// PR is warned. A degraded preview says so even asleep: someone must look.
+fn preview_state(preview: &Preview, observed: Option<Option<&Observed>>) -> RowState {
+    let asleep = RowState::Asleep {
+        until: preview.sleep_changes_at,
+    };
+    let Some(app) = observed else {
+        return if preview.asleep { asleep } else { RowState::Unknown };
+    };
+    let (state, why) = target_state(&Desired::from_preview(preview), app);
+    match state {
+        State::Failure | State::Error => RowState::Degraded { message: why },
+        _ if preview.asleep => asleep,
+        State::Success => match preview.expires_at {
+            Some(at) if preview.expiry_warning => RowState::Expiring { at },
+            _ => RowState::Healthy,
+        },
+        State::Queued | State::Pending | State::InProgress | State::Inactive => {
+            RowState::Progressing
+        }
+    }
+}
+
+/// The state in a few words, with its time when it has one.
+fn state_text(state: &RowState, now: DateTime<Utc>) -> String {
+    match state {
+        RowState::Healthy => "healthy".into(),
+        RowState::Progressing => "progressing".into(),
+        RowState::Degraded { .. } => "degraded".into(),
+        RowState::Asleep { until: Some(at) } => {
+            format!("asleep until {} UTC", at.format("%a %H:%M"))
+        }
+        RowState::Asleep { until: None } => "asleep".into(),
+        RowState::Expiring { at } => format!(
+            "expiring at {} UTC (in {})",
+            at.format("%a %H:%M"),
+            time_left(*at - now)
+        ),
+        RowState::Queued {
+            position,
+            scope,
+            limit,
+        } => format!("queued: number {position} in line for the {scope} limit of {limit}"),
+        RowState::WaitingForBuild => "waiting for its build".into(),
+        RowState::Held { reason } => {
+            format!("held while GitHub cannot be read ({reason})")
+        }
+        RowState::Unknown => "deployed state unknown".into(),
+    }
+}
+
+/// A span in words: `2 d 5 h`, `5 h 10 min`, `7 min`; `now` for what is due.
+pub fn time_left(span: Span) -> String {
+    let minutes = span.num_minutes();
+    if minutes <= 0 {
+        return "now".into();
+    }
+    let (days, hours, minutes) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    match (days, hours) {
+        (0, 0) => format!("{minutes} min"),
+        (0, h) => format!("{h} h {minutes} min"),
+        (d, h) => format!("{d} d {h} h"),
+    }
+}
+
+fn pr_url(fleet: &Fleet, repo: &str, number: u64) -> String {
+    format!(
+        "{}/{repo}/pull/{number}",
+        fleet.github_url.as_str().trim_end_matches('/')
+    )
+}
+
+fn repo_of(fleet: &Fleet, service: &ServiceName) -> String {
+    fleet
+        .service(service.as_str())
+        .map(|s| s.repo.to_string())
+        .unwrap_or_default()
+}
+
+fn jira(inputs: &Inputs<'_>, pr: &PullRequest) -> Vec<JiraLink> {
+    issue_keys(&pr.title, &pr.branch, &pr.body, inputs.jira_projects)
+        .into_iter()
+        .map(|key| JiraLink {
+            url: inputs
+                .jira_url
+                .map(|base| format!("{}/browse/{key}", base.as_str().trim_end_matches('/'))),
+            key: key.to_string(),
+        })
+        .collect()
+}
+
+/// A row with what every kind of row has: the PR and the links.
+fn base_row(
+    inputs: &Inputs<'_>,
+    service: &ServiceName,
+    number: u64,
+    pr: Option<&PullRequest>,
+    state: RowState,
+) -> Row {
+    let fleet = inputs.fleet;
+    let repo = repo_of(fleet, service);
+    let name = crate::naming::preview_name(&fleet.namespace_prefix, service, number);
+    let values = LinkValues {
+        application: &name,
+        namespace: &name,
+        service: service.as_str(),
+        pr: number,
+        repo: &repo,
+    };
+    let application_url = match &fleet.links.application {
+        Some(template) => Some(template.render(&values)),
+        None => inputs
+            .argocd_url
+            .map(|base| format!("{}/{name}", base.trim_end_matches('/'))),
+    };
+    let logs_url = fleet.links.logs.as_ref().map(|t| t.render(&values));
+    Row {
+        service: service.clone(),
+        pr_url: pr_url(fleet, &repo, number),
+        repo,
+        number,
+        title: pr.map(|p| p.title.clone()).unwrap_or_default(),
+        author: pr.map(|p| p.author.clone()).unwrap_or_default(),
+        branch: pr.map(|p| p.branch.clone()).unwrap_or_default(),
+        jira: pr.map(|p| jira(inputs, p)).unwrap_or_default(),
+        state_text: state_text(&state, inputs.now),
+        state,
+        url: None,
+        commit: None,
+        dependencies: Vec::new(),
+        seed: None,
+        capacity: None,
+        expires_at: None,
+        time_left: None,
+        cost: None,
+        application_url,
+        logs_url,
+    }
+}
+
+fn preview_row(inputs: &Inputs<'_>, preview: &Preview, state: RowState) -> Row {
+    let mut row = base_row(
+        inputs,
+        &preview.service,
+        preview.pr.number,
+        Some(&preview.pr),
+        state,
+    );
+    row.url = Some(preview.url.clone());
+    row.commit = Some(preview.revision.clone());
+    row.dependencies = preview
+        .dependencies
+        .iter()
+        .map(|d| Dependency {
+            service: d.service.clone(),
+            target: match d.route {
+                DependencyRoute::Staging => "staging".to_owned(),
+                DependencyRoute::Preview { number } => format!("PR #{number}"),
+            },
+            url: d.url.clone(),
+        })
+        .collect();
+    row.seed = preview
+        .seed_tag()
+        .map(|tag| crate::naming::short_sha(tag, 8).to_owned());
+    row.capacity = Some(preview.capacity.as_str());
+    row.expires_at = preview.expires_at;
+    row.time_left = preview.expires_at.map(|at| time_left(at - inputs.now));
+    let hours = inputs.meter.preview(&preview.key());
+    row.cost = preview_cost(inputs.fleet, preview, &hours);
+    row
+}
+
+fn held_row(inputs: &Inputs<'_>, held: &Held, apps: &BTreeMap<&str, &Observed>) -> Row {
+    let state = RowState::Held {
+        reason: held.reason.describe(),
+    };
+    let mut row = base_row(inputs, &held.service, held.number, None, state);
+    let name =
+        crate::naming::preview_name(&inputs.fleet.namespace_prefix, &held.service, held.number);
+    if let Some(app) = apps.get(name.as_str()) {
+        row.commit.clone_from(&app.revision);
+        row.url = app.external_urls.first().cloned();
+    }
+    row
+}
+
+fn waiting_row(inputs: &Inputs<'_>, exclusion: &Exclusion) -> Row {
+    let state = match exclusion.reason {
+        ExclusionReason::Queued {
+            position,
+            scope,
+            limit,
+        } => RowState::Queued {
+            position,
+            scope: match scope {
+                QuotaScope::Fleet => "fleet",
+                QuotaScope::Repo => "repository",
+            },
+            limit,
+        },
+        _ => RowState::WaitingForBuild,
+    };
+    base_row(
+        inputs,
+        &exclusion.service,
+        exclusion.number,
+        exclusion.pr.as_deref(),
+        state,
+    )
+}
+
+fn left(inputs: &Inputs<'_>, exclusion: &Exclusion, reason: ExclusionReason) -> Left {
+    let pr = exclusion.pr.as_deref();
+    Left {
+        service: exclusion.service.clone(),
+        number: exclusion.number,
+        pr_url: pr_url(
+            inputs.fleet,
+            &repo_of(inputs.fleet, &exclusion.service),
+            exclusion.number,
+        ),
+        title: pr.map(|p| p.title.clone()).unwrap_or_default(),
+        author: pr.map(|p| p.author.clone()).unwrap_or_default(),
+        reason: reason.describe(),
+    }
+}
+
+/// The totals strip and the chart, from the meter's days and the rows' costs.
+fn money(inputs: &Inputs<'_>, plan: &Plan, rows: &[Row]) -> (Totals, Vec<Day>) {
+    let fleet = inputs.fleet;
+    let today = inputs.now.date_naive();
+    let day_of = |ledger: &crate::cost::Ledger| {
+        let t = totals(fleet, ledger);
+        (t.hours.live(), t.cost)
+    };
+    let mut days = Vec::with_capacity(CHART_DAYS);
+    for back in (0..CHART_DAYS).rev() {
+        let Some(date) = today.checked_sub_days(chrono::Days::new(back as u64)) else {
+            continue;
+        };
+        let (hours, cost) = inputs
+            .meter
+            .days()
+            .get(&date)
+            .map_or((0.0, Some(0.0)), |ledger| day_of(ledger));
+        days.push(Day { date, hours, cost });
+    }
+    let mut month = crate::cost::Ledger::new();
+    for (date, ledger) in inputs.meter.days() {
+        if date.year() == today.year() && date.month() == today.month() {
+            for (service, hours) in ledger {
+                let sum: &mut Hours = month.entry(service.clone()).or_default();
+                sum.add(hours);
+            }
+        }
+    }
+    let (hours_month, cost_month) = day_of(&month);
+    let (hours_today, cost_today) = days.last().map_or((0.0, Some(0.0)), |d| (d.hours, d.cost));
+    let cost_so_far = rows
+        .iter()
+        .filter(|r| r.url.is_some() && r.capacity.is_some())
+        .map(|r| r.cost.map(|c| c.so_far))
+        .sum::<Option<f64>>();
+    let totals = Totals {
+        up: plan.previews.len(),
+        asleep: plan.previews.iter().filter(|p| p.asleep).count(),
+        queued: plan
+            .excluded
+            .iter()
+            .filter(|e| matches!(e.reason, ExclusionReason::Queued { .. }))
+            .count(),
+        hours_today,
+        cost_today,
+        hours_month,
+        cost_month,
+        cost_so_far,
+    };
+    (totals, days)
+}
+
+impl Board {
+    /// The row of `key`, if the board has one.
+    pub fn row(&self, key: &PreviewKey) -> Option<&Row> {
+        self.previews
+            .iter()
+            .find(|r| r.service == key.service && r.number == key.number)
+    }
+}
+
+#[cfg(test)]
+mod tests;
