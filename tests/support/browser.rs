@@ -8,7 +8,8 @@
 //!
 //! ChromeDriver runs in a process group of its own, on a free loopback port, its output (and
 //! Chromium's) in a file that failure messages quote; the group, Chromium with it, is killed
-//! when the [`Browser`] drops, also when the test panics. Chromium gets a new empty profile
+//! when the [`Browser`] drops, also when the test panics (Chromium's crash handlers leave the
+//! group, and end by themselves when Chromium does). Chromium gets a new empty profile
 //! and no background networking: this machine's network is closed, and Chromium's own
 //! connections would be refused many at a time.
 //!
