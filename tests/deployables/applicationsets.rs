@@ -94,7 +94,7 @@ fn demo_previews_render_into_their_own_namespace() {
 
 /// Outside working hours every workload of a sleeping preview renders with 0 replicas, its
 /// databases included; inside them every one runs. The demo fleet works Monday to Friday,
-/// 08:00–20:00 in Paris.
+/// 08:00–20:00 in Paris (`api`: 07:00–21:00 in Auckland).
 #[test]
 fn sleeping_previews_render_every_workload_at_zero_replicas() {
     let Some(tools) = tools::Tools::find() else {
@@ -105,7 +105,7 @@ fn sleeping_previews_render_every_workload_at_zero_replicas() {
         .find(|(_, a)| !is_matrix(a))
         .expect("the plugin ApplicationSet");
     let scratch = scratch("sleeping");
-    // Saturday noon, then Wednesday 11:00 in Paris.
+    // Saturday noon, then Wednesday 08:30 in Paris.
     let mut slept = 0;
     for (at, asleep) in [(ASLEEP_AT, true), (rendered::AWAKE, false)] {
         let sets = demo_sets_at(Some(at));

@@ -3,7 +3,8 @@
 //! webhook port, which the Deployment serves with `--webhook-listen`; the NetworkPolicy admits
 //! the load balancer to that port only (from the load balancer's subnets, never a range wide
 //! enough to hold the VPC's pods), and the plugin's port to Argo CD only. The load balancer
-//! drops idle connections before preview-tower does.
+//! drops idle connections before preview-tower does. The previews board is published the same
+//! way on its own port, behind the previews' sign-in.
 
 use serde_json::Value;
 
@@ -16,6 +17,13 @@ fn rendered() -> Option<Vec<Value>> {
         .kustomize(&root().join("manifests"))
         .expect("render manifests/");
     Some(documents(&text))
+}
+
+fn named<'a>(objects: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    objects
+        .iter()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("a {kind} {name}"))
 }
 
 fn one<'a>(objects: &'a [Value], kind: &str) -> &'a Value {
@@ -39,7 +47,7 @@ fn the_webhook_path_alone_reaches_the_webhook_port_alone() {
     let Some(objects) = rendered() else {
         return;
     };
-    let ingress = one(&objects, "Ingress");
+    let ingress = named(&objects, "Ingress", "preview-tower-webhook");
     let rules = ingress["spec"]["rules"].as_array().expect("rules");
     assert_eq!(rules.len(), 1);
     let paths = rules[0]["http"]["paths"].as_array().expect("paths");
@@ -132,5 +140,78 @@ fn the_webhook_path_alone_reaches_the_webhook_port_alone() {
         plugin_rules[0]["from"],
         serde_json::json!([{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "argocd"}}}]),
         "the plugin's port is Argo CD's alone"
+    );
+}
+
+#[test]
+fn the_board_is_published_on_its_own_port_behind_the_previews_sign_in() {
+    let Some(objects) = rendered() else {
+        return;
+    };
+    let ingress = named(&objects, "Ingress", "preview-tower-board");
+    let annotations = &ingress["metadata"]["annotations"];
+    assert_eq!(annotations["alb.ingress.kubernetes.io/auth-type"], "oidc");
+    assert_eq!(
+        annotations["alb.ingress.kubernetes.io/auth-on-unauthenticated-request"],
+        "authenticate",
+        "never `allow`: nobody reaches the board without signing in"
+    );
+    let idp: Value = serde_json::from_str(
+        annotations["alb.ingress.kubernetes.io/auth-idp-oidc"]
+            .as_str()
+            .expect("the identity provider"),
+    )
+    .expect("JSON");
+    let secret = idp["secretName"].as_str().expect("the client's Secret");
+    let external = named(&objects, "ExternalSecret", secret);
+    assert_eq!(external["metadata"]["namespace"], "preview-tower");
+    // The same provider as the previews' sign-in.
+    let base = std::fs::read_to_string(root().join("overlays/bases/common/ingress.yaml"))
+        .expect("the previews' Ingress");
+    assert!(
+        base.contains(annotations["alb.ingress.kubernetes.io/auth-idp-oidc"].as_str().unwrap_or("-")),
+        "the board signs people in as the previews do"
+    );
+    let backend = &ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"];
+    let service = one(&objects, "Service");
+    let port = service["spec"]["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .find(|p| p["name"] == backend["port"]["name"])
+        .expect("the Ingress's port is the Service's");
+    assert_eq!(port["targetPort"], "board");
+    let deployment = one(&objects, "Deployment");
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    let number = container["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .find(|p| p["name"] == "board")
+        .and_then(|p| p["containerPort"].as_u64())
+        .expect("a board container port");
+    let args = super::container_args(container);
+    let listen = args
+        .iter()
+        .position(|a| *a == "--board-listen")
+        .and_then(|i| args.get(i + 1))
+        .expect("--board-listen");
+    assert_eq!(*listen, format!("0.0.0.0:{number}"));
+    let policy = one(&objects, "NetworkPolicy");
+    let rules: Vec<&Value> = policy["spec"]["ingress"]
+        .as_array()
+        .expect("ingress rules")
+        .iter()
+        .filter(|r| ports(r).contains(&number))
+        .collect();
+    assert_eq!(rules.len(), 1);
+    assert_eq!(ports(rules[0]), [number], "that rule opens no other port");
+    assert!(
+        rules[0]["from"]
+            .as_array()
+            .expect("from")
+            .iter()
+            .all(|peer| peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+                != "argocd"),
     );
 }

@@ -7,8 +7,9 @@ use super::tools::Tools;
 use super::{application_sets, argo, demo_sets_at, documents, gotemplate, is_matrix, previews};
 use super::{root, scratch};
 
-/// Wednesday 25 November 2026, 11:00 in Paris: inside every demo service's working hours.
-pub const AWAKE: &str = "2026-11-25T10:00:00Z";
+/// Wednesday 25 November 2026, 08:30 in Paris and 20:30 in Auckland: inside every demo
+/// service's working hours (`api` works Auckland's).
+pub const AWAKE: &str = "2026-11-25T07:30:00Z";
 
 /// One rendered preview: its parameter set and its objects.
 pub struct Preview {
