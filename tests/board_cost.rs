@@ -42,7 +42,11 @@ fn the_board_the_comment_and_the_cost_report_agree_to_the_cent() {
         .env_remove("PREVIEW_TOWER_CONFIG")
         .output()
         .expect("run preview-tower cost");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let configured = report["scenarios"]
         .as_array()
@@ -102,7 +106,12 @@ fn the_board_the_comment_and_the_cost_report_agree_to_the_cent() {
         );
         assert!(expected > 0.0, "{} ran", row.service);
     }
-    let rows_total: f64 = board.previews.iter().filter_map(|r| r.cost).map(|c| c.so_far).sum();
+    let rows_total: f64 = board
+        .previews
+        .iter()
+        .filter_map(|r| r.cost)
+        .map(|c| c.so_far)
+        .sum();
     assert_eq!(round_cents(rows_total), round_cents(report_cost));
     assert_eq!(
         board.totals.cost_so_far.map(round_cents),
@@ -128,7 +137,11 @@ fn the_board_the_comment_and_the_cost_report_agree_to_the_cent() {
             })
             .collect(),
     };
-    let rows: Vec<_> = last.previews.iter().map(|p| (p, Some(State::Success))).collect();
+    let rows: Vec<_> = last
+        .previews
+        .iter()
+        .map(|p| (p, Some(State::Success)))
+        .collect();
     let comment = render(&rows, &[], &[], &costs, ".preview.yaml");
     for row in &board.previews {
         let cost = row.cost.expect("priced row");

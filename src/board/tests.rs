@@ -46,7 +46,11 @@ fn a_row_follows_its_application() {
             .clone()
     };
     assert_eq!(state(None), RowState::Unknown, "Applications not read");
-    assert_eq!(state(Some(&[])), RowState::Progressing, "no Application yet");
+    assert_eq!(
+        state(Some(&[])),
+        RowState::Progressing,
+        "no Application yet"
+    );
     let up = [app(preview, Health::Healthy, Some(Phase::Succeeded))];
     assert_eq!(state(Some(&up)), RowState::Healthy);
     let rolling = [app(preview, Health::Progressing, Some(Phase::Running))];
@@ -119,12 +123,22 @@ fn asleep_expiring_queued_waiting_and_held_rows_say_so() {
             (4, "waiting_for_build")
         ]
     );
-    assert_eq!(board.previews[2].title, "Change 3", "a queued row shows its PR");
+    assert_eq!(
+        board.previews[2].title, "Change 3",
+        "a queued row shows its PR"
+    );
     assert!(board.previews[0].state_text.starts_with("asleep until"));
     assert!(board.previews[1].state_text.contains("in 3 h 0 min"));
     let left: Vec<u64> = board.without_preview.iter().map(|l| l.number).collect();
-    assert_eq!(left, [5], "a draft is listed with why; an unlabelled PR is not");
-    assert_eq!((board.totals.up, board.totals.asleep, board.totals.queued), (2, 1, 1));
+    assert_eq!(
+        left,
+        [5],
+        "a draft is listed with why; an unlabelled PR is not"
+    );
+    assert_eq!(
+        (board.totals.up, board.totals.asleep, board.totals.queued),
+        (2, 1, 1)
+    );
 }
 
 #[test]
@@ -141,7 +155,7 @@ fn links_come_from_the_fleet_templates_or_argocd() {
     assert!(row.pr_url.ends_with("/pull/1"), "{}", row.pr_url);
     fleet.links.logs = Some(
         LinkTemplate::parse("https://grafana.example.com/explore?ns={namespace}&repo={repo}")
-            .unwrap(),
+            .expect("a template"),
     );
     let board = board_of(&fleet, &plan, None, &Meter::default());
     let logs = board.previews[0].logs_url.as_deref().unwrap_or_default();
@@ -161,7 +175,10 @@ fn rows_cost_what_the_meter_counted_at_the_fleet_prices() {
     let plan = plan_of(&[("web", vec![facts(pr(1), None)])]);
     let mut meter = Meter::default();
     // Ten hours over a UTC midnight, as the plan says: spot or on-demand per the test fleet.
-    let from = Utc.with_ymd_and_hms(2026, 11, 26, 20, 0, 0).unwrap();
+    let from = Utc
+        .with_ymd_and_hms(2026, 11, 26, 20, 0, 0)
+        .single()
+        .expect("time");
     meter.accrue(&plan, from, from + Span::hours(10));
     let board = board_of(&fleet, &plan, None, &meter);
     let cost = board.previews[0].cost.expect("priced");

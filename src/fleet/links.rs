@@ -147,7 +147,7 @@ mod tests {
     fn placeholders_are_filled_and_encoded() {
         let template =
             LinkTemplate::parse("https://g.example.com/explore?q={namespace}&r={repo}&n={pr}")
-                .unwrap();
+                .expect("a template");
         assert_eq!(
             template.render(&values()),
             "https://g.example.com/explore?q=preview-web-pr-7&r=acme%2Fweb&n=7"
@@ -158,7 +158,7 @@ mod tests {
     fn unknown_or_unbalanced_placeholders_are_refused() {
         assert!(
             LinkTemplate::parse("https://x/{branch}")
-                .unwrap_err()
+                .expect_err("refused")
                 .contains("`{branch}`")
         );
         assert!(LinkTemplate::parse("https://x/{pr").is_err());

@@ -152,8 +152,7 @@ fn the_board_is_published_on_its_own_port_behind_the_previews_sign_in() {
     let annotations = &ingress["metadata"]["annotations"];
     assert_eq!(annotations["alb.ingress.kubernetes.io/auth-type"], "oidc");
     assert_eq!(
-        annotations["alb.ingress.kubernetes.io/auth-on-unauthenticated-request"],
-        "authenticate",
+        annotations["alb.ingress.kubernetes.io/auth-on-unauthenticated-request"], "authenticate",
         "never `allow`: nobody reaches the board without signing in"
     );
     let idp: Value = serde_json::from_str(
@@ -169,7 +168,11 @@ fn the_board_is_published_on_its_own_port_behind_the_previews_sign_in() {
     let base = std::fs::read_to_string(root().join("overlays/bases/common/ingress.yaml"))
         .expect("the previews' Ingress");
     assert!(
-        base.contains(annotations["alb.ingress.kubernetes.io/auth-idp-oidc"].as_str().unwrap_or("-")),
+        base.contains(
+            annotations["alb.ingress.kubernetes.io/auth-idp-oidc"]
+                .as_str()
+                .unwrap_or("-")
+        ),
         "the board signs people in as the previews do"
     );
     let backend = &ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"];
@@ -206,12 +209,7 @@ fn the_board_is_published_on_its_own_port_behind_the_previews_sign_in() {
         .collect();
     assert_eq!(rules.len(), 1);
     assert_eq!(ports(rules[0]), [number], "that rule opens no other port");
-    assert!(
-        rules[0]["from"]
-            .as_array()
-            .expect("from")
-            .iter()
-            .all(|peer| peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
-                != "argocd"),
-    );
+    assert!(rules[0]["from"].as_array().expect("from").iter().all(
+        |peer| peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] != "argocd"
+    ),);
 }
