@@ -2,7 +2,8 @@
 //! benchmarks: free loopback ports, configured only by what the caller passes (the caller's
 //! `PREVIEW_TOWER_*`, `KUBERNETES_*`, `MALLOC_*` and `KUBECONFIG` are removed), its output in a
 //! file that failure messages quote, stopped with `SIGTERM` or killed when dropped (also when
-//! the caller panics).
+//! the caller panics). [`Serve::start_demo`] runs `serve --demo` with its previews board, for
+//! the board's browser test.
 //!
 //! No timing assertion: deadlines here are generous bounds for a loaded machine.
 
@@ -53,6 +54,9 @@ pub struct Serve {
     /// The webhook port (served when a webhook secret is given); the plugin's for a build
     /// without `--webhook-listen`.
     pub webhook: SocketAddr,
+    /// The previews board's port (`--board-listen`), when it is served: only by
+    /// [`Serve::start_demo`].
+    pub board: Option<SocketAddr>,
     http: reqwest::Client,
 }
 
@@ -113,6 +117,40 @@ impl Serve {
             listen,
             admin,
             webhook,
+            board: None,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Starts `serve --demo` (the embedded demo fleet and pull requests, its own pretend
+    /// Applications: no GitHub, no Kubernetes API, no fleet file) with the previews board on a
+    /// port of its own ([`Serve::board`]), its output in `<name>.log` under `dir`; it is not
+    /// ready yet. The webhook port is chosen too, though the demo has no webhook secret and
+    /// does not serve it.
+    pub fn start_demo(dir: &Path, name: &str) -> Self {
+        let log = dir.join(format!("{name}.log"));
+        let out = std::fs::File::create(&log).expect("create the log");
+        let (listen, admin, webhook, board) = (free_port(), free_port(), free_port(), free_port());
+        let child = isolated(Path::new(BIN), false)
+            .arg("serve")
+            .arg("--demo")
+            .args(["--listen", &listen.to_string()])
+            .args(["--admin-listen", &admin.to_string()])
+            .args(["--webhook-listen", &webhook.to_string()])
+            .args(["--board-listen", &board.to_string()])
+            .env("PREVIEW_TOWER_PLUGIN_TOKEN", TOKEN)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("clone the log handle"))
+            .stderr(out)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {BIN}: {e}"));
+        Self {
+            child,
+            log,
+            listen,
+            admin,
+            webhook,
+            board: Some(board),
             http: reqwest::Client::new(),
         }
     }
