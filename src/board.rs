@@ -339,7 +339,11 @@ fn preview_state(preview: &Preview, observed: Option<Option<&Observed>>) -> RowS
         until: preview.sleep_changes_at,
     };
     let Some(app) = observed else {
-        return if preview.asleep { asleep } else { RowState::Unknown };
+        return if preview.asleep {
+            asleep
+        } else {
+            RowState::Unknown
+        };
     };
     let (state, why) = target_state(&Desired::from_preview(preview), app);
     match state {
@@ -577,7 +581,7 @@ fn money(inputs: &Inputs<'_>, plan: &Plan, rows: &[Row]) -> (Totals, Vec<Day>) {
             .meter
             .days()
             .get(&date)
-            .map_or((0.0, Some(0.0)), |ledger| day_of(ledger));
+            .map_or((0.0, Some(0.0)), &day_of);
         days.push(Day { date, hours, cost });
     }
     let mut month = crate::cost::Ledger::new();
