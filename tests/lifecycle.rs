@@ -6,14 +6,16 @@
 //! closed, with a restart in the middle. The exact deployments, statuses, the one comment and
 //! the Jira comments are asserted at the end; [`faults`] does the same life through GitHub
 //! errors, a secondary limit, a Jira outage and dropped watches; [`app`] a GitHub App among
-//! other bots; [`replicas`] two pods;
-//! [`restart`] a restart of preview-tower while GitHub cannot be read.
+//! other bots; [`board`] the previews board following the Applications beside the lifecycle;
+//! [`replicas`] two pods; [`restart`] a restart of preview-tower while GitHub cannot be read.
 #![allow(clippy::unwrap_used)]
 
 mod support;
 
 #[path = "lifecycle/app.rs"]
 mod app;
+#[path = "lifecycle/board.rs"]
+mod board;
 #[path = "lifecycle/faults.rs"]
 mod faults;
 #[path = "lifecycle/replicas.rs"]

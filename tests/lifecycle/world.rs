@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use preview_tower::argocd::ApplicationIndex;
 use preview_tower::cost::meter::SharedMeter;
 use preview_tower::fleet::Fleet;
 use preview_tower::github::auth::Credentials;
@@ -28,8 +29,8 @@ pub(crate) struct World {
     pub(crate) github: FakeGitHub,
     pub(crate) kube: FakeKube,
     pub(crate) jira: FakeJira,
-    fleet: Arc<Fleet>,
-    store: Arc<SnapshotStore>,
+    pub(crate) fleet: Arc<Fleet>,
+    pub(crate) store: Arc<SnapshotStore>,
     pub(crate) syncer: Syncer,
     /// The lifecycle's GitHub timeout.
     timeout: Duration,
@@ -41,6 +42,11 @@ pub(crate) struct World {
 pub(crate) struct Pod {
     cancel: CancellationToken,
     task: JoinHandle<()>,
+    /// The Applications as the pod's watch sees them: what its lifecycle reads, and what its
+    /// board reads (`serve` feeds both from one watch).
+    pub(crate) index: Arc<ApplicationIndex>,
+    /// The pod's cost meter (the lifecycle's comment and the board read it).
+    pub(crate) meter: SharedMeter,
 }
 
 impl Pod {
@@ -131,6 +137,7 @@ impl World {
             timeout: Duration::from_secs(2),
         })
         .unwrap();
+        let meter = SharedMeter::default();
         let parts = Parts {
             kube: self.kube.client(),
             lease: Some(LeaseConfig {
@@ -142,7 +149,7 @@ impl World {
             }),
             github: Arc::new(github),
             jira: Some(Arc::new(jira)),
-            meter: SharedMeter::default(),
+            meter: meter.clone(),
             settings: Settings {
                 applications_url: Some(format!("{ARGOCD}/applications/argocd")),
                 write_interval: self.write_interval,
@@ -165,15 +172,32 @@ impl World {
             Arc::clone(&self.fleet),
             Arc::clone(&self.store),
             metrics,
-            index,
+            Arc::clone(&index),
             cancel.clone(),
         );
-        Pod { cancel, task }
+        Pod {
+            cancel,
+            task,
+            index,
+            meter,
+        }
     }
 
     /// Argo CD reports the preview's Application in this state (creating it the first time).
     pub(crate) fn argo(&self, sync: &str, commit: &str, health: &str, phase: &str) {
-        let state = status(sync, &sha(commit), health, Some(phase), None);
+        self.argo_saying(sync, commit, health, phase, None);
+    }
+
+    /// [`World::argo`], with Argo CD's `message` (the operation's and the health's).
+    pub(crate) fn argo_saying(
+        &self,
+        sync: &str,
+        commit: &str,
+        health: &str,
+        phase: &str,
+        message: Option<&str>,
+    ) {
+        let state = status(sync, &sha(commit), health, Some(phase), message);
         if self.kube.application(APP).is_none() {
             let mut app = application(
                 APP,
