@@ -132,12 +132,14 @@ fn demo_sets(mode: Mode) -> Vec<(String, Map<String, Value>)> {
         let store = Arc::new(SnapshotStore::from_pointee(Snapshot::unsynced(Arc::clone(
             &fleet,
         ))));
+        // The demo's Applications, as `plan --demo` reads them.
         let syncer = Syncer::new(
             Arc::clone(&fleet),
             Arc::new(DemoSource::new().expect("demo source")),
             Arc::clone(&store),
             Arc::new(Metrics::unregistered()),
-        );
+        )
+        .with_applications(demo::applications(&fleet));
         syncer.refresh_all().await.expect("demo sync");
         let snapshot = store.load();
         snapshot

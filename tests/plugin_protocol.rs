@@ -30,12 +30,15 @@ async fn demo_state(synced: bool) -> PluginState {
     ))));
     let metrics = Arc::new(Metrics::unregistered());
     if synced {
+        // The demo's Applications, as `serve --demo` reads them (web PR 105 has none: queued).
+        let applications = demo::applications(&fleet);
         let syncer = Syncer::new(
             fleet,
             Arc::new(DemoSource::new().expect("demo source")),
             Arc::clone(&store),
             Arc::clone(&metrics),
-        );
+        )
+        .with_applications(applications);
         syncer.refresh_all().await.expect("demo sync");
     }
     PluginState {
@@ -110,6 +113,7 @@ async fn every_demo_preview_gets_a_complete_set_with_dns_names() {
         [
             "preview-web-pr-101",
             "preview-web-pr-102",
+            "preview-web-pr-104",
             "preview-api-pr-42",
             "preview-api-pr-43",
             "preview-billing-pr-8"
@@ -197,11 +201,11 @@ async fn every_vendor_request_fixture_gets_a_documented_answer() {
             );
         } else {
             assert_eq!(status, StatusCode::OK, "{name}: {value}");
-            assert_eq!(sets(&value).len(), 5, "{name}");
+            assert_eq!(sets(&value).len(), 6, "{name}");
         }
     }
     assert!(
-        seen >= 5,
+        seen >= 6,
         "only {seen} request fixtures in {}",
         fixtures.display()
     );
@@ -314,7 +318,7 @@ async fn a_base_url_with_a_path_prefix_is_served_and_no_other_prefix() {
         .expect("request");
     let (status, body) = call(&router, request).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(sets(&body).len(), 5);
+    assert_eq!(sets(&body).len(), 6);
     for elsewhere in [
         "/elsewhere".to_owned(),
         format!("/other-prefix{PLUGIN_PATH}"),
@@ -355,7 +359,7 @@ async fn only_the_applicationsets_the_fleet_lists_are_answered() {
         let body = json!({"applicationSetName": name, "input": {"parameters": {}}});
         let (status, value) = call(&router, request(body.to_string(), Some(TOKEN))).await;
         assert_eq!(status, StatusCode::OK, "{name}: {value}");
-        assert_eq!(sets(&value).len(), 5, "{name}");
+        assert_eq!(sets(&value).len(), 6, "{name}");
     }
     let refused = [
         json!({"applicationSetName": "no-such-appset", "input": {"parameters": {}}}),

@@ -18,7 +18,7 @@ fn plan_demo_prints_the_sets_and_the_reasons() {
     let value: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(
         value["output"]["parameters"].as_array().map(Vec::len),
-        Some(5)
+        Some(6)
     );
     let codes: Vec<(String, u64)> = value["diagnostics"]
         .as_array()
@@ -41,16 +41,22 @@ fn plan_demo_prints_the_sets_and_the_reasons() {
         .expect("excluded")
         .iter()
         .map(|e| {
-            (
-                e["number"].as_u64().unwrap_or(0),
-                e["reason"].as_str().unwrap_or(""),
-            )
+            // A queued reason is an object (`{"queued": {...}}`): its key.
+            let reason = &e["reason"];
+            let name = reason.as_str().or_else(|| {
+                reason
+                    .as_object()
+                    .and_then(|o| o.keys().next())
+                    .map(String::as_str)
+            });
+            (e["number"].as_u64().unwrap_or(0), name.unwrap_or(""))
         })
         .collect();
     assert_eq!(
         excluded,
         [
             (103, "fork"),
+            (105, "queued"),
             (44, "not_labelled"),
             (7, "draft"),
             (9, "waiting_for_build")

@@ -75,7 +75,7 @@ async fn serve_demo_answers_argo_cd_over_http() {
     let value: Value = answer.json().await.expect("JSON");
     assert_eq!(
         value["output"]["parameters"].as_array().map(Vec::len),
-        Some(5)
+        Some(6)
     );
     let cases: [(Option<&str>, Vec<u8>, u16); 5] = [
         (None, b"{}".to_vec(), 401),
@@ -108,7 +108,7 @@ async fn serve_demo_answers_argo_cd_over_http() {
         "{metrics}"
     );
     assert!(
-        metrics.contains("preview_tower_previews{service=\"web\"} 2"),
+        metrics.contains("preview_tower_previews{service=\"web\"} 3"),
         "{metrics}"
     );
 }
