@@ -95,7 +95,7 @@ pub struct Row {
     pub jira: Vec<JiraLink>,
     /// What the preview is doing.
     pub state: RowState,
-    /// The state in a few words.
+    /// The state in a few words (for a degraded preview, Argo CD's message).
     pub state_text: String,
     /// The preview's address, while it has one.
     pub url: Option<String>,
@@ -157,10 +157,12 @@ pub enum RowState {
         /// When it wakes.
         until: Option<DateTime<Utc>>,
     },
-    /// Up, and deleted soon if nobody touches the PR.
+    /// Deleted soon if nobody touches the PR.
     Expiring {
         /// When.
         at: DateTime<Utc>,
+        /// Until when it sleeps, when it is asleep now.
+        asleep_until: Option<DateTime<Utc>>,
     },
     /// Waiting for a free slot.
     Queued {
@@ -331,31 +333,36 @@ pub fn build(inputs: &Inputs<'_>) -> Board {
 }
 
 /// A planned preview's state: what Argo CD says of it (`observed`: `None` when the
-/// Applications are not read, `Some(None)` when it has none yet), but asleep rather than
-/// rolling out or up (scaling to zero is a rollout), and expiring rather than healthy when the
-/// PR is warned. A degraded preview says so even asleep: someone must look.
+/// Applications are not read, `Some(None)` when it has none yet), but expiring when the PR is
+/// warned (its deletion is the news, asleep or not), and asleep rather than rolling out or up
+/// (scaling to zero is a rollout). A degraded preview says so before anything: someone must
+/// look.
 fn preview_state(preview: &Preview, observed: Option<Option<&Observed>>) -> RowState {
-    let asleep = RowState::Asleep {
-        until: preview.sleep_changes_at,
-    };
-    let Some(app) = observed else {
-        return if preview.asleep {
-            asleep
-        } else {
-            RowState::Unknown
-        };
-    };
-    let (state, why) = target_state(&Desired::from_preview(preview), app);
-    match state {
-        State::Failure | State::Error => RowState::Degraded { message: why },
-        _ if preview.asleep => asleep,
-        State::Success => match preview.expires_at {
-            Some(at) if preview.expiry_warning => RowState::Expiring { at },
-            _ => RowState::Healthy,
-        },
-        State::Queued | State::Pending | State::InProgress | State::Inactive => {
-            RowState::Progressing
+    let (state, why) = match observed {
+        Some(app) => {
+            let (state, why) = target_state(&Desired::from_preview(preview), app);
+            (Some(state), why)
         }
+        None => (None, String::new()),
+    };
+    if matches!(state, Some(State::Failure | State::Error)) {
+        return RowState::Degraded { message: why };
+    }
+    if let Some(at) = preview.expires_at.filter(|_| preview.expiry_warning) {
+        return RowState::Expiring {
+            at,
+            asleep_until: preview.asleep.then_some(preview.sleep_changes_at).flatten(),
+        };
+    }
+    if preview.asleep {
+        return RowState::Asleep {
+            until: preview.sleep_changes_at,
+        };
+    }
+    match state {
+        None => RowState::Unknown,
+        Some(State::Success) => RowState::Healthy,
+        Some(_) => RowState::Progressing,
     }
 }
 
@@ -364,27 +371,46 @@ fn state_text(state: &RowState, now: DateTime<Utc>) -> String {
     match state {
         RowState::Healthy => "healthy".into(),
         RowState::Progressing => "progressing".into(),
-        RowState::Degraded { .. } => "degraded".into(),
+        RowState::Degraded { message } => message.chars().take(300).collect(),
         RowState::Asleep { until: Some(at) } => {
             format!("asleep until {} UTC", at.format("%a %H:%M"))
         }
         RowState::Asleep { until: None } => "asleep".into(),
-        RowState::Expiring { at } => format!(
-            "expiring at {} UTC (in {})",
-            at.format("%a %H:%M"),
-            time_left(*at - now)
-        ),
+        RowState::Expiring { at, asleep_until } => {
+            let asleep = asleep_until
+                .map(|until| format!(", asleep until {} UTC", until.format("%a %H:%M")))
+                .unwrap_or_default();
+            format!(
+                "deleted in {} unless someone touches the PR{asleep}",
+                time_left(*at - now)
+            )
+        }
         RowState::Queued {
             position,
             scope,
             limit,
-        } => format!("queued: number {position} in line for the {scope} limit of {limit}"),
-        RowState::WaitingForBuild => "waiting for its build".into(),
+        } => format!(
+            "queued: {} in line (the {scope} runs {limit} at most)",
+            ordinal(*position)
+        ),
+        RowState::WaitingForBuild => "no commit of it is built yet".into(),
         RowState::Held { reason } => {
             format!("held while GitHub cannot be read ({reason})")
         }
         RowState::Unknown => "deployed state unknown".into(),
     }
+}
+
+/// `1st`, `2nd`, `3rd`, `4th`, … `11th`, `21st`.
+fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 /// A span in words: `2 d 5 h`, `5 h 10 min`, `7 min`; `now` for what is due.

@@ -67,26 +67,26 @@ pub fn page(board: &Board, filter: &Filter, choices: &Choices) -> Markup {
 /// The part of the page that refreshes: the totals, the chart and the tables.
 pub fn live(board: &Board, filter: &Filter) -> Markup {
     html! {
-        (totals(board))
+        (totals(board, filter))
         @if !board.applications_known {
             p.notice { "Argo CD's Applications are not read here, so whether each preview is up is not known." }
         }
         section {
             h2 {
                 "Previews "
-                span.count { (board.previews.len()) }
-                @if filter.narrows() { span.filtered { " (filtered)" } }
+                span.count { "(" (board.previews.len()) (if board.previews.len() == 1 { " row" } else { " rows" }) ")" }
+                @if filter.narrows() { span.filtered { " filtered" } }
             }
             @if board.previews.is_empty() {
                 p.empty { "No preview matches." }
             } @else {
-                (table(board, filter))
+                div.scroll { (table(board, filter)) }
             }
         }
         @if !board.without_preview.is_empty() {
             section {
                 h2 { "Asked for a preview, have none" }
-                table.left {
+                table.without {
                     thead { tr { th { "Pull request" } th { "Author" } th { "Why" } } }
                     tbody {
                         @for left in &board.without_preview {
@@ -110,17 +110,27 @@ pub fn live(board: &Board, filter: &Filter) -> Markup {
 }
 
 fn amount(value: Option<f64>, currency: &str) -> String {
-    value.map_or_else(|| "–".to_owned(), |v| money(v, currency))
+    value.map_or_else(|| "–".to_owned(), |v| shown(v, currency))
 }
 
-fn totals(board: &Board) -> Markup {
+/// An amount as the page shows it: to the cent, and "< $0.01" for less than a cent but more
+/// than nothing (which "$0.00" would hide).
+fn shown(value: f64, currency: &str) -> String {
+    if value > 0.0 && value < 0.005 {
+        format!("< {}", money(0.01, currency))
+    } else {
+        money(value, currency)
+    }
+}
+
+fn totals(board: &Board, filter: &Filter) -> Markup {
     let t = &board.totals;
     let c = &board.currency;
     html! {
-        section.totals aria-label="Totals" {
-            div.card { span.big { (t.up) } span.label { "previews up" } }
+        section.totals aria-label="Totals for every service" {
+            div.card { span.big { (t.up) } span.label { "previews (" (t.up - t.asleep) " awake)" } }
             div.card { span.big { (t.asleep) } span.label { "asleep" } }
-            div.card { span.big { (t.queued) } span.label { "queued" } }
+            div.card { span.big { (t.queued) } span.label { "queued for a slot" } }
             div.card {
                 span.big { (amount(t.cost_today, c)) }
                 span.label { "today · " (format!("{:.1}", t.hours_today)) " preview-hours" }
@@ -131,6 +141,7 @@ fn totals(board: &Board) -> Markup {
             }
             div.card.chart { (chart(&board.days, c)) }
         }
+        @if filter.narrows() { p.scope { "The totals are for every service; the tables below are filtered." } }
     }
 }
 
@@ -191,6 +202,9 @@ fn chart(days: &[Day], currency: &str) -> Markup {
             }
             line x1="0" x2=(WIDTH) y1=(HEIGHT + 1.0) y2=(HEIGHT + 1.0) {}
         }
+        @if let (Some(first), Some(last)) = (days.first(), days.last()) {
+            div.axis { span { (first.date.format("%d %b")) } span { "today, " (last.date.format("%d %b")) } }
+        }
         span.label { (label) }
     }
 }
@@ -243,9 +257,9 @@ fn header(filter: &Filter, key: SortKey, text: &str) -> Markup {
     let marker = match (filter.sort == Some(key), filter.order) {
         (true, Some(super::filter::Order::Desc)) => " ↓",
         (true, _) => " ↑",
-        _ => "",
+        _ => " ↕",
     };
-    html! { th { a href=(filter.sorted_by(key)) { (text) (marker) } } }
+    html! { th { a href=(filter.sorted_by(key)) title="Sort by this column" { (text) span.sort { (marker) } } } }
 }
 
 fn table(board: &Board, filter: &Filter) -> Markup {
@@ -257,10 +271,10 @@ fn table(board: &Board, filter: &Filter) -> Markup {
                     (header(filter, SortKey::Author, "Author"))
                     (header(filter, SortKey::State, "State"))
                     th { "Open" }
-                    th { "Commit" }
+                    th.hide-narrow { "Commit" }
                     th { "Talks to" }
-                    th { "Seed data" }
-                    th { "Capacity" }
+                    th.hide-narrow { "Seed data" }
+                    th.hide-narrow { "Capacity" }
                     (header(filter, SortKey::Expires, "Expires"))
                     (header(filter, SortKey::Cost, "Cost"))
                 }
@@ -269,6 +283,16 @@ fn table(board: &Board, filter: &Filter) -> Markup {
                 @for row in &board.previews { (row_markup(row, &board.currency)) }
             }
         }
+    }
+}
+
+fn capacity_hint(capacity: Option<&str>) -> &'static str {
+    match capacity {
+        Some("spot") => {
+            "Spot: spare cloud capacity, cheaper; a node may be taken back and the pods move"
+        }
+        Some(_) => "On-demand: regular cloud capacity, never taken back",
+        None => "",
     }
 }
 
@@ -295,7 +319,10 @@ fn row_markup(row: &Row, currency: &str) -> Markup {
                 }
             }
             td.author { (row.author) }
-            td.state { span class=(format!("badge {state}")) { (row.state_text) } }
+            td.state {
+                span class=(format!("badge {state}")) { (RowState::label_of(state)) }
+                @if !row.state_text.eq_ignore_ascii_case(state) { div.detail { (row.state_text) } }
+            }
             td.links {
                 @if let Some(url) = &row.url { a.open href=(url) { "Open" } br; }
                 @if let Some(url) = &row.application_url { a href=(url) { "Argo CD" } br; }
@@ -304,22 +331,22 @@ fn row_markup(row: &Row, currency: &str) -> Markup {
             td.commit { @if let Some(sha) = &row.commit { code title=(sha) { (crate::naming::short_sha(sha, 8)) } } @else { "–" } }
             td.deps {
                 @for dep in &row.dependencies {
-                    div { span.service { (dep.service) } " → " (dep.target) }
+                    div.dep title=(dep.url) { span.service { (dep.service) } " → " (dep.target) }
                 }
                 @if row.dependencies.is_empty() { "–" }
             }
-            td.seed { @if let Some(seed) = &row.seed { code { (seed) } } @else { "–" } }
-            td.capacity { (row.capacity.unwrap_or("–")) }
+            td.seed { @if let Some(seed) = &row.seed { code title="The version of the seed data (the seed folder's tree SHA)" { (seed) } } @else { "–" } }
+            td.capacity title=(capacity_hint(row.capacity)) { (row.capacity.unwrap_or("–")) }
             td.expires {
                 @if let Some(at) = row.expires_at {
                     time datetime=(at.to_rfc3339()) { (at.format("%a %d %b %H:%M")) }
-                    @if let Some(left) = &row.time_left { div.left { "in " (left) } }
+                    @if let Some(left) = &row.time_left { div.time-left { "in " (left) } }
                 } @else if row.url.is_some() { "kept" } @else { "–" }
             }
             td.cost {
                 @if let Some(cost) = row.cost {
-                    span.so-far { (money(cost.so_far, currency)) }
-                    div.per-day { (money(cost.per_day_awake, currency)) " per day awake" }
+                    span.so-far title="So far" { (shown(cost.so_far, currency)) }
+                    div.per-day { (money(cost.per_day_awake, currency)) " a day awake" }
                 } @else { "–" }
             }
         }

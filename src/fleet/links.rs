@@ -164,4 +164,31 @@ mod tests {
         assert!(LinkTemplate::parse("https://x/{pr").is_err());
         assert!(LinkTemplate::parse("https://x/pr}").is_err());
     }
+
+    #[test]
+    fn the_fleet_file_names_a_bad_template_by_its_field() {
+        let demo = crate::demo::FLEET_YAML;
+        let fleet = crate::fleet::Fleet::from_yaml(demo).expect("the demo fleet");
+        assert!(fleet.links.application.is_some() && fleet.links.logs.is_some());
+        let bad = demo.replace(
+            "https://argocd.example.com/applications/argocd/{application}",
+            "https://argocd.example.com/{app}",
+        );
+        let errors = crate::fleet::Fleet::from_yaml(&bad).expect_err("refused");
+        let text = errors.iter().map(ToString::to_string).collect::<Vec<_>>();
+        assert!(
+            text.iter()
+                .any(|e| e.starts_with("links.application") && e.contains("`{app}`")),
+            "{text:?}"
+        );
+        let not_a_url = demo.replace(
+            "https://argocd.example.com/applications/argocd/{application}",
+            "javascript:alert({pr})",
+        );
+        let errors = crate::fleet::Fleet::from_yaml(&not_a_url).expect_err("refused");
+        assert!(
+            errors.iter().any(|e| e.to_string().contains("http(s)")),
+            "{errors:?}"
+        );
+    }
 }
