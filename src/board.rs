@@ -18,7 +18,7 @@ use serde::Serialize;
 use url::Url;
 
 use crate::cost::meter::Meter;
-use crate::cost::{Hours, preview_cost, totals};
+use crate::cost::{Hours, totals};
 use crate::fleet::{Fleet, LinkValues};
 use crate::issues::issue_keys;
 use crate::lifecycle::{Desired, Observed, PreviewCost, State, target_state};
@@ -530,8 +530,7 @@ fn preview_row(inputs: &Inputs<'_>, preview: &Preview, state: RowState) -> Row {
     row.capacity = Some(preview.capacity.as_str());
     row.expires_at = preview.expires_at;
     row.time_left = preview.expires_at.map(|at| time_left(at - inputs.now));
-    let hours = inputs.meter.preview(&preview.key());
-    row.cost = preview_cost(inputs.fleet, preview, &hours);
+    row.cost = inputs.meter.cost_of(inputs.fleet, preview);
     row
 }
 

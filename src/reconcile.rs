@@ -95,8 +95,8 @@ struct RepoMemory {
     /// Environments read back on their own since the ledger was read.
     read_environments: BTreeSet<String>,
     prs: BTreeMap<u64, PrMemory>,
-    /// The (snapshot generation, index version) last reconciled without error.
-    clean_at: Option<(u64, u64)>,
+    /// The (snapshot generation, index version, meter count) last reconciled without error.
+    clean_at: Option<(u64, u64, u64)>,
     failures: u32,
     retry_at: Option<Instant>,
 }
@@ -177,13 +177,18 @@ impl Worker {
         }
     }
 
-    /// One term of leadership: rounds whenever the snapshot or the Applications change, a
-    /// retry is due, or the resync interval passed.
+    /// One term of leadership: rounds whenever the snapshot or the Applications change, the
+    /// cost meter counted (every minute: the comments' cost lines), a retry is due, or the
+    /// resync interval passed.
     async fn term(&self, leading: &mut watch::Receiver<bool>, cancel: &CancellationToken) {
         let mut memory: HashMap<RepoName, RepoMemory> = HashMap::new();
         let mut apps = self.index.subscribe();
         loop {
-            let version = (self.store.load().generation(), *apps.borrow_and_update());
+            let version = (
+                self.store.load().generation(),
+                *apps.borrow_and_update(),
+                self.meter.lock().counted(),
+            );
             for repo in self.fleet.repos() {
                 let m = memory.entry(repo.clone()).or_default();
                 self.maybe_round(repo, m, version).await;
@@ -200,7 +205,7 @@ impl Worker {
         }
     }
 
-    async fn maybe_round(&self, repo: &RepoName, m: &mut RepoMemory, version: (u64, u64)) {
+    async fn maybe_round(&self, repo: &RepoName, m: &mut RepoMemory, version: (u64, u64, u64)) {
         let now = Instant::now();
         // A rate limit holds every repo off, reads included.
         if m.retry_at.is_some_and(|at| at > now) || self.pacer.holding().await {

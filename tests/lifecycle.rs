@@ -7,6 +7,7 @@
 //! the Jira comments are asserted at the end; [`faults`] does the same life through GitHub
 //! errors, a secondary limit, a Jira outage and dropped watches; [`app`] a GitHub App among
 //! other bots; [`board`] the previews board following the Applications beside the lifecycle;
+//! [`cost`] the comment's cost line across a restart;
 //! [`replicas`] two pods; [`restart`] a restart of preview-tower while GitHub cannot be read.
 #![allow(clippy::unwrap_used)]
 
@@ -16,6 +17,8 @@ mod support;
 mod app;
 #[path = "lifecycle/board.rs"]
 mod board;
+#[path = "lifecycle/cost.rs"]
+mod cost;
 #[path = "lifecycle/faults.rs"]
 mod faults;
 #[path = "lifecycle/replicas.rs"]

@@ -18,10 +18,12 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
-use super::{HourState, Hours, Ledger, accrue, hours_of};
+use super::{HourState, Hours, Ledger, accrue, hours_of, preview_cost};
+use crate::fleet::Fleet;
+use crate::lifecycle::PreviewCost;
 use crate::metrics::{HoursLabels, Metrics, ServiceLabel};
 use crate::naming::{PreviewKey, ServiceName};
-use crate::plan::Plan;
+use crate::plan::{Plan, Preview};
 
 /// How often the counters are advanced.
 pub const TICK: Duration = Duration::from_secs(60);
@@ -82,7 +84,12 @@ pub fn record(metrics: &Metrics, plan: &Plan, hours: f64) {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Meter {
     previews: BTreeMap<PreviewKey, Hours>,
+    /// What each preview had cost before this process counted (the PR comment's last figure,
+    /// read back after a restart), added to what its hours cost.
+    carried: BTreeMap<PreviewKey, f64>,
     days: BTreeMap<NaiveDate, Ledger>,
+    /// Counts are added to: bumped by every [`Meter::accrue`].
+    counted: u64,
 }
 
 impl Meter {
@@ -113,11 +120,36 @@ impl Meter {
             self.days.pop_first();
         }
         self.forget_closed(plan);
+        self.counted = self.counted.wrapping_add(1);
+    }
+
+    /// How many times hours were added: the lifecycle renders the PR comments again when it
+    /// moves (a comment's figure changes only when it crosses a step, so most renders write
+    /// nothing).
+    pub fn counted(&self) -> u64 {
+        self.counted
     }
 
     /// The hours of one preview so far.
     pub fn preview(&self, key: &PreviewKey) -> Hours {
         self.previews.get(key).copied().unwrap_or_default()
+    }
+
+    /// What `preview` has cost so far (its hours priced, plus what was carried over) and
+    /// costs per day awake; `None` when its service has no price.
+    pub fn cost_of(&self, fleet: &Fleet, preview: &Preview) -> Option<PreviewCost> {
+        let key = preview.key();
+        let mut cost = preview_cost(fleet, preview, &self.preview(&key))?;
+        cost.so_far += self.carried.get(&key).copied().unwrap_or_default();
+        Some(cost)
+    }
+
+    /// Carries `amount` over for `key`: what it had cost before this process started counting
+    /// (the PR comment's last figure, less what was counted since). Once per preview.
+    pub fn carry(&mut self, key: PreviewKey, amount: f64) {
+        if amount.is_finite() && amount > 0.0 {
+            self.carried.entry(key).or_insert(amount);
+        }
     }
 
     /// Each day's hours per service, oldest first.
@@ -138,11 +170,13 @@ impl Meter {
         for (service, number) in keys {
             known.entry(service).or_default().push(number);
         }
-        self.previews.retain(|key, _| {
+        let open = |key: &PreviewKey| {
             known
                 .get(&key.service)
                 .is_none_or(|numbers| numbers.contains(&key.number))
-        });
+        };
+        self.previews.retain(|key, _| open(key));
+        self.carried.retain(|key, _| open(key));
     }
 }
 

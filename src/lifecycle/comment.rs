@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use super::State;
 use super::money::{PreviewCost, money};
-use crate::naming::{PreviewKey, short_sha};
+use crate::naming::{PreviewKey, ServiceName, short_sha};
 use crate::plan::{DependencyRoute, Diagnostic, Exclusion, Held, Preview};
 
 /// The hidden marker that identifies preview-tower's comment on a PR.
@@ -87,12 +87,46 @@ pub struct Costs {
     pub previews: BTreeMap<PreviewKey, PreviewCost>,
 }
 
+/// The hidden record of the figures a comment shows, per service, read back after a restart
+/// of preview-tower so that a figure resumes where it was (the meter lives in memory):
+/// `<!-- preview-tower:cost web=1.50 api=0.20 -->`.
+pub const COST_RECORD: &str = "<!-- preview-tower:cost";
+
+/// Most services read from one record: more than any repository has.
+const MAX_RECORDED: usize = 64;
+
+/// The figures a comment's [`COST_RECORD`] holds, per service; nothing when it has none or
+/// it is not ours. Untrusted as any text: only service names and finite, non-negative amounts
+/// below a billion are read, at most [`MAX_RECORDED`] of them.
+pub fn recorded_costs(body: &str) -> Vec<(ServiceName, f64)> {
+    let Some(start) = body.find(COST_RECORD) else {
+        return Vec::new();
+    };
+    let rest = &body[start + COST_RECORD.len()..];
+    let Some(end) = rest.find("-->") else {
+        return Vec::new();
+    };
+    rest[..end]
+        .split_whitespace()
+        .filter_map(|pair| {
+            let (service, amount) = pair.split_once('=')?;
+            let service = ServiceName::new(service)?;
+            let amount: f64 = amount.parse().ok()?;
+            (amount.is_finite() && (0.0..1e9).contains(&amount)).then_some((service, amount))
+        })
+        .take(MAX_RECORDED)
+        .collect()
+}
+
 /// One line per priced preview: the figure so far, moving by visible steps
-/// ([`PreviewCost::shown_so_far`]), and the cost of a day awake.
+/// ([`PreviewCost::shown_so_far`]), and the cost of a day awake; then the hidden record of
+/// those figures ([`COST_RECORD`]).
 fn cost_lines(previews: &[(&Preview, Option<State>)], costs: &Costs, out: &mut String) {
     let mut lines = String::new();
+    let mut record = String::new();
     for (preview, _) in previews {
         if let Some(cost) = costs.previews.get(&preview.key()) {
+            let _ = write!(record, " {}={:.2}", preview.service, cost.shown_so_far());
             let _ = writeln!(
                 lines,
                 "- `{}`: {} so far · {} per day awake ({})",
@@ -106,8 +140,7 @@ fn cost_lines(previews: &[(&Preview, Option<State>)], costs: &Costs, out: &mut S
     if !lines.is_empty() {
         let _ = write!(
             out,
-            "\n**Cost** (at the fleet's prices, counted since preview-tower last started; asleep \
-             hours cost little)\n\n{lines}"
+            "\n**Cost** (at the fleet's prices; asleep hours cost little)\n\n{lines}\n{COST_RECORD}{record} -->\n"
         );
     }
 }

@@ -8,12 +8,24 @@ use tracing::info;
 use super::error::RoundError;
 use super::{PrMemory, RepoMemory, Worker};
 use crate::github::GitHubError;
-use crate::lifecycle::comment::{Costs, MARKER};
+use crate::lifecycle::comment::{Costs, MARKER, recorded_costs};
 use crate::lifecycle::notices::sticky_comment;
 use crate::naming::RepoName;
 use crate::plan::{Exclusion, Held, Preview};
 
 impl Worker {
+    /// What `previews` have cost so far, from the cost meter, for the comment's cost lines.
+    fn costs(&self, previews: &[&Preview]) -> Costs {
+        let meter = self.meter.lock();
+        Costs {
+            currency: self.fleet.currency.clone(),
+            previews: previews
+                .iter()
+                .filter_map(|p| Some((p.key(), meter.cost_of(&self.fleet, p)?)))
+                .collect(),
+        }
+    }
+
     /// PR numbers with a preview or a deployment.
     pub(super) fn numbers(previews: &[&Preview], m: &RepoMemory) -> BTreeSet<u64> {
         previews
@@ -46,20 +58,35 @@ impl Worker {
     /// Brings each PR's sticky comment up to date: found again by its marker, edited in place,
     /// created only for a PR that has previews or waits for one (`waiting`: this repo's
     /// services whose PRs the comment lists as waiting; `held`: its previews kept as they are
-    /// while GitHub cannot be read, said in an existing comment; `costs`: what each preview
-    /// has cost so far).
+    /// while GitHub cannot be read, said in an existing comment). A PR's comment is looked up
+    /// before its cost lines are rendered: after a restart the figures it shows are carried
+    /// into the cost meter, so that they resume where they were rather than drop (and every
+    /// comment be rewritten at each deploy).
     pub(super) async fn comments(
         &self,
         repo: &RepoName,
         previews: &[&Preview],
         waiting: &[&Exclusion],
         held: &[&Held],
-        costs: &Costs,
         m: &mut RepoMemory,
     ) -> Result<(), RoundError> {
         let mut first_error = None;
         for number in Self::commented_numbers(previews, waiting, held, m) {
             let (of_pr, shown) = m.pull_request(previews, number);
+            if !of_pr.is_empty() {
+                let memory = m.prs.entry(number).or_default();
+                match self.look_up_comment(repo, number, memory).await {
+                    Err(error @ RoundError::GitHub(GitHubError::RateLimited { .. })) => {
+                        return Err(error);
+                    }
+                    Err(error) => {
+                        first_error.get_or_insert(error);
+                        continue;
+                    }
+                    Ok(()) => self.carry_costs(&of_pr, memory),
+                }
+            }
+            let costs = self.costs(&of_pr);
             let waits: Vec<&Exclusion> = waiting
                 .iter()
                 .copied()
@@ -77,7 +104,7 @@ impl Worker {
                 &holds,
                 &shown,
                 commented,
-                costs,
+                &costs,
                 &self.fleet.repo_config_path,
             ) else {
                 continue;
@@ -113,16 +140,53 @@ impl Worker {
             return Ok(());
         }
         if !memory.comment_looked_up {
-            let result = self.github.find_comment(repo, number, MARKER).await;
-            self.count("read_back", result.as_ref().map(|_| ()));
-            memory.comment = result?;
-            memory.comment_looked_up = true;
+            self.look_up_comment(repo, number, memory).await?;
             if memory.comment.as_ref().is_some_and(|c| c.body == body) {
                 return Ok(());
             }
         }
         self.write_comment(repo, number, body, may_create, memory)
             .await
+    }
+
+    /// Finds the PR's comment by its marker, once per term (or again after a write whose
+    /// outcome is unknown).
+    async fn look_up_comment(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        memory: &mut PrMemory,
+    ) -> Result<(), RoundError> {
+        if memory.comment_looked_up {
+            return Ok(());
+        }
+        let result = self.github.find_comment(repo, number, MARKER).await;
+        self.count("read_back", result.as_ref().map(|_| ()));
+        memory.comment = result?;
+        memory.comment_looked_up = true;
+        Ok(())
+    }
+
+    /// Carries what the PR's comment shows beyond what the meter counted into the meter:
+    /// after a restart, the figure the comment showed; a figure this process wrote is no more
+    /// than it counted, and carries nothing.
+    fn carry_costs(&self, previews: &[&Preview], memory: &PrMemory) {
+        let Some(comment) = &memory.comment else {
+            return;
+        };
+        let recorded = recorded_costs(&comment.body);
+        let mut meter = self.meter.lock();
+        for preview in previews {
+            let Some((_, amount)) = recorded.iter().find(|(s, _)| *s == preview.service) else {
+                continue;
+            };
+            let Some(counted) = meter.cost_of(&self.fleet, preview) else {
+                continue;
+            };
+            if *amount > counted.so_far {
+                meter.carry(preview.key(), amount - counted.so_far);
+            }
+        }
     }
 
     async fn write_comment(

@@ -6,9 +6,7 @@ use tracing::info;
 
 use super::error::RoundError;
 use super::{RepoMemory, Round, Worker};
-use crate::cost::preview_cost;
 use crate::github::{GitHubError, NewDeployment, NewStatus};
-use crate::lifecycle::comment::Costs;
 use crate::lifecycle::{Action, Desired, Shown, Target, decide};
 use crate::metrics::ActionLabels;
 use crate::naming::ServiceName;
@@ -45,21 +43,6 @@ impl Worker {
             self.pacer.hold_off(wait).await;
         }
         result.map_err(RoundError::from)
-    }
-
-    /// What `previews` have cost so far, from the cost meter, for the comment's cost lines.
-    fn costs(&self, previews: &[&Preview]) -> Costs {
-        let meter = self.meter.lock();
-        Costs {
-            currency: self.fleet.currency.clone(),
-            previews: previews
-                .iter()
-                .filter_map(|p| {
-                    let cost = preview_cost(&self.fleet, p, &meter.preview(&p.key()))?;
-                    Some((p.key(), cost))
-                })
-                .collect(),
-        }
     }
 
     /// One round for `repo`.
@@ -132,10 +115,7 @@ impl Worker {
             .iter()
             .filter(|e| services.contains(&e.service) && e.reason.shown_on_pr())
             .collect();
-        let costs = self.costs(&previews);
-        let commented = self
-            .comments(repo, &previews, &waiting, &held, &costs, m)
-            .await;
+        let commented = self.comments(repo, &previews, &waiting, &held, m).await;
         self.notify_jira(repo, &previews, m);
         match (executed?, commented) {
             (_, Err(error)) => Err(error),
