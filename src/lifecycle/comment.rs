@@ -360,7 +360,63 @@ mod tests {
         insta::assert_snapshot!("web_warned_asleep", text);
     }
 
+    #[test]
+    fn a_priced_preview_gets_a_cost_line_and_a_record_read_back() {
+        let plan = plan_of(&[("web", vec![facts(pr(101), None)])]);
+        let web = &plan.previews[0];
+        let costs = Costs {
+            currency: "EUR".into(),
+            previews: [(
+                web.key(),
+                PreviewCost {
+                    so_far: 1.37,
+                    per_day_awake: 2.4,
+                },
+            )]
+            .into(),
+        };
+        let text = render(
+            &[(web, Some(State::Success))],
+            &[],
+            &[],
+            &costs,
+            ".preview.yaml",
+        );
+        assert!(
+            text.contains("- `web`: €1.00 so far · €2.40 per day awake"),
+            "{text}"
+        );
+        assert_eq!(
+            recorded_costs(&text),
+            [(crate::testing::name("web"), 1.0)],
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_record_reads_only_names_and_sane_amounts() {
+        let body = "<!-- preview-tower:cost web=1.50 API=2 api=-1 billing=NaN x=1e99 \
+                    ok=3.25 -->";
+        let read = recorded_costs(body);
+        assert_eq!(
+            read,
+            [
+                (crate::testing::name("web"), 1.5),
+                (crate::testing::name("ok"), 3.25)
+            ]
+        );
+        assert!(recorded_costs("<!-- preview-tower:cost web=1.50").is_empty());
+    }
+
     proptest! {
+        #[test]
+        fn any_text_reads_as_a_bounded_record(text in any::<String>()) {
+            let body = format!("{COST_RECORD} {text} -->");
+            let read = recorded_costs(&body);
+            prop_assert!(read.len() <= MAX_RECORDED);
+            prop_assert!(read.iter().all(|(_, a)| a.is_finite() && *a >= 0.0 && *a < 1e9));
+        }
+
         #[test]
         fn escaped_text_stays_in_its_cell(text in any::<String>()) {
             let escaped = escape(&text, 300);
