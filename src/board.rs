@@ -23,7 +23,9 @@ use crate::fleet::{Fleet, LinkValues};
 use crate::issues::issue_keys;
 use crate::lifecycle::{Desired, Observed, PreviewCost, State, target_state};
 use crate::naming::{PreviewKey, ServiceName};
-use crate::plan::{DependencyRoute, Exclusion, ExclusionReason, Held, Plan, Preview, QuotaScope};
+use crate::plan::{
+    DependencyRoute, Exclusion, ExclusionReason, Held, HoldReason, Plan, Preview, QuotaScope,
+};
 use crate::pull_request::PullRequest;
 
 pub use filter::{Filter, SortKey};
@@ -77,6 +79,9 @@ pub struct Board {
 /// One preview (service × PR) as people look at it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Row {
+    /// The service's place in the fleet (the default order, and the Preview column's sort).
+    #[serde(skip)]
+    pub order: usize,
     /// The service.
     pub service: ServiceName,
     /// Its repository, `owner/name`.
@@ -305,7 +310,12 @@ pub fn build(inputs: &Inputs<'_>) -> Board {
         );
         rows.push((order(&preview.service), preview_row(inputs, preview, state)));
     }
-    for held in &plan.held {
+    // A preview held for its dependency is planned too: it has its row above.
+    for held in plan
+        .held
+        .iter()
+        .filter(|h| !matches!(h.reason, HoldReason::Dependency { .. }))
+    {
         rows.push((order(&held.service), held_row(inputs, held, &apps)));
     }
     let mut without_preview = Vec::new();
@@ -319,7 +329,13 @@ pub fn build(inputs: &Inputs<'_>) -> Board {
         }
     }
     rows.sort_by_key(|(order, row)| (*order, row.number));
-    let previews: Vec<Row> = rows.into_iter().map(|(_, row)| row).collect();
+    let previews: Vec<Row> = rows
+        .into_iter()
+        .map(|(order, mut row)| {
+            row.order = order;
+            row
+        })
+        .collect();
     let (totals, days) = money(inputs, plan, &previews);
     Board {
         generated_at: inputs.now,
@@ -479,6 +495,7 @@ fn base_row(
     };
     let logs_url = fleet.links.logs.as_ref().map(|t| t.render(&values));
     Row {
+        order: 0,
         service: service.clone(),
         pr_url: pr_url(fleet, &repo, number),
         repo,
@@ -539,12 +556,22 @@ fn held_row(inputs: &Inputs<'_>, held: &Held, apps: &BTreeMap<&str, &Observed>) 
         reason: held.reason.describe(),
     };
     let mut row = base_row(inputs, &held.service, held.number, None, state);
-    let name =
-        crate::naming::preview_name(&inputs.fleet.namespace_prefix, &held.service, held.number);
+    let fleet = inputs.fleet;
+    let name = crate::naming::preview_name(&fleet.namespace_prefix, &held.service, held.number);
+    // Only what Argo CD itself decides: the commit it runs. Its external URLs come from the
+    // preview's own manifests (the PR author's): the address is the fleet's.
     if let Some(app) = apps.get(name.as_str()) {
         row.commit.clone_from(&app.revision);
-        row.url = app.external_urls.first().cloned();
     }
+    if let Some(service) = fleet.service(held.service.as_str()) {
+        let host =
+            service
+                .policy
+                .host_pattern
+                .render(&service.name, held.number, &fleet.base_domain);
+        row.url = Some(format!("https://{host}"));
+    }
+    row.cost = inputs.meter.held_cost_of(fleet, &held.key());
     row
 }
 
@@ -622,7 +649,7 @@ fn money(inputs: &Inputs<'_>, plan: &Plan, rows: &[Row]) -> (Totals, Vec<Day>) {
     let (hours_today, cost_today) = days.last().map_or((0.0, Some(0.0)), |d| (d.hours, d.cost));
     let cost_so_far = rows
         .iter()
-        .filter(|r| r.url.is_some() && r.capacity.is_some())
+        .filter(|r| r.url.is_some())
         .map(|r| r.cost.map(|c| c.so_far))
         .sum::<Option<f64>>();
     let totals = Totals {

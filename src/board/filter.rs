@@ -1,15 +1,16 @@
 //! Which rows the board shows and in what order, as its URL says
 //! (`?service=web&author=alice&state=asleep&q=checkout&sort=expires&order=desc`): the filter
 //! form and the column headers are plain links and a `GET` form, so they work without
-//! JavaScript and a link keeps what it shows. Untrusted: every value is bounded, and an unknown
-//! one filters nothing rather than failing the page.
+//! JavaScript and a link keeps what it shows. Untrusted: every value is bounded; an unknown
+//! service, author or state matches nothing, an unknown sort or order is ignored, and a query
+//! that cannot be read at all (a key given twice) shows the whole board rather than an error.
 
 use std::fmt::Write as _;
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
-use super::{Board, Row, RowState};
+use super::{Board, Left, Row, RowState};
 
 /// Longest filter value kept, in characters.
 const MAX_VALUE: usize = 100;
@@ -27,10 +28,24 @@ pub struct Filter {
     /// Only rows whose PR title, branch, number, author, service or Jira keys contain this
     /// (case-insensitive).
     pub q: Option<String>,
-    /// The column sorted by.
+    /// The column sorted by (an unknown one: none).
+    #[serde(deserialize_with = "lenient")]
     pub sort: Option<SortKey>,
-    /// `desc` for descending.
+    /// `desc` for descending (anything else: ascending).
+    #[serde(deserialize_with = "lenient")]
     pub order: Option<Order>,
+}
+
+/// A value of a known set, or `None` for anything else: a hand-edited link still shows the
+/// board, filtered as far as it can be.
+fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let text = Option::<String>::deserialize(deserializer)?;
+    Ok(text
+        .and_then(|t| T::deserialize(serde::de::value::StrDeserializer::<D::Error>::new(&t)).ok()))
 }
 
 /// A sortable column.
@@ -112,9 +127,35 @@ impl Filter {
             && self.q.as_deref().is_none_or(|q| matches_text(row, q))
     }
 
+    /// Whether `left` (a PR without a preview) passes: by service, author and text; a state
+    /// filter leaves none (they have no state).
+    pub fn keeps_left(&self, left: &Left) -> bool {
+        let is = |wanted: &Option<String>, value: &str| {
+            wanted
+                .as_deref()
+                .is_none_or(|w| w.eq_ignore_ascii_case(value))
+        };
+        self.state.is_none()
+            && is(&self.service, left.service.as_str())
+            && is(&self.author, &left.author)
+            && self.q.as_deref().is_none_or(|q| {
+                let q = q.to_lowercase();
+                let number = left.number.to_string();
+                [
+                    left.title.as_str(),
+                    left.author.as_str(),
+                    left.service.as_str(),
+                    &number,
+                ]
+                .iter()
+                .any(|text| text.to_lowercase().contains(&q))
+            })
+    }
+
     /// `board` with only the rows that pass, sorted.
     pub fn apply(&self, mut board: Board) -> Board {
         board.previews.retain(|row| self.keeps(row));
+        board.without_preview.retain(|left| self.keeps_left(left));
         if let Some(key) = self.sort {
             board.previews.sort_by(|a, b| compare(key, a, b));
             if self.order == Some(Order::Desc) {
@@ -190,8 +231,7 @@ fn matches_text(row: &Row, q: &str) -> bool {
 fn compare(key: SortKey, a: &Row, b: &Row) -> std::cmp::Ordering {
     let by_pr = || a.number.cmp(&b.number);
     match key {
-        // Rows come in fleet order already; a stable sort keeps it.
-        SortKey::Service => std::cmp::Ordering::Equal,
+        SortKey::Service => a.order.cmp(&b.order),
         SortKey::Pr => by_pr(),
         SortKey::Author => a.author.to_lowercase().cmp(&b.author.to_lowercase()),
         SortKey::State => state_rank(&a.state).cmp(&state_rank(&b.state)),

@@ -41,12 +41,10 @@ pub fn page(board: &Board, filter: &Filter, choices: &Choices) -> Markup {
                 header.top {
                     h1 { "Preview environments" }
                     p.sub {
-                        "One per pull request and service. Updated "
-                        time datetime=(board.generated_at.to_rfc3339()) {
-                            (board.generated_at.format("%Y-%m-%d %H:%M UTC"))
-                        }
-                        span.js-only { " · refreshes by itself" }
+                        "One per pull request and service."
+                        span.js-only { " The page refreshes by itself." }
                     }
+                    p #stale .notice hidden { "This page could not be refreshed (signed out, or preview-tower unreachable): reload it." }
                 }
                 (filter_form(filter, choices))
                 main #live data-query=(filter.query()) {
@@ -54,8 +52,8 @@ pub fn page(board: &Board, filter: &Filter, choices: &Choices) -> Markup {
                 }
                 footer {
                     p {
-                        "Times are UTC. Costs are at the fleet's prices, counted since preview-tower last started. "
-                        a href="api/v1/previews" { "This board as JSON" }
+                        "Times are UTC. Costs are at the fleet's prices, from preview-tower's cost meter. "
+                        a href=(format!("api/v1/previews{}", filter.query())) { "This board as JSON" }
                         "."
                     }
                 }
@@ -67,6 +65,12 @@ pub fn page(board: &Board, filter: &Filter, choices: &Choices) -> Markup {
 /// The part of the page that refreshes: the totals, the chart and the tables.
 pub fn live(board: &Board, filter: &Filter) -> Markup {
     html! {
+        p.updated {
+            "Updated "
+            time datetime=(board.generated_at.to_rfc3339()) {
+                (board.generated_at.format("%Y-%m-%d %H:%M:%S UTC"))
+            }
+        }
         (totals(board, filter))
         @if !board.applications_known {
             p.notice { "Argo CD's Applications are not read here, so whether each preview is up is not known." }
@@ -246,6 +250,9 @@ fn filter_form(filter: &Filter, choices: &Choices) -> Markup {
             }
             @if let Some(sort) = filter.sort {
                 input type="hidden" name="sort" value=(sort.as_str());
+            }
+            @if filter.order == Some(super::filter::Order::Desc) {
+                input type="hidden" name="order" value="desc";
             }
             button type="submit" { "Filter" }
             @if filter.narrows() { a.clear href="?" { "Clear" } }

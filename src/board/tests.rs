@@ -201,7 +201,6 @@ fn untrusted_text_is_escaped_on_the_page() {
     let mut hostile = pr(1);
     hostile.title = "<script>alert(1)</script> & \"quotes\" <img src=x onerror=alert(2)>".into();
     hostile.author = "<b>mallory</b>".into();
-    hostile.branch = "\"><svg onload=alert(3)>".into();
     let plan = plan_of(&[("web", vec![facts(hostile, None)])]);
     let board = board_of(&fleet, &plan, None, &Meter::default());
     let filter = Filter {
@@ -275,4 +274,98 @@ fn time_left_reads_in_days_hours_and_minutes() {
     assert_eq!(time_left(Span::minutes(310)), "5 h 10 min");
     assert_eq!(time_left(Span::hours(53)), "2 d 5 h");
     assert_eq!(time_left(Span::minutes(-3)), "now");
+}
+
+#[test]
+fn a_preview_held_for_its_dependency_has_one_row() {
+    let fleet = fleet();
+    let mut plan = plan_of(&[("web", vec![facts(pr(1), None)])]);
+    plan.held.push(Held {
+        service: name("web"),
+        number: 1,
+        reason: HoldReason::Dependency {
+            dependency: name("api"),
+            number: 42,
+        },
+    });
+    let board = board_of(&fleet, &plan, None, &Meter::default());
+    assert_eq!(board.previews.len(), 1, "{:?}", board.previews);
+    assert_eq!(board.previews[0].state, RowState::Unknown);
+}
+
+#[test]
+fn a_held_row_links_the_fleets_address_and_keeps_its_cost() {
+    let mut fleet = fleet();
+    for service in &mut fleet.services {
+        service.policy.price = Some(HourlyPrice {
+            on_demand: 0.30,
+            spot: 0.10,
+            asleep: 0.0,
+        });
+    }
+    let running = plan_of(&[("web", vec![facts(pr(7), None)])]);
+    let mut meter = Meter::default();
+    meter.accrue(&running, now() - Span::hours(10), now());
+    let counted = meter
+        .cost_of(&fleet, &running.previews[0])
+        .expect("priced")
+        .so_far;
+    let mut plan = Plan::default();
+    plan.held.push(Held {
+        service: name("web"),
+        number: 7,
+        reason: HoldReason::Files,
+    });
+    // Argo CD's external URL comes from the PR's own manifests: never the board's link.
+    let mut app = app(&running.previews[0], Health::Healthy, None);
+    app.external_urls = vec!["https://phishing.example.net/".into()];
+    let board = board_of(&fleet, &plan, Some(&[app]), &meter);
+    let row = &board.previews[0];
+    assert_eq!(row.state.name(), "held");
+    assert_eq!(row.url.as_deref(), Some(running.previews[0].url.as_str()));
+    assert_eq!(
+        row.commit.as_deref(),
+        Some(running.previews[0].revision.as_str())
+    );
+    let cost = row.cost.expect("a held preview keeps its cost");
+    assert!((cost.so_far - counted).abs() < 1e-9);
+}
+
+#[test]
+fn the_preview_column_sorts_by_the_fleets_service_order() {
+    let fleet = fleet();
+    let plan = plan_of(&[
+        ("web", vec![facts(pr(9), None)]),
+        ("api", vec![facts(pr(1), None)]),
+    ]);
+    let board = board_of(&fleet, &plan, None, &Meter::default());
+    let order: Vec<&str> = board.previews.iter().map(|r| r.service.as_str()).collect();
+    let by_service = Filter {
+        sort: Some(SortKey::Service),
+        order: Some(filter::Order::Desc),
+        ..Filter::default()
+    }
+    .apply(board.clone());
+    let reversed: Vec<&str> = by_service
+        .previews
+        .iter()
+        .map(|r| r.service.as_str())
+        .collect();
+    assert_eq!(order.len(), 2);
+    assert_eq!(reversed, order.iter().rev().copied().collect::<Vec<_>>());
+}
+
+#[test]
+fn argo_cds_message_is_text_on_the_page() {
+    let fleet = fleet();
+    let plan = plan_of(&[("web", vec![facts(pr(1), None)])]);
+    let mut broken = app(&plan.previews[0], Health::Degraded, None);
+    broken.message = Some("<img src=x onerror=alert(1)> crashed".into());
+    let board = board_of(&fleet, &plan, Some(&[broken]), &Meter::default());
+    let html = page::page(&board, &Filter::default(), &page::Choices::default()).into_string();
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(1)&gt; crashed"),
+        "{html}"
+    );
+    assert!(!html.contains("<img src=x"));
 }

@@ -146,8 +146,6 @@ fn jira(args: &JiraArgs) -> anyhow::Result<Option<Arc<dyn IssueNotifier>>> {
     Ok(Some(Arc::new(client)))
 }
 
-/// The lifecycle's parts from the flags; `None` when `--lifecycle` is off. `kube` is the
-/// Kubernetes API when one was found.
 /// Where Argo CD's web UI shows the previews' Applications
 /// (`<argocd_url>/applications/<namespace>`), when `--argocd-url` is given.
 pub(super) fn applications_url(args: &LifecycleArgs) -> Option<String> {
@@ -160,6 +158,8 @@ pub(super) fn applications_url(args: &LifecycleArgs) -> Option<String> {
     })
 }
 
+/// The lifecycle's parts from the flags; `None` when `--lifecycle` is off. `kube` is the
+/// Kubernetes API when one was found; `meter` the cost meter the comment's cost lines read.
 pub(super) fn parts(
     args: &LifecycleArgs,
     github: Option<Arc<dyn PreviewReporter>>,

@@ -7,8 +7,9 @@
 //!
 //! The plan is taken to hold since the previous tick, so the figures lag the plan by at most a
 //! minute. Each replica counts on its own: aggregate replicas with `max`, not `sum`. The meter
-//! lives in memory: a restart of preview-tower starts it again from zero (the Prometheus
-//! counters are the long-term record).
+//! lives in memory; after a restart the lifecycle carries into it what each PR comment showed
+//! ([`Meter::carry`]), and the days start again (the Prometheus counters are the long-term
+//! record).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -144,11 +145,37 @@ impl Meter {
         Some(cost)
     }
 
-    /// Carries `amount` over for `key`: what it had cost before this process started counting
-    /// (the PR comment's last figure, less what was counted since). Once per preview.
+    /// What `key` has cost so far: its hours at its service's prices, plus what was carried
+    /// over; `None` when its service has no price.
+    pub fn so_far(&self, fleet: &Fleet, key: &PreviewKey) -> Option<f64> {
+        let price = fleet.service(key.service.as_str())?.policy.price.as_ref()?;
+        Some(self.preview(key).cost(price) + self.carried.get(key).copied().unwrap_or_default())
+    }
+
+    /// What a preview that is not planned now (held while GitHub cannot be read: it runs on,
+    /// uncounted) has cost so far, with its service's day rates on the capacity the policy
+    /// prefers; `None` when its service has no price.
+    pub fn held_cost_of(&self, fleet: &Fleet, key: &PreviewKey) -> Option<PreviewCost> {
+        let policy = &fleet.service(key.service.as_str())?.policy;
+        let price = policy.price.as_ref()?;
+        let hourly = if policy.spot {
+            price.spot
+        } else {
+            price.on_demand
+        };
+        Some(PreviewCost {
+            so_far: self.so_far(fleet, key)?,
+            per_day_awake: 24.0 * hourly,
+            day_at_most: 24.0 * price.spot.max(price.on_demand),
+        })
+    }
+
+    /// Carries `amount` over for `key`: what it had cost that this process did not count (the
+    /// PR comment's figure beyond what was counted). Adds up: a comment another replica wrote
+    /// while this one did not lead carries what it counted meanwhile.
     pub fn carry(&mut self, key: PreviewKey, amount: f64) {
         if amount.is_finite() && amount > 0.0 {
-            self.carried.entry(key).or_insert(amount);
+            *self.carried.entry(key).or_default() += amount;
         }
     }
 

@@ -50,7 +50,12 @@ pub struct BoardState {
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
                    connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-/// The board's router, with every layer.
+/// Boards built at once: each is a walk over every preview, on the runtime that answers Argo
+/// CD; beyond, requests wait their turn (and time out after 10 s, as every request does).
+const BUILDS_AT_ONCE: usize = 4;
+
+/// The board's router, with every layer; the security headers on every answer, the timeout's
+/// and a panic's included.
 pub fn board_router(state: BoardState) -> Router {
     let routes = Router::new()
         .route("/", get(page_answer))
@@ -59,8 +64,8 @@ pub fn board_router(state: BoardState) -> Router {
         .route("/assets/board.css", get(stylesheet))
         .route("/assets/board.js", get(script))
         .with_state(state)
-        .layer(axum::middleware::map_response(security_headers));
-    super::with_layers(routes)
+        .layer(tower::limit::ConcurrencyLimitLayer::new(BUILDS_AT_ONCE));
+    super::with_layers(routes).layer(axum::middleware::map_response(security_headers))
 }
 
 async fn security_headers(mut response: Response) -> Response {

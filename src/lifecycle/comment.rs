@@ -76,9 +76,9 @@ fn diagnostics(preview: &Preview, out: &mut String) {
     }
 }
 
-/// What the comment says about money: the fleet's currency and what each preview has cost so
-/// far (from the cost meter); a preview without an entry (its service has no price) gets no
-/// cost line.
+/// What the comment says about money: the fleet's currency and what each preview (planned or
+/// held) has cost so far (from the cost meter); a preview without an entry (its service has
+/// no price) gets no cost line.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Costs {
     /// The fleet's currency (`USD`, `EUR`, …).
@@ -121,9 +121,25 @@ pub fn recorded_costs(body: &str) -> Vec<(ServiceName, f64)> {
 /// One line per priced preview: the figure so far, moving by visible steps
 /// ([`PreviewCost::shown_so_far`]), and the cost of a day awake; then the hidden record of
 /// those figures ([`COST_RECORD`]).
-fn cost_lines(previews: &[(&Preview, Option<State>)], costs: &Costs, out: &mut String) {
+fn cost_lines(
+    previews: &[(&Preview, Option<State>)],
+    held: &[&Held],
+    costs: &Costs,
+    out: &mut String,
+) {
     let mut lines = String::new();
     let mut record = String::new();
+    for h in held {
+        if let Some(cost) = costs.previews.get(&h.key()) {
+            let _ = write!(record, " {}={:.2}", h.service, cost.shown_so_far());
+            let _ = writeln!(
+                lines,
+                "- `{}`: {} so far (not counted while GitHub cannot be read)",
+                h.service,
+                money(cost.shown_so_far(), &costs.currency),
+            );
+        }
+    }
     for (preview, _) in previews {
         if let Some(cost) = costs.previews.get(&preview.key()) {
             let _ = write!(record, " {}={:.2}", preview.service, cost.shown_so_far());
@@ -210,7 +226,7 @@ pub fn render(
             h.reason.describe(),
         );
     }
-    cost_lines(previews, costs, &mut out);
+    cost_lines(previews, held, costs, &mut out);
     let mut notes = String::new();
     for (preview, _) in previews {
         diagnostics(preview, &mut notes);
@@ -371,6 +387,7 @@ mod tests {
                 PreviewCost {
                     so_far: 1.37,
                     per_day_awake: 2.4,
+                    day_at_most: 2.4,
                 },
             )]
             .into(),

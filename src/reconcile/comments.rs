@@ -10,19 +10,23 @@ use super::{PrMemory, RepoMemory, Worker};
 use crate::github::GitHubError;
 use crate::lifecycle::comment::{Costs, MARKER, recorded_costs};
 use crate::lifecycle::notices::sticky_comment;
-use crate::naming::RepoName;
+use crate::naming::{PreviewKey, RepoName, ServiceName};
 use crate::plan::{Exclusion, Held, Preview};
 
 impl Worker {
-    /// What `previews` have cost so far, from the cost meter, for the comment's cost lines.
-    fn costs(&self, previews: &[&Preview]) -> Costs {
+    /// What `previews` and the `held` ones have cost so far, from the cost meter, for the
+    /// comment's cost lines.
+    fn costs(&self, previews: &[&Preview], held: &[&Held]) -> Costs {
         let meter = self.meter.lock();
+        let planned = previews
+            .iter()
+            .filter_map(|p| Some((p.key(), meter.cost_of(&self.fleet, p)?)));
+        let held = held
+            .iter()
+            .filter_map(|h| Some((h.key(), meter.held_cost_of(&self.fleet, &h.key())?)));
         Costs {
             currency: self.fleet.currency.clone(),
-            previews: previews
-                .iter()
-                .filter_map(|p| Some((p.key(), meter.cost_of(&self.fleet, p)?)))
-                .collect(),
+            previews: planned.chain(held).collect(),
         }
     }
 
@@ -73,7 +77,12 @@ impl Worker {
         let mut first_error = None;
         for number in Self::commented_numbers(previews, waiting, held, m) {
             let (of_pr, shown) = m.pull_request(previews, number);
-            if !of_pr.is_empty() {
+            let holds: Vec<&Held> = held
+                .iter()
+                .copied()
+                .filter(|h| h.number == number)
+                .collect();
+            if !of_pr.is_empty() || !holds.is_empty() {
                 let memory = m.prs.entry(number).or_default();
                 match self.look_up_comment(repo, number, memory).await {
                     Err(error @ RoundError::GitHub(GitHubError::RateLimited { .. })) => {
@@ -83,19 +92,14 @@ impl Worker {
                         first_error.get_or_insert(error);
                         continue;
                     }
-                    Ok(()) => self.carry_costs(&of_pr, memory),
+                    Ok(()) => self.carry_costs(number, &of_pr, &holds, memory),
                 }
             }
-            let costs = self.costs(&of_pr);
+            let costs = self.costs(&of_pr, &holds);
             let waits: Vec<&Exclusion> = waiting
                 .iter()
                 .copied()
                 .filter(|w| w.number == number)
-                .collect();
-            let holds: Vec<&Held> = held
-                .iter()
-                .copied()
-                .filter(|h| h.number == number)
                 .collect();
             let commented = m.prs.get(&number).is_some_and(|p| p.comment.is_some());
             let Some(body) = sticky_comment(
@@ -167,24 +171,30 @@ impl Worker {
         Ok(())
     }
 
-    /// Carries what the PR's comment shows beyond what the meter counted into the meter:
-    /// after a restart, the figure the comment showed; a figure this process wrote is no more
-    /// than it counted, and carries nothing.
-    fn carry_costs(&self, previews: &[&Preview], memory: &PrMemory) {
+    /// Carries what PR `number`'s comment shows beyond what the meter counted into the meter,
+    /// for its `previews` and `held` ones: after a restart, the figure the comment showed; a
+    /// figure this process wrote is no more than it counted (to the cent), and carries nothing.
+    fn carry_costs(&self, number: u64, previews: &[&Preview], held: &[&Held], memory: &PrMemory) {
         let Some(comment) = &memory.comment else {
             return;
         };
-        let recorded = recorded_costs(&comment.body);
+        let services: Vec<&ServiceName> = previews
+            .iter()
+            .map(|p| &p.service)
+            .chain(held.iter().map(|h| &h.service))
+            .collect();
         let mut meter = self.meter.lock();
-        for preview in previews {
-            let Some((_, amount)) = recorded.iter().find(|(s, _)| *s == preview.service) else {
+        for (service, amount) in recorded_costs(&comment.body) {
+            if !services.contains(&&service) {
+                continue;
+            }
+            let key = PreviewKey::new(service, number);
+            let Some(counted) = meter.so_far(&self.fleet, &key) else {
                 continue;
             };
-            let Some(counted) = meter.cost_of(&self.fleet, preview) else {
-                continue;
-            };
-            if *amount > counted.so_far {
-                meter.carry(preview.key(), amount - counted.so_far);
+            // Half a cent: a figure we wrote is the meter's, rounded down.
+            if amount > counted + 0.005 {
+                meter.carry(key, amount - counted);
             }
         }
     }

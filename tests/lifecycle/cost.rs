@@ -1,7 +1,7 @@
 //! The comment's cost line across a restart of preview-tower: the cost meter lives in memory,
 //! so the new pod carries the figure the comment shows (read back with the comment) instead of
-//! starting from zero; the comment is not rewritten with a lower figure, and the board shows
-//! the same figure.
+//! starting from zero, and the comment is not rewritten with a lower figure: its next edit is
+//! the figure moving on.
 
 use std::time::Duration;
 
@@ -66,31 +66,48 @@ async fn a_restart_carries_the_comments_cost_and_rewrites_nothing() {
     pod.stop().await;
     let edits = comment_edits(&world);
 
-    // A new pod, with an empty meter: it reads the comment back and carries its figure.
+    // A new pod, with an empty meter: it reads the comment back and carries its figure, exactly
+    // (it has counted nothing itself yet).
     let pod = world.start_pod("pod-2");
     eventually("the new pod carries the comment's figure", || {
         pod.meter
             .lock()
             .cost_of(&world.fleet, &preview)
-            .is_some_and(|c| c.so_far >= cost.shown_so_far())
+            .is_some_and(|c| c.so_far > 0.0)
     })
     .await;
-    // A round after the carry: its meter counts again (a minute passing, as the ticker does).
-    {
+    let carried = pod
+        .meter
+        .lock()
+        .cost_of(&world.fleet, &preview)
+        .expect("priced");
+    assert!(
+        (carried.so_far - cost.shown_so_far()).abs() < 1e-9,
+        "{carried:?} carries {}",
+        cost.shown_so_far()
+    );
+    // A day awake later, counted by the new pod: the figure moves on from where it was, in one
+    // edit (a pod that had not carried it would first have written a lower figure).
+    let later = {
         let mut meter = pod.meter.lock();
         let now = Utc::now();
-        meter.accrue(&plan, now - TimeDelta::seconds(60), now);
-    }
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(
-        cost_line(&world).as_deref(),
-        Some(line.as_str()),
-        "the figure resumes where it was"
+        meter.accrue(&plan, now - TimeDelta::days(1), now);
+        meter.cost_of(&world.fleet, &preview).expect("priced")
+    };
+    assert!(later.shown_so_far() > cost.shown_so_far(), "{later:?}");
+    let moved = format!(
+        "- `web`: {} so far · {} per day awake (spot)",
+        money(later.shown_so_far(), "USD"),
+        money(later.per_day_awake, "USD")
     );
+    eventually("the comment shows the figure moved on", || {
+        cost_line(&world).as_deref() == Some(moved.as_str())
+    })
+    .await;
     assert_eq!(
         comment_edits(&world),
-        edits,
-        "the comment is not rewritten after a restart"
+        edits + 1,
+        "one edit after the restart, to the higher figure"
     );
     pod.stop().await;
     world.github.assert_conformant();
