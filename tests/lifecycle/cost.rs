@@ -86,12 +86,12 @@ async fn a_restart_carries_the_comments_cost_and_rewrites_nothing() {
         "{carried:?} carries {}",
         cost.shown_so_far()
     );
-    // A day awake later, counted by the new pod: the figure moves on from where it was, in one
+    // Two days awake later, counted by the new pod: the figure moves on from where it was, in one
     // edit (a pod that had not carried it would first have written a lower figure).
     let later = {
         let mut meter = pod.meter.lock();
         let now = Utc::now();
-        meter.accrue(&plan, now - TimeDelta::days(1), now);
+        meter.accrue(&plan, now - TimeDelta::days(2), now);
         meter.cost_of(&world.fleet, &preview).expect("priced")
     };
     assert!(later.shown_so_far() > cost.shown_so_far(), "{later:?}");
