@@ -10,25 +10,24 @@
 
 pub mod filter;
 pub mod page;
+mod rows;
+mod totals;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Duration as Span, NaiveDate, Utc};
+use chrono::{DateTime, Duration as Span, NaiveDate, Utc};
 use serde::Serialize;
 use url::Url;
 
 use crate::cost::meter::Meter;
-use crate::cost::{Hours, totals};
-use crate::fleet::{Fleet, LinkValues};
-use crate::issues::issue_keys;
+use crate::fleet::Fleet;
 use crate::lifecycle::{Desired, Observed, PreviewCost, State, target_state};
 use crate::naming::{PreviewKey, ServiceName};
-use crate::plan::{
-    DependencyRoute, Exclusion, ExclusionReason, Held, HoldReason, Plan, Preview, QuotaScope,
-};
-use crate::pull_request::PullRequest;
+use crate::plan::{ExclusionReason, HoldReason, Plan, Preview};
 
 pub use filter::{Filter, SortKey};
+use rows::{held_row, left, preview_row, waiting_row};
+use totals::money;
 
 /// Days in the board's chart.
 pub const CHART_DAYS: usize = 30;
@@ -205,32 +204,26 @@ impl RowState {
         }
     }
 
-    /// Every state name, in the filter's order.
-    pub const NAMES: [&'static str; 9] = [
-        "healthy",
-        "progressing",
-        "degraded",
-        "asleep",
-        "expiring",
-        "queued",
-        "waiting_for_build",
-        "held",
-        "unknown",
+    /// Every state: its name (as the filter and the JSON say it) and its label, in the
+    /// filter's order.
+    pub const ALL: [(&'static str, &'static str); 9] = [
+        ("healthy", "Healthy"),
+        ("progressing", "Progressing"),
+        ("degraded", "Degraded"),
+        ("asleep", "Asleep"),
+        ("expiring", "Expiring soon"),
+        ("queued", "Queued"),
+        ("waiting_for_build", "Waiting for build"),
+        ("held", "Held"),
+        ("unknown", "Unknown"),
     ];
 
-    /// The label of a state name, for the filter.
+    /// The label of a state name.
     pub fn label_of(name: &str) -> &'static str {
-        match name {
-            "healthy" => "Healthy",
-            "progressing" => "Progressing",
-            "degraded" => "Degraded",
-            "asleep" => "Asleep",
-            "expiring" => "Expiring soon",
-            "queued" => "Queued",
-            "waiting_for_build" => "Waiting for build",
-            "held" => "Held",
-            _ => "Unknown",
-        }
+        Self::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("Unknown", |(_, label)| label)
     }
 }
 
@@ -441,232 +434,6 @@ pub fn time_left(span: Span) -> String {
         (0, h) => format!("{h} h {minutes} min"),
         (d, h) => format!("{d} d {h} h"),
     }
-}
-
-fn pr_url(fleet: &Fleet, repo: &str, number: u64) -> String {
-    format!(
-        "{}/{repo}/pull/{number}",
-        fleet.github_url.as_str().trim_end_matches('/')
-    )
-}
-
-fn repo_of(fleet: &Fleet, service: &ServiceName) -> String {
-    fleet
-        .service(service.as_str())
-        .map(|s| s.repo.to_string())
-        .unwrap_or_default()
-}
-
-fn jira(inputs: &Inputs<'_>, pr: &PullRequest) -> Vec<JiraLink> {
-    issue_keys(&pr.title, &pr.branch, &pr.body, inputs.jira_projects)
-        .into_iter()
-        .map(|key| JiraLink {
-            url: inputs
-                .jira_url
-                .map(|base| format!("{}/browse/{key}", base.as_str().trim_end_matches('/'))),
-            key: key.to_string(),
-        })
-        .collect()
-}
-
-/// A row with what every kind of row has: the PR and the links.
-fn base_row(
-    inputs: &Inputs<'_>,
-    service: &ServiceName,
-    number: u64,
-    pr: Option<&PullRequest>,
-    state: RowState,
-) -> Row {
-    let fleet = inputs.fleet;
-    let repo = repo_of(fleet, service);
-    let name = crate::naming::preview_name(&fleet.namespace_prefix, service, number);
-    let values = LinkValues {
-        application: &name,
-        namespace: &name,
-        service: service.as_str(),
-        pr: number,
-        repo: &repo,
-    };
-    let application_url = match &fleet.links.application {
-        Some(template) => Some(template.render(&values)),
-        None => inputs
-            .argocd_url
-            .map(|base| format!("{}/{name}", base.trim_end_matches('/'))),
-    };
-    let logs_url = fleet.links.logs.as_ref().map(|t| t.render(&values));
-    Row {
-        order: 0,
-        service: service.clone(),
-        pr_url: pr_url(fleet, &repo, number),
-        repo,
-        number,
-        title: pr.map(|p| p.title.clone()).unwrap_or_default(),
-        author: pr.map(|p| p.author.clone()).unwrap_or_default(),
-        branch: pr.map(|p| p.branch.clone()).unwrap_or_default(),
-        jira: pr.map(|p| jira(inputs, p)).unwrap_or_default(),
-        state_text: state_text(&state, inputs.now),
-        state,
-        url: None,
-        commit: None,
-        dependencies: Vec::new(),
-        seed: None,
-        capacity: None,
-        expires_at: None,
-        time_left: None,
-        cost: None,
-        application_url,
-        logs_url,
-    }
-}
-
-fn preview_row(inputs: &Inputs<'_>, preview: &Preview, state: RowState) -> Row {
-    let mut row = base_row(
-        inputs,
-        &preview.service,
-        preview.pr.number,
-        Some(&preview.pr),
-        state,
-    );
-    row.url = Some(preview.url.clone());
-    row.commit = Some(preview.revision.clone());
-    row.dependencies = preview
-        .dependencies
-        .iter()
-        .map(|d| Dependency {
-            service: d.service.clone(),
-            target: match d.route {
-                DependencyRoute::Staging => "staging".to_owned(),
-                DependencyRoute::Preview { number } => format!("PR #{number}"),
-            },
-            url: d.url.clone(),
-        })
-        .collect();
-    row.seed = preview
-        .seed_tag()
-        .map(|tag| crate::naming::short_sha(tag, 8).to_owned());
-    row.capacity = Some(preview.capacity.as_str());
-    row.expires_at = preview.expires_at;
-    row.time_left = preview.expires_at.map(|at| time_left(at - inputs.now));
-    row.cost = inputs.meter.cost_of(inputs.fleet, preview);
-    row
-}
-
-fn held_row(inputs: &Inputs<'_>, held: &Held, apps: &BTreeMap<&str, &Observed>) -> Row {
-    let state = RowState::Held {
-        reason: held.reason.describe(),
-    };
-    let mut row = base_row(inputs, &held.service, held.number, None, state);
-    let fleet = inputs.fleet;
-    let name = crate::naming::preview_name(&fleet.namespace_prefix, &held.service, held.number);
-    // Only what Argo CD itself decides: the commit it runs. Its external URLs come from the
-    // preview's own manifests (the PR author's): the address is the fleet's.
-    if let Some(app) = apps.get(name.as_str()) {
-        row.commit.clone_from(&app.revision);
-    }
-    if let Some(service) = fleet.service(held.service.as_str()) {
-        let host =
-            service
-                .policy
-                .host_pattern
-                .render(&service.name, held.number, &fleet.base_domain);
-        row.url = Some(format!("https://{host}"));
-    }
-    row.cost = inputs.meter.held_cost_of(fleet, &held.key());
-    row
-}
-
-fn waiting_row(inputs: &Inputs<'_>, exclusion: &Exclusion) -> Row {
-    let state = match exclusion.reason {
-        ExclusionReason::Queued {
-            position,
-            scope,
-            limit,
-        } => RowState::Queued {
-            position,
-            scope: match scope {
-                QuotaScope::Fleet => "fleet",
-                QuotaScope::Repo => "repository",
-            },
-            limit,
-        },
-        _ => RowState::WaitingForBuild,
-    };
-    base_row(
-        inputs,
-        &exclusion.service,
-        exclusion.number,
-        exclusion.pr.as_deref(),
-        state,
-    )
-}
-
-fn left(inputs: &Inputs<'_>, exclusion: &Exclusion, reason: ExclusionReason) -> Left {
-    let pr = exclusion.pr.as_deref();
-    Left {
-        service: exclusion.service.clone(),
-        number: exclusion.number,
-        pr_url: pr_url(
-            inputs.fleet,
-            &repo_of(inputs.fleet, &exclusion.service),
-            exclusion.number,
-        ),
-        title: pr.map(|p| p.title.clone()).unwrap_or_default(),
-        author: pr.map(|p| p.author.clone()).unwrap_or_default(),
-        reason: reason.describe(),
-    }
-}
-
-/// The totals strip and the chart, from the meter's days and the rows' costs.
-fn money(inputs: &Inputs<'_>, plan: &Plan, rows: &[Row]) -> (Totals, Vec<Day>) {
-    let fleet = inputs.fleet;
-    let today = inputs.now.date_naive();
-    let day_of = |ledger: &crate::cost::Ledger| {
-        let t = totals(fleet, ledger);
-        (t.hours.live(), t.cost)
-    };
-    let mut days = Vec::with_capacity(CHART_DAYS);
-    for back in (0..CHART_DAYS).rev() {
-        let Some(date) = today.checked_sub_days(chrono::Days::new(back as u64)) else {
-            continue;
-        };
-        let (hours, cost) = inputs
-            .meter
-            .days()
-            .get(&date)
-            .map_or((0.0, Some(0.0)), &day_of);
-        days.push(Day { date, hours, cost });
-    }
-    let mut month = crate::cost::Ledger::new();
-    for (date, ledger) in inputs.meter.days() {
-        if date.year() == today.year() && date.month() == today.month() {
-            for (service, hours) in ledger {
-                let sum: &mut Hours = month.entry(service.clone()).or_default();
-                sum.add(hours);
-            }
-        }
-    }
-    let (hours_month, cost_month) = day_of(&month);
-    let (hours_today, cost_today) = days.last().map_or((0.0, Some(0.0)), |d| (d.hours, d.cost));
-    let cost_so_far = rows
-        .iter()
-        .filter(|r| r.url.is_some())
-        .map(|r| r.cost.map(|c| c.so_far))
-        .sum::<Option<f64>>();
-    let totals = Totals {
-        up: plan.previews.len(),
-        asleep: plan.previews.iter().filter(|p| p.asleep).count(),
-        queued: plan
-            .excluded
-            .iter()
-            .filter(|e| matches!(e.reason, ExclusionReason::Queued { .. }))
-            .count(),
-        hours_today,
-        cost_today,
-        hours_month,
-        cost_month,
-        cost_so_far,
-    };
-    (totals, days)
 }
 
 impl Board {

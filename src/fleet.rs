@@ -73,6 +73,14 @@ impl Fleet {
         self.services.iter().find(|s| s.name.as_str() == name)
     }
 
+    /// Pull request `number` of `repo` on GitHub's web (`<github_url>/<repo>/pull/<number>`).
+    pub fn pull_request_url(&self, repo: &RepoName, number: u64) -> String {
+        format!(
+            "{}/{repo}/pull/{number}",
+            self.github_url.as_str().trim_end_matches('/')
+        )
+    }
+
     /// The services whose code lives in `repo`, in the fleet's order (a repository may hold
     /// several: a frontend and its backend).
     pub fn services_of<'a>(&'a self, repo: &'a RepoName) -> impl Iterator<Item = &'a Service> + 'a {

@@ -251,8 +251,8 @@ fn compare(key: SortKey, a: &Row, b: &Row) -> std::cmp::Ordering {
 }
 
 fn state_rank(state: &RowState) -> usize {
-    RowState::NAMES
+    RowState::ALL
         .iter()
-        .position(|n| *n == state.name())
+        .position(|(n, _)| *n == state.name())
         .unwrap_or(usize::MAX)
 }

@@ -239,8 +239,8 @@ fn filter_form(filter: &Filter, choices: &Choices) -> Markup {
                 "State "
                 select name="state" {
                     option value="" { "all" }
-                    @for name in RowState::NAMES {
-                        option value=(name) selected[selected(&filter.state, name)] { (RowState::label_of(name)) }
+                    @for (name, label) in RowState::ALL {
+                        option value=(name) selected[selected(&filter.state, name)] { (label) }
                     }
                 }
             }

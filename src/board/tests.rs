@@ -4,7 +4,7 @@ use super::*;
 use crate::cost::meter::Meter;
 use crate::fleet::{HourlyPrice, LinkTemplate};
 use crate::lifecycle::{AppSync, Health, Phase};
-use crate::plan::{ExclusionReason, HoldReason};
+use crate::plan::{Exclusion, ExclusionReason, Held, HoldReason, QuotaScope};
 use crate::testing::{facts, fleet, name, now, plan_of, pr};
 
 fn app(preview: &Preview, health: Health, phase: Option<Phase>) -> Observed {
@@ -368,4 +368,34 @@ fn argo_cds_message_is_text_on_the_page() {
         "{html}"
     );
     assert!(!html.contains("<img src=x"));
+}
+
+#[test]
+fn every_state_has_its_place_in_the_filter() {
+    let at = now();
+    let states = [
+        RowState::Healthy,
+        RowState::Progressing,
+        RowState::Degraded {
+            message: String::new(),
+        },
+        RowState::Asleep { until: None },
+        RowState::Expiring {
+            at,
+            asleep_until: None,
+        },
+        RowState::Queued {
+            position: 1,
+            scope: "fleet",
+            limit: 1,
+        },
+        RowState::WaitingForBuild,
+        RowState::Held {
+            reason: String::new(),
+        },
+        RowState::Unknown,
+    ];
+    let names: Vec<&str> = states.iter().map(RowState::name).collect();
+    let listed: Vec<&str> = RowState::ALL.iter().map(|(name, _)| *name).collect();
+    assert_eq!(names, listed);
 }

@@ -56,10 +56,7 @@ impl Worker {
                 repo: repo.clone(),
                 number,
                 title,
-                pr_url: format!(
-                    "{}/{repo}/pull/{number}",
-                    self.fleet.github_url.as_str().trim_end_matches('/')
-                ),
+                pr_url: self.fleet.pull_request_url(repo, number),
                 previews: self.note_previews(event, &of_pr, &shown),
             };
             for key in keys {
