@@ -2,7 +2,8 @@
 //! network): 50 services × 100 PRs = 5,000 previews. Run with
 //! `cargo bench --bench plugin_answer` (numbers from this 2-core machine in `docs/benchmarks.md`).
 //! The same answers over real HTTP, next to a bare server, with the service's memory and the
-//! GitHub budget: `benches/freshness_budget.rs`.
+//! GitHub budget: `benches/freshness_budget.rs`. Then the previews board on the same 5,000
+//! previews: its page, its live part and its JSON, each built per request.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,8 +16,10 @@ use http_body_util::BodyExt;
 use secrecy::SecretString;
 use tower::ServiceExt;
 
+use preview_tower::cost::meter::SharedMeter;
 use preview_tower::fleet::Fleet;
-use preview_tower::http::{self, PLUGIN_PATH, PluginState};
+use preview_tower::http::{self, BoardState, PLUGIN_PATH, PluginState};
+use preview_tower::lifecycle::{AppSync, Health, Observed, Phase};
 use preview_tower::metrics::Metrics;
 use preview_tower::naming::ServiceName;
 use preview_tower::plan::{PlanInput, PullFacts, plan};
@@ -130,8 +133,9 @@ async fn main() {
     let one_changed = Snapshot::build(Arc::clone(&fleet), planned, synced, 3, Some(&again));
     let one_changed_in = started.elapsed();
     drop((again, one_changed));
+    let store = Arc::new(SnapshotStore::from_pointee(snapshot));
     let router = http::router(PluginState {
-        store: Arc::new(SnapshotStore::from_pointee(snapshot)),
+        store: Arc::clone(&store),
         token: Arc::new(SecretString::from("bench")),
         metrics: Arc::new(Metrics::unregistered()),
     });
@@ -162,6 +166,87 @@ async fn main() {
     ];
     for (name, body, iterations) in cases {
         let (times, bytes) = measure(&router, body, (iterations * scale).max(1)).await;
+        println!(
+            "{name:<28} {:>10.1?} {:>10.1?} {:>10.1?} {bytes:>12}",
+            percentile(&times, 0.5),
+            percentile(&times, 0.99),
+            times[times.len() - 1]
+        );
+    }
+    board(&fleet, &store, scale).await;
+}
+
+/// The board's answers for the same snapshot: every preview's Application synced and healthy,
+/// a day counted by the meter, the Jira keys of every PR read.
+async fn board(fleet: &Arc<Fleet>, store: &Arc<SnapshotStore>, scale: usize) {
+    let plan = store.load().plan().clone();
+    let observed: Vec<Observed> = plan
+        .previews
+        .iter()
+        .map(|p| Observed {
+            name: p.name.clone(),
+            sync: AppSync::Synced,
+            revision: Some(p.revision.clone()),
+            health: Health::Healthy,
+            phase: Some(Phase::Succeeded),
+            operation_revision: Some(p.revision.clone()),
+            message: None,
+            deleting: false,
+            external_urls: vec![p.url.clone()],
+        })
+        .collect();
+    let meter = SharedMeter::default();
+    let now = Utc::now();
+    meter
+        .lock()
+        .accrue(&plan, now - chrono::TimeDelta::days(1), now);
+    let observe: http::Observe = Arc::new(move || Some(observed.clone()));
+    let router = http::board_router(BoardState {
+        fleet: Arc::clone(fleet),
+        store: Arc::clone(store),
+        observe,
+        meter,
+        jira_url: Some(
+            "https://acme.atlassian.net"
+                .parse()
+                .unwrap_or_else(|e| panic!("{e}")),
+        ),
+        jira_projects: vec![],
+        applications_url: None,
+    });
+    println!("\nthe board, {} previews", plan.previews.len());
+    println!(
+        "{:<28} {:>10} {:>10} {:>10} {:>12}",
+        "request", "p50", "p99", "max", "body bytes"
+    );
+    for (name, uri, iterations) in [
+        ("page, every row", "/", 50),
+        ("live part, one service", "/fragment?service=svc-7", 200),
+        ("JSON, every row", "/api/v1/previews", 50),
+    ] {
+        let mut times = Vec::new();
+        let mut bytes = 0;
+        for _ in 0..(iterations * scale).max(1) {
+            let request = Request::get(uri)
+                .body(Body::empty())
+                .unwrap_or_else(|e| panic!("{e}"));
+            let started = Instant::now();
+            let response = router
+                .clone()
+                .oneshot(request)
+                .await
+                .unwrap_or_else(|e| match e {});
+            assert_eq!(response.status(), 200, "{uri}");
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .to_bytes();
+            times.push(started.elapsed());
+            bytes = body.len();
+        }
+        times.sort();
         println!(
             "{name:<28} {:>10.1?} {:>10.1?} {:>10.1?} {bytes:>12}",
             percentile(&times, 0.5),
