@@ -213,37 +213,32 @@ fn chart(days: &[Day], currency: &str) -> Markup {
     }
 }
 
+/// A labelled list of `(value, label)` options after "all", with `chosen` selected.
+fn choice<'a>(
+    text: &str,
+    name: &str,
+    chosen: Option<&str>,
+    options: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Markup {
+    html! {
+        label {
+            (text)
+            select name=(name) {
+                option value="" { "all" }
+                @for (value, label) in options {
+                    option value=(value) selected[chosen == Some(value)] { (label) }
+                }
+            }
+        }
+    }
+}
+
 fn filter_form(filter: &Filter, choices: &Choices) -> Markup {
-    let selected = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
     html! {
         form.filter method="get" action="" role="search" {
-            label {
-                "Service "
-                select name="service" {
-                    option value="" { "all" }
-                    @for s in &choices.services {
-                        option value=(s) selected[selected(&filter.service, s)] { (s) }
-                    }
-                }
-            }
-            label {
-                "Author "
-                select name="author" {
-                    option value="" { "all" }
-                    @for a in &choices.authors {
-                        option value=(a) selected[selected(&filter.author, a)] { (a) }
-                    }
-                }
-            }
-            label {
-                "State "
-                select name="state" {
-                    option value="" { "all" }
-                    @for (name, label) in RowState::ALL {
-                        option value=(name) selected[selected(&filter.state, name)] { (label) }
-                    }
-                }
-            }
+            (choice("Service ", "service", filter.service.as_deref(), choices.services.iter().map(|s| (s.as_str(), s.as_str()))))
+            (choice("Author ", "author", filter.author.as_deref(), choices.authors.iter().map(|a| (a.as_str(), a.as_str()))))
+            (choice("State ", "state", filter.state.as_deref(), RowState::ALL.into_iter()))
             label {
                 "Search "
                 input type="search" name="q" value=[filter.q.as_deref()] placeholder="title, branch, PR, Jira key";

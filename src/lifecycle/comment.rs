@@ -129,28 +129,26 @@ fn cost_lines(
 ) {
     let mut lines = String::new();
     let mut record = String::new();
-    for h in held {
-        if let Some(cost) = costs.previews.get(&h.key()) {
-            let _ = write!(record, " {}={:.2}", h.service, cost.shown_so_far());
-            let _ = writeln!(
-                lines,
-                "- `{}`: {} so far (not counted while GitHub cannot be read)",
-                h.service,
-                money(cost.shown_so_far(), &costs.currency),
-            );
-        }
-    }
-    for (preview, _) in previews {
-        if let Some(cost) = costs.previews.get(&preview.key()) {
-            let _ = write!(record, " {}={:.2}", preview.service, cost.shown_so_far());
-            let _ = writeln!(
-                lines,
-                "- `{}`: {} so far · {} per day awake ({})",
-                preview.service,
-                money(cost.shown_so_far(), &costs.currency),
+    let held = held.iter().map(|h| {
+        let tail = " (not counted while GitHub cannot be read)".to_owned();
+        (h.key(), tail)
+    });
+    let planned = previews.iter().map(|(preview, _)| {
+        let tail = costs.previews.get(&preview.key()).map(|cost| {
+            format!(
+                " · {} per day awake ({})",
                 money(cost.per_day_awake, &costs.currency),
-                preview.capacity.as_str(),
-            );
+                preview.capacity.as_str()
+            )
+        });
+        (preview.key(), tail.unwrap_or_default())
+    });
+    for (key, tail) in held.chain(planned) {
+        if let Some(cost) = costs.previews.get(&key) {
+            let shown = cost.shown_so_far();
+            let _ = write!(record, " {}={shown:.2}", key.service);
+            let money = money(shown, &costs.currency);
+            let _ = writeln!(lines, "- `{}`: {money} so far{tail}", key.service);
         }
     }
     if !lines.is_empty() {

@@ -42,6 +42,37 @@ fn ports(rule: &Value) -> Vec<u64> {
         .collect()
 }
 
+/// The port an Ingress backend reaches: the Service's port named by `backend` must target the
+/// container port `name`, which the Deployment serves with `flag 0.0.0.0:<port>`. Returns that
+/// port's number.
+fn published_port(objects: &[Value], backend: &Value, name: &str, flag: &str) -> u64 {
+    let service = one(objects, "Service");
+    let port = service["spec"]["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .find(|p| p["name"] == backend["port"]["name"])
+        .expect("the Ingress's port is the Service's");
+    assert_eq!(port["targetPort"], name);
+    let deployment = one(objects, "Deployment");
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    let number = container["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .find(|p| p["name"] == name)
+        .and_then(|p| p["containerPort"].as_u64())
+        .unwrap_or_else(|| panic!("a {name} container port"));
+    let args = super::container_args(container);
+    let listen = args
+        .iter()
+        .position(|a| *a == flag)
+        .and_then(|i| args.get(i + 1))
+        .unwrap_or_else(|| panic!("{flag}"));
+    assert_eq!(*listen, format!("0.0.0.0:{number}"));
+    number
+}
+
 #[test]
 fn the_webhook_path_alone_reaches_the_webhook_port_alone() {
     let Some(objects) = rendered() else {
@@ -68,31 +99,9 @@ fn the_webhook_path_alone_reaches_the_webhook_port_alone() {
     assert_eq!(backend["name"], "preview-tower");
     assert!(ingress["spec"]["defaultBackend"].is_null());
 
-    let service = one(&objects, "Service");
-    let port = service["spec"]["ports"]
-        .as_array()
-        .expect("ports")
-        .iter()
-        .find(|p| p["name"] == backend["port"]["name"])
-        .expect("the Ingress's port is the Service's");
-    assert_eq!(port["targetPort"], "webhook");
-
+    let number = published_port(&objects, backend, "webhook", "--webhook-listen");
     let deployment = one(&objects, "Deployment");
-    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
-    let container_port = container["ports"]
-        .as_array()
-        .expect("ports")
-        .iter()
-        .find(|p| p["name"] == "webhook")
-        .expect("a webhook container port");
-    let number = container_port["containerPort"].as_u64().expect("number");
-    let args = super::container_args(container);
-    let listen = args
-        .iter()
-        .position(|a| *a == "--webhook-listen")
-        .and_then(|i| args.get(i + 1))
-        .expect("--webhook-listen");
-    assert_eq!(*listen, format!("0.0.0.0:{number}"));
+    let args = super::container_args(&deployment["spec"]["template"]["spec"]["containers"][0]);
     assert!(args.contains(&"--webhook-secret-file"));
 
     let policy = one(&objects, "NetworkPolicy");
@@ -176,30 +185,7 @@ fn the_board_is_published_on_its_own_port_behind_the_previews_sign_in() {
         "the board signs people in as the previews do"
     );
     let backend = &ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"];
-    let service = one(&objects, "Service");
-    let port = service["spec"]["ports"]
-        .as_array()
-        .expect("ports")
-        .iter()
-        .find(|p| p["name"] == backend["port"]["name"])
-        .expect("the Ingress's port is the Service's");
-    assert_eq!(port["targetPort"], "board");
-    let deployment = one(&objects, "Deployment");
-    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
-    let number = container["ports"]
-        .as_array()
-        .expect("ports")
-        .iter()
-        .find(|p| p["name"] == "board")
-        .and_then(|p| p["containerPort"].as_u64())
-        .expect("a board container port");
-    let args = super::container_args(container);
-    let listen = args
-        .iter()
-        .position(|a| *a == "--board-listen")
-        .and_then(|i| args.get(i + 1))
-        .expect("--board-listen");
-    assert_eq!(*listen, format!("0.0.0.0:{number}"));
+    let number = published_port(&objects, backend, "board", "--board-listen");
     let policy = one(&objects, "NetworkPolicy");
     let rules: Vec<&Value> = policy["spec"]["ingress"]
         .as_array()
