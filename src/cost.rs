@@ -195,7 +195,6 @@ pub fn preview_cost(fleet: &Fleet, preview: &Preview, hours: &Hours) -> Option<P
     Some(PreviewCost {
         so_far: hours.cost(price),
         per_day_awake: 24.0 * hourly,
-        day_at_most: 24.0 * price.spot.max(price.on_demand),
     })
 }
 

@@ -136,6 +136,7 @@ fn the_board_the_comment_and_the_cost_report_agree_to_the_cent() {
                 Some((key, r.cost?))
             })
             .collect(),
+        shown: std::collections::BTreeMap::new(),
     };
     let rows: Vec<_> = last
         .previews

@@ -4,6 +4,7 @@
 //! refusal's too; nothing but `GET`; and the board on no other port's router.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
@@ -19,6 +20,15 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 async fn demo_board() -> (axum::Router, Arc<SnapshotStore>) {
+    demo_board_observed(None).await
+}
+
+/// The demo's board; `in_flight`, when given, counts the boards being built at once (each
+/// build asks for the Applications once, and takes a little while doing it) and keeps the
+/// most seen.
+async fn demo_board_observed(
+    in_flight: Option<Arc<(AtomicUsize, AtomicUsize)>>,
+) -> (axum::Router, Arc<SnapshotStore>) {
     let fleet = Arc::new(demo::fleet().expect("demo fleet"));
     let store = Arc::new(SnapshotStore::from_pointee(Snapshot::unsynced(Arc::clone(
         &fleet,
@@ -34,7 +44,16 @@ async fn demo_board() -> (axum::Router, Arc<SnapshotStore>) {
     .refresh_all()
     .await
     .expect("demo sync");
-    let observe: Observe = Arc::new(move || index.observed());
+    let observe: Observe = Arc::new(move || {
+        let Some(counts) = &in_flight else {
+            return index.observed();
+        };
+        let now = counts.0.fetch_add(1, Ordering::SeqCst) + 1;
+        counts.1.fetch_max(now, Ordering::SeqCst);
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        counts.0.fetch_sub(1, Ordering::SeqCst);
+        index.observed()
+    });
     let router = http::board_router(BoardState {
         fleet,
         store: Arc::clone(&store),
@@ -161,4 +180,21 @@ async fn no_other_port_serves_the_board() {
             "the plugin's port serves {uri}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 16)]
+async fn at_most_four_boards_are_built_at_once_whatever_the_route() {
+    let counts = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
+    let (board, _) = demo_board_observed(Some(Arc::clone(&counts))).await;
+    let mut requests = tokio::task::JoinSet::new();
+    for uri in ["/", "/fragment", "/api/v1/previews"].repeat(8) {
+        let board = board.clone();
+        requests.spawn(async move { get(&board, Method::GET, uri).await.0 });
+    }
+    while let Some(status) = requests.join_next().await {
+        assert_eq!(status.expect("a request"), StatusCode::OK);
+    }
+    let most = counts.1.load(Ordering::SeqCst);
+    assert!(most <= 4, "{most} boards were built at once");
+    assert!(most >= 1);
 }

@@ -10,6 +10,8 @@ document.documentElement.classList.add("js");
     var live = document.getElementById("live");
     var stale = document.getElementById("stale");
     if (!live) return;
+    // A tab nobody looks at asks nothing; it catches up when shown again.
+    if (document.hidden) { setTimeout(refresh, every); return; }
     var query = live.getAttribute("data-query") || "";
     fetch("fragment" + query, { credentials: "same-origin", cache: "no-store", redirect: "error" })
       .then(function (answer) { return answer.ok ? answer.text() : Promise.reject(answer.status); })

@@ -133,7 +133,7 @@ pub(super) fn held_row(inputs: &Inputs<'_>, held: &Held, apps: &BTreeMap<&str, &
                 .render(&service.name, held.number, &fleet.base_domain);
         row.url = Some(format!("https://{host}"));
     }
-    row.cost = inputs.meter.held_cost_of(fleet, &held.key());
+    row.cost = inputs.meter.unplanned_cost_of(fleet, &held.key());
     row
 }
 

@@ -153,9 +153,10 @@ impl Meter {
     }
 
     /// What a preview that is not planned now (held while GitHub cannot be read: it runs on,
-    /// uncounted) has cost so far, with its service's day rates on the capacity the policy
-    /// prefers; `None` when its service has no price.
-    pub fn held_cost_of(&self, fleet: &Fleet, key: &PreviewKey) -> Option<PreviewCost> {
+    /// uncounted; or deleted while idle, until activity brings it back) has cost so far, with
+    /// its service's day rate on the capacity the policy prefers (a PR's `spot: false` is not
+    /// known here); `None` when its service has no price.
+    pub fn unplanned_cost_of(&self, fleet: &Fleet, key: &PreviewKey) -> Option<PreviewCost> {
         let policy = &fleet.service(key.service.as_str())?.policy;
         let price = policy.price.as_ref()?;
         let hourly = if policy.spot {
@@ -166,13 +167,12 @@ impl Meter {
         Some(PreviewCost {
             so_far: self.so_far(fleet, key)?,
             per_day_awake: 24.0 * hourly,
-            day_at_most: 24.0 * price.spot.max(price.on_demand),
         })
     }
 
     /// Carries `amount` over for `key`: what it had cost that this process did not count (the
-    /// PR comment's figure beyond what was counted). Adds up: a comment another replica wrote
-    /// while this one did not lead carries what it counted meanwhile.
+    /// PR comment's figure beyond what was counted: after a restart, or another replica's
+    /// figure when this one takes the lead). Adds up, so the figure becomes the comment's.
     pub fn carry(&mut self, key: PreviewKey, amount: f64) {
         if amount.is_finite() && amount > 0.0 {
             *self.carried.entry(key).or_default() += amount;

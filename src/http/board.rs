@@ -57,14 +57,19 @@ const BUILDS_AT_ONCE: usize = 4;
 /// The board's router, with every layer; the security headers on every answer, the timeout's
 /// and a panic's included.
 pub fn board_router(state: BoardState) -> Router {
-    let routes = Router::new()
+    // One limit for every route that builds a board (a layer per route would make one each).
+    let builds = Router::new()
         .route("/", get(page_answer))
         .route("/fragment", get(fragment_answer))
         .route("/api/v1/previews", get(json_answer))
+        .with_state(state)
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            BUILDS_AT_ONCE,
+        ));
+    let routes = Router::new()
         .route("/assets/board.css", get(stylesheet))
         .route("/assets/board.js", get(script))
-        .with_state(state)
-        .layer(tower::limit::ConcurrencyLimitLayer::new(BUILDS_AT_ONCE));
+        .merge(builds);
     super::with_layers(routes).layer(axum::middleware::map_response(security_headers))
 }
 
@@ -82,7 +87,10 @@ async fn security_headers(mut response: Response) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The board changes every minute; its assets only with a release (they set their own).
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     response
 }
 
@@ -155,16 +163,25 @@ fn html(body: String) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body)
 }
 
+/// How long a browser may keep the stylesheet and the script.
+const ASSETS_CACHE: &str = "private, max-age=3600";
+
 async fn stylesheet() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, ASSETS_CACHE),
+        ],
         page::STYLESHEET,
     )
 }
 
 async fn script() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, ASSETS_CACHE),
+        ],
         page::SCRIPT,
     )
 }

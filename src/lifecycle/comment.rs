@@ -76,15 +76,27 @@ fn diagnostics(preview: &Preview, out: &mut String) {
     }
 }
 
-/// What the comment says about money: the fleet's currency and what each preview (planned or
-/// held) has cost so far (from the cost meter); a preview without an entry (its service has
-/// no price) gets no cost line.
+/// What the comment says about money: the fleet's currency and what each preview (planned,
+/// held, or deleted while idle) has cost so far (from the cost meter); a preview without an
+/// entry (its service has no price) gets no cost line.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Costs {
     /// The fleet's currency (`USD`, `EUR`, …).
     pub currency: String,
     /// Per preview.
     pub previews: BTreeMap<PreviewKey, PreviewCost>,
+    /// The figures the comment showed last (its [`COST_RECORD`]): a figure is never shown
+    /// lower (its step may have grown: a move to on-demand, a price change).
+    pub shown: BTreeMap<PreviewKey, f64>,
+}
+
+impl Costs {
+    /// The figure shown for `key`: its cost so far at its step, and never less than shown.
+    pub fn shown(&self, key: &PreviewKey) -> Option<f64> {
+        let cost = self.previews.get(key)?;
+        let before = self.shown.get(key).copied().unwrap_or_default();
+        Some(cost.shown_so_far().max(before))
+    }
 }
 
 /// The hidden record of the figures a comment shows, per service, read back after a restart
@@ -123,6 +135,7 @@ pub fn recorded_costs(body: &str) -> Vec<(ServiceName, f64)> {
 /// those figures ([`COST_RECORD`]).
 fn cost_lines(
     previews: &[(&Preview, Option<State>)],
+    waiting: &[&Exclusion],
     held: &[&Held],
     costs: &Costs,
     out: &mut String,
@@ -133,6 +146,10 @@ fn cost_lines(
         let tail = " (not counted while GitHub cannot be read)".to_owned();
         (h.key(), tail)
     });
+    let deleted = waiting
+        .iter()
+        .filter(|w| w.reason == crate::plan::ExclusionReason::Expired)
+        .map(|w| (w.key(), " (deleted while idle)".to_owned()));
     let planned = previews.iter().map(|(preview, _)| {
         let tail = costs.previews.get(&preview.key()).map(|cost| {
             format!(
@@ -143,9 +160,8 @@ fn cost_lines(
         });
         (preview.key(), tail.unwrap_or_default())
     });
-    for (key, tail) in held.chain(planned) {
-        if let Some(cost) = costs.previews.get(&key) {
-            let shown = cost.shown_so_far();
+    for (key, tail) in held.chain(deleted).chain(planned) {
+        if let Some(shown) = costs.shown(&key) {
             let _ = write!(record, " {}={shown:.2}", key.service);
             let money = money(shown, &costs.currency);
             let _ = writeln!(lines, "- `{}`: {money} so far{tail}", key.service);
@@ -224,7 +240,7 @@ pub fn render(
             h.reason.describe(),
         );
     }
-    cost_lines(previews, held, costs, &mut out);
+    cost_lines(previews, waiting, held, costs, &mut out);
     let mut notes = String::new();
     for (preview, _) in previews {
         diagnostics(preview, &mut notes);
@@ -385,10 +401,10 @@ mod tests {
                 PreviewCost {
                     so_far: 1.37,
                     per_day_awake: 2.4,
-                    day_at_most: 2.4,
                 },
             )]
             .into(),
+            shown: BTreeMap::new(),
         };
         let text = render(
             &[(web, Some(State::Success))],
@@ -406,6 +422,54 @@ mod tests {
             [(crate::testing::name("web"), 1.0)],
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_figure_is_never_shown_lower_nor_dropped_while_deleted_for_idleness() {
+        let plan = plan_of(&[("web", vec![facts(pr(101), None)])]);
+        let web = &plan.previews[0];
+        // Moved to on-demand: a day awake costs 6.00, the step is 2; 1.70 would show 0.00.
+        let mut costs = Costs {
+            currency: "USD".into(),
+            previews: [(
+                web.key(),
+                PreviewCost {
+                    so_far: 1.7,
+                    per_day_awake: 6.0,
+                },
+            )]
+            .into(),
+            shown: [(web.key(), 1.5)].into(),
+        };
+        let text = render(
+            &[(web, Some(State::Success))],
+            &[],
+            &[],
+            &costs,
+            ".preview.yaml",
+        );
+        assert!(text.contains("- `web`: $1.50 so far"), "{text}");
+        // Deleted while idle: its line and its record stay, for when it comes back.
+        let expired = Exclusion {
+            service: web.service.clone(),
+            number: 101,
+            reason: crate::plan::ExclusionReason::Expired,
+            pr: None,
+        };
+        costs.shown.clear();
+        costs.previews.insert(
+            web.key(),
+            PreviewCost {
+                so_far: 1.7,
+                per_day_awake: 0.4,
+            },
+        );
+        let text = render(&[], &[&expired], &[], &costs, ".preview.yaml");
+        assert!(
+            text.contains("- `web`: $1.70 so far (deleted while idle)"),
+            "{text}"
+        );
+        assert_eq!(recorded_costs(&text), [(crate::testing::name("web"), 1.7)]);
     }
 
     #[test]

@@ -11,18 +11,16 @@ pub struct PreviewCost {
     pub so_far: f64,
     /// 24 hours awake on the capacity it is placed on.
     pub per_day_awake: f64,
-    /// 24 hours awake on the dearer capacity of its service: what the comment's step is
-    /// drawn from, so that the step does not change with the capacity (a step growing would
-    /// show a lower figure).
-    pub day_at_most: f64,
 }
 
 impl PreviewCost {
     /// The step the comment's figure moves by: the round amount (0.01, 0.02, 0.05, 0.1, 0.2,
-    /// 0.5, 1, 2, 5, …) at least a quarter of a day awake at the dearer capacity, so the comment
-    /// changes a few times per day awake.
+    /// 0.5, 1, 2, 5, …) at least a quarter of a day awake, so the comment changes a few times
+    /// per day awake. (When the step grows, a spot preview moved to on-demand or a price
+    /// changed, the comment still never shows less than it showed: see
+    /// `comment::Costs::shown`.)
     pub fn step(&self) -> f64 {
-        let quarter = self.day_at_most / 4.0;
+        let quarter = self.per_day_awake / 4.0;
         let mut step = 0.01;
         for factor in [2.0, 2.5, 2.0].iter().cycle() {
             if step >= quarter || step >= 1e9 {
@@ -82,21 +80,18 @@ mod tests {
         let cost = PreviewCost {
             so_far: 3.77,
             per_day_awake: 4.8,
-            day_at_most: 4.8,
         };
         assert!((cost.step() - 2.0).abs() < 1e-9);
         assert!((cost.shown_so_far() - 2.0).abs() < 1e-9);
         let cheap = PreviewCost {
             so_far: 0.0333,
             per_day_awake: 0.0336,
-            day_at_most: 0.0336,
         };
         assert!((cheap.step() - 0.01).abs() < 1e-9);
         assert!((cheap.shown_so_far() - 0.03).abs() < 1e-9);
         let exact = PreviewCost {
             so_far: 0.1 + 0.2,
             per_day_awake: 0.4,
-            day_at_most: 0.4,
         };
         assert!(
             (exact.shown_so_far() - 0.3).abs() < 1e-9,
@@ -109,7 +104,7 @@ mod tests {
         fn the_comment_figure_never_exceeds_the_cost_nor_lags_a_step(
             so_far in 0.0f64..10_000.0, per_day in 0.0f64..500.0,
         ) {
-            let cost = PreviewCost { so_far, per_day_awake: per_day, day_at_most: per_day };
+            let cost = PreviewCost { so_far, per_day_awake: per_day };
             let shown = cost.shown_so_far();
             prop_assert!(shown <= so_far + 1e-6);
             prop_assert!(so_far - shown < cost.step() + 0.01);

@@ -11,22 +11,33 @@ use crate::github::GitHubError;
 use crate::lifecycle::comment::{Costs, MARKER, recorded_costs};
 use crate::lifecycle::notices::sticky_comment;
 use crate::naming::{PreviewKey, RepoName, ServiceName};
-use crate::plan::{Exclusion, Held, Preview};
+use crate::plan::{Exclusion, ExclusionReason, Held, Preview};
 
 impl Worker {
-    /// What `previews` and the `held` ones have cost so far, from the cost meter, for the
-    /// comment's cost lines.
-    fn costs(&self, previews: &[&Preview], held: &[&Held]) -> Costs {
+    /// What PR `number`'s `previews` and its `unplanned` ones (held, deleted while idle) have
+    /// cost so far, from the cost meter, and the figures its comment showed (`recorded`), for
+    /// the comment's cost lines.
+    fn costs(
+        &self,
+        number: u64,
+        previews: &[&Preview],
+        unplanned: &[PreviewKey],
+        recorded: &[(ServiceName, f64)],
+    ) -> Costs {
         let meter = self.meter.lock();
         let planned = previews
             .iter()
             .filter_map(|p| Some((p.key(), meter.cost_of(&self.fleet, p)?)));
-        let held = held
+        let unplanned = unplanned
             .iter()
-            .filter_map(|h| Some((h.key(), meter.held_cost_of(&self.fleet, &h.key())?)));
+            .filter_map(|key| Some((key.clone(), meter.unplanned_cost_of(&self.fleet, key)?)));
         Costs {
             currency: self.fleet.currency.clone(),
-            previews: planned.chain(held).collect(),
+            previews: planned.chain(unplanned).collect(),
+            shown: recorded
+                .iter()
+                .map(|(service, amount)| (PreviewKey::new(service.clone(), number), *amount))
+                .collect(),
         }
     }
 
@@ -82,7 +93,23 @@ impl Worker {
                 .copied()
                 .filter(|h| h.number == number)
                 .collect();
-            if !of_pr.is_empty() || !holds.is_empty() {
+            let waits: Vec<&Exclusion> = waiting
+                .iter()
+                .copied()
+                .filter(|w| w.number == number)
+                .collect();
+            // Previews that run or may come back, not planned now: their figures stay.
+            let unplanned: Vec<PreviewKey> = holds
+                .iter()
+                .map(|h| h.key())
+                .chain(
+                    waits
+                        .iter()
+                        .filter(|w| w.reason == ExclusionReason::Expired)
+                        .map(|w| w.key()),
+                )
+                .collect();
+            if !of_pr.is_empty() || !unplanned.is_empty() {
                 let memory = m.prs.entry(number).or_default();
                 match self.look_up_comment(repo, number, memory).await {
                     Err(error @ RoundError::GitHub(GitHubError::RateLimited { .. })) => {
@@ -92,15 +119,16 @@ impl Worker {
                         first_error.get_or_insert(error);
                         continue;
                     }
-                    Ok(()) => self.carry_costs(number, &of_pr, &holds, memory),
+                    Ok(()) => self.carry_costs(&of_pr, &unplanned, memory),
                 }
             }
-            let costs = self.costs(&of_pr, &holds);
-            let waits: Vec<&Exclusion> = waiting
-                .iter()
-                .copied()
-                .filter(|w| w.number == number)
-                .collect();
+            let recorded = m
+                .prs
+                .get(&number)
+                .and_then(|p| p.comment.as_ref())
+                .map(|c| recorded_costs(&c.body))
+                .unwrap_or_default();
+            let costs = self.costs(number, &of_pr, &unplanned, &recorded);
             let commented = m.prs.get(&number).is_some_and(|p| p.comment.is_some());
             let Some(body) = sticky_comment(
                 &of_pr,
@@ -171,30 +199,29 @@ impl Worker {
         Ok(())
     }
 
-    /// Carries what PR `number`'s comment shows beyond what the meter counted into the meter,
-    /// for its `previews` and `held` ones: after a restart, the figure the comment showed; a
-    /// figure this process wrote is no more than it counted (to the cent), and carries nothing.
-    fn carry_costs(&self, number: u64, previews: &[&Preview], held: &[&Held], memory: &PrMemory) {
+    /// Carries what the PR's comment shows beyond what the meter counted into the meter, for
+    /// its `previews` and `unplanned` ones: after a restart, the figure the comment showed; a
+    /// figure this process wrote is no more than it counted, and carries nothing.
+    fn carry_costs(&self, previews: &[&Preview], unplanned: &[PreviewKey], memory: &PrMemory) {
         let Some(comment) = &memory.comment else {
             return;
         };
-        let services: Vec<&ServiceName> = previews
+        let keys: Vec<PreviewKey> = previews
             .iter()
-            .map(|p| &p.service)
-            .chain(held.iter().map(|h| &h.service))
+            .map(|p| p.key())
+            .chain(unplanned.iter().cloned())
             .collect();
         let mut meter = self.meter.lock();
         for (service, amount) in recorded_costs(&comment.body) {
-            if !services.contains(&&service) {
-                continue;
-            }
-            let key = PreviewKey::new(service, number);
-            let Some(counted) = meter.so_far(&self.fleet, &key) else {
+            let Some(key) = keys.iter().find(|k| k.service == service) else {
                 continue;
             };
-            // Half a cent: a figure we wrote is the meter's, rounded down.
-            if amount > counted + 0.005 {
-                meter.carry(key, amount - counted);
+            let Some(counted) = meter.so_far(&self.fleet, key) else {
+                continue;
+            };
+            // A figure we wrote is the meter's rounded down (to within float error).
+            if amount > counted + 1e-6 {
+                meter.carry(key.clone(), amount - counted);
             }
         }
     }
