@@ -22,7 +22,7 @@ use url::Url;
 use crate::cost::meter::Meter;
 use crate::fleet::Fleet;
 use crate::lifecycle::{Desired, Observed, PreviewCost, State, target_state};
-use crate::naming::{PreviewKey, ServiceName};
+use crate::naming::ServiceName;
 use crate::plan::{ExclusionReason, HoldReason, Plan, Preview};
 
 pub use filter::{Filter, SortKey};
@@ -433,15 +433,6 @@ pub fn time_left(span: Span) -> String {
         (0, 0) => format!("{minutes} min"),
         (0, h) => format!("{h} h {minutes} min"),
         (d, h) => format!("{d} d {h} h"),
-    }
-}
-
-impl Board {
-    /// The row of `key`, if the board has one.
-    pub fn row(&self, key: &PreviewKey) -> Option<&Row> {
-        self.previews
-            .iter()
-            .find(|r| r.service == key.service && r.number == key.number)
     }
 }
 

@@ -19,7 +19,6 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::fleet::{Fleet, HourlyPrice};
-use crate::lifecycle::PreviewCost;
 use crate::naming::ServiceName;
 use crate::plan::{CapacityType, ExclusionReason, Plan, Preview};
 
@@ -178,24 +177,6 @@ pub fn totals(fleet: &Fleet, ledger: &Ledger) -> Totals {
         hours,
         cost,
     }
-}
-
-/// What `preview` has cost with its `hours` so far and costs per day awake, at its service's
-/// prices; `None` when its service has no price.
-pub fn preview_cost(fleet: &Fleet, preview: &Preview, hours: &Hours) -> Option<PreviewCost> {
-    let price = fleet
-        .service(preview.service.as_str())?
-        .policy
-        .price
-        .as_ref()?;
-    let hourly = match preview.capacity {
-        CapacityType::Spot => price.spot,
-        CapacityType::OnDemand => price.on_demand,
-    };
-    Some(PreviewCost {
-        so_far: hours.cost(price),
-        per_day_awake: 24.0 * hourly,
-    })
 }
 
 /// `1 - value / baseline` as a percentage; `None` when the baseline is zero.

@@ -116,40 +116,40 @@ impl Filter {
 
     /// Whether `row` passes.
     pub fn keeps(&self, row: &Row) -> bool {
-        let is = |wanted: &Option<String>, value: &str| {
-            wanted
-                .as_deref()
-                .is_none_or(|w| w.eq_ignore_ascii_case(value))
-        };
+        let number = row.number.to_string();
+        let texts = [
+            row.title.as_str(),
+            row.branch.as_str(),
+            row.author.as_str(),
+            row.service.as_str(),
+            row.repo.as_str(),
+            number.as_str(),
+        ];
         is(&self.service, row.service.as_str())
             && is(&self.author, &row.author)
             && is(&self.state, row.state.name())
-            && self.q.as_deref().is_none_or(|q| matches_text(row, q))
+            && contains(
+                &self.q,
+                texts
+                    .into_iter()
+                    .chain(row.jira.iter().map(|j| j.key.as_str())),
+            )
     }
 
     /// Whether `left` (a PR without a preview) passes: by service, author and text; a state
     /// filter leaves none (they have no state).
     pub fn keeps_left(&self, left: &Left) -> bool {
-        let is = |wanted: &Option<String>, value: &str| {
-            wanted
-                .as_deref()
-                .is_none_or(|w| w.eq_ignore_ascii_case(value))
-        };
+        let number = left.number.to_string();
+        let texts = [
+            left.title.as_str(),
+            left.author.as_str(),
+            left.service.as_str(),
+            number.as_str(),
+        ];
         self.state.is_none()
             && is(&self.service, left.service.as_str())
             && is(&self.author, &left.author)
-            && self.q.as_deref().is_none_or(|q| {
-                let q = q.to_lowercase();
-                let number = left.number.to_string();
-                [
-                    left.title.as_str(),
-                    left.author.as_str(),
-                    left.service.as_str(),
-                    &number,
-                ]
-                .iter()
-                .any(|text| text.to_lowercase().contains(&q))
-            })
+            && contains(&self.q, texts.into_iter())
     }
 
     /// `board` with only the rows that pass, sorted.
@@ -212,20 +212,20 @@ impl Filter {
     }
 }
 
-fn matches_text(row: &Row, q: &str) -> bool {
+/// Whether `value` is the one `wanted` (case-insensitive), or nothing is wanted.
+fn is(wanted: &Option<String>, value: &str) -> bool {
+    wanted
+        .as_deref()
+        .is_none_or(|w| w.eq_ignore_ascii_case(value))
+}
+
+/// Whether one of `texts` contains `q` (case-insensitive), or there is no `q`.
+fn contains<'a>(q: &Option<String>, mut texts: impl Iterator<Item = &'a str>) -> bool {
+    let Some(q) = q else {
+        return true;
+    };
     let q = q.to_lowercase();
-    let number = row.number.to_string();
-    [
-        row.title.as_str(),
-        row.branch.as_str(),
-        row.author.as_str(),
-        row.service.as_str(),
-        row.repo.as_str(),
-        number.as_str(),
-    ]
-    .into_iter()
-    .chain(row.jira.iter().map(|j| j.key.as_str()))
-    .any(|text| text.to_lowercase().contains(&q))
+    texts.any(|text| text.to_lowercase().contains(&q))
 }
 
 fn compare(key: SortKey, a: &Row, b: &Row) -> std::cmp::Ordering {

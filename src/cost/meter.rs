@@ -19,12 +19,12 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
-use super::{HourState, Hours, Ledger, accrue, hours_of, preview_cost};
+use super::{HourState, Hours, Ledger, accrue, hours_of};
 use crate::fleet::Fleet;
 use crate::lifecycle::PreviewCost;
 use crate::metrics::{HoursLabels, Metrics, ServiceLabel};
 use crate::naming::{PreviewKey, ServiceName};
-use crate::plan::{Plan, Preview};
+use crate::plan::{CapacityType, Plan, Preview};
 
 /// How often the counters are advanced.
 pub const TICK: Duration = Duration::from_secs(60);
@@ -136,20 +136,29 @@ impl Meter {
         self.previews.get(key).copied().unwrap_or_default()
     }
 
-    /// What `preview` has cost so far (its hours priced, plus what was carried over) and
-    /// costs per day awake; `None` when its service has no price.
-    pub fn cost_of(&self, fleet: &Fleet, preview: &Preview) -> Option<PreviewCost> {
-        let key = preview.key();
-        let mut cost = preview_cost(fleet, preview, &self.preview(&key))?;
-        cost.so_far += self.carried.get(&key).copied().unwrap_or_default();
-        Some(cost)
+    /// What `key` has cost so far (its hours at its service's prices, plus what was carried
+    /// over) and a day awake costs on `spot` or on-demand capacity; `None` when its service
+    /// has no price.
+    fn cost_at(&self, fleet: &Fleet, key: &PreviewKey, spot: bool) -> Option<PreviewCost> {
+        let price = fleet.service(key.service.as_str())?.policy.price.as_ref()?;
+        let hourly = if spot { price.spot } else { price.on_demand };
+        Some(PreviewCost {
+            so_far: self.preview(key).cost(price)
+                + self.carried.get(key).copied().unwrap_or_default(),
+            per_day_awake: 24.0 * hourly,
+        })
     }
 
-    /// What `key` has cost so far: its hours at its service's prices, plus what was carried
-    /// over; `None` when its service has no price.
+    /// What `preview` has cost so far and costs per day awake on its capacity; `None` when
+    /// its service has no price.
+    pub fn cost_of(&self, fleet: &Fleet, preview: &Preview) -> Option<PreviewCost> {
+        let spot = preview.capacity == CapacityType::Spot;
+        self.cost_at(fleet, &preview.key(), spot)
+    }
+
+    /// What `key` has cost so far; `None` when its service has no price.
     pub fn so_far(&self, fleet: &Fleet, key: &PreviewKey) -> Option<f64> {
-        let price = fleet.service(key.service.as_str())?.policy.price.as_ref()?;
-        Some(self.preview(key).cost(price) + self.carried.get(key).copied().unwrap_or_default())
+        Some(self.cost_at(fleet, key, true)?.so_far)
     }
 
     /// What a preview that is not planned now (held while GitHub cannot be read: it runs on,
@@ -157,17 +166,8 @@ impl Meter {
     /// its service's day rate on the capacity the policy prefers (a PR's `spot: false` is not
     /// known here); `None` when its service has no price.
     pub fn unplanned_cost_of(&self, fleet: &Fleet, key: &PreviewKey) -> Option<PreviewCost> {
-        let policy = &fleet.service(key.service.as_str())?.policy;
-        let price = policy.price.as_ref()?;
-        let hourly = if policy.spot {
-            price.spot
-        } else {
-            price.on_demand
-        };
-        Some(PreviewCost {
-            so_far: self.so_far(fleet, key)?,
-            per_day_awake: 24.0 * hourly,
-        })
+        let spot = fleet.service(key.service.as_str())?.policy.spot;
+        self.cost_at(fleet, key, spot)
     }
 
     /// Carries `amount` over for `key`: what it had cost that this process did not count (the
