@@ -46,26 +46,34 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[index.min(sorted.len() - 1)]
 }
 
+/// A plugin request asking `body`.
+fn plugin_request(body: &'static str) -> Request<Body> {
+    Request::post(PLUGIN_PATH)
+        .header(header::AUTHORIZATION, "Bearer bench")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `iterations` answers of `router` to `request()`, each timed from sending to its last byte;
+/// the sorted times and the last body's size.
 async fn measure(
     router: &axum::Router,
-    body: &'static str,
+    request: impl Fn() -> Request<Body>,
     iterations: usize,
 ) -> (Vec<Duration>, usize) {
     let mut times = Vec::with_capacity(iterations);
     let mut bytes = 0;
     for _ in 0..iterations {
-        let request = Request::post(PLUGIN_PATH)
-            .header(header::AUTHORIZATION, "Bearer bench")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let request = request();
+        let what = request.uri().to_string();
         let started = Instant::now();
         let response = router
             .clone()
             .oneshot(request)
             .await
             .unwrap_or_else(|e| match e {});
-        assert_eq!(response.status(), 200, "{body}");
+        assert_eq!(response.status(), 200, "{what}");
         // Every frame read, none copied: a server writes them to the socket as they are.
         let mut body = response.into_body();
         bytes = 0;
@@ -77,6 +85,16 @@ async fn measure(
     }
     times.sort();
     (times, bytes)
+}
+
+/// One line of a table: `name`, p50, p99, max, body size.
+fn print_row(name: &str, times: &[Duration], bytes: usize) {
+    println!(
+        "{name:<28} {:>10.1?} {:>10.1?} {:>10.1?} {bytes:>12}",
+        percentile(times, 0.5),
+        percentile(times, 0.99),
+        times[times.len() - 1]
+    );
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -165,13 +183,9 @@ async fn main() {
         ),
     ];
     for (name, body, iterations) in cases {
-        let (times, bytes) = measure(&router, body, (iterations * scale).max(1)).await;
-        println!(
-            "{name:<28} {:>10.1?} {:>10.1?} {:>10.1?} {bytes:>12}",
-            percentile(&times, 0.5),
-            percentile(&times, 0.99),
-            times[times.len() - 1]
-        );
+        let request = || plugin_request(body);
+        let (times, bytes) = measure(&router, request, (iterations * scale).max(1)).await;
+        print_row(name, &times, bytes);
     }
     board(&fleet, &store, scale).await;
 }
@@ -224,34 +238,12 @@ async fn board(fleet: &Arc<Fleet>, store: &Arc<SnapshotStore>, scale: usize) {
         ("live part, one service", "/fragment?service=svc-7", 200),
         ("JSON, every row", "/api/v1/previews", 50),
     ] {
-        let mut times = Vec::new();
-        let mut bytes = 0;
-        for _ in 0..(iterations * scale).max(1) {
-            let request = Request::get(uri)
+        let request = || {
+            Request::get(uri)
                 .body(Body::empty())
-                .unwrap_or_else(|e| panic!("{e}"));
-            let started = Instant::now();
-            let response = router
-                .clone()
-                .oneshot(request)
-                .await
-                .unwrap_or_else(|e| match e {});
-            assert_eq!(response.status(), 200, "{uri}");
-            let body = response
-                .into_body()
-                .collect()
-                .await
                 .unwrap_or_else(|e| panic!("{e}"))
-                .to_bytes();
-            times.push(started.elapsed());
-            bytes = body.len();
-        }
-        times.sort();
-        println!(
-            "{name:<28} {:>10.1?} {:>10.1?} {:>10.1?} {bytes:>12}",
-            percentile(&times, 0.5),
-            percentile(&times, 0.99),
-            times[times.len() - 1]
-        );
+        };
+        let (times, bytes) = measure(&router, request, (iterations * scale).max(1)).await;
+        print_row(name, &times, bytes);
     }
 }
